@@ -1,0 +1,21 @@
+//! Domain types and rules of kaohe (考核), with no IO, no database and no async.
+//!
+//! This crate is the single home of the rules that every other part of kaohe applies:
+//! the organization model ([`org`]), grade scales ([`grade`]), disciplinary sanctions and the
+//! grade blocks they cause ([`sanction`]), and the working-day calendar with its holidays and
+//! make-up working days ([`calendar`]). The store, the web layer and the CLI call into it; none of
+//! them re-implements a rule.
+
+pub mod calendar;
+pub mod code;
+pub mod grade;
+pub mod labels;
+pub mod org;
+pub mod sanction;
+
+pub use calendar::{CalendarEntry, CalendarError, DayKind, WorkCalendar};
+pub use code::{Code, CodeError};
+pub use grade::{AnnualGrade, GradeScale, RoutineGrade, TeamGrade};
+pub use labels::{Labeled, ParseLabelError};
+pub use org::{Appointment, Cadre, CadreStatus, Gender, RankLevel, Unit, UnitKind};
+pub use sanction::{GradeBlocks, Sanction, SanctionKind, SanctionPeriods};

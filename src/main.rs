@@ -1,0 +1,2 @@
+//! The `kaohe` binary.
+fn main() {}
