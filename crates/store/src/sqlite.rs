@@ -1,0 +1,49 @@
+//! The SQLite backend: one file, WAL journal, foreign keys enforced.
+
+use crate::sql::impl_store;
+use crate::{Backend, StoreError};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Store on an embedded SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    const BACKEND: Backend = Backend::Sqlite;
+
+    /// Opens (creating if missing) the database file named by a `sqlite://PATH` URL, in WAL
+    /// mode with foreign keys on and `synchronous = FULL`, so that a committed transaction
+    /// survives power loss.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool, for tests and maintenance commands.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn run_migrations(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl_store!(SqliteStore, Sqlite);

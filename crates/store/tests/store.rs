@@ -1,0 +1,360 @@
+//! The storage suite: every test runs on SQLite, and on PostgreSQL when
+//! `KAOHE_TEST_DATABASE_URL` is set (always in CI).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use kaohe_domain::*;
+use kaohe_store::testing::TestDatabase;
+use kaohe_store::{CadreQuery, Store, UnitQuery};
+use time::macros::date;
+
+fn code(s: &str) -> Code {
+    Code::parse(s).unwrap()
+}
+
+fn unit(c: &str, name: &str, kind: UnitKind, parent: Option<&str>) -> Unit {
+    Unit {
+        code: code(c),
+        name: name.into(),
+        kind,
+        parent: parent.map(code),
+    }
+}
+
+fn cadre(id: &str, name: &str, unit: &str, leader: bool) -> Cadre {
+    Cadre {
+        id: code(id),
+        name: name.into(),
+        gender: Gender::Female,
+        ethnicity: "汉族".into(),
+        birth_date: date!(1980 - 05 - 17),
+        unit: code(unit),
+        post: if leader {
+            "县长".into()
+        } else {
+            "科员".into()
+        },
+        rank: if leader {
+            RankLevel::DivisionPrincipal
+        } else {
+            RankLevel::Staff1
+        },
+        is_leader: leader,
+        status: CadreStatus::Active,
+    }
+}
+
+/// A small county: the county, two townships, one department, five cadres.
+async fn seed(store: &dyn Store) {
+    // Children before their parent: foreign keys are checked at commit.
+    store
+        .upsert_units(&[
+            unit("341001", "青山镇", UnitKind::Township, Some("341000")),
+            unit("341002", "白水镇", UnitKind::Township, Some("341000")),
+            unit("341000", "清河县", UnitKind::County, None),
+            unit(
+                "341000-01",
+                "清河县财政局",
+                UnitKind::Department,
+                Some("341000"),
+            ),
+        ])
+        .await
+        .unwrap();
+    store
+        .upsert_cadres(&[
+            cadre("C001", "王建国", "341000", true),
+            cadre("C002", "李秀英", "341000", true),
+            cadre("C003", "张伟", "341001", false),
+            cadre("C004", "刘洋_100%", "341001", true),
+            cadre("C005", "陈静", "341000-01", false),
+        ])
+        .await
+        .unwrap();
+}
+
+macro_rules! on_all_backends {
+    ($name:ident, |$store:ident| $body:block) => {
+        #[tokio::test]
+        async fn $name() {
+            for db in TestDatabase::all().await.unwrap() {
+                let backend = db.name;
+                {
+                    let $store: &dyn Store = &*db.store;
+                    let run = async { $body };
+                    run.await;
+                }
+                eprintln!("{}: {backend} ok", stringify!($name));
+                db.finish().await.unwrap();
+            }
+        }
+    };
+}
+
+on_all_backends!(migrations_are_idempotent, |store| {
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(
+        store.counts().await.unwrap(),
+        kaohe_store::Counts::default()
+    );
+});
+
+on_all_backends!(units_round_trip_and_update, |store| {
+    seed(store).await;
+    let all = store.all_units().await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[0], unit("341000", "清河县", UnitKind::County, None));
+    store
+        .upsert_units(&[unit(
+            "341001",
+            "青山街道",
+            UnitKind::Township,
+            Some("341000"),
+        )])
+        .await
+        .unwrap();
+    let got = store.get_unit(&code("341001")).await.unwrap().unwrap();
+    assert_eq!(got.name, "青山街道");
+    assert_eq!(store.counts().await.unwrap().units, 4);
+    assert!(store.get_unit(&code("999")).await.unwrap().is_none());
+});
+
+on_all_backends!(a_batch_with_a_bad_reference_changes_nothing, |store| {
+    seed(store).await;
+    let mut batch: Vec<Cadre> = (0..2500)
+        .map(|i| cadre(&format!("N{i:05}"), "新人", "341000", false))
+        .collect();
+    batch[1734].unit = code("NOPE");
+    // An update to an existing row in the same batch must be rolled back too.
+    batch.push(cadre("C001", "改名", "341000", true));
+    assert!(store.upsert_cadres(&batch).await.is_err());
+    assert_eq!(store.counts().await.unwrap().cadres, 5);
+    assert_eq!(
+        store.get_cadre(&code("C001")).await.unwrap().unwrap().name,
+        "王建国"
+    );
+});
+
+on_all_backends!(database_refuses_a_unit_that_is_its_own_parent, |store| {
+    let err = store
+        .upsert_units(&[unit("X", "X", UnitKind::Department, Some("X"))])
+        .await;
+    assert!(err.is_err());
+    assert_eq!(store.counts().await.unwrap().units, 0);
+});
+
+on_all_backends!(unit_listing_searches_filters_and_pages, |store| {
+    seed(store).await;
+    let page = store
+        .list_units(&UnitQuery {
+            per_page: 3,
+            page: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.items.len(), page.pages()), (4, 3, 2));
+    let last = store
+        .list_units(&UnitQuery {
+            per_page: 3,
+            page: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(last.items.len(), 1);
+    assert_eq!(last.items[0].unit.code, code("341002"));
+
+    let county = &page.items[0];
+    assert_eq!(
+        (county.cadres, county.leaders, county.parent_name.as_deref()),
+        (2, 2, None)
+    );
+    let town = &page.items[2];
+    assert_eq!(town.parent_name.as_deref(), Some("清河县"));
+    assert_eq!((town.cadres, town.leaders), (2, 1));
+
+    let q = |search: &str| UnitQuery {
+        search: Some(search.into()),
+        page: 1,
+        per_page: 50,
+        ..Default::default()
+    };
+    assert_eq!(store.list_units(&q("镇")).await.unwrap().total, 2);
+    assert_eq!(store.list_units(&q("财政")).await.unwrap().total, 1);
+    assert_eq!(
+        store.list_units(&q("%")).await.unwrap().total,
+        0,
+        "LIKE wildcards are escaped"
+    );
+    let children = UnitQuery {
+        parent: Some(code("341000")),
+        page: 1,
+        per_page: 50,
+        ..Default::default()
+    };
+    assert_eq!(store.list_units(&children).await.unwrap().total, 3);
+    let towns = UnitQuery {
+        kind: Some(UnitKind::Township),
+        page: 1,
+        per_page: 50,
+        ..Default::default()
+    };
+    assert_eq!(store.list_units(&towns).await.unwrap().total, 2);
+});
+
+on_all_backends!(cadre_listing_searches_filters_and_pages, |store| {
+    seed(store).await;
+    let q = |search: Option<&str>, unit: Option<&str>, leaders_only| CadreQuery {
+        search: search.map(Into::into),
+        unit: unit.map(code),
+        leaders_only,
+        page: 1,
+        per_page: 50,
+    };
+    assert_eq!(
+        store
+            .list_cadres(&q(None, None, false))
+            .await
+            .unwrap()
+            .total,
+        5
+    );
+    assert_eq!(
+        store.list_cadres(&q(None, None, true)).await.unwrap().total,
+        3
+    );
+    assert_eq!(
+        store
+            .list_cadres(&q(None, Some("341000"), true))
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    assert_eq!(
+        store
+            .list_cadres(&q(Some("县长"), None, false))
+            .await
+            .unwrap()
+            .total,
+        3
+    );
+    assert_eq!(
+        store
+            .list_cadres(&q(Some("c00"), None, false))
+            .await
+            .unwrap()
+            .total,
+        5,
+        "case-insensitive id"
+    );
+    let pct = store
+        .list_cadres(&q(Some("100%"), None, false))
+        .await
+        .unwrap();
+    assert_eq!(
+        pct.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["C004"]
+    );
+    let huge = CadreQuery {
+        per_page: 100_000,
+        page: 0,
+        ..Default::default()
+    };
+    let page = store.list_cadres(&huge).await.unwrap();
+    assert_eq!((page.page, page.per_page), (1, kaohe_store::MAX_PER_PAGE));
+});
+
+on_all_backends!(history_sanctions_and_calendar_round_trip, |store| {
+    seed(store).await;
+    let appointments = vec![
+        Appointment {
+            cadre: code("C001"),
+            unit: code("341001"),
+            post: "镇长".into(),
+            rank: RankLevel::SectionPrincipal,
+            start_date: date!(2015 - 03 - 01),
+            end_date: Some(date!(2019 - 12 - 31)),
+        },
+        Appointment {
+            cadre: code("C001"),
+            unit: code("341000"),
+            post: "县长".into(),
+            rank: RankLevel::DivisionPrincipal,
+            start_date: date!(2020 - 01 - 01),
+            end_date: None,
+        },
+    ];
+    store.upsert_appointments(&appointments).await.unwrap();
+    store.upsert_appointments(&appointments[1..]).await.unwrap();
+    assert_eq!(
+        store.appointments_of(&code("C001")).await.unwrap(),
+        appointments
+    );
+    assert_eq!(store.all_appointments().await.unwrap().len(), 2);
+
+    let sanction = Sanction {
+        id: code("纪〔2025〕3号"),
+        cadre: code("C003"),
+        kind: SanctionKind::Warning,
+        start_date: date!(2025 - 04 - 10),
+        end_date: None,
+        reason: "违反工作纪律".into(),
+    };
+    store
+        .upsert_sanctions(std::slice::from_ref(&sanction))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sanctions_of(&code("C003")).await.unwrap(),
+        vec![sanction.clone()]
+    );
+    let bad = Sanction {
+        cadre: code("NOBODY"),
+        id: code("S2"),
+        ..sanction
+    };
+    assert!(
+        store.upsert_sanctions(&[bad]).await.is_err(),
+        "unknown cadre is refused"
+    );
+    assert_eq!(store.all_sanctions().await.unwrap().len(), 1);
+
+    let entries = vec![
+        CalendarEntry {
+            date: date!(2025 - 09 - 28),
+            kind: DayKind::Workday,
+            name: "国庆节调休".into(),
+        },
+        CalendarEntry {
+            date: date!(2025 - 10 - 01),
+            kind: DayKind::Holiday,
+            name: "国庆节".into(),
+        },
+    ];
+    store.upsert_calendar(&entries).await.unwrap();
+    assert_eq!(store.calendar().await.unwrap(), entries);
+    let cal = WorkCalendar::new(&store.calendar().await.unwrap());
+    assert!(cal.is_working_day(date!(2025 - 09 - 28)));
+});
+
+on_all_backends!(bulk_upsert_spans_many_statements, |store| {
+    seed(store).await;
+    let batch: Vec<Cadre> = (0..12_345)
+        .map(|i| cadre(&format!("B{i:06}"), "批量", "341002", i % 10 == 0))
+        .collect();
+    store.upsert_cadres(&batch).await.unwrap();
+    assert_eq!(store.counts().await.unwrap().cadres, 12_350);
+    assert_eq!(store.cadre_ids().await.unwrap().len(), 12_350);
+    assert_eq!(store.all_cadres().await.unwrap()[0], batch[0]);
+    let leaders = CadreQuery {
+        unit: Some(code("341002")),
+        leaders_only: true,
+        page: 1,
+        per_page: 10,
+        ..Default::default()
+    };
+    assert_eq!(store.list_cadres(&leaders).await.unwrap().total, 1235);
+});
