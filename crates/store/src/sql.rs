@@ -31,9 +31,9 @@ pub(crate) fn like_pattern(search: Option<&str>) -> Option<String> {
 pub(crate) fn parse_code(
     table: &'static str,
     column: &'static str,
-    s: String,
+    s: &str,
 ) -> Result<Code, StoreError> {
-    Code::parse(&s).map_err(|e| StoreError::Corrupt {
+    Code::parse(s).map_err(|e| StoreError::Corrupt {
         table,
         column,
         reason: e.to_string(),
@@ -68,11 +68,12 @@ pub(crate) struct UnitRow {
 impl UnitRow {
     pub(crate) fn into_domain(self) -> Result<Unit, StoreError> {
         Ok(Unit {
-            code: parse_code("units", "code", self.code)?,
+            code: parse_code("units", "code", &self.code)?,
             name: self.name,
             kind: label("units", "kind", &self.kind)?,
             parent: self
                 .parent
+                .as_deref()
                 .map(|p| parse_code("units", "parent", p))
                 .transpose()?,
         })
@@ -118,12 +119,12 @@ pub(crate) struct CadreRow {
 impl CadreRow {
     pub(crate) fn into_domain(self) -> Result<Cadre, StoreError> {
         Ok(Cadre {
-            id: parse_code("cadres", "id", self.id)?,
+            id: parse_code("cadres", "id", &self.id)?,
             name: self.name,
             gender: label("cadres", "gender", &self.gender)?,
             ethnicity: self.ethnicity,
             birth_date: self.birth_date,
-            unit: parse_code("cadres", "unit", self.unit)?,
+            unit: parse_code("cadres", "unit", &self.unit)?,
             post: self.post,
             rank: label("cadres", "rank", &self.rank)?,
             is_leader: self.is_leader,
@@ -146,8 +147,8 @@ pub(crate) struct AppointmentRow {
 impl AppointmentRow {
     pub(crate) fn into_domain(self) -> Result<Appointment, StoreError> {
         Ok(Appointment {
-            cadre: parse_code("appointments", "cadre", self.cadre)?,
-            unit: parse_code("appointments", "unit", self.unit)?,
+            cadre: parse_code("appointments", "cadre", &self.cadre)?,
+            unit: parse_code("appointments", "unit", &self.unit)?,
             post: self.post,
             rank: label("appointments", "rank", &self.rank)?,
             start_date: self.start_date,
@@ -170,8 +171,8 @@ pub(crate) struct SanctionRow {
 impl SanctionRow {
     pub(crate) fn into_domain(self) -> Result<Sanction, StoreError> {
         Ok(Sanction {
-            id: parse_code("sanctions", "id", self.id)?,
-            cadre: parse_code("sanctions", "cadre", self.cadre)?,
+            id: parse_code("sanctions", "id", &self.id)?,
+            cadre: parse_code("sanctions", "cadre", &self.cadre)?,
             kind: label("sanctions", "kind", &self.kind)?,
             start_date: self.start_date,
             end_date: self.end_date,
@@ -413,7 +414,7 @@ macro_rules! impl_store {
                 let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM cadres ORDER BY id")
                     .fetch_all(&self.pool)
                     .await?;
-                rows.into_iter().map(|(id,)| $crate::sql::parse_code("cadres", "id", id)).collect()
+                rows.into_iter().map(|(id,)| $crate::sql::parse_code("cadres", "id", &id)).collect()
             }
 
             async fn upsert_appointments(&self, appointments: &[kaohe_domain::Appointment]) -> Result<(), $crate::StoreError> {
