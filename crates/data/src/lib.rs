@@ -1,1 +1,26 @@
-//! kaohe-data.
+//! Data files of kaohe (考核): import and export of the organization tables as CSV or XLSX,
+//! and a seeded generator of realistic synthetic data.
+//!
+//! - [`import`]: `read_units`, `read_cadres`, … read a `.csv` (UTF-8 with or without BOM, or
+//!   GB18030/GBK) or `.xlsx` file with Chinese or English headers, and either return every
+//!   record with its row number or report every bad row as `FILE:ROW:COLUMN: reason`.
+//! - [`export`]: `write_units`, `write_cadres`, … write what import reads back exactly.
+//! - [`synth`]: `generate` builds a unit tree, cadres, appointment history, sanctions and the
+//!   holiday calendar from a seed; `write_dataset` writes them as files `kaohe import` reads.
+
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod parse;
+pub mod synth;
+pub mod table;
+
+pub use error::{ExportError, ImportError, MAX_SHOWN_ERRORS, RowError, RowErrors};
+pub use export::{write_appointments, write_cadres, write_calendar, write_sanctions, write_units};
+
+pub use import::{
+    Located, Parsed, check_unit_tree, read_appointments, read_cadres, read_calendar,
+    read_sanctions, read_units,
+};
+pub use synth::{Dataset, GenSpec, generate, official_calendar, write_dataset};
+pub use table::{Column, Format, HeaderLang, ParseNameError, Table};

@@ -1,0 +1,1121 @@
+//! Import of the five tables from CSV or XLSX files.
+//!
+//! Every reader checks one file on its own: headers, cell syntax, required values, duplicate
+//! keys and date order. Checks that need the database (does the unit of a cadre exist?) are the
+//! caller's; [`Parsed`] keeps the row of every record and the headers as written so that the
+//! caller reports its findings in the same `FILE:ROW:COLUMN: reason` form, and
+//! [`check_unit_tree`] checks a unit tree without touching a database.
+
+use crate::error::{ImportError, RowError, RowErrors};
+use crate::parse::{format_date, parse_bool, parse_date};
+use crate::table::{Column, Format, Table};
+use calamine::{Data, Reader, Xlsx};
+use kaohe_domain::{
+    Appointment, Cadre, CadreStatus, CalendarEntry, Code, DayKind, Gender, Labeled, RankLevel,
+    Sanction, SanctionKind, Unit, UnitKind,
+};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::path::{Path, PathBuf};
+use time::Date;
+
+/// Longest name, post title, ethnicity or holiday name, in characters.
+pub const MAX_NAME_LEN: usize = 100;
+/// Longest sanction reason, in characters.
+pub const MAX_REASON_LEN: usize = 1000;
+
+/// A record and the row it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// Row number as a spreadsheet user sees it (the header is row 1).
+    pub row: usize,
+    /// The record.
+    pub value: T,
+}
+
+/// The records of one imported file, in file order, with what is needed to report further
+/// problems against the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<T> {
+    /// The file as given.
+    pub file: PathBuf,
+    /// The header row as written in the file (trimmed).
+    pub header: Vec<String>,
+    /// The records with their row numbers.
+    pub rows: Vec<Located<T>>,
+    table: Table,
+    /// For each column of the table, its index in `header`.
+    columns: Vec<Option<usize>>,
+}
+
+impl<T> Parsed<T> {
+    /// The table the file holds.
+    pub fn table(&self) -> Table {
+        self.table
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the file held no records.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The records, without their rows.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &T> {
+        self.rows.iter().map(|r| &r.value)
+    }
+
+    /// The records, without their rows.
+    pub fn into_values(self) -> Vec<T> {
+        self.rows.into_iter().map(|r| r.value).collect()
+    }
+
+    /// The header of the column for the field `key` (e.g. `"unit"`) as written in the file;
+    /// the Chinese header when the file lacks the column, `key` itself for an unknown key.
+    pub fn column<'s>(&'s self, key: &'s str) -> &'s str {
+        let cols = self.table.columns();
+        match cols.iter().position(|c| c.key == key) {
+            Some(i) => match self.columns.get(i).copied().flatten() {
+                Some(h) => &self.header[h],
+                None => cols[i].zh,
+            },
+            None => self
+                .header
+                .iter()
+                .find(|h| h.as_str() == key)
+                .map_or(key, String::as_str),
+        }
+    }
+
+    /// An error at `row` in the column of the field `key`, e.g.
+    /// `parsed.error(17, "unit", "unit 340199 does not exist")` displays as
+    /// `cadres.csv:17:单位编码: unit 340199 does not exist`.
+    pub fn error(&self, row: usize, key: &str, message: impl Into<String>) -> RowError {
+        RowError {
+            row,
+            column: self.column(key).to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// An empty error list for this file, to collect the caller's own checks.
+    pub fn new_errors(&self) -> RowErrors {
+        RowErrors::new(self.file.clone())
+    }
+
+    /// Reports every record whose reference (given by `get`, in the field `key`) fails
+    /// `exists`, as "`what` CODE does not exist".
+    pub fn check_refs<'a>(
+        &'a self,
+        errors: &mut RowErrors,
+        key: &str,
+        what: &str,
+        get: impl Fn(&'a T) -> Option<&'a Code>,
+        mut exists: impl FnMut(&Code) -> bool,
+    ) {
+        for r in &self.rows {
+            if let Some(code) = get(&r.value)
+                && !exists(code)
+            {
+                errors.push(self.error(r.row, key, format!("{what} {code} does not exist")));
+            }
+        }
+    }
+}
+
+/// Reads units (单位).
+pub fn read_units(path: impl AsRef<Path>) -> Result<Parsed<Unit>, ImportError> {
+    let mut seen: HashMap<Code, usize> = HashMap::new();
+    read_table(path.as_ref(), Table::Units, |row| {
+        let code = row.code(0);
+        let name = row.text(1, MAX_NAME_LEN);
+        let kind = row.label::<UnitKind>(2);
+        let parent = row.opt_code(3);
+        if let (Some(c), Some(Some(p))) = (&code, &parent)
+            && c == p
+        {
+            row.fail(3, format!("unit {c} cannot be its own parent"));
+        }
+        if let Some(c) = &code {
+            row.unique(&mut seen, c.clone(), 0, || {
+                format!("duplicate unit code {c}")
+            });
+        }
+        Some(Unit {
+            code: code?,
+            name: name?,
+            kind: kind?,
+            parent: parent?,
+        })
+    })
+}
+
+/// Reads cadres (干部).
+pub fn read_cadres(path: impl AsRef<Path>) -> Result<Parsed<Cadre>, ImportError> {
+    let mut seen: HashMap<Code, usize> = HashMap::new();
+    read_table(path.as_ref(), Table::Cadres, |row| {
+        let id = row.code(0);
+        let name = row.text(1, MAX_NAME_LEN);
+        let gender = row.label::<Gender>(2);
+        let ethnicity = row.text(3, MAX_NAME_LEN);
+        let birth_date = row.date(4);
+        let unit = row.code(5);
+        let post = row.text(6, MAX_NAME_LEN);
+        let rank = row.label::<RankLevel>(7);
+        let is_leader = row.boolean(8);
+        let status = row.label::<CadreStatus>(9);
+        if let Some(c) = &id {
+            row.unique(&mut seen, c.clone(), 0, || {
+                format!("duplicate cadre id {c}")
+            });
+        }
+        Some(Cadre {
+            id: id?,
+            name: name?,
+            gender: gender?,
+            ethnicity: ethnicity?,
+            birth_date: birth_date?,
+            unit: unit?,
+            post: post?,
+            rank: rank?,
+            is_leader: is_leader?,
+            status: status?,
+        })
+    })
+}
+
+/// Reads appointment history (任职经历). The key of an entry is cadre, unit, post and start date.
+pub fn read_appointments(path: impl AsRef<Path>) -> Result<Parsed<Appointment>, ImportError> {
+    let mut seen: HashMap<(Code, Code, String, Date), usize> = HashMap::new();
+    read_table(path.as_ref(), Table::Appointments, |row| {
+        let cadre = row.code(0);
+        let unit = row.code(1);
+        let post = row.text(2, MAX_NAME_LEN);
+        let rank = row.label::<RankLevel>(3);
+        let start_date = row.date(4);
+        let end_date = row.opt_date(5);
+        row.date_order(start_date, end_date, 5);
+        if let (Some(c), Some(u), Some(p), Some(s)) = (&cadre, &unit, &post, start_date) {
+            row.unique(&mut seen, (c.clone(), u.clone(), p.clone(), s), 0, || {
+                format!("duplicate appointment of cadre {c} as {p} in unit {u} from {s}")
+            });
+        }
+        Some(Appointment {
+            cadre: cadre?,
+            unit: unit?,
+            post: post?,
+            rank: rank?,
+            start_date: start_date?,
+            end_date: end_date?,
+        })
+    })
+}
+
+/// Reads disciplinary sanctions (处分).
+pub fn read_sanctions(path: impl AsRef<Path>) -> Result<Parsed<Sanction>, ImportError> {
+    let mut seen: HashMap<Code, usize> = HashMap::new();
+    read_table(path.as_ref(), Table::Sanctions, |row| {
+        let id = row.code(0);
+        let cadre = row.code(1);
+        let kind = row.label::<SanctionKind>(2);
+        let start_date = row.date(3);
+        let end_date = row.opt_date(4);
+        let reason = row.text(5, MAX_REASON_LEN);
+        row.date_order(start_date, end_date, 4);
+        if let Some(c) = &id {
+            row.unique(&mut seen, c.clone(), 0, || {
+                format!("duplicate sanction id {c}")
+            });
+        }
+        Some(Sanction {
+            id: id?,
+            cadre: cadre?,
+            kind: kind?,
+            start_date: start_date?,
+            end_date: end_date?,
+            reason: reason?,
+        })
+    })
+}
+
+/// Reads calendar overrides (节假日安排): 休 (holiday) or 班 (make-up working day) per date.
+pub fn read_calendar(path: impl AsRef<Path>) -> Result<Parsed<CalendarEntry>, ImportError> {
+    let mut seen: HashMap<Date, usize> = HashMap::new();
+    read_table(path.as_ref(), Table::Calendar, |row| {
+        let date = row.date(0);
+        let kind = row.label::<DayKind>(1);
+        let name = row.text(2, MAX_NAME_LEN);
+        if let Some(d) = date {
+            row.unique(&mut seen, d, 0, || format!("duplicate calendar date {d}"));
+        }
+        Some(CalendarEntry {
+            date: date?,
+            kind: kind?,
+            name: name?,
+        })
+    })
+}
+
+/// Checks the unit tree that results from importing `imported` over the `stored` units (an
+/// imported unit replaces a stored one with the same code): every parent code must exist in one
+/// of them, every unit must be allowed under its parent ([`UnitKind::may_have_parent`]), and
+/// no chain of parents may loop. Problems are reported against the rows of `imported`, in row
+/// order.
+pub fn check_unit_tree(stored: &[Unit], imported: &Parsed<Unit>) -> Result<(), ImportError> {
+    struct Node<'a> {
+        kind: UnitKind,
+        parent: Option<&'a Code>,
+        row: Option<usize>,
+    }
+    let mut nodes: HashMap<&Code, Node<'_>> = HashMap::with_capacity(stored.len() + imported.len());
+    for u in stored {
+        nodes.insert(
+            &u.code,
+            Node {
+                kind: u.kind,
+                parent: u.parent.as_ref(),
+                row: None,
+            },
+        );
+    }
+    for r in &imported.rows {
+        nodes.insert(
+            &r.value.code,
+            Node {
+                kind: r.value.kind,
+                parent: r.value.parent.as_ref(),
+                row: Some(r.row),
+            },
+        );
+    }
+    let mut found: Vec<RowError> = Vec::new();
+    for r in &imported.rows {
+        let u = &r.value;
+        let Some(p) = &u.parent else { continue };
+        match nodes.get(p) {
+            None => found.push(imported.error(
+                r.row,
+                "parent",
+                format!("parent unit {p} exists neither in this file nor in the database"),
+            )),
+            Some(parent) if !u.kind.may_have_parent(parent.kind) => found.push(imported.error(
+                r.row,
+                "parent",
+                format!(
+                    "a unit of kind {} ({}) may not sit under {p}, a unit of kind {} ({})",
+                    u.kind.zh(),
+                    u.kind.code(),
+                    parent.kind.zh(),
+                    parent.kind.code()
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    // Stored units left under an imported unit whose kind changed.
+    for u in stored {
+        let (Some(node), Some(p)) = (nodes.get(&u.code), &u.parent) else {
+            continue;
+        };
+        if node.row.is_some() {
+            continue;
+        }
+        if let Some(Node {
+            kind,
+            row: Some(row),
+            ..
+        }) = nodes.get(p)
+            && !u.kind.may_have_parent(*kind)
+        {
+            found.push(imported.error(
+                *row,
+                "kind",
+                format!(
+                    "stored unit {} ({}) sits under {p}, which may then not be of kind {} ({})",
+                    u.code,
+                    u.kind.zh(),
+                    kind.zh(),
+                    kind.code()
+                ),
+            ));
+        }
+    }
+    // Cycles: walk up from every imported unit, marking units on the current path (1) and
+    // units known to reach a root (2).
+    let mut state: HashMap<&Code, u8> = HashMap::with_capacity(nodes.len());
+    let mut path: Vec<&Code> = Vec::new();
+    for r in &imported.rows {
+        path.clear();
+        let mut cur = Some(&r.value.code);
+        while let Some(code) = cur {
+            match state.get(code).copied().unwrap_or(0) {
+                2 => break,
+                1 => {
+                    let start = path.iter().position(|c| *c == code).unwrap_or(0);
+                    let cycle = &path[start..];
+                    let text = cycle
+                        .iter()
+                        .chain(std::iter::once(&code))
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" → ");
+                    let mut reported = false;
+                    for c in cycle {
+                        if let Some(row) = nodes.get(c).and_then(|n| n.row) {
+                            reported = true;
+                            found.push(imported.error(
+                                row,
+                                "parent",
+                                format!("unit {c} is part of a cycle of parents: {text}"),
+                            ));
+                        }
+                    }
+                    if !reported {
+                        found.push(imported.error(
+                            r.row,
+                            "parent",
+                            format!(
+                                "the parents of unit {} lead into a cycle: {text}",
+                                r.value.code
+                            ),
+                        ));
+                    }
+                    break;
+                }
+                _ => {
+                    state.insert(code, 1);
+                    path.push(code);
+                    cur = nodes.get(code).and_then(|n| n.parent);
+                }
+            }
+        }
+        for c in &path {
+            state.insert(c, 2);
+        }
+    }
+    found.sort_by_key(|e| e.row);
+    let mut errors = imported.new_errors();
+    for e in found {
+        errors.push(e);
+    }
+    errors.into_result()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading files
+
+/// One cell, borrowed from the CSV record or the worksheet.
+enum Cell<'a> {
+    Text(&'a str),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Date(Date),
+    Error(String),
+}
+
+impl<'a> Cell<'a> {
+    fn is_blank(&self) -> bool {
+        matches!(self, Cell::Text(s) if s.is_empty())
+    }
+
+    fn text(&self) -> Result<Cow<'a, str>, String> {
+        Ok(match self {
+            Cell::Text(s) => Cow::Borrowed(*s),
+            Cell::Int(i) => Cow::Owned(i.to_string()),
+            Cell::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                // Integral: a code or a number typed into a text column.
+                #[allow(clippy::cast_possible_truncation)]
+                Cow::Owned((*f as i64).to_string())
+            }
+            Cell::Float(f) => Cow::Owned(f.to_string()),
+            Cell::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Cell::Date(d) => {
+                let mut buf = [0; 16];
+                Cow::Owned(format_date(*d, &mut buf).to_owned())
+            }
+            Cell::Error(e) => return Err(format!("the cell holds the spreadsheet error {e}")),
+        })
+    }
+}
+
+/// The cells of one row.
+trait Cells {
+    fn len(&self) -> usize;
+    fn get(&self, i: usize) -> Cell<'_>;
+}
+
+struct CsvCells<'a>(&'a csv::StringRecord);
+
+impl Cells for CsvCells<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, i: usize) -> Cell<'_> {
+        Cell::Text(unguard(self.0.get(i).unwrap_or("").trim()))
+    }
+}
+
+/// Undoes the formula guard of CSV export: a text that starts with `=`, `+`, `-` or `@` after
+/// any apostrophes is written with one more leading apostrophe, so that spreadsheet programs
+/// do not run it as a formula.
+fn unguard(s: &str) -> &str {
+    let rest = s.trim_start_matches('\'');
+    if rest.len() < s.len() && rest.starts_with(['=', '+', '-', '@']) {
+        &s[1..]
+    } else {
+        s
+    }
+}
+
+/// The formula guard of CSV export; see [`unguard`].
+pub(crate) fn needs_guard(s: &str) -> bool {
+    s.trim_start_matches('\'').starts_with(['=', '+', '-', '@'])
+}
+
+struct XlsxCells<'a>(&'a [Data]);
+
+impl Cells for XlsxCells<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, i: usize) -> Cell<'_> {
+        match self.0.get(i) {
+            None | Some(Data::Empty) => Cell::Text(""),
+            Some(Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s)) => {
+                Cell::Text(s.trim())
+            }
+            Some(Data::Int(i)) => Cell::Int(*i),
+            Some(Data::Float(f)) => Cell::Float(*f),
+            Some(Data::Bool(b)) => Cell::Bool(*b),
+            Some(Data::DateTime(dt)) => {
+                if dt.is_datetime() {
+                    let (y, m, d, ..) = dt.to_ymd_hms_milli();
+                    match time::Month::try_from(m)
+                        .ok()
+                        .and_then(|m| Date::from_calendar_date(i32::from(y), m, d).ok())
+                    {
+                        Some(date) => Cell::Date(date),
+                        None => Cell::Error(format!("date serial {}", dt.as_f64())),
+                    }
+                } else {
+                    Cell::Error(format!("duration {}", dt.as_f64()))
+                }
+            }
+            Some(Data::Error(e)) => Cell::Error(e.to_string()),
+        }
+    }
+}
+
+/// The parser's view of one row: typed accessors by column index (into
+/// [`Table::columns`]) that report problems and remember that the row failed.
+struct Row<'a> {
+    cells: &'a dyn Cells,
+    map: &'a [Option<usize>],
+    header: &'a [String],
+    columns: &'static [Column],
+    number: usize,
+    errors: &'a mut RowErrors,
+    ok: bool,
+}
+
+impl<'a> Row<'a> {
+    fn cell(&self, f: usize) -> Cell<'a> {
+        let cells: &'a dyn Cells = self.cells;
+        match self.map[f] {
+            Some(i) => cells.get(i),
+            None => Cell::Text(""),
+        }
+    }
+
+    fn fail(&mut self, f: usize, message: impl Into<String>) {
+        self.ok = false;
+        let column = match self.map[f] {
+            Some(i) => self.header[i].clone(),
+            None => self.columns[f].zh.to_owned(),
+        };
+        self.errors.push_at(self.number, column, message);
+    }
+
+    /// The cell as trimmed text; `None` (reported) for an error cell.
+    fn raw(&mut self, f: usize) -> Option<Cow<'a, str>> {
+        match self.cell(f).text() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.fail(f, e);
+                None
+            }
+        }
+    }
+
+    /// Required non-empty text; `Some(None)` means "empty", `None` means "already reported".
+    fn present(&mut self, f: usize) -> Option<Option<Cow<'a, str>>> {
+        let t = self.raw(f)?;
+        Some(if t.is_empty() { None } else { Some(t) })
+    }
+
+    fn required<R>(
+        &mut self,
+        f: usize,
+        parse: impl FnOnce(&str) -> Result<R, String>,
+    ) -> Option<R> {
+        let r = match self.present(f)? {
+            Some(t) => parse(&t),
+            None => Err("empty; a value is required".to_owned()),
+        };
+        self.report(f, r)
+    }
+
+    fn optional<R>(
+        &mut self,
+        f: usize,
+        parse: impl FnOnce(&str) -> Result<R, String>,
+    ) -> Option<Option<R>> {
+        let r = match self.present(f)? {
+            Some(t) => parse(&t).map(Some),
+            None => Ok(None),
+        };
+        self.report(f, r)
+    }
+
+    fn report<R>(&mut self, f: usize, r: Result<R, String>) -> Option<R> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(f, e);
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, f: usize, max: usize) -> Option<String> {
+        self.required(f, |t| {
+            if t.chars().count() > max {
+                Err(format!("longer than {max} characters"))
+            } else {
+                Ok(t.to_owned())
+            }
+        })
+    }
+
+    fn code(&mut self, f: usize) -> Option<Code> {
+        self.required(f, |t| Code::parse(t).map_err(|e| e.to_string()))
+    }
+
+    fn opt_code(&mut self, f: usize) -> Option<Option<Code>> {
+        self.optional(f, |t| Code::parse(t).map_err(|e| e.to_string()))
+    }
+
+    fn date(&mut self, f: usize) -> Option<Date> {
+        if let Cell::Date(d) = self.cell(f) {
+            return Some(d);
+        }
+        self.required(f, parse_date)
+    }
+
+    fn opt_date(&mut self, f: usize) -> Option<Option<Date>> {
+        if let Cell::Date(d) = self.cell(f) {
+            return Some(Some(d));
+        }
+        self.optional(f, parse_date)
+    }
+
+    fn label<E: Labeled>(&mut self, f: usize) -> Option<E> {
+        self.required(f, |t| E::parse_label(t).map_err(|e| e.to_string()))
+    }
+
+    fn boolean(&mut self, f: usize) -> Option<bool> {
+        if let Cell::Bool(b) = self.cell(f) {
+            return Some(b);
+        }
+        self.required(f, parse_bool)
+    }
+
+    /// Reports an end date (column `f`) before the start date.
+    fn date_order(&mut self, start: Option<Date>, end: Option<Option<Date>>, f: usize) {
+        if let (Some(s), Some(Some(e))) = (start, end)
+            && e < s
+        {
+            self.fail(f, format!("end date {e} is before the start date {s}"));
+        }
+    }
+
+    /// Reports a key seen on an earlier row, naming that row.
+    fn unique<K: std::hash::Hash + Eq>(
+        &mut self,
+        seen: &mut HashMap<K, usize>,
+        key: K,
+        f: usize,
+        what: impl FnOnce() -> String,
+    ) {
+        match seen.entry(key) {
+            Entry::Occupied(first) => {
+                let first = *first.get();
+                self.fail(f, format!("{}; first on row {first}", what()));
+            }
+            Entry::Vacant(v) => {
+                v.insert(self.number);
+            }
+        }
+    }
+}
+
+/// Reads `path` as `table`, calling `build` for every non-blank row below the header.
+fn read_table<T>(
+    path: &Path,
+    table: Table,
+    mut build: impl FnMut(&mut Row<'_>) -> Option<T>,
+) -> Result<Parsed<T>, ImportError> {
+    let format = Format::from_path(path).ok_or_else(|| ImportError::UnsupportedFormat {
+        file: path.to_owned(),
+    })?;
+    let columns = table.columns();
+    let mut errors = RowErrors::new(path);
+    let mut rows: Vec<Located<T>> = Vec::new();
+    let mut step = |cells: &dyn Cells,
+                    number: usize,
+                    header: &[String],
+                    map: &[Option<usize>],
+                    errors: &mut RowErrors| {
+        if (0..cells.len()).all(|i| cells.get(i).is_blank()) {
+            return;
+        }
+        let mut ok = true;
+        for i in 0..cells.len() {
+            if header.get(i).is_none_or(|h| h.is_empty()) && !cells.get(i).is_blank() {
+                ok = false;
+                errors.push_at(
+                    number,
+                    format!("column {}", i + 1),
+                    "a value in a column without a header",
+                );
+            }
+        }
+        let mut row = Row {
+            cells,
+            map,
+            header,
+            columns,
+            number,
+            errors,
+            ok,
+        };
+        let value = build(&mut row);
+        if row.ok
+            && row.errors.is_empty()
+            && let Some(value) = value
+        {
+            rows.push(Located { row: number, value });
+        }
+    };
+    let (header, map) = match format {
+        Format::Csv => {
+            let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+                file: path.to_owned(),
+                source,
+            })?;
+            let text = decode(path, bytes)?;
+            let csv_err = |source| ImportError::Csv {
+                file: path.to_owned(),
+                source,
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            let mut record = csv::StringRecord::new();
+            if !reader.read_record(&mut record).map_err(csv_err)? {
+                return Err(ImportError::Empty {
+                    file: path.to_owned(),
+                });
+            }
+            let header: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
+            let map = resolve_header(path, columns, &header)?;
+            // Line numbers are counted here: the reader skips blank lines without counting
+            // them.
+            let (mut line, mut seen) = (1, 0);
+            while reader.read_record(&mut record).map_err(csv_err)? {
+                let offset = record
+                    .position()
+                    .and_then(|p| usize::try_from(p.byte()).ok())
+                    .unwrap_or(seen)
+                    .clamp(seen, text.len());
+                line += bytecount_newlines(&text.as_bytes()[seen..offset]);
+                // The position is where the reader started, before any blank lines.
+                let bytes = text.as_bytes();
+                let mut offset = offset;
+                while let Some(b @ (b'\r' | b'\n')) = bytes.get(offset) {
+                    line += usize::from(*b == b'\n');
+                    offset += 1;
+                }
+                seen = offset;
+                let number = line;
+                step(&CsvCells(&record), number, &header, &map, &mut errors);
+            }
+            (header, map)
+        }
+        Format::Xlsx => {
+            let xlsx_err = |e: &dyn std::fmt::Display| ImportError::Xlsx {
+                file: path.to_owned(),
+                reason: e.to_string(),
+            };
+            let mut book: Xlsx<_> = calamine::open_workbook(path).map_err(|e| match e {
+                calamine::XlsxError::Io(source) => ImportError::Io {
+                    file: path.to_owned(),
+                    source,
+                },
+                e => xlsx_err(&e),
+            })?;
+            let range = book
+                .worksheet_range_at(0)
+                .ok_or_else(|| xlsx_err(&"the workbook has no worksheet"))?
+                .map_err(|e| xlsx_err(&e))?;
+            let first = range.start().map_or(0, |(r, _)| r as usize);
+            let mut iter = range.rows();
+            let Some(head) = iter.next() else {
+                return Err(ImportError::Empty {
+                    file: path.to_owned(),
+                });
+            };
+            let head = XlsxCells(head);
+            let header: Vec<String> = (0..head.len())
+                .map(|i| head.get(i).text().unwrap_or_default().trim().to_owned())
+                .collect();
+            let map = resolve_header(path, columns, &header)?;
+            for (i, cells) in iter.enumerate() {
+                step(&XlsxCells(cells), first + i + 2, &header, &map, &mut errors);
+            }
+            (header, map)
+        }
+    };
+    errors.into_result()?;
+    Ok(Parsed {
+        file: path.to_owned(),
+        header,
+        rows,
+        table,
+        columns: map,
+    })
+}
+
+fn bytecount_newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// Matches the header row to the columns of the table.
+fn resolve_header(
+    path: &Path,
+    columns: &[Column],
+    header: &[String],
+) -> Result<Vec<Option<usize>>, ImportError> {
+    let mut map = vec![None; columns.len()];
+    let mut unknown = Vec::new();
+    let mut duplicate = Vec::new();
+    if header.iter().all(|h| h.is_empty()) {
+        return Err(ImportError::Empty {
+            file: path.to_owned(),
+        });
+    }
+    for (i, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            continue;
+        }
+        match columns.iter().position(|c| c.matches(h)) {
+            None => unknown.push(h.clone()),
+            Some(c) if map[c].is_some() => duplicate.push(h.clone()),
+            Some(c) => map[c] = Some(i),
+        }
+    }
+    let missing: Vec<String> = columns
+        .iter()
+        .zip(&map)
+        .filter(|(c, m)| c.required && m.is_none())
+        .map(|(c, _)| format!("{} ({})", c.zh, c.key))
+        .collect();
+    if unknown.is_empty() && duplicate.is_empty() && missing.is_empty() {
+        Ok(map)
+    } else {
+        Err(ImportError::Header {
+            file: path.to_owned(),
+            unknown,
+            duplicate,
+            missing,
+        })
+    }
+}
+
+/// Decodes a CSV file: UTF-8 (a byte-order mark is dropped), else GB18030 (a superset of GBK
+/// and GB2312, as written by Chinese office software).
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
+    let encoding_err = |reason: &str| ImportError::Encoding {
+        file: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(encoding_err("the file is UTF-16 text"));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(encoding_err(
+            "the file is a zip archive, likely an Excel workbook (name it .xlsx)",
+        ));
+    }
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if bom {
+                s.drain(..3);
+            }
+            Ok(s)
+        }
+        Err(_) if bom => Err(encoding_err(
+            "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
+        )),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            encoding_rs::GB18030
+                .decode_without_bom_handling_and_without_replacement(&bytes)
+                .map(Cow::into_owned)
+                .ok_or_else(|| encoding_err("the file is neither UTF-8 nor GB18030/GBK text"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+        let path = dir.path().join(name);
+        let mut f = std::fs::File::create(&path).expect("create");
+        f.write_all(text.as_bytes()).expect("write");
+        path
+    }
+
+    fn rows_err<T: std::fmt::Debug>(r: Result<T, ImportError>) -> RowErrors {
+        match r {
+            Err(ImportError::Rows(e)) => e,
+            other => panic!("expected row errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn guard_round_trip() {
+        for s in ["=1+1", "'=x", "''@a", "-5", "+86", "plain", "'quoted'", ""] {
+            let written = if needs_guard(s) {
+                format!("'{s}")
+            } else {
+                s.to_owned()
+            };
+            assert_eq!(unguard(&written), s);
+        }
+    }
+
+    #[test]
+    fn units_with_all_kinds_of_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            &dir,
+            "units.csv",
+            "Code, NAME ,kind,parent\n\
+             34,安徽省,省,\n\
+             3401,合肥市,city,34\n\
+             \n\
+             3401,重复市,市,34\n\
+             x y,坏编码,县,3401\n\
+             3402,,乡镇,3402\n\
+             3403,某单位,村,\n",
+        );
+        let e = rows_err(read_units(&path));
+        let text = e.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let f = path.display();
+        assert_eq!(
+            lines,
+            vec![
+                format!("{f}:5:Code: duplicate unit code 3401; first on row 3"),
+                format!(
+                    "{f}:6:Code: identifier \"x y\" contains white space or a control character"
+                ),
+                format!("{f}:7:NAME: empty; a value is required"),
+                format!("{f}:7:parent: unit 3402 cannot be its own parent"),
+                format!(
+                    "{f}:8:kind: \"村\" is not a valid unit kind; expected one of: 省/province, 市/city, 县/county, 乡镇/township, 部门/department"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn header_problems() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(&dir, "units.csv", "单位编码,名称,单位名称,颜色\n1,a,b,c\n");
+        let e = read_units(&path).expect_err("bad header");
+        assert!(
+            matches!(&e, ImportError::Header { unknown, duplicate, missing, .. }
+                if unknown == &["颜色"] && duplicate == &["单位名称"] && missing == &["单位类型 (kind)"]),
+            "{e:?}"
+        );
+        let empty = write(&dir, "empty.csv", "");
+        assert!(matches!(read_units(&empty), Err(ImportError::Empty { .. })));
+        let other = write(&dir, "units.txt", "");
+        assert!(matches!(
+            read_units(&other),
+            Err(ImportError::UnsupportedFormat { .. })
+        ));
+        let missing = dir.path().join("missing.csv");
+        assert!(matches!(read_units(&missing), Err(ImportError::Io { .. })));
+    }
+
+    #[test]
+    fn unnamed_columns_and_optional_columns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Trailing empty header cells are fine while their cells are empty; the optional
+        // parent column may be absent.
+        let ok = write(&dir, "u.csv", "code,name,kind,,\n1,一,县,,\n");
+        let parsed = read_units(&ok).expect("valid");
+        assert_eq!(parsed.rows[0].value.parent, None);
+        assert_eq!(parsed.column("parent"), "上级单位编码");
+        assert_eq!(parsed.column("code"), "code");
+        let bad = write(&dir, "v.csv", "code,name,kind\n1,一,县,extra\n");
+        let e = rows_err(read_units(&bad));
+        assert_eq!(e.errors()[0].column, "column 4");
+    }
+
+    #[test]
+    fn encodings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.csv");
+        std::fs::write(&path, [0xFF, 0xFE, b'a', 0]).expect("write");
+        assert!(matches!(
+            read_calendar(&path),
+            Err(ImportError::Encoding { .. })
+        ));
+        // 0xFF is not GB18030.
+        std::fs::write(&path, b"date,kind,name\n2025-01-01,\xFF,x\n").expect("write");
+        assert!(matches!(
+            read_calendar(&path),
+            Err(ImportError::Encoding { .. })
+        ));
+    }
+
+    #[test]
+    fn unit_tree() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stored = vec![
+            Unit {
+                code: Code::parse("34").expect("code"),
+                name: "省".into(),
+                kind: UnitKind::Province,
+                parent: None,
+            },
+            Unit {
+                code: Code::parse("3401").expect("code"),
+                name: "市".into(),
+                kind: UnitKind::City,
+                parent: Some(Code::parse("34").expect("code")),
+            },
+        ];
+        let path = write(
+            &dir,
+            "units.csv",
+            "单位编码,单位名称,单位类型,上级单位编码\n\
+             340102,区,县,3401\n\
+             340103,镇,乡镇,3401\n\
+             340104,某,县,9999\n\
+             A,a,部门,B\n\
+             B,b,部门,C\n\
+             C,c,部门,A\n\
+             D,d,部门,A\n",
+        );
+        let parsed = read_units(&path).expect("file is valid on its own");
+        let e = match check_unit_tree(&stored, &parsed) {
+            Err(ImportError::Rows(e)) => e,
+            other => panic!("{other:?}"),
+        };
+        let msgs: Vec<(usize, &str)> = e
+            .errors()
+            .iter()
+            .map(|e| (e.row, e.message.as_str()))
+            .collect();
+        assert_eq!(msgs.len(), 5, "{e}");
+        assert_eq!(msgs[0].0, 3);
+        assert!(msgs[0].1.contains("may not sit under 3401"), "{e}");
+        assert_eq!(msgs[1].0, 4);
+        assert!(msgs[1].1.contains("9999 exists neither"), "{e}");
+        assert_eq!(
+            &msgs[2..].iter().map(|m| m.0).collect::<Vec<_>>(),
+            &[5, 6, 7]
+        );
+        assert!(msgs[2].1.contains("A → B → C → A"), "{e}");
+        // Changing the kind of a stored parent strands its children.
+        let path = write(&dir, "u2.csv", "code,name,kind\n34,省,县\n");
+        let parsed = read_units(&path).expect("valid");
+        let e = check_unit_tree(&stored, &parsed).expect_err("city under county");
+        assert!(
+            e.to_string().contains("u2.csv:2:kind: stored unit 3401"),
+            "{e}"
+        );
+        // A good file passes.
+        let path = write(
+            &dir,
+            "u3.csv",
+            "code,name,kind,parent\n340102,区,县,3401\nX,局,部门,340102\n",
+        );
+        check_unit_tree(&stored, &read_units(&path).expect("valid")).expect("valid tree");
+    }
+
+    #[test]
+    fn caller_reference_checks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            &dir,
+            "appointments.csv",
+            "干部编号,单位编码,职务,职务职级,任职开始日期,任职结束日期\n\
+             G1,340102,科员,二级科员,2020-01-01,2021-12-31\n\
+             G1,340199,科员,一级科员,2022/1/1,\n",
+        );
+        let parsed = read_appointments(&path).expect("valid");
+        assert_eq!(parsed.rows[1].row, 3);
+        let mut errors = parsed.new_errors();
+        parsed.check_refs(
+            &mut errors,
+            "unit",
+            "unit",
+            |a| Some(&a.unit),
+            |c| c.as_str() == "340102",
+        );
+        assert_eq!(
+            errors.to_string(),
+            format!("{}:3:单位编码: unit 340199 does not exist", path.display())
+        );
+    }
+
+    #[test]
+    fn dates_before_start_and_duplicates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            &dir,
+            "sanctions.csv",
+            "id,cadre,kind,start_date,end_date,reason\n\
+             S1,G1,警告,2024-05-01,2024-04-30,违反工作纪律\n\
+             S1,G2,记过,2024-05-01,,违反廉洁纪律\n",
+        );
+        let e = rows_err(read_sanctions(&path));
+        assert_eq!(e.len(), 2);
+        assert_eq!(e.errors()[0].column, "end_date");
+        assert!(e.errors()[1].message.contains("first on row 2"));
+        let path = write(
+            &dir,
+            "calendar.csv",
+            "日期,类型,名称\n2025-10-01,休,国庆节\n2025年10月1日,holiday,国庆节\n",
+        );
+        let e = rows_err(read_calendar(&path));
+        assert_eq!(e.errors()[0].row, 3);
+    }
+}
