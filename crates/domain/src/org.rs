@@ -197,7 +197,7 @@ mod tests {
             Ok(RankLevel::PrincipalStaff1)
         );
         assert_eq!(Gender::parse_label("Female"), Ok(Gender::Female));
-        let err = Gender::parse_label("x").unwrap_err();
+        let err = Gender::parse_label("x").expect_err("not a gender");
         assert!(err.to_string().contains("男/male"), "{err}");
     }
 

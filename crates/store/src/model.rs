@@ -50,6 +50,8 @@ pub struct UnitQuery {
     pub parent: Option<Code>,
     /// Only units of this kind.
     pub kind: Option<UnitKind>,
+    /// Only roots of the tree (units without a parent).
+    pub roots_only: bool,
     /// Page number, from 1.
     pub page: u32,
     /// Rows per page (clamped to 1..=500).

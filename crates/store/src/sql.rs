@@ -212,7 +212,8 @@ pub(crate) const UNIT_SUMMARY_SELECT: &str = "SELECT u.code, u.name, u.kind, u.p
     FROM units u LEFT JOIN units p ON p.code = u.parent";
 pub(crate) const UNIT_FILTER: &str = " WHERE ($1 IS NULL OR LOWER(u.code) LIKE $1 ESCAPE '\\' \
     OR LOWER(u.name) LIKE $1 ESCAPE '\\') \
-    AND ($2 IS NULL OR u.parent = $2) AND ($3 IS NULL OR u.kind = $3)";
+    AND ($2 IS NULL OR u.parent = $2) AND ($3 IS NULL OR u.kind = $3) \
+    AND ($4 = FALSE OR u.parent IS NULL)";
 pub(crate) const CADRE_FILTER: &str = " WHERE ($1 IS NULL OR LOWER(id) LIKE $1 ESCAPE '\\' \
     OR LOWER(name) LIKE $1 ESCAPE '\\' OR LOWER(post) LIKE $1 ESCAPE '\\') \
     AND ($2 IS NULL OR unit = $2) AND ($3 = FALSE OR is_leader)";
@@ -296,10 +297,11 @@ macro_rules! impl_store {
                     .bind(&pattern)
                     .bind(&parent)
                     .bind(&kind)
+                    .bind(query.roots_only)
                     .fetch_one(&self.pool)
                     .await?;
                 let sql = format!(
-                    "{}{} ORDER BY u.code LIMIT $4 OFFSET $5",
+                    "{}{} ORDER BY u.code LIMIT $5 OFFSET $6",
                     $crate::sql::UNIT_SUMMARY_SELECT,
                     $crate::sql::UNIT_FILTER
                 );
@@ -307,6 +309,7 @@ macro_rules! impl_store {
                     .bind(&pattern)
                     .bind(&parent)
                     .bind(&kind)
+                    .bind(query.roots_only)
                     .bind(limit)
                     .bind(offset)
                     .fetch_all(&self.pool)

@@ -202,6 +202,21 @@ on_all_backends!(unit_listing_searches_filters_and_pages, |store| {
         ..Default::default()
     };
     assert_eq!(store.list_units(&towns).await.unwrap().total, 2);
+    let roots = UnitQuery {
+        roots_only: true,
+        page: 1,
+        per_page: 50,
+        ..Default::default()
+    };
+    let roots = store.list_units(&roots).await.unwrap();
+    assert_eq!(
+        roots
+            .items
+            .iter()
+            .map(|u| u.unit.code.as_str())
+            .collect::<Vec<_>>(),
+        ["341000"]
+    );
 });
 
 on_all_backends!(cadre_listing_searches_filters_and_pages, |store| {

@@ -1,0 +1,389 @@
+//! Languages of the pages: Chinese (the default) and English.
+//!
+//! Every text a page shows comes from [`MESSAGES`], looked up by key with [`t`]; labels of
+//! domain enumerations come from [`kaohe_domain::Labeled`]. A request's language is, in order:
+//! the `lang` query parameter, the `lang` cookie (set by `/lang/{lang}`), the `Accept-Language`
+//! header, and otherwise Chinese.
+
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+
+/// Name of the cookie and of the query parameter that choose the language.
+pub const LANG_PARAM: &str = "lang";
+
+/// A language of the user interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Lang {
+    /// 中文 (simplified), the default.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Every language, in the order of the language switch.
+    pub const ALL: [Lang; 2] = [Lang::Zh, Lang::En];
+
+    /// Short code, as in `?lang=en`; also what [`kaohe_domain::Labeled::label`] takes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// The tag for `<html lang="…">`.
+    pub fn html_tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's name in itself, for the language switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::Zh => "中文",
+            Lang::En => "English",
+        }
+    }
+
+    /// Parses a code or a language tag: `zh`, `zh-CN`, `zh-Hans`, `en`, `en-US`, ….
+    pub fn parse(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("zh") {
+            Some(Lang::Zh)
+        } else if primary.eq_ignore_ascii_case("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// The language an `Accept-Language` header prefers among ours: the highest quality wins,
+    /// the earlier one on a tie; `None` when it names neither.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut best: Option<(Lang, f32)> = None;
+        for item in header.split(',') {
+            let mut parts = item.split(';');
+            let Some(lang) = parts.next().and_then(Lang::parse) else {
+                continue;
+            };
+            let quality = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if quality > 0.0 && best.is_none_or(|(_, q)| quality > q) {
+                best = Some((lang, quality));
+            }
+        }
+        best.map(|(lang, _)| lang)
+    }
+
+    /// The language of a request: `query_lang` (the `lang` query parameter), then the `lang`
+    /// cookie, then `Accept-Language`, then Chinese.
+    pub fn negotiate(query_lang: Option<&str>, headers: &HeaderMap) -> Lang {
+        query_lang
+            .and_then(Lang::parse)
+            .or_else(|| cookie(headers, LANG_PARAM).and_then(Lang::parse))
+            .or_else(|| {
+                headers
+                    .get(ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The value of cookie `name` in a request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"'))
+}
+
+/// One message of the user interface in both languages.
+#[derive(Debug, Clone, Copy)]
+pub struct Message {
+    /// Key, as templates and handlers name it.
+    pub key: &'static str,
+    /// Chinese.
+    pub zh: &'static str,
+    /// English.
+    pub en: &'static str,
+}
+
+macro_rules! messages {
+    ($( $key:literal => $zh:literal, $en:literal; )*) => {
+        /// Every message of the user interface. `{name}` marks a placeholder filled by
+        /// [`format`].
+        pub static MESSAGES: &[Message] = &[ $( Message { key: $key, zh: $zh, en: $en } ),* ];
+    };
+}
+
+messages! {
+    "app.name" => "kaohe 考核", "kaohe";
+    "app.tagline" => "干部考核评价系统", "Performance assessment of public officials";
+    "app.skip" => "跳到正文", "Skip to content";
+    "nav.label" => "主导航", "Main navigation";
+    "nav.home" => "首页", "Home";
+    "nav.units" => "单位", "Units";
+    "nav.cadres" => "干部", "Cadres";
+    "nav.calendar" => "工作日历", "Calendar";
+    "nav.api" => "API 文档", "API docs";
+    "lang.switch" => "语言", "Language";
+    "demo.banner" => "演示数据：本站数据均为虚构，仅供演示。", "Demo data: everything shown here is fictitious.";
+    "footer.about" => "kaohe 是开源、自主部署的干部考核评价系统。", "kaohe is an open-source, self-hosted system for assessing the performance of public officials.";
+    "footer.license" => "以 Apache-2.0 许可发布", "Released under the Apache-2.0 license";
+    "home.title" => "首页", "Home";
+    "home.intro" => "kaohe 把正确政绩观落到可审计的考核流程中：单位与干部档案、平时考核与年度考核、民主测评、群众“好差评”，每个分数都能说明来源与依据。", "kaohe turns a sound view of performance into an auditable assessment process: organization and cadre records, routine and annual assessments, democratic evaluation and public ratings of services, with every score traceable to its sources and rules.";
+    "home.counts" => "数据概览", "At a glance";
+    "home.units" => "单位", "Units";
+    "home.cadres" => "干部", "Cadres";
+    "home.leaders" => "领导班子成员", "Leadership team members";
+    "home.sanctions" => "处分记录", "Sanctions";
+    "home.links" => "从这里开始", "Start here";
+    "home.top_units" => "单位概览", "Units at a glance";
+    "home.all_units" => "全部单位 →", "All units →";
+    "home.link.units" => "浏览单位及其领导班子", "Browse units and their leadership teams";
+    "home.link.cadres" => "查找干部及其任职经历", "Find cadres and their appointment history";
+    "home.link.calendar" => "查看工作日历、计算工作日期限", "See the working-day calendar and count deadlines";
+    "home.link.api" => "查看 JSON 接口文档", "Read the JSON API documentation";
+    "search.q" => "搜索", "Search";
+    "search.submit" => "查询", "Search";
+    "search.reset" => "清除", "Clear";
+    "search.any" => "全部", "All";
+    "units.title" => "单位", "Units";
+    "units.q.placeholder" => "编码或名称", "Code or name";
+    "units.kind" => "类型", "Kind";
+    "units.parent_filter" => "上级单位", "Parent unit";
+    "units.empty" => "没有符合条件的单位。", "No units match.";
+    "units.caption" => "单位列表", "List of units";
+    "col.code" => "编码", "Code";
+    "col.name" => "名称", "Name";
+    "col.kind" => "类型", "Kind";
+    "col.parent" => "上级单位", "Parent unit";
+    "col.cadres" => "干部数", "Cadres";
+    "col.leaders" => "班子成员", "Leaders";
+    "col.id" => "编号", "ID";
+    "col.full_name" => "姓名", "Name";
+    "col.gender" => "性别", "Gender";
+    "col.unit" => "单位", "Unit";
+    "col.post" => "职务", "Post";
+    "col.rank" => "职务职级", "Post and rank level";
+    "col.leader" => "班子成员", "Leader";
+    "col.status" => "状态", "Status";
+    "col.start" => "起始日期", "From";
+    "col.end" => "截止日期", "To";
+    "col.kind_sanction" => "处分种类", "Kind";
+    "col.period_end" => "处分期至", "Period ends";
+    "col.in_effect" => "今日是否在处分期内", "In effect today";
+    "col.reason" => "事由", "Reason";
+    "col.date" => "日期", "Date";
+    "col.weekday" => "星期", "Weekday";
+    "col.day_kind" => "安排", "Arrangement";
+    "col.holiday" => "节日", "Holiday";
+    "unit.breadcrumb" => "上级单位路径", "Parent units";
+    "unit.details" => "基本信息", "Details";
+    "unit.children" => "下级单位", "Subordinate units";
+    "unit.children.none" => "没有下级单位。", "No subordinate units.";
+    "unit.children.all" => "查看全部下级单位", "All subordinate units";
+    "unit.team" => "领导班子", "Leadership team";
+    "unit.team.none" => "尚无领导班子成员记录。", "No leadership team members on record.";
+    "unit.cadres" => "本单位干部", "Cadres of this unit";
+    "unit.cadres.none" => "本单位尚无干部记录。", "No cadres on record.";
+    "unit.root" => "（无，顶级单位）", "(none: top-level unit)";
+    "cadres.title" => "干部", "Cadres";
+    "cadres.q.placeholder" => "编号、姓名或职务", "ID, name or post";
+    "cadres.unit_filter" => "单位编码", "Unit code";
+    "cadres.leaders_only" => "只看领导班子成员", "Leadership team members only";
+    "cadres.empty" => "没有符合条件的干部。", "No cadres match.";
+    "cadres.caption" => "干部列表", "List of cadres";
+    "cadre.details" => "基本信息", "Details";
+    "cadre.ethnicity" => "民族", "Ethnicity";
+    "cadre.birth_date" => "出生日期", "Date of birth";
+    "cadre.appointments" => "任职经历", "Appointment history";
+    "cadre.appointments.none" => "没有任职经历记录。", "No appointment history on record.";
+    "cadre.current" => "至今", "present";
+    "cadre.sanctions" => "处分", "Sanctions";
+    "cadre.sanctions.none" => "没有处分记录。", "No sanctions on record.";
+    "cadre.no_end" => "无期限", "no end";
+    "yes" => "是", "Yes";
+    "no" => "否", "No";
+    "calendar.title" => "工作日历", "Working-day calendar";
+    "calendar.intro" => "周一至周五为工作日，周六、周日休息；下表列出法定节假日和调休安排，整改、公示、复核、申诉等期限都按此日历计算。", "Monday to Friday are working days and weekends are rest days, except for the public holidays and make-up working days listed below. Deadlines of rectification, public notice, review and complaint are counted on this calendar.";
+    "calendar.none" => "尚未导入节假日安排。", "No holiday arrangements imported yet.";
+    "calendar.year" => "{year} 年", "{year}";
+    "calendar.count" => "计算工作日期限", "Count working days";
+    "calendar.from" => "起始日期", "Start date";
+    "calendar.days" => "工作日数", "Working days";
+    "calendar.submit" => "计算", "Count";
+    "calendar.result" => "{from} 之后第 {days} 个工作日是 {due}（{weekday}）。", "Counting {days} working days from {from} gives {due} ({weekday}).";
+    "calendar.out_of_range" => "日期超出可计算的范围。", "The date is out of the supported range.";
+    "pager.label" => "分页", "Pages";
+    "pager.prev" => "上一页", "Previous";
+    "pager.next" => "下一页", "Next";
+    "pager.page_of" => "第 {page} 页，共 {pages} 页（{total} 条）", "Page {page} of {pages} ({total} rows)";
+    "error.not_found.title" => "页面不存在", "Page not found";
+    "error.not_found.text" => "您要找的页面或记录不存在。", "The page or record you asked for does not exist.";
+    "error.bad_request.title" => "请求参数有误", "Invalid request";
+    "error.bad_request.text" => "参数 {param} 无效：{reason}", "Parameter {param} is invalid: {reason}";
+    "error.internal.title" => "服务器内部错误", "Internal server error";
+    "error.internal.text" => "处理请求时出错，原因已记录在服务器日志中。", "The request failed; the cause has been logged on the server.";
+    "error.home" => "返回首页", "Back to the home page";
+    "weekday.1" => "星期一", "Monday";
+    "weekday.2" => "星期二", "Tuesday";
+    "weekday.3" => "星期三", "Wednesday";
+    "weekday.4" => "星期四", "Thursday";
+    "weekday.5" => "星期五", "Friday";
+    "weekday.6" => "星期六", "Saturday";
+    "weekday.7" => "星期日", "Sunday";
+}
+
+/// The message `key` in `lang`. A key missing from [`MESSAGES`] shows as `?` and is logged (a
+/// unit test keeps every key the templates and page handlers use in the table).
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    match MESSAGES.iter().find(|m| m.key == key) {
+        Some(m) => match lang {
+            Lang::Zh => m.zh,
+            Lang::En => m.en,
+        },
+        None => {
+            tracing::warn!(key, "missing message");
+            "?"
+        }
+    }
+}
+
+/// The message `key` in `lang` with each `{name}` replaced by its value.
+pub fn format(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let mut text = t(lang, key).to_owned();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    text
+}
+
+/// The name of a weekday.
+pub fn weekday(lang: Lang, day: time::Weekday) -> &'static str {
+    let key = match day.number_from_monday() {
+        1 => "weekday.1",
+        2 => "weekday.2",
+        3 => "weekday.3",
+        4 => "weekday.4",
+        5 => "weekday.5",
+        6 => "weekday.6",
+        _ => "weekday.7",
+    };
+    t(lang, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use std::collections::HashSet;
+
+    #[test]
+    fn table_is_complete_and_unique() {
+        let mut seen = HashSet::new();
+        for m in MESSAGES {
+            assert!(seen.insert(m.key), "duplicate key {}", m.key);
+            assert!(
+                !m.zh.is_empty() && !m.en.is_empty(),
+                "empty text for {}",
+                m.key
+            );
+            assert!(
+                !m.en
+                    .contains(|c: char| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "Chinese in English text of {}",
+                m.key
+            );
+        }
+    }
+
+    /// Every `t("…")` and `tf("…"` in a template or page handler names a message.
+    #[test]
+    fn templates_use_known_keys() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(format!("{root}/templates"))
+            .expect("templates directory")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.push(format!("{root}/src/pages.rs").into());
+        let mut checked = 0;
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("template");
+            for marker in ["t(\"", "tf(\""] {
+                for (at, _) in text.match_indices(marker) {
+                    let rest = &text[at + marker.len()..];
+                    let key = &rest[..rest.find('"').expect("closing quote")];
+                    assert!(
+                        MESSAGES.iter().any(|m| m.key == key),
+                        "{}: unknown key {key}",
+                        path.display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20, "found only {checked} keys");
+    }
+
+    #[test]
+    fn lookup_and_format() {
+        assert_eq!(t(Lang::Zh, "nav.units"), "单位");
+        assert_eq!(t(Lang::En, "nav.units"), "Units");
+        assert_eq!(t(Lang::En, "no.such.key"), "?");
+        let text = format(
+            Lang::En,
+            "pager.page_of",
+            &[("page", &3), ("pages", &5), ("total", &41)],
+        );
+        assert_eq!(text, "Page 3 of 5 (41 rows)");
+        assert_eq!(weekday(Lang::Zh, time::Weekday::Sunday), "星期日");
+    }
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Lang::Zh)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr, en;q=0.5, zh;q=0.7"),
+            Some(Lang::Zh)
+        );
+        assert_eq!(
+            Lang::from_accept_language("de-DE, en-GB;q=0.3"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("en;q=0, zh;q=0.1"),
+            Some(Lang::Zh)
+        );
+        assert_eq!(Lang::from_accept_language("fr, de"), None);
+        assert_eq!(Lang::from_accept_language(""), None);
+    }
+
+    #[test]
+    fn negotiation_order() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(Lang::negotiate(None, &headers), Lang::Zh);
+        headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en-US"));
+        assert_eq!(Lang::negotiate(None, &headers), Lang::En);
+        headers.insert(COOKIE, HeaderValue::from_static("a=b; lang=zh"));
+        assert_eq!(Lang::negotiate(None, &headers), Lang::Zh);
+        assert_eq!(Lang::negotiate(Some("en"), &headers), Lang::En);
+        assert_eq!(Lang::negotiate(Some("xx"), &headers), Lang::Zh);
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the web layer: the real server on `127.0.0.1:0`, over HTTP, against a
+//! fresh SQLite database and, when `KAOHE_TEST_DATABASE_URL` is set, a fresh PostgreSQL one.
+
+#[path = "web/api.rs"]
+mod api;
+#[path = "web/helpers.rs"]
+mod helpers;
+#[path = "web/pages.rs"]
+mod pages;

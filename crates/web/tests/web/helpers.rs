@@ -1,0 +1,272 @@
+//! `spawn_apps`: one running server per backend under test, seeded with a small organization.
+
+use kaohe_domain::{
+    Appointment, Cadre, CadreStatus, CalendarEntry, Code, DayKind, Gender, RankLevel, Sanction,
+    SanctionKind, Unit, UnitKind,
+};
+use kaohe_store::Store;
+use kaohe_store::testing::TestDatabase;
+use kaohe_web::AppState;
+use std::sync::Arc;
+use time::{Date, Duration, Month, OffsetDateTime};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A cadre whose name tries to inject a script.
+pub(crate) const XSS_NAME: &str = "<script>alert(\"x\")</script>赵六";
+
+/// A server running on one backend.
+pub(crate) struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
+    /// Client that does not follow redirects.
+    pub(crate) client: reqwest::Client,
+    /// Backend name, for assertion messages.
+    pub(crate) name: &'static str,
+    db: TestDatabase,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// A response read whole.
+pub(crate) struct Fetched {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: String,
+}
+
+impl Fetched {
+    pub(crate) fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// Rows of the body of the table with this `id`.
+    pub(crate) fn table_rows(&self, id: &str) -> Vec<&str> {
+        let marker = format!("id=\"{id}\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no table {id}"));
+        let table = &self.body[start..];
+        let table = &table[..table.find("</table>").expect("table closes")];
+        let tbody = &table[table.find("<tbody>").expect("tbody")..];
+        tbody.split("<tr").skip(1).collect()
+    }
+}
+
+impl TestApp {
+    pub(crate) async fn get(&self, path: &str) -> Fetched {
+        self.get_with(path, &[]).await
+    }
+
+    pub(crate) async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Fetched {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: GET {path}: {e}", self.name));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body");
+        Fetched {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Stops the server and drops the database.
+    pub(crate) async fn finish(self) {
+        let _ = self.shutdown.send(());
+        self.server.await.expect("server task").expect("server ran");
+        self.db.finish().await.expect("database dropped");
+    }
+}
+
+/// One seeded server per backend under test (SQLite, and PostgreSQL when configured; under
+/// `CI=true` a missing PostgreSQL URL fails).
+pub(crate) async fn spawn_apps() -> Vec<TestApp> {
+    let mut apps = Vec::new();
+    for db in TestDatabase::all().await.expect("test databases") {
+        seed(db.store.as_ref()).await;
+        apps.push(spawn(db, true).await);
+    }
+    apps
+}
+
+async fn spawn(db: TestDatabase, demo: bool) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let state = AppState {
+        demo,
+        ..AppState::new(Arc::clone(&db.store))
+    };
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(kaohe_web::serve(listener, state, async {
+        let _ = stop.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        base: format!("http://{addr}"),
+        client,
+        name: db.name,
+        db,
+        shutdown,
+        server,
+    }
+}
+
+fn code(s: &str) -> Code {
+    Code::parse(s).expect("valid code")
+}
+
+fn date(y: i32, m: u8, d: u8) -> Date {
+    Date::from_calendar_date(y, Month::try_from(m).expect("month"), d).expect("date")
+}
+
+fn unit(c: &str, name: &str, kind: UnitKind, parent: Option<&str>) -> Unit {
+    Unit {
+        code: code(c),
+        name: name.into(),
+        kind,
+        parent: parent.map(code),
+    }
+}
+
+fn cadre(id: &str, name: &str, unit: &str, post: &str, rank: RankLevel, is_leader: bool) -> Cadre {
+    Cadre {
+        id: code(id),
+        name: name.into(),
+        gender: Gender::Female,
+        ethnicity: "汉族".into(),
+        birth_date: date(1975, 3, 1),
+        unit: code(unit),
+        post: post.into(),
+        rank,
+        is_leader,
+        status: CadreStatus::Active,
+    }
+}
+
+/// Five units (province → city → two counties, and a department), four cadres, history,
+/// sanctions, and the 2025 National Day calendar.
+async fn seed(store: &dyn Store) {
+    store
+        .upsert_units(&[
+            unit("340000", "安徽省", UnitKind::Province, None),
+            unit("340100", "合肥市", UnitKind::City, Some("340000")),
+            unit("340102", "瑶海区", UnitKind::County, Some("340100")),
+            unit("340103", "庐阳区", UnitKind::County, Some("340100")),
+            unit(
+                "340102-FGW",
+                "瑶海区发展和改革委员会",
+                UnitKind::Department,
+                Some("340102"),
+            ),
+        ])
+        .await
+        .expect("units");
+    store
+        .upsert_cadres(&[
+            cadre(
+                "C001",
+                "张三",
+                "340102",
+                "区长",
+                RankLevel::DivisionPrincipal,
+                true,
+            ),
+            cadre(
+                "C002",
+                "李四",
+                "340102",
+                "副区长",
+                RankLevel::DivisionDeputy,
+                true,
+            ),
+            cadre(
+                "C003",
+                "王五",
+                "340102",
+                "一级科员",
+                RankLevel::Staff1,
+                false,
+            ),
+            cadre("C004", XSS_NAME, "340103", "科员", RankLevel::Staff2, false),
+        ])
+        .await
+        .expect("cadres");
+    store
+        .upsert_appointments(&[
+            Appointment {
+                cadre: code("C001"),
+                unit: code("340103"),
+                post: "副区长".into(),
+                rank: RankLevel::DivisionDeputy,
+                start_date: date(2016, 1, 4),
+                end_date: Some(date(2021, 6, 30)),
+            },
+            Appointment {
+                cadre: code("C001"),
+                unit: code("340102"),
+                post: "区长".into(),
+                rank: RankLevel::DivisionPrincipal,
+                start_date: date(2021, 7, 1),
+                end_date: None,
+            },
+        ])
+        .await
+        .expect("appointments");
+    let today = OffsetDateTime::now_utc().date();
+    store
+        .upsert_sanctions(&[
+            Sanction {
+                id: code("S-OLD"),
+                cadre: code("C002"),
+                kind: SanctionKind::Demerit,
+                start_date: date(2019, 5, 1),
+                end_date: None,
+                reason: "违反工作纪律".into(),
+            },
+            Sanction {
+                id: code("S-NOW"),
+                cadre: code("C002"),
+                kind: SanctionKind::Warning,
+                start_date: today - Duration::days(30),
+                end_date: None,
+                reason: "形式主义问题".into(),
+            },
+        ])
+        .await
+        .expect("sanctions");
+    let mut calendar: Vec<CalendarEntry> = (1..=8)
+        .map(|d| CalendarEntry {
+            date: date(2025, 10, d),
+            kind: DayKind::Holiday,
+            name: "国庆节、中秋节".into(),
+        })
+        .collect();
+    for d in [date(2025, 9, 28), date(2025, 10, 11)] {
+        calendar.push(CalendarEntry {
+            date: d,
+            kind: DayKind::Workday,
+            name: "国庆节调休".into(),
+        });
+    }
+    store.upsert_calendar(&calendar).await.expect("calendar");
+}

@@ -1,0 +1,91 @@
+//! One module per command. Each turns flags and settings into calls on the library crates.
+
+mod data;
+mod serve;
+
+use crate::cli::{Cli, Command, ConfigAction};
+use crate::settings::{EXAMPLE, Settings};
+use anyhow::Context;
+use std::io::Write;
+use std::sync::Arc;
+
+/// Runs a parsed command line.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(url) = cli.database_url {
+        settings.database_url = url;
+    }
+    match cli.command {
+        Command::Config {
+            action: ConfigAction::Default,
+        } => print(EXAMPLE),
+        Command::Config {
+            action: ConfigAction::Show,
+        } => {
+            let mut shown = settings;
+            shown.database_url = kaohe_store::redact_url(&shown.database_url);
+            print(&toml::to_string_pretty(&shown).context("cannot print settings")?)
+        }
+        command => {
+            init_logging(&settings.log.filter);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(run_async(command, settings))
+        }
+    }
+}
+
+async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve::run(args, &settings).await,
+        Command::Migrate => {
+            open_store(&settings).await?;
+            print("migrations applied\n")
+        }
+        Command::Import(args) => data::import(&args, &open_store(&settings).await?).await,
+        Command::Export(args) => data::export(&args, &open_store(&settings).await?).await,
+        Command::Gen(args) => {
+            let store = if args.load {
+                Some(open_store(&settings).await?)
+            } else {
+                None
+            };
+            data::generate(&args, store.as_ref()).await
+        }
+        Command::Config { .. } => Ok(()),
+    }
+}
+
+/// Opens and migrates the configured database.
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn kaohe_store::Store>> {
+    kaohe_store::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open database {}",
+                kaohe_store::redact_url(&settings.database_url)
+            )
+        })
+}
+
+/// Writes command output to standard output.
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
+}
+
+fn init_logging(filter: &str) {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| filter.to_owned());
+    // A second initialisation (never in the binary) is harmless, so its error is ignored.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,50 @@
+//! `kaohe serve`: the web server, optionally on demo data.
+
+use super::data;
+use crate::cli::ServeArgs;
+use crate::settings::Settings;
+use anyhow::Context;
+use kaohe_data::synth::GenSpec;
+
+/// Seed and size of the demo county: fixed, so every newcomer sees the same county.
+const DEMO_SEED: u64 = 2025;
+const DEMO_CADRES: usize = 800;
+const DEMO_YEAR: i32 = 2025;
+
+pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<()> {
+    let store = super::open_store(settings).await?;
+    if args.demo && store.counts().await?.units == 0 {
+        let dataset = kaohe_data::synth::generate(&GenSpec {
+            seed: DEMO_SEED,
+            cadres: DEMO_CADRES,
+            year: DEMO_YEAR,
+        });
+        data::load(store.as_ref(), &dataset)
+            .await
+            .context("loading demo data")?;
+        tracing::info!(
+            units = dataset.units.len(),
+            cadres = dataset.cadres.len(),
+            "demo data generated"
+        );
+    }
+    let listen = args.listen.as_deref().unwrap_or(&settings.server.listen);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    let shutdown = kaohe_web::shutdown_signal().context("cannot listen for signals")?;
+    super::print(&format!("kaohe listening on http://{addr}/\n"))?;
+    let state = kaohe_web::AppState {
+        demo: args.demo,
+        sanction_periods: settings.rules.sanction_periods,
+        ..kaohe_web::AppState::new(store)
+    };
+    kaohe_web::serve(listener, state, shutdown)
+        .await
+        .context("web server failed")?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Settings: defaults → TOML file → `KAOHE_*` environment variables → flags.
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use kaohe_domain::SanctionPeriods;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The documented example configuration, printed by `kaohe config default`.
+pub(crate) const EXAMPLE: &str = include_str!("../config/kaohe.example.toml");
+
+/// All settings of kaohe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Settings {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub(crate) database_url: String,
+    /// Web server.
+    pub(crate) server: Server,
+    /// Logging.
+    pub(crate) log: Log,
+    /// Domain rules with their regulatory defaults.
+    pub(crate) rules: Rules,
+}
+
+/// Web server settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Server {
+    /// Listen address.
+    pub(crate) listen: String,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Log {
+    /// tracing filter.
+    pub(crate) filter: String,
+}
+
+/// Domain rules.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Rules {
+    /// Sanction periods in months.
+    pub(crate) sanction_periods: SanctionPeriods,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://kaohe.db".into(),
+            server: Server::default(),
+            log: Log::default(),
+            rules: Rules::default(),
+        }
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self {
+            filter: "info".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from defaults, the optional file and the environment.
+    pub(crate) fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let defaults = Figment::from(Serialized::defaults(Settings::default()));
+        let mut figment = defaults.clone();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+            // Parsed alone first, so that a typo is reported with its line and key.
+            toml::from_str::<Settings>(&text)
+                .with_context(|| format!("invalid configuration file {}", path.display()))?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        // Only variables naming a known key: KAOHE_TEST_DATABASE_URL and the like are not
+        // settings.
+        // The filter sees the key as written (upper case), before `split` turns `__` into `.`.
+        let env = Env::prefixed("KAOHE_")
+            .filter(move |key| {
+                defaults.contains(&key.as_str().to_ascii_lowercase().replace("__", "."))
+            })
+            .split("__");
+        figment
+            .merge(env)
+            .extract()
+            .context("invalid setting in KAOHE_* environment variables")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_example_is_the_defaults() {
+        let parsed: Settings = toml::from_str(EXAMPLE).expect("example parses");
+        assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn file_typo_names_the_key() {
+        let err = toml::from_str::<Settings>("[server]\nlisen = \"x\"\n").expect_err("unknown key");
+        let msg = err.to_string();
+        assert!(msg.contains("lisen") && msg.contains("line 2"), "{msg}");
+    }
+}

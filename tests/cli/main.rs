@@ -1,0 +1,10 @@
+//! End-to-end tests through the `kaohe` binary: commands, files, databases (SQLite, and
+//! PostgreSQL when `KAOHE_TEST_DATABASE_URL` is set), the server and a headless browser.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod util;
+
+mod browser;
+mod commands;
+mod files;
+mod server;

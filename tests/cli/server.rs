@@ -1,0 +1,51 @@
+//! `kaohe serve` as a process: demo data, health, pages, graceful shutdown.
+
+use crate::util::Server;
+use kaohe_store::testing::TestDatabase;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
+    for db in TestDatabase::all().await.unwrap() {
+        let server = Server::start(&db.url, &["--demo"]);
+        let http = reqwest::Client::new();
+        let health = http
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 200, "{}", db.name);
+
+        let home = http.get(&server.base).send().await.unwrap();
+        assert_eq!(home.status(), 200);
+        let html = home.text().await.unwrap();
+        assert!(
+            html.contains("lang=\"zh-CN\"") && html.contains("单位"),
+            "{}: {html}",
+            db.name
+        );
+
+        let counts = db.store.counts().await.unwrap();
+        assert!(
+            counts.units > 10 && counts.cadres >= 500,
+            "{}: demo data loaded: {counts:?}",
+            db.name
+        );
+        let units: serde_json::Value = http
+            .get(format!("{}/api/v1/units", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(units["total"].as_u64(), Some(counts.units), "{}", db.name);
+
+        assert!(server.terminate(), "{}: clean exit on SIGTERM", db.name);
+
+        // A second start on the same database keeps the data as it is.
+        let again = Server::start(&db.url, &["--demo"]);
+        assert_eq!(db.store.counts().await.unwrap(), counts);
+        assert!(again.terminate());
+        db.finish().await.unwrap();
+    }
+}

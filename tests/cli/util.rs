@@ -1,0 +1,103 @@
+//! Running the binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The `kaohe` binary under test.
+pub(crate) fn kaohe() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaohe"));
+    // Settings come from the test alone, never from the developer's environment.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("KAOHE_") && key != "KAOHE_TEST_DATABASE_URL" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Runs `kaohe ARGS… --database-url URL` and returns its output.
+pub(crate) fn run(url: &str, args: &[&str]) -> Output {
+    kaohe()
+        .args(args)
+        .args(["--database-url", url])
+        .output()
+        .expect("kaohe runs")
+}
+
+/// Runs and asserts success, returning standard output.
+pub(crate) fn ok(url: &str, args: &[&str]) -> String {
+    let out = run(url, args);
+    assert!(
+        out.status.success(),
+        "kaohe {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A path as a `&str` for arguments.
+pub(crate) fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A `kaohe serve` process on a free port; killed when dropped.
+pub(crate) struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
+}
+
+impl Server {
+    /// Starts `kaohe serve --listen 127.0.0.1:0 ARGS…` on `url` and waits until it listens.
+    pub(crate) fn start(url: &str, args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = kaohe()
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("kaohe serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reads the listening line");
+        let base = line
+            .trim()
+            .strip_prefix("kaohe listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Self { child, base }
+    }
+
+    /// Sends SIGTERM and waits for the process to end, returning whether it exited cleanly.
+    pub(crate) fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.success();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server did not stop after SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
