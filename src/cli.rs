@@ -31,6 +31,14 @@ pub(crate) enum Command {
     Export(ExportArgs),
     /// Generate realistic synthetic data (deterministic for a seed).
     Gen(GenArgs),
+    /// Framework files (考核指标体系): list the presets, show one, check a file.
+    Framework {
+        /// What to do.
+        #[command(subcommand)]
+        action: FrameworkAction,
+    },
+    /// Assess people from a file of indicator values: scores, ranks and grades.
+    Assess(AssessArgs),
     /// Configuration helpers.
     Config {
         /// What to do.
@@ -146,4 +154,45 @@ pub(crate) enum ConfigAction {
     Default,
     /// Print the effective settings after file, environment and flags.
     Show,
+}
+
+/// `kaohe framework …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum FrameworkAction {
+    /// List the built-in presets: name, Chinese and English titles.
+    Presets,
+    /// Print a preset's TOML source.
+    Show {
+        /// Preset name (see `kaohe framework presets`).
+        name: String,
+    },
+    /// Validate a framework file or preset and print its outline with effective weights.
+    Check {
+        /// A framework TOML file or a preset name.
+        framework: String,
+    },
+}
+
+/// `kaohe assess`.
+#[derive(Debug, Args)]
+pub(crate) struct AssessArgs {
+    /// Framework: a TOML file or a preset name.
+    #[arg(long, value_name = "FILE|PRESET")]
+    pub(crate) framework: String,
+    /// Indicator values (.csv or .xlsx): person_id, unit_id, then one column per indicator.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) data: PathBuf,
+    /// Per-person facts (.csv or .xlsx): person_id, warning_in_year, sanction_in_effect,
+    /// routine_poor.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) people: Option<PathBuf>,
+    /// Monte Carlo draws for rank intervals (none when absent).
+    #[arg(long, value_name = "N")]
+    pub(crate) draws: Option<usize>,
+    /// Seed of the Monte Carlo draws.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Result file: .csv, .json or .xlsx.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
 }

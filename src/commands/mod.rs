@@ -1,5 +1,6 @@
 //! One module per command. Each turns flags and settings into calls on the library crates.
 
+mod assess;
 mod data;
 mod serve;
 
@@ -26,6 +27,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             shown.database_url = kaohe_store::redact_url(&shown.database_url);
             print(&toml::to_string_pretty(&shown).context("cannot print settings")?)
         }
+        Command::Framework { action } => assess::framework(&action),
+        Command::Assess(args) => assess::assess(&args),
         command => {
             init_logging(&settings.log.filter);
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -54,7 +57,7 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
             };
             data::generate(&args, store.as_ref()).await
         }
-        Command::Config { .. } => Ok(()),
+        Command::Config { .. } | Command::Framework { .. } | Command::Assess(_) => Ok(()),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod util;
 
+mod assess;
 mod browser;
 mod commands;
 mod files;

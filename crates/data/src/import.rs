@@ -410,7 +410,7 @@ pub fn check_unit_tree(stored: &[Unit], imported: &Parsed<Unit>) -> Result<(), I
 // Reading files
 
 /// One cell, borrowed from the CSV record or the worksheet.
-enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     Text(&'a str),
     Int(i64),
     Float(f64),
@@ -420,11 +420,11 @@ enum Cell<'a> {
 }
 
 impl<'a> Cell<'a> {
-    fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         matches!(self, Cell::Text(s) if s.is_empty())
     }
 
-    fn text(&self) -> Result<Cow<'a, str>, String> {
+    pub(crate) fn text(&self) -> Result<Cow<'a, str>, String> {
         Ok(match self {
             Cell::Text(s) => Cow::Borrowed(*s),
             Cell::Int(i) => Cow::Owned(i.to_string()),
@@ -445,12 +445,12 @@ impl<'a> Cell<'a> {
 }
 
 /// The cells of one row.
-trait Cells {
+pub(crate) trait Cells {
     fn len(&self) -> usize;
     fn get(&self, i: usize) -> Cell<'_>;
 }
 
-struct CsvCells<'a>(&'a csv::StringRecord);
+pub(crate) struct CsvCells<'a>(pub(crate) &'a csv::StringRecord);
 
 impl Cells for CsvCells<'_> {
     fn len(&self) -> usize {
@@ -478,7 +478,7 @@ pub(crate) fn needs_guard(s: &str) -> bool {
     s.trim_start_matches('\'').starts_with(['=', '+', '-', '@'])
 }
 
-struct XlsxCells<'a>(&'a [Data]);
+pub(crate) struct XlsxCells<'a>(pub(crate) &'a [Data]);
 
 impl Cells for XlsxCells<'_> {
     fn len(&self) -> usize {
@@ -803,7 +803,7 @@ fn read_table<T>(
     })
 }
 
-fn bytecount_newlines(bytes: &[u8]) -> usize {
+pub(crate) fn bytecount_newlines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b == b'\n').count()
 }
 
@@ -851,7 +851,7 @@ fn resolve_header(
 
 /// Decodes a CSV file: UTF-8 (a byte-order mark is dropped), else GB18030 (a superset of GBK
 /// and GB2312, as written by Chinese office software).
-fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
+pub(crate) fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
     let encoding_err = |reason: &str| ImportError::Encoding {
         file: path.to_owned(),
         reason: reason.to_owned(),

@@ -5,6 +5,8 @@
 //!   GB18030/GBK) or `.xlsx` file with Chinese or English headers, and either return every
 //!   record with its row number or report every bad row as `FILE:ROW:COLUMN: reason`.
 //! - [`export`]: `write_units`, `write_cadres`, … write what import reads back exactly.
+//! - [`wide`]: `read_wide` and `write_wide` for tables whose columns are not fixed
+//!   (indicator values, assessment results).
 //! - [`synth`]: `generate` builds a unit tree, cadres, appointment history, sanctions and the
 //!   holiday calendar from a seed; `write_dataset` writes them as files `kaohe import` reads.
 
@@ -14,6 +16,7 @@ pub mod import;
 pub mod parse;
 pub mod synth;
 pub mod table;
+pub mod wide;
 
 pub use error::{ExportError, ImportError, MAX_SHOWN_ERRORS, RowError, RowErrors};
 pub use export::{write_appointments, write_cadres, write_calendar, write_sanctions, write_units};
@@ -24,3 +27,4 @@ pub use import::{
 };
 pub use synth::{Dataset, GenSpec, generate, official_calendar, write_dataset};
 pub use table::{Column, Format, HeaderLang, ParseNameError, Table};
+pub use wide::{WideCell, WideRow, WideTable, read_wide, write_atomic, write_wide};

@@ -1,0 +1,291 @@
+//! `kaohe framework …` and `kaohe assess`: presets, checks, grades with the quota tie rule,
+//! located value errors, JSON contributions and reproducible Monte Carlo.
+
+use crate::util::{kaohe, s};
+use std::path::Path;
+use std::process::Output;
+
+/// One dimension, one indicator `x` scored 0–100 as is: the score equals the value.
+const FRAMEWORK: &str = r#"[framework]
+id = "tie"
+version = "1"
+name = "测试"
+aggregation = "arithmetic"
+
+[grading]
+scale = "annual"
+thresholds = [90, 70, 60]
+
+[[dimensions]]
+id = "d"
+name = "维度"
+weight = 1
+
+  [[dimensions.indicators]]
+  id = "x"
+  name = "得分"
+  unit = "分"
+  direction = "positive"
+  weight = 1
+  normalization = { method = "goalposts", min = 0, max = 100 }
+"#;
+
+/// Ten people in one unit: quota 20% → k = 2. p1 is alone at 98; p2–p4 tie at 95 across the
+/// line (one place left for three), so the committee decides and they get 称职 for now.
+const VALUES: &str = "人员编号,单位编码,x\np1,u,98\np2,u,95\np3,u,95\np4,u,95\np5,u,80\np6,u,75\np7,u,72\np8,u,65\np9,u,50\np10,u,40\n";
+
+fn run(args: &[&str]) -> Output {
+    kaohe().args(args).output().unwrap()
+}
+
+fn stdout_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "kaohe {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn setup(dir: &Path) -> (String, String) {
+    let fw = dir.join("fw.toml");
+    let values = dir.join("values.csv");
+    std::fs::write(&fw, FRAMEWORK).unwrap();
+    std::fs::write(&values, VALUES).unwrap();
+    (s(&fw).to_owned(), s(&values).to_owned())
+}
+
+#[test]
+fn framework_presets_list_show_and_check() {
+    let list = stdout_ok(&["framework", "presets"]);
+    let names = [
+        "civil_servant_annual",
+        "political_quality_review",
+        "county_team_hqd",
+    ];
+    assert_eq!(list.lines().count(), 3, "{list}");
+    for name in names {
+        assert!(list.lines().any(|l| l.starts_with(name)), "{list}");
+        let checked = stdout_ok(&["framework", "check", name]);
+        assert!(checked.contains("effective"), "{checked}");
+        let shown = stdout_ok(&["framework", "show", name]);
+        assert!(shown.contains(&format!("id = \"{name}\"")), "{shown}");
+    }
+    assert!(!run(&["framework", "show", "nope"]).status.success());
+}
+
+#[test]
+fn broken_framework_fails_naming_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let fw = dir.path().join("bad.toml");
+    // Line 21: a weight that is not a number.
+    std::fs::write(
+        &fw,
+        FRAMEWORK.replace("  weight = 1\n  normal", "  weight = \"heavy\"\n  normal"),
+    )
+    .unwrap();
+    let out = run(&["framework", "check", s(&fw)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml"), "{err}");
+    assert!(err.contains("line 21"), "{err}");
+    assert!(err.contains("weight"), "{err}");
+}
+
+#[test]
+fn quota_tie_goes_to_the_committee() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fw, values) = setup(dir.path());
+    let out = dir.path().join("result.csv");
+    let summary = stdout_ok(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        &values,
+        "--out",
+        s(&out),
+    ]);
+    assert!(summary.contains("assessed 10 people"), "{summary}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "person_id,unit_id,score,rank,rank_in_unit,grade,rule,flags"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // (id, rank, grade, rule), worked out by hand: thresholds 90/70/60, k = floor(0.2 × 10).
+    let expected = [
+        ("p1", "1", "优秀", "threshold"),
+        ("p2", "2", "称职", "quota_tie_committee"),
+        ("p3", "2", "称职", "quota_tie_committee"),
+        ("p4", "2", "称职", "quota_tie_committee"),
+        ("p5", "5", "称职", "threshold"),
+        ("p6", "6", "称职", "threshold"),
+        ("p7", "7", "称职", "threshold"),
+        ("p8", "8", "基本称职", "threshold"),
+        ("p9", "9", "不称职", "threshold"),
+        ("p10", "10", "不称职", "threshold"),
+    ];
+    assert_eq!(rows.len(), expected.len());
+    for (row, (id, rank, grade, rule)) in rows.iter().zip(expected) {
+        assert_eq!(
+            (row[0], row[3], row[4], row[5], row[6]),
+            (id, rank, rank, grade, rule),
+            "{text}"
+        );
+    }
+    // A warning in the year blocks the top grade; a sanction in effect gives no grade.
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "人员编号,是否受警告,处分期内\np1,是,否\np9,否,是\n",
+    )
+    .unwrap();
+    stdout_ok(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        &values,
+        "--people",
+        s(&people),
+        "--out",
+        s(&out),
+    ]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("p1,u,98,1,1,称职,blocked:warning"), "{text}");
+    assert!(
+        text.contains("p9,u,50,9,9,,blocked:sanction_in_effect"),
+        "{text}"
+    );
+    // A PEOPLE id not in VALUES is an error naming the row.
+    std::fs::write(&people, "person_id,warning_in_year\np1,否\nzz,否\n").unwrap();
+    let failed = run(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        &values,
+        "--people",
+        s(&people),
+        "--out",
+        s(&out),
+    ]);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("people.csv:3:person_id:"), "{err}");
+}
+
+#[test]
+fn bad_values_are_located_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fw, _) = setup(dir.path());
+    let values = dir.path().join("bad.csv");
+    std::fs::write(
+        &values,
+        "person_id,unit_id,x\np1,u,98\np2,u,九十\np1,u,70\n",
+    )
+    .unwrap();
+    let out = dir.path().join("result.csv");
+    let failed = run(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        s(&values),
+        "--out",
+        s(&out),
+    ]);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains(&format!("{}:3:x:", s(&values))), "{err}");
+    assert!(err.contains(":4:person_id:"), "{err}");
+    assert!(!out.exists());
+    // Unknown indicator columns are reported by name.
+    std::fs::write(&values, "person_id,unit_id,x,y\np1,u,98,1\n").unwrap();
+    let failed = run(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        s(&values),
+        "--out",
+        s(&out),
+    ]);
+    assert!(!failed.status.success());
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("\"y\""));
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        3,
+        "no stray files"
+    );
+}
+
+#[test]
+fn json_has_contributions_and_draws_are_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fw, values) = setup(dir.path());
+    let a = dir.path().join("a.json");
+    let b = dir.path().join("b.json");
+    for out in [&a, &b] {
+        stdout_ok(&[
+            "assess",
+            "--framework",
+            &fw,
+            "--data",
+            &values,
+            "--draws",
+            "200",
+            "--seed",
+            "1",
+            "--out",
+            s(out),
+        ]);
+    }
+    let text = std::fs::read_to_string(&a).unwrap();
+    assert_eq!(text, std::fs::read_to_string(&b).unwrap());
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let people = doc["people"].as_array().unwrap();
+    assert_eq!(people.len(), 10);
+    assert_eq!(people[0]["contributions"]["x"], 98.0);
+    assert_eq!(people[1]["rule"], "quota_tie_committee");
+    for key in ["median_rank", "p05", "p95", "p_top_grade"] {
+        assert!(people[0].get(key).is_some(), "{key}");
+    }
+    // A preset through CSV with draws adds the rank-interval columns; XLSX is written too.
+    let csv = dir.path().join("r.csv");
+    stdout_ok(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        &values,
+        "--draws",
+        "50",
+        "--out",
+        s(&csv),
+    ]);
+    let head = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        head.lines()
+            .next()
+            .unwrap()
+            .ends_with("median_rank,p05,p95,p_top_grade")
+    );
+    let xlsx = dir.path().join("r.xlsx");
+    stdout_ok(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        &values,
+        "--out",
+        s(&xlsx),
+    ]);
+    assert!(std::fs::metadata(&xlsx).unwrap().len() > 0);
+}
