@@ -8,6 +8,7 @@
 # $KAOHE_BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RUST_LOG=warn
 n="${1:-100000}"
 pg="${KAOHE_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 cargo build --release --quiet
@@ -30,7 +31,7 @@ db="sqlite://$work/kaohe.db"
 a=$(now); "$bin" import cadres "$work/files/cadres.csv" --database-url "$db" >/dev/null; b=$(now)
 tail -n +2 "$work/files/cadres.csv" >"$work/cadres-noheader.csv"
 c=$(now)
-sqlite3 "$work/baseline.db" <<SQL
+sqlite3 "$work/baseline.db" >/dev/null <<SQL
 PRAGMA journal_mode=WAL;
 CREATE TABLE cadres (id TEXT PRIMARY KEY, name TEXT, gender TEXT, ethnicity TEXT, birth_date TEXT, unit TEXT, post TEXT, rank TEXT, is_leader TEXT, status TEXT);
 .mode csv
@@ -40,7 +41,7 @@ d=$(now)
 echo "sqlite   kaohe import cadres: $(secs "$a" "$b") s ($(rate "$rows" "$a" "$b") rows/s) | sqlite3 .import: $(secs "$c" "$d") s | ratio $(ratio "$a" "$b" "$c" "$d")"
 
 # PostgreSQL
-psql -q "$pg" -c "DROP DATABASE IF EXISTS kaohe_bench" -c "CREATE DATABASE kaohe_bench" >/dev/null
+psql -q "$pg" -c "DROP DATABASE IF EXISTS kaohe_bench" -c "CREATE DATABASE kaohe_bench" >/dev/null 2>&1
 pgdb="${pg%/*}/kaohe_bench"
 "$bin" import units "$work/files/units.csv" --database-url "$pgdb" >/dev/null
 a=$(now); "$bin" import cadres "$work/files/cadres.csv" --database-url "$pgdb" >/dev/null; b=$(now)
