@@ -39,6 +39,18 @@ pub(crate) enum Command {
     },
     /// Assess people from a file of indicator values: scores, ranks and grades.
     Assess(AssessArgs),
+    /// The hash-chained audit log (审计日志): verify, list, export.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Accounts: add, reset a password, disable, list (first administrator and recovery).
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Configuration helpers.
     Config {
         /// What to do.
@@ -145,6 +157,57 @@ pub(crate) struct GenArgs {
     /// Header language for --out.
     #[arg(long, value_enum, default_value_t = LangArg::Zh)]
     pub(crate) lang: LangArg,
+    /// Also write indicator values for this framework (a TOML file or a preset name) as
+    /// values.csv, and per-person facts as people.csv, for `kaohe assess`.
+    #[arg(long, value_name = "FILE|PRESET", conflicts_with_all = ["indicators", "load"])]
+    pub(crate) framework: Option<String>,
+    /// Also write a synthetic framework.toml of N min-max indicators, with values.csv and
+    /// people.csv for it.
+    #[arg(long, value_name = "N", conflicts_with = "load", value_parser = clap::value_parser!(u16).range(1..=2000))]
+    pub(crate) indicators: Option<u16>,
+}
+
+/// `kaohe audit …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditAction {
+    /// Check the hash chain: name every edited, removed or reordered entry; exit non-zero if
+    /// any. Prints the head (SEQ:HASH) to record outside the database.
+    Verify {
+        /// A head recorded earlier (SEQ:HASH, from `kaohe audit verify`): also catches entries
+        /// cut from the end and a rewritten chain.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<kaohe_domain::AuditHead>,
+    },
+    /// Print the latest entries.
+    List {
+        /// How many (the most recent).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Only actions starting with this (`import`, `user.login`).
+        #[arg(long, value_name = "PREFIX")]
+        action: Option<String>,
+    },
+    /// Archive entries to a file (.csv or .jsonl), hashes included.
+    Export(AuditExportArgs),
+}
+
+/// `kaohe audit export`.
+#[derive(Debug, Args)]
+pub(crate) struct AuditExportArgs {
+    /// The file to write: .csv (UTF-8 with BOM) or .jsonl (one entry per line).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// First day (UTC, YYYY-MM-DD) of entries to export.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) from: Option<time::Date>,
+    /// Last day (UTC, YYYY-MM-DD) of entries to export, included.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) to: Option<time::Date>,
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| format!("expected YYYY-MM-DD: {e}"))
 }
 
 /// `kaohe config …`.
@@ -195,4 +258,62 @@ pub(crate) struct AssessArgs {
     /// Result file: .csv, .json or .xlsx.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
+    /// Top-grade quota share, 0–1 [default: 0.20].
+    #[arg(long, value_name = "SHARE")]
+    pub(crate) quota_share: Option<f64>,
+    /// Grade scale instead of the framework's.
+    #[arg(long, value_enum)]
+    pub(crate) scale: Option<ScaleArg>,
+    /// Weight noise of the Monte Carlo draws: `none`, `uniform:F` (±F, default uniform:0.2) or
+    /// `dirichlet:C`.
+    #[arg(long, value_name = "NOISE")]
+    pub(crate) noise: Option<String>,
+}
+
+/// Grade scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ScaleArg {
+    /// 年度考核: 优秀/称职/基本称职/不称职.
+    Annual,
+    /// 平时考核: 好/较好/一般/较差.
+    Routine,
+    /// 领导班子: 优秀/良好/一般/较差.
+    Team,
+}
+
+/// `kaohe user …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserAction {
+    /// Create an account; the password is read from the first line of standard input.
+    /// Administrator roles get a TOTP secret, printed once.
+    Add {
+        /// Account name.
+        username: String,
+        /// Role (system_admin, security_admin, audit_admin, assessor, unit_leader, official,
+        /// rater); repeat for several. No two administrator roles together.
+        #[arg(long, required = true, value_name = "ROLE")]
+        role: Vec<String>,
+        /// Unit code: an assessor's assigned unit (with the units under it), a unit leader's
+        /// unit; repeat for several.
+        #[arg(long, value_name = "CODE")]
+        unit: Vec<String>,
+        /// An official's own cadre id.
+        #[arg(long, value_name = "ID")]
+        cadre: Option<String>,
+        /// Display name [default: the account name].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Set a new password (first line of standard input), clear the lockout, end sessions.
+    Reset {
+        /// Account name.
+        username: String,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        /// Account name.
+        username: String,
+    },
+    /// List the accounts.
+    List,
 }

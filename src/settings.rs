@@ -22,6 +22,8 @@ pub(crate) struct Settings {
     pub(crate) log: Log,
     /// Domain rules with their regulatory defaults.
     pub(crate) rules: Rules,
+    /// Accounts: password policy, lockout, session timeout.
+    pub(crate) accounts: Accounts,
 }
 
 /// Web server settings.
@@ -30,6 +32,57 @@ pub(crate) struct Settings {
 pub(crate) struct Server {
     /// Listen address.
     pub(crate) listen: String,
+    /// Mark session cookies `Secure` (also done per request behind `X-Forwarded-Proto: https`).
+    pub(crate) secure_cookies: bool,
+}
+
+/// Account settings (等保 practice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Accounts {
+    /// Fewest characters of a password.
+    pub(crate) password_min_length: usize,
+    /// Consecutive failed logins that lock an account.
+    pub(crate) max_failed_logins: u32,
+    /// Minutes an account stays locked.
+    pub(crate) lockout_minutes: u32,
+    /// Minutes without a request after which a session ends.
+    pub(crate) idle_timeout_minutes: u32,
+}
+
+impl Default for Accounts {
+    fn default() -> Self {
+        Self {
+            password_min_length: 12,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            idle_timeout_minutes: 10,
+        }
+    }
+}
+
+impl Accounts {
+    /// The password policy.
+    pub(crate) fn password_policy(&self) -> kaohe_domain::access::PasswordPolicy {
+        kaohe_domain::access::PasswordPolicy {
+            min_length: self.password_min_length,
+            ..kaohe_domain::access::PasswordPolicy::default()
+        }
+    }
+
+    /// The web layer's account settings.
+    pub(crate) fn auth_settings(&self, secure_cookies: bool) -> kaohe_web::auth::AuthSettings {
+        kaohe_web::auth::AuthSettings {
+            idle_timeout_seconds: i64::from(self.idle_timeout_minutes) * 60,
+            lockout: kaohe_domain::access::LockoutPolicy {
+                max_failures: self.max_failed_logins,
+                lock_seconds: i64::from(self.lockout_minutes) * 60,
+            },
+            password: self.password_policy(),
+            secure_cookies,
+            ..kaohe_web::auth::AuthSettings::default()
+        }
+    }
 }
 
 /// Logging settings.
@@ -55,6 +108,7 @@ impl Default for Settings {
             server: Server::default(),
             log: Log::default(),
             rules: Rules::default(),
+            accounts: Accounts::default(),
         }
     }
 }
@@ -63,6 +117,7 @@ impl Default for Server {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            secure_cookies: false,
         }
     }
 }

@@ -2,11 +2,12 @@
 //! indicator values to a result file. No database is involved.
 
 use super::print;
-use crate::cli::{AssessArgs, FrameworkAction};
+use crate::cli::{AssessArgs, FrameworkAction, ScaleArg};
 use anyhow::Context;
-use kaohe_data::{ImportError, WideCell, WideTable};
+use kaohe_data::{ImportError, WideCell};
 use kaohe_engine::{
-    Assessment, Framework, Input, Matrix, Person, RankUncertainty, Settings, presets,
+    Assessment, Framework, GradeScale, Input, Matrix, Person, RankUncertainty, Settings,
+    WeightNoise, presets,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -41,7 +42,7 @@ fn preset_names() -> String {
 }
 
 /// Reads a framework from a TOML file, or else a preset of that name.
-fn load_framework(spec: &str) -> anyhow::Result<Framework> {
+pub(crate) fn load_framework(spec: &str) -> anyhow::Result<Framework> {
     let path = Path::new(spec);
     if path.is_file() {
         let src = std::fs::read_to_string(path)
@@ -102,14 +103,14 @@ struct Header {
     missing: Vec<String>,
 }
 
-fn resolve(table: &WideTable, cols: &[Col]) -> Header {
+fn resolve(header: &[String], cols: &[Col]) -> Header {
     let mut h = Header {
         fixed: vec![None; cols.len()],
         rest: Vec::new(),
         duplicate: Vec::new(),
         missing: Vec::new(),
     };
-    for (i, name) in table.header.iter().enumerate() {
+    for (i, name) in header.iter().enumerate() {
         if name.is_empty() {
             continue;
         }
@@ -130,12 +131,12 @@ fn resolve(table: &WideTable, cols: &[Col]) -> Header {
     h
 }
 
-fn header_error(table: &WideTable, unknown: Vec<String>, h: Header) -> Result<(), ImportError> {
+fn header_error(file: &Path, unknown: Vec<String>, h: Header) -> Result<(), ImportError> {
     if unknown.is_empty() && h.duplicate.is_empty() && h.missing.is_empty() {
         return Ok(());
     }
     Err(ImportError::Header {
-        file: table.file.clone(),
+        file: file.to_owned(),
         unknown,
         duplicate: h.duplicate,
         missing: h.missing,
@@ -150,82 +151,89 @@ struct Values {
 }
 
 fn read_values(path: &Path, fw: &Framework) -> anyhow::Result<Values> {
-    let table = kaohe_data::read_wide(path)?;
     let indicators = fw.indicator_ids();
     let aux: Vec<&str> = fw
         .indicators()
         .iter()
         .filter_map(|i| i.shrink.as_ref().map(|s| s.count.as_str()))
         .collect();
-    let mut h = resolve(&table, &[PERSON_ID, UNIT_ID]);
-    let mut unknown = Vec::new();
-    let mut value_cols: Vec<usize> = Vec::new();
-    for &i in &h.rest {
-        let name = &table.header[i];
-        if !indicators.contains(&name.as_str()) && !aux.contains(&name.as_str()) {
-            unknown.push(name.clone());
-        } else if value_cols.iter().any(|&c| table.header[c] == *name) {
-            h.duplicate.push(name.clone());
-        } else {
-            value_cols.push(i);
+    let table = kaohe_data::read_wide_columns(path, |header| {
+        let mut h = resolve(header, &[PERSON_ID, UNIT_ID]);
+        let mut unknown = Vec::new();
+        let mut value_cols: Vec<usize> = Vec::new();
+        for &i in &h.rest {
+            let name = &header[i];
+            if !indicators.contains(&name.as_str()) && !aux.contains(&name.as_str()) {
+                unknown.push(name.clone());
+            } else if value_cols.iter().any(|&c| header[c] == *name) {
+                h.duplicate.push(name.clone());
+            } else {
+                value_cols.push(i);
+            }
         }
-    }
-    for ind in fw.indicators() {
-        if !value_cols.iter().any(|&c| table.header[c] == ind.id) {
-            h.missing.push(format!("{} ({})", ind.id, ind.name));
+        for ind in fw.indicators() {
+            if !value_cols.iter().any(|&c| header[c] == ind.id) {
+                h.missing.push(format!("{} ({})", ind.id, ind.name));
+            }
         }
-    }
-    let (id_col, unit_col) = (h.fixed[0].unwrap_or(0), h.fixed[1].unwrap_or(0));
-    header_error(&table, unknown, h)?;
+        let text_cols = vec![h.fixed[0].unwrap_or(0), h.fixed[1].unwrap_or(0)];
+        header_error(path, unknown, h)?;
+        Ok((text_cols, value_cols))
+    })?;
     anyhow::ensure!(
         !table.rows.is_empty(),
         "{}: no people below the header",
         path.display()
     );
-    let mut errors = table.new_errors();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let id_col = table
+        .header
+        .iter()
+        .position(|h| PERSON_ID.aliases.iter().any(|a| a.eq_ignore_ascii_case(h)))
+        .unwrap_or(0);
+    let unit_col = table
+        .header
+        .iter()
+        .position(|h| UNIT_ID.aliases.iter().any(|a| a.eq_ignore_ascii_case(h)))
+        .unwrap_or(0);
+    let mut errors = table.errors;
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(table.rows.len());
     let mut people = Vec::with_capacity(table.rows.len());
-    let mut matrix = Matrix::missing(table.rows.len(), value_cols.len());
-    for (r, row) in table.rows.iter().enumerate() {
-        let id = row.cells[id_col].as_str();
-        let unit = row.cells[unit_col].as_str();
+    for (r, &row) in table.rows.iter().enumerate() {
+        let id = table.text[0][r].as_str();
+        let unit = table.text[1][r].as_str();
         if id.is_empty() {
-            errors.push_at(row.row, &table.header[id_col], "the person id is empty");
-        } else if let Some(prev) = seen.insert(id, row.row) {
+            errors.push_at(row, &table.header[id_col], "the person id is empty");
+        } else if let Some(prev) = seen.insert(id, row) {
             errors.push_at(
-                row.row,
+                row,
                 &table.header[id_col],
                 format!("person id {id:?} is already given in row {prev}"),
             );
         }
         if unit.is_empty() {
-            errors.push_at(row.row, &table.header[unit_col], "the unit id is empty");
-        }
-        for (c, &col) in value_cols.iter().enumerate() {
-            let text = row.cells[col].as_str();
-            if text.is_empty() {
-                continue;
-            }
-            match text.parse::<f64>() {
-                Ok(x) if x.is_finite() => {
-                    matrix.set(r, c, Some(x));
-                }
-                _ => errors.push_at(
-                    row.row,
-                    &table.header[col],
-                    format!("{text:?} is not a number"),
-                ),
-            }
+            errors.push_at(row, &table.header[unit_col], "the unit id is empty");
         }
         people.push(Person::new(id, unit));
     }
     errors.into_result()?;
+    drop(seen);
+    let columns: Vec<String> = {
+        // The chosen value columns, in file order (as `choose` returned them).
+        let mut cols = Vec::new();
+        for name in &table.header {
+            if (indicators.contains(&name.as_str()) || aux.contains(&name.as_str()))
+                && !cols.contains(name)
+            {
+                cols.push(name.clone());
+            }
+        }
+        cols
+    };
+    let rows = table.rows.len();
+    let matrix = Matrix::from_col_major(rows, columns.len(), table.numbers)?;
     Ok(Values {
         people,
-        columns: value_cols
-            .iter()
-            .map(|&c| table.header[c].clone())
-            .collect(),
+        columns,
         matrix,
     })
 }
@@ -233,10 +241,10 @@ fn read_values(path: &Path, fw: &Framework) -> anyhow::Result<Values> {
 /// Sets the facts of `people` from a PEOPLE file.
 fn apply_people(path: &Path, people: &mut [Person]) -> anyhow::Result<()> {
     let table = kaohe_data::read_wide(path)?;
-    let h = resolve(&table, &PEOPLE_COLUMNS);
+    let h = resolve(&table.header, &PEOPLE_COLUMNS);
     let unknown = h.rest.iter().map(|&i| table.header[i].clone()).collect();
     let fixed = h.fixed.clone();
-    header_error(&table, unknown, h)?;
+    header_error(&table.file, unknown, h)?;
     let index: HashMap<String, usize> = people
         .iter()
         .enumerate()
@@ -330,7 +338,7 @@ pub(crate) fn assess(args: &AssessArgs) -> anyhow::Result<()> {
         apply_people(path, &mut people)?;
     }
     let input = Input::new(people, values.columns, values.matrix);
-    let settings = Settings::default();
+    let settings = settings(args, kind)?;
     let result = kaohe_engine::assess(&fw, &input, &settings).context("cannot assess")?;
     let ranks = match args.draws {
         Some(draws) => Some(
@@ -344,6 +352,52 @@ pub(crate) fn assess(args: &AssessArgs) -> anyhow::Result<()> {
         OutKind::Json => write_json(&args.out, &input, &result, ranks.as_deref())?,
     }
     print(&summary(&args.out, &result, started))
+}
+
+/// Engine settings from the flags.
+fn settings(args: &AssessArgs, kind: OutKind) -> anyhow::Result<Settings> {
+    let mut settings = Settings {
+        // Only the JSON result lists each person's contributions.
+        keep_contributions: kind == OutKind::Json,
+        ..Settings::default()
+    };
+    if let Some(share) = args.quota_share {
+        settings.quota_share = share;
+    }
+    settings.scale = args.scale.map(|s| match s {
+        ScaleArg::Annual => GradeScale::Annual,
+        ScaleArg::Routine => GradeScale::Routine,
+        ScaleArg::Team => GradeScale::Team,
+    });
+    if let Some(noise) = &args.noise {
+        let (kind, value) = noise.split_once(':').unwrap_or((noise.as_str(), ""));
+        let number = |default: Option<f64>| -> anyhow::Result<f64> {
+            match (value, default) {
+                ("", Some(d)) => Ok(d),
+                (v, _) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x > 0.0)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("--noise {noise}: {v:?} is not a positive number")
+                    }),
+            }
+        };
+        settings.monte_carlo.noise = match kind {
+            "none" => WeightNoise::None,
+            "uniform" => WeightNoise::Uniform {
+                fraction: number(Some(0.2))?,
+            },
+            "dirichlet" => WeightNoise::Dirichlet {
+                concentration: number(None)?,
+            },
+            _ => anyhow::bail!("--noise {noise}: expected none, uniform:F or dirichlet:C"),
+        };
+    }
+    settings
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+    Ok(settings)
 }
 
 fn summary(out: &Path, result: &Assessment, started: Instant) -> String {
@@ -408,27 +462,39 @@ fn write_table(
     if ranks.is_some() {
         header.extend(["median_rank", "p05", "p95", "p_top_grade"].map(str::to_owned));
     }
+    let cells = |i: usize, row: &mut Vec<WideCell>| {
+        let p = &input.people[i];
+        row.extend([
+            WideCell::Text(p.person_id.clone()),
+            WideCell::Text(p.unit_id.clone()),
+            WideCell::Number(result.scores[i]),
+            WideCell::Number(f64::from(result.ranks[i])),
+            WideCell::Number(f64::from(result.unit_ranks[i])),
+            WideCell::Text(grade_cell(result, i)),
+            WideCell::Text(result.rules[i].code().into_owned()),
+            WideCell::Text(result.flags[i].join(";")),
+        ]);
+        if let Some(r) = ranks.and_then(|r| r.get(i)) {
+            row.extend([
+                WideCell::Number(f64::from(r.median_rank)),
+                WideCell::Number(f64::from(r.p05)),
+                WideCell::Number(f64::from(r.p95)),
+                WideCell::Number(r.p_top_grade),
+            ]);
+        }
+    };
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        // Streamed: no table of all result cells in memory.
+        kaohe_data::write_wide_csv_rows(path, &header, result.len(), cells)?;
+        return Ok(());
+    }
     let rows: Vec<Vec<WideCell>> = (0..result.len())
         .map(|i| {
-            let p = &input.people[i];
-            let mut row = vec![
-                WideCell::Text(p.person_id.clone()),
-                WideCell::Text(p.unit_id.clone()),
-                WideCell::Number(result.scores[i]),
-                WideCell::Number(f64::from(result.ranks[i])),
-                WideCell::Number(f64::from(result.unit_ranks[i])),
-                WideCell::Text(grade_cell(result, i)),
-                WideCell::Text(result.rules[i].code().into_owned()),
-                WideCell::Text(result.flags[i].join(";")),
-            ];
-            if let Some(r) = ranks.and_then(|r| r.get(i)) {
-                row.extend([
-                    WideCell::Number(f64::from(r.median_rank)),
-                    WideCell::Number(f64::from(r.p05)),
-                    WideCell::Number(f64::from(r.p95)),
-                    WideCell::Number(r.p_top_grade),
-                ]);
-            }
+            let mut row = Vec::new();
+            cells(i, &mut row);
             row
         })
         .collect();

@@ -3,9 +3,10 @@
 use super::print;
 use crate::cli::{ExportArgs, FormatArg, GenArgs, ImportArgs, ImportWhat, LangArg};
 use anyhow::Context;
-use kaohe_data::synth::{Dataset, GenSpec};
+use kaohe_data::synth::{Dataset, GenSpec, ValuesSpec};
 use kaohe_data::{Format, HeaderLang, Table};
-use kaohe_domain::Code;
+use kaohe_domain::{Code, NewAuditEntry};
+use kaohe_engine::Framework;
 use kaohe_store::Store;
 use std::collections::HashSet;
 use std::path::Path;
@@ -55,7 +56,9 @@ async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Re
             let parsed = kaohe_data::read_units(path)?;
             kaohe_data::check_unit_tree(&store.all_units().await?, &parsed)?;
             let n = parsed.len();
-            store.upsert_units(&parsed.into_values()).await?;
+            store
+                .upsert_units(&parsed.into_values(), &import_audit(table, path, n))
+                .await?;
             n
         }
         Table::Cadres => {
@@ -71,7 +74,9 @@ async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Re
             );
             errors.into_result()?;
             let n = parsed.len();
-            store.upsert_cadres(&parsed.into_values()).await?;
+            store
+                .upsert_cadres(&parsed.into_values(), &import_audit(table, path, n))
+                .await?;
             n
         }
         Table::Appointments => {
@@ -95,7 +100,9 @@ async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Re
             );
             errors.into_result()?;
             let n = parsed.len();
-            store.upsert_appointments(&parsed.into_values()).await?;
+            store
+                .upsert_appointments(&parsed.into_values(), &import_audit(table, path, n))
+                .await?;
             n
         }
         Table::Sanctions => {
@@ -111,13 +118,17 @@ async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Re
             );
             errors.into_result()?;
             let n = parsed.len();
-            store.upsert_sanctions(&parsed.into_values()).await?;
+            store
+                .upsert_sanctions(&parsed.into_values(), &import_audit(table, path, n))
+                .await?;
             n
         }
         Table::Calendar => {
             let parsed = kaohe_data::read_calendar(path)?;
             let n = parsed.len();
-            store.upsert_calendar(&parsed.into_values()).await?;
+            store
+                .upsert_calendar(&parsed.into_values(), &import_audit(table, path, n))
+                .await?;
             n
         }
     };
@@ -127,6 +138,20 @@ async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Re
         path.display(),
         started.elapsed().as_secs_f64()
     ))
+}
+
+/// The audit entry of importing `n` rows of `table` from `path`.
+fn import_audit(table: Table, path: &Path, n: usize) -> NewAuditEntry {
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    NewAuditEntry::new(
+        super::audit::actor(),
+        format!("import.{}", table.file_stem()),
+        file,
+    )
+    .after(serde_json::json!({ "rows": n, "file": path.display().to_string() }).to_string())
 }
 
 async fn unit_codes(store: &dyn Store) -> anyhow::Result<HashSet<Code>> {
@@ -157,6 +182,25 @@ fn lang(l: LangArg) -> HeaderLang {
 }
 
 pub(crate) async fn export(args: &ExportArgs, store: &Arc<dyn Store>) -> anyhow::Result<()> {
+    // Personal data leaves the database: recorded before anything is written.
+    store
+        .append_audit(
+            &NewAuditEntry::new(
+                super::audit::actor(),
+                "export.all",
+                args.out.display().to_string(),
+            )
+            .after(
+                serde_json::json!({
+                    "tables": ["units", "cadres", "appointments", "sanctions", "calendar"],
+                    "dir": args.out.display().to_string(),
+                    "format": format(args.format).extension(),
+                })
+                .to_string(),
+            ),
+        )
+        .await
+        .context("cannot record the export in the audit log")?;
     let dataset = Dataset {
         units: store.all_units().await?,
         cadres: store.all_cadres().await?,
@@ -191,26 +235,40 @@ fn write(
         .collect())
 }
 
-/// Loads a whole dataset into the store, table by table in dependency order.
-pub(crate) async fn load(store: &dyn Store, dataset: &Dataset) -> anyhow::Result<()> {
+/// Loads a whole dataset into the store, table by table in dependency order, each with an
+/// audit entry `action` (`gen.load`, `demo.load`) naming the table.
+pub(crate) async fn load(store: &dyn Store, dataset: &Dataset, action: &str) -> anyhow::Result<()> {
+    let audit = |table: &str, rows: usize| {
+        NewAuditEntry::new(super::audit::actor(), action, table)
+            .after(serde_json::json!({ "rows": rows }).to_string())
+    };
     store
-        .upsert_units(&dataset.units)
+        .upsert_units(&dataset.units, &audit("units", dataset.units.len()))
         .await
         .context("loading units")?;
     store
-        .upsert_cadres(&dataset.cadres)
+        .upsert_cadres(&dataset.cadres, &audit("cadres", dataset.cadres.len()))
         .await
         .context("loading cadres")?;
     store
-        .upsert_appointments(&dataset.appointments)
+        .upsert_appointments(
+            &dataset.appointments,
+            &audit("appointments", dataset.appointments.len()),
+        )
         .await
         .context("loading appointments")?;
     store
-        .upsert_sanctions(&dataset.sanctions)
+        .upsert_sanctions(
+            &dataset.sanctions,
+            &audit("sanctions", dataset.sanctions.len()),
+        )
         .await
         .context("loading sanctions")?;
     store
-        .upsert_calendar(&dataset.calendar)
+        .upsert_calendar(
+            &dataset.calendar,
+            &audit("calendar", dataset.calendar.len()),
+        )
         .await
         .context("loading calendar")?;
     Ok(())
@@ -226,14 +284,18 @@ pub(crate) async fn generate(args: &GenArgs, store: Option<&Arc<dyn Store>>) -> 
     let generated = started.elapsed();
     let summary = match (store, &args.out) {
         (Some(store), _) => {
-            load(store.as_ref(), &dataset).await?;
+            load(store.as_ref(), &dataset, "gen.load").await?;
             format!(
                 "loaded {} units and {} cadres into the database\n",
                 dataset.units.len(),
                 dataset.cadres.len()
             )
         }
-        (None, Some(dir)) => write(dir, &dataset, format(args.format), lang(args.lang))?,
+        (None, Some(dir)) => {
+            let mut lines = write(dir, &dataset, format(args.format), lang(args.lang))?;
+            lines.push_str(&write_values(args, dir, &dataset)?);
+            lines
+        }
         (None, None) => anyhow::bail!("give --out DIR or --load"),
     };
     print(&format!(
@@ -241,4 +303,168 @@ pub(crate) async fn generate(args: &GenArgs, store: Option<&Arc<dyn Store>>) -> 
         generated.as_secs_f64(),
         started.elapsed().as_secs_f64()
     ))
+}
+
+/// With `--framework` or `--indicators`: writes `values.csv` and `people.csv` (and, for
+/// `--indicators`, the synthetic `framework.toml`) into `dir`.
+fn write_values(args: &GenArgs, dir: &Path, dataset: &Dataset) -> anyhow::Result<String> {
+    let mut lines = String::new();
+    let fw = match (&args.framework, args.indicators) {
+        (Some(spec), _) => super::assess::load_framework(spec)?,
+        (None, Some(n)) => {
+            let src = synthetic_framework(usize::from(n));
+            let path = dir.join("framework.toml");
+            kaohe_data::write_atomic(&path, src.as_bytes())?;
+            lines.push_str(&format!("wrote {n} indicators to {}\n", path.display()));
+            Framework::from_toml_str(&src)
+                .map_err(|e| anyhow::anyhow!("the synthetic framework is invalid: {e}"))?
+        }
+        (None, None) => return Ok(lines),
+    };
+    let spec = values_spec(&fw, args.seed);
+    let path = dir.join("values.csv");
+    let n = kaohe_data::synth::write_values(&path, dataset, &spec)?;
+    lines.push_str(&format!(
+        "wrote {n} rows of {} values to {}\n",
+        spec.columns.len(),
+        path.display()
+    ));
+    let path = dir.join("people.csv");
+    let n = kaohe_data::synth::write_people(&path, dataset, args.year, args.seed)?;
+    lines.push_str(&format!("wrote {n} rows to {}\n", path.display()));
+    Ok(lines)
+}
+
+/// A framework of `n` min-max indicators (every fourth negative) with explicit integer weights,
+/// in a few dimensions, aggregated arithmetically: the benchmark's framework.
+fn synthetic_framework(n: usize) -> String {
+    let dims = (3 + n / 30).min(n);
+    let width = n.to_string().len().max(2);
+    let mut s = format!(
+        "# Synthetic framework written by `kaohe gen --indicators {n}`: {n} min-max indicators\n\
+         # in {dims} dimensions, explicit weights, arithmetic aggregation.\n\
+         [framework]\nid = \"synthetic_{n}\"\nversion = \"1\"\nname = \"合成指标体系（{n} 项）\"\n\
+         name_en = \"Synthetic framework ({n} indicators)\"\naggregation = \"arithmetic\"\n\
+         weighting = \"explicit\"\n\n[grading]\nscale = \"annual\"\nthresholds = [60, 50, 40]\n"
+    );
+    for d in 0..dims {
+        s.push_str(&format!(
+            "\n[[dimensions]]\nid = \"d{}\"\nname = \"维度 {}\"\nweight = {}\n",
+            d + 1,
+            d + 1,
+            20 + 5 * (d % 3)
+        ));
+        for i in (0..n).filter(|i| i % dims == d) {
+            let negative = i % 4 == 3;
+            s.push_str(&format!(
+                "\n  [[dimensions.indicators]]\n  id = \"x{:0width$}\"\n  name = \"指标 {}\"\n  \
+                 unit = \"分\"\n  direction = \"{}\"\n  weight = {}\n  normalization = \"minmax\"\n",
+                i + 1,
+                i + 1,
+                if negative { "negative" } else { "positive" },
+                1 + (i * 7) % 5,
+            ));
+        }
+    }
+    s
+}
+
+/// A stable number in [0, 1) from an indicator id (FNV-1a), for made-up levels.
+fn unit_hash(id: &str) -> f64 {
+    let h = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// How to draw each input column of `fw`: around the good side of goalposts, targets and bands
+/// (respecting the direction), a made-up level for data-driven methods, rare events for veto
+/// and count indicators, rating counts for shrinkage.
+fn values_spec(fw: &Framework, seed: u64) -> ValuesSpec {
+    use kaohe_data::synth::{ValueColumn, ValueDist};
+    use kaohe_engine::{Direction, MissingRule, Normalization};
+    let mut columns = Vec::new();
+    for ind in fw.indicators() {
+        let positive = ind.direction == Direction::Positive;
+        // Position of the typical value between the worst (0) and best (1) ends.
+        let good = 0.8;
+        let normal = |worst: f64, best: f64, min: f64, max: f64| {
+            let (lo, hi) = (min.min(max), min.max(max));
+            ValueDist::Normal {
+                mean: worst + good * (best - worst),
+                sd: (best - worst).abs() / 8.0,
+                min: lo,
+                max: hi,
+                decimals: 2,
+                positive,
+            }
+        };
+        let counted = matches!(ind.unit.as_str(), "件" | "起" | "次");
+        let dist = match &ind.normalization {
+            _ if ind.veto.is_some() && ind.local_weight == 0.0 => ValueDist::Count { mean: 0.004 },
+            Normalization::Goalposts { min, max } if counted && !positive => ValueDist::Count {
+                mean: (1.0 - good) * (max - min).abs() / 2.0,
+            },
+            Normalization::Goalposts { min, max } => {
+                let (worst, best) = if positive { (*min, *max) } else { (*max, *min) };
+                normal(worst, best, *min, *max)
+            }
+            Normalization::Target { target, floor } => {
+                let floor = floor.unwrap_or(0.0);
+                let span = (target - floor).abs();
+                let (mut lo, hi) = if positive {
+                    (floor - 0.1 * span, target + 0.2 * span)
+                } else {
+                    (target - 0.2 * span, floor + 0.1 * span)
+                };
+                if floor.min(*target) >= 0.0 {
+                    lo = lo.max(0.0);
+                }
+                normal(floor, *target, lo, hi)
+            }
+            Normalization::Bands { points } => {
+                // Worst end: the end with the lower score; best: the top-scoring point nearest
+                // to it (a debt ratio scores full marks anywhere up to 80%, not only at 0).
+                let (first, last) = (points[0], points[points.len() - 1]);
+                let top = points.iter().map(|p| p[1]).fold(f64::MIN, f64::max);
+                let tops = points.iter().filter(|p| p[1] == top).map(|p| p[0]);
+                let (worst, best) = if first[1] <= last[1] {
+                    (first[0], tops.fold(f64::MAX, f64::min))
+                } else {
+                    (last[0], tops.fold(f64::MIN, f64::max))
+                };
+                normal(worst, best, first[0], last[0])
+            }
+            Normalization::MinMax { .. }
+            | Normalization::ZScore { .. }
+            | Normalization::Rank { .. } => {
+                let level = 20.0 + 100.0 * unit_hash(&ind.id);
+                ValueDist::Normal {
+                    mean: level,
+                    sd: 0.2 * level,
+                    min: 0.0,
+                    max: f64::MAX,
+                    decimals: if ind.unit == "人" { 0 } else { 2 },
+                    positive,
+                }
+            }
+        };
+        columns.push(ValueColumn {
+            id: ind.id.clone(),
+            dist,
+            missing: if ind.missing == MissingRule::Error {
+                0.0
+            } else {
+                0.03
+            },
+        });
+        if let Some(shrink) = &ind.shrink {
+            columns.push(ValueColumn {
+                id: shrink.count.clone(),
+                dist: ValueDist::Count { mean: 40.0 },
+                missing: 0.0,
+            });
+        }
+    }
+    ValuesSpec { seed, columns }
 }

@@ -1,8 +1,10 @@
 //! One module per command. Each turns flags and settings into calls on the library crates.
 
 mod assess;
+pub(crate) mod audit;
 mod data;
 mod serve;
+mod user;
 
 use crate::cli::{Cli, Command, ConfigAction};
 use crate::settings::{EXAMPLE, Settings};
@@ -56,6 +58,18 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
                 None
             };
             data::generate(&args, store.as_ref()).await
+        }
+        Command::User { action } => {
+            let store = open_store(&settings).await?;
+            user::run(
+                &action,
+                store.as_ref(),
+                &settings.accounts.password_policy(),
+            )
+            .await
+        }
+        Command::Audit { action } => {
+            audit::run(&action, open_store(&settings).await?.as_ref()).await
         }
         Command::Config { .. } | Command::Framework { .. } | Command::Assess(_) => Ok(()),
     }

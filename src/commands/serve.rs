@@ -19,7 +19,7 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
             cadres: DEMO_CADRES,
             year: DEMO_YEAR,
         });
-        data::load(store.as_ref(), &dataset)
+        data::load(store.as_ref(), &dataset, "demo.load")
             .await
             .context("loading demo data")?;
         tracing::info!(
@@ -28,6 +28,14 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
             "demo data generated"
         );
     }
+    // Demo accounts only on a demo start, and only while the database has no account.
+    let demo_accounts = if args.demo {
+        super::user::create_demo_accounts(store.as_ref())
+            .await
+            .context("creating demo accounts")?
+    } else {
+        None
+    };
     let listen = args.listen.as_deref().unwrap_or(&settings.server.listen);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -36,10 +44,20 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
         .local_addr()
         .context("cannot read the listening address")?;
     let shutdown = kaohe_web::shutdown_signal().context("cannot listen for signals")?;
+    // The listening line comes first: scripts and tests wait for it.
     super::print(&format!("kaohe listening on http://{addr}/\n"))?;
+    if let Some(accounts) = demo_accounts {
+        // Not fatal: whoever started the server may have stopped reading its output.
+        if let Err(error) = super::print(&accounts) {
+            tracing::warn!(%error, "could not print the demo accounts");
+        }
+    }
     let state = kaohe_web::AppState {
         demo: args.demo,
         sanction_periods: settings.rules.sanction_periods,
+        auth: settings
+            .accounts
+            .auth_settings(settings.server.secure_cookies),
         ..kaohe_web::AppState::new(store)
     };
     kaohe_web::serve(listener, state, shutdown)

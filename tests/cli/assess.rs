@@ -289,3 +289,166 @@ fn json_has_contributions_and_draws_are_reproducible() {
     ]);
     assert!(std::fs::metadata(&xlsx).unwrap().len() > 0);
 }
+
+#[test]
+fn gen_values_for_a_preset_are_accepted_by_assess() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("g");
+    stdout_ok(&[
+        "gen",
+        "--cadres",
+        "300",
+        "--framework",
+        "county_team_hqd",
+        "--out",
+        s(&out),
+    ]);
+    let values = std::fs::read_to_string(out.join("values.csv")).unwrap();
+    assert!(
+        values.starts_with("person_id,unit_id,gdp_per_capita,"),
+        "{values:.200}"
+    );
+    assert_eq!(values.lines().count(), 301);
+    // A few percent of the cells are empty.
+    assert!(values.contains(",,"));
+    let result = out.join("r.json");
+    let text = stdout_ok(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        s(&out.join("values.csv")),
+        "--people",
+        s(&out.join("people.csv")),
+        "--out",
+        s(&result),
+    ]);
+    assert!(text.starts_with("assessed 300 people"), "{text}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    assert_eq!(doc["people"].as_array().unwrap().len(), 300);
+
+    // The civil-servant preset needs its rating-count column and has an indicator whose
+    // missing values are an error: the generated file must satisfy both.
+    let cs = dir.path().join("cs");
+    stdout_ok(&[
+        "gen",
+        "--cadres",
+        "300",
+        "--framework",
+        "civil_servant_annual",
+        "--out",
+        s(&cs),
+    ]);
+    let header = std::fs::read_to_string(cs.join("values.csv")).unwrap();
+    assert!(
+        header
+            .lines()
+            .next()
+            .unwrap()
+            .contains("ji_public_rating_n")
+    );
+    stdout_ok(&[
+        "assess",
+        "--framework",
+        "civil_servant_annual",
+        "--data",
+        s(&cs.join("values.csv")),
+        "--people",
+        s(&cs.join("people.csv")),
+        "--out",
+        s(&cs.join("r.csv")),
+    ]);
+}
+
+#[test]
+fn gen_synthetic_framework_checks_assesses_and_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen_into = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        stdout_ok(&[
+            "gen",
+            "--cadres",
+            "200",
+            "--indicators",
+            "12",
+            "--seed",
+            seed,
+            "--out",
+            s(&out),
+        ]);
+        out
+    };
+    let a = gen_into("a", "5");
+    let fw = a.join("framework.toml");
+    let check = stdout_ok(&["framework", "check", s(&fw)]);
+    assert!(check.contains(": ok"), "{check}");
+    let header = std::fs::read_to_string(a.join("values.csv")).unwrap();
+    assert_eq!(
+        header.lines().next().unwrap().split(',').count(),
+        2 + 12,
+        "{header:.200}"
+    );
+    let text = stdout_ok(&[
+        "assess",
+        "--framework",
+        s(&fw),
+        "--data",
+        s(&a.join("values.csv")),
+        "--people",
+        s(&a.join("people.csv")),
+        "--out",
+        s(&a.join("r.csv")),
+    ]);
+    assert!(text.starts_with("assessed 200 people"), "{text}");
+
+    let b = gen_into("b", "5");
+    let c = gen_into("c", "6");
+    for file in ["framework.toml", "values.csv", "people.csv", "cadres.csv"] {
+        let read = |d: &Path| std::fs::read(d.join(file)).unwrap();
+        assert_eq!(read(&a), read(&b), "{file} differs for the same seed");
+    }
+    assert_ne!(
+        std::fs::read(a.join("values.csv")).unwrap(),
+        std::fs::read(c.join("values.csv")).unwrap()
+    );
+}
+
+#[test]
+fn settings_flags_reach_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fw, values) = setup(dir.path());
+    let out = dir.path().join("r.csv");
+    let text = stdout_ok(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        &values,
+        "--quota-share",
+        "0.5",
+        "--scale",
+        "routine",
+        "--draws",
+        "20",
+        "--noise",
+        "dirichlet:50",
+        "--out",
+        s(&out),
+    ]);
+    // Quota 50% of ten: five places, all four at 95 and above get the top grade 好.
+    assert!(text.contains("好 4"), "{text}");
+    let bad = run(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        &values,
+        "--noise",
+        "gaussian",
+        "--out",
+        s(&out),
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--noise gaussian"));
+}

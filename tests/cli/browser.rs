@@ -1,89 +1,143 @@
-//! A real headless Chromium against the demo server.
+//! A real headless Chromium, driven through chromedriver like a person at a keyboard, against
+//! the demo server.
 //!
-//! Chromium comes from Debian's `chromium` package. Outside CI a missing browser skips the
-//! test with a message; under `CI=true` it is a failure.
+//! Chromium and chromedriver come from Debian's `chromium` and `chromium-driver` packages.
+//! Outside CI a missing browser skips these tests with a message; under `CI=true` it fails.
 
 use crate::util::Server;
+use crate::webdriver::{self, Browser};
+use kaohe_domain::access::totp;
 use kaohe_store::testing::TestDatabase;
-use std::process::Command;
 
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser"].into_iter().find(|c| {
-        Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
+/// The demo accounts' password, printed by `kaohe serve --demo`.
+const DEMO_PASSWORD: &str = "Kaohe-Demo-2025";
 
-/// The DOM of `url` after Chromium, set to prefer `lang`, has loaded it.
-fn dump_dom(browser: &str, lang: &str, url: &str) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--lang={lang}"))
-        .arg(format!("--accept-lang={lang}"))
-        .args(["--dump-dom", url])
-        .output()
-        .expect("chromium runs");
+fn browser_missing() -> bool {
+    if webdriver::available() {
+        return false;
+    }
     assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "CI=true but Chromium or chromedriver is not installed"
     );
-    String::from_utf8(out.stdout).unwrap()
+    eprintln!(
+        "SKIPPED: chromium or chromedriver not installed (apt-get install chromium chromium-driver)"
+    );
+    true
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn chromium_opens_the_demo_home_page_and_finds_the_units() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "CI=true but Chromium is not installed"
-        );
-        eprintln!("SKIPPED: chromium not installed (apt-get install chromium)");
+async fn chromium_signs_in_and_finds_the_units_on_the_demo_home_page() {
+    if browser_missing() {
         return;
-    };
+    }
     let db = TestDatabase::sqlite().await.unwrap();
     let server = Server::start(&db.url, &["--demo"]);
     let units = db.store.all_units().await.unwrap();
-
-    let home = dump_dom(browser, "zh-CN", &format!("{}/", server.base));
-    assert!(
-        home.contains("<html lang=\"zh-CN\""),
-        "home page is Chinese"
-    );
-    let list_start = home
-        .find("id=\"units\"")
-        .expect("the home page lists units");
-    let list = &home[list_start..];
     let root = units
         .iter()
         .find(|u| u.parent.is_none())
         .expect("a root unit");
+    let browser = Browser::start("zh-CN").await;
+
+    // Anonymous: the home page is Chinese, shows no organization data and offers to sign in.
+    browser.goto(&format!("{}/", server.base)).await;
+    let home = browser.source().await;
+    assert!(
+        home.contains("<html lang=\"zh-CN\""),
+        "the home page is Chinese"
+    );
+    assert!(!home.contains(&root.name), "no unit names for the public");
+
+    browser
+        .sign_in(&server.base, "demo_assessor", DEMO_PASSWORD, None)
+        .await;
+    browser.goto(&format!("{}/", server.base)).await;
+    let list = browser.text("#units").await;
     assert!(
         list.contains(&root.name),
-        "the list shows the county {}",
+        "the home page lists the county {}: {list}",
         root.name
     );
+    let first_child = units
+        .iter()
+        .find(|u| u.parent.as_ref() == Some(&root.code))
+        .expect("a child unit");
+    assert!(list.contains(&first_child.name), "and its units");
 
-    // An English browser gets English pages.
-    let en = dump_dom(browser, "en-US", &format!("{}/units", server.base));
-    assert!(en.contains("<html lang=\"en\""));
-    assert!(en.contains("id=\"units\""));
-    let rows = en.matches("<tr").count();
-    assert!(rows > 5, "the units table has rows ({rows})");
+    // The English switch works in the browser too.
+    browser.click("a[hreflang=en]").await;
+    assert!(browser.source().await.contains("<html lang=\"en\""));
+    drop(browser);
+    assert!(server.terminate());
+    db.finish().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrator_signs_in_with_totp_and_failures_lock_an_account() {
+    if browser_missing() {
+        return;
+    }
+    let db = TestDatabase::sqlite().await.unwrap();
+    let server = Server::start(&db.url, &["--demo"]);
+    let admin = db
+        .store
+        .get_user("demo_system_admin")
+        .await
+        .unwrap()
+        .expect("demo administrator");
+    let secret = totp::base32_decode(
+        admin
+            .totp_secret
+            .as_deref()
+            .expect("administrators have TOTP"),
+    )
+    .unwrap();
+    let browser = Browser::start("zh-CN").await;
+
+    // Password alone is not enough for an administrator.
+    browser
+        .sign_in(&server.base, "demo_system_admin", DEMO_PASSWORD, None)
+        .await;
+    assert!(
+        browser.source().await.contains("用户名、密码或验证码错误"),
+        "refused without a code"
+    );
+
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    browser
+        .sign_in(
+            &server.base,
+            "demo_system_admin",
+            DEMO_PASSWORD,
+            Some(&totp::code(&secret, now)),
+        )
+        .await;
+    let page = browser.source().await;
+    assert!(
+        page.contains("demo_system_admin") && page.contains("action=\"/logout\""),
+        "signed in: {page}"
+    );
+    browser.click("form[action='/logout'] button").await;
+    assert!(
+        !browser.source().await.contains("action=\"/logout\""),
+        "signed out"
+    );
+
+    // Five wrong passwords lock the account: then even the right one is refused, and the page
+    // says why.
+    for _ in 0..5 {
+        browser
+            .sign_in(&server.base, "demo_official", "wrong-password-1", None)
+            .await;
+    }
+    browser
+        .sign_in(&server.base, "demo_official", DEMO_PASSWORD, None)
+        .await;
+    let page = browser.source().await;
+    assert!(page.contains("账号已暂时锁定"), "locked out: {page}");
+    assert!(browser.url().await.contains("/login"));
+    drop(browser);
     assert!(server.terminate());
     db.finish().await.unwrap();
 }

@@ -7,7 +7,9 @@ fn help_lists_every_command() {
     let out = kaohe().arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for command in ["serve", "migrate", "import", "export", "gen", "config"] {
+    for command in [
+        "serve", "migrate", "import", "export", "gen", "audit", "config",
+    ] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(command)),
             "{command} missing:\n{help}"

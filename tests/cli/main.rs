@@ -3,9 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod util;
+mod webdriver;
 
 mod assess;
+mod audit;
 mod browser;
 mod commands;
 mod files;
 mod server;
+mod user;

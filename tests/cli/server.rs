@@ -30,8 +30,12 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
             "{}: demo data loaded: {counts:?}",
             db.name
         );
+        // Organization data needs an account: the demo assessor (of the whole county).
+        let session =
+            crate::user::login(&server.base, "demo_assessor", "Kaohe-Demo-2025", "").await;
         let units: serde_json::Value = http
             .get(format!("{}/api/v1/units", server.base))
+            .header("cookie", &session)
             .send()
             .await
             .unwrap()

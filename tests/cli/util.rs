@@ -60,8 +60,9 @@ impl Server {
             .spawn()
             .expect("kaohe serve starts");
         let stdout = child.stdout.take().expect("stdout");
+        let mut reader = std::io::BufReader::new(stdout);
         let mut line = String::new();
-        std::io::BufReader::new(stdout)
+        reader
             .read_line(&mut line)
             .expect("reads the listening line");
         let base = line
@@ -70,6 +71,14 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .trim_end_matches('/')
             .to_owned();
+        // Keep reading what the server prints, as a terminal would, so that it never writes
+        // into a closed pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).is_ok_and(|n| n > 0) {
+                sink.clear();
+            }
+        });
         Self { child, base }
     }
 

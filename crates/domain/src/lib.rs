@@ -6,6 +6,8 @@
 //! make-up working days ([`calendar`]). The store, the web layer and the CLI call into it; none of
 //! them re-implements a rule.
 
+pub mod access;
+pub mod audit;
 pub mod calendar;
 pub mod code;
 pub mod grade;
@@ -13,6 +15,8 @@ pub mod labels;
 pub mod org;
 pub mod sanction;
 
+pub use access::{Permission, Principal, Role, Target, UserPrincipal};
+pub use audit::{AuditEntry, AuditHead, AuditProblem, AuditReport, HeadSource, NewAuditEntry};
 pub use calendar::{CalendarEntry, CalendarError, DayKind, WorkCalendar};
 pub use code::{Code, CodeError};
 pub use grade::{AnnualGrade, GradeScale, RoutineGrade, TeamGrade};

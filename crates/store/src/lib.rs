@@ -5,6 +5,8 @@
 //! embedded in the binary. Every write that takes a batch runs in one transaction: a batch is
 //! stored whole or not at all.
 
+mod accounts;
+mod audit;
 mod error;
 mod model;
 mod postgres;
@@ -13,13 +15,19 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use accounts::{AccountStore, NewUser, Session, User, session_id};
+pub use audit::{
+    AUDIT_PAGE, AuditVerification, for_each_audit_entry, recent_audit_entries, verify_audit,
+};
 pub use error::StoreError;
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use kaohe_domain::{Appointment, Cadre, CalendarEntry, Code, Sanction, Unit};
+use kaohe_domain::{
+    Appointment, AuditEntry, AuditHead, Cadre, CalendarEntry, Code, NewAuditEntry, Sanction, Unit,
+};
 use std::sync::Arc;
 
 /// Which database engine a store runs on.
@@ -34,7 +42,7 @@ pub enum Backend {
 /// Everything kaohe keeps. Implemented once per backend; the web layer and the CLI hold an
 /// `Arc<dyn Store>` and never know which.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AccountStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 
@@ -47,8 +55,9 @@ pub trait Store: Send + Sync + 'static {
     /// Number of rows in each table.
     async fn counts(&self) -> Result<Counts, StoreError>;
 
-    /// Inserts or updates units by code, in one transaction.
-    async fn upsert_units(&self, units: &[Unit]) -> Result<(), StoreError>;
+    /// Inserts or updates units by code, in one transaction
+    /// with its audit entry.
+    async fn upsert_units(&self, units: &[Unit], audit: &NewAuditEntry) -> Result<(), StoreError>;
     /// One unit by code.
     async fn get_unit(&self, code: &Code) -> Result<Option<Unit>, StoreError>;
     /// Units matching a query, one page, ordered by code.
@@ -56,8 +65,13 @@ pub trait Store: Send + Sync + 'static {
     /// All units, ordered by code.
     async fn all_units(&self) -> Result<Vec<Unit>, StoreError>;
 
-    /// Inserts or updates cadres by id, in one transaction.
-    async fn upsert_cadres(&self, cadres: &[Cadre]) -> Result<(), StoreError>;
+    /// Inserts or updates cadres by id, in one transaction
+    /// with its audit entry.
+    async fn upsert_cadres(
+        &self,
+        cadres: &[Cadre],
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
     /// One cadre by id.
     async fn get_cadre(&self, id: &Code) -> Result<Option<Cadre>, StoreError>;
     /// Cadres matching a query, one page, ordered by id.
@@ -68,24 +82,48 @@ pub trait Store: Send + Sync + 'static {
     async fn cadre_ids(&self) -> Result<Vec<Code>, StoreError>;
 
     /// Inserts or updates appointments, keyed by cadre, unit, post and start date, in one
-    /// transaction.
-    async fn upsert_appointments(&self, appointments: &[Appointment]) -> Result<(), StoreError>;
+    /// transaction with its audit entry.
+    async fn upsert_appointments(
+        &self,
+        appointments: &[Appointment],
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
     /// A cadre's appointment history, oldest first.
     async fn appointments_of(&self, cadre: &Code) -> Result<Vec<Appointment>, StoreError>;
     /// All appointments, by cadre then start date.
     async fn all_appointments(&self) -> Result<Vec<Appointment>, StoreError>;
 
-    /// Inserts or updates sanctions by id, in one transaction.
-    async fn upsert_sanctions(&self, sanctions: &[Sanction]) -> Result<(), StoreError>;
+    /// Inserts or updates sanctions by id, in one transaction
+    /// with its audit entry.
+    async fn upsert_sanctions(
+        &self,
+        sanctions: &[Sanction],
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
     /// A cadre's sanctions, oldest first.
     async fn sanctions_of(&self, cadre: &Code) -> Result<Vec<Sanction>, StoreError>;
     /// All sanctions, ordered by id.
     async fn all_sanctions(&self) -> Result<Vec<Sanction>, StoreError>;
 
-    /// Inserts or updates calendar entries by date, in one transaction.
-    async fn upsert_calendar(&self, entries: &[CalendarEntry]) -> Result<(), StoreError>;
+    /// Inserts or updates calendar entries by date, in one transaction
+    /// with its audit entry.
+    async fn upsert_calendar(
+        &self,
+        entries: &[CalendarEntry],
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
     /// All calendar entries, by date.
     async fn calendar(&self) -> Result<Vec<CalendarEntry>, StoreError>;
+
+    /// Appends an event that changes no table (a login, an export of personal data) to the
+    /// audit log, in its own transaction. Changes of data append theirs in their own
+    /// transaction (the `audit` argument of the write methods).
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;
+    /// Up to `limit` audit entries from sequence number `from_seq` on, in sequence order.
+    async fn audit_entries(&self, from_seq: i64, limit: u32)
+    -> Result<Vec<AuditEntry>, StoreError>;
+    /// The audit head the database recorded with the last append (genesis when empty).
+    async fn audit_head(&self) -> Result<AuditHead, StoreError>;
 }
 
 /// Opens the store named by a URL (`sqlite://PATH` or `postgres://…`), creating an SQLite file

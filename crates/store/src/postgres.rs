@@ -37,3 +37,4 @@ impl PgStore {
 }
 
 impl_store!(PgStore, Postgres);
+crate::accounts::impl_account_store!(PgStore);

@@ -199,6 +199,54 @@ impl CalendarRow {
     }
 }
 
+/// An audit entry as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    seq: i64,
+    at_us: i64,
+    actor: String,
+    action: String,
+    target: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl AuditRow {
+    pub(crate) fn into_domain(self) -> Result<kaohe_domain::AuditEntry, StoreError> {
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.at_us) * 1000)
+            .map_err(|e| StoreError::Corrupt {
+                table: "audit_log",
+                column: "at_us",
+                reason: format!("entry {}: {e}", self.seq),
+            })?;
+        Ok(kaohe_domain::AuditEntry {
+            seq: self.seq,
+            at,
+            actor: self.actor,
+            action: self.action,
+            target: self.target,
+            before: self.before_json,
+            after: self.after_json,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+}
+
+pub(crate) const AUDIT_COLS: &str =
+    "seq, at_us, actor, action, target, before_json, after_json, prev_hash, hash";
+/// Advances the head, returning the new entry's seq and the previous entry's hash. Being the
+/// first write of the transaction, it takes the head's row lock (PostgreSQL) or the database's
+/// write lock (SQLite): concurrent appends queue here.
+pub(crate) const AUDIT_ADVANCE_HEAD: &str =
+    "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+pub(crate) const AUDIT_INSERT: &str = "INSERT INTO audit_log \
+    (seq, at_us, actor, action, target, before_json, after_json, prev_hash, hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+pub(crate) const AUDIT_SET_HEAD_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
+
 pub(crate) const UNIT_COLS: &str = "code, name, kind, parent";
 pub(crate) const CADRE_COLS: &str =
     "id, name, gender, ethnicity, birth_date, unit, post, rank, is_leader, status";
@@ -224,8 +272,65 @@ pub(crate) const CADRE_FILTER: &str = " WHERE ($1 IS NULL OR LOWER(id) LIKE $1 E
 /// `run_migrations()`), `$db` the sqlx database type.
 macro_rules! impl_store {
     ($store:ty, $db:ty) => {
+        impl $store {
+            /// Appends an audit entry inside `tx`: the entry commits or rolls back with the
+            /// change it records.
+            pub(crate) async fn append_audit_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                new: &kaohe_domain::NewAuditEntry,
+            ) -> Result<kaohe_domain::AuditEntry, $crate::StoreError> {
+                let (seq, prev_hash): (i64, String) = sqlx::query_as($crate::sql::AUDIT_ADVANCE_HEAD)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let entry = kaohe_domain::AuditEntry::seal(new, seq, time::OffsetDateTime::now_utc(), &prev_hash);
+                sqlx::query($crate::sql::AUDIT_INSERT)
+                    .bind(entry.seq)
+                    .bind(kaohe_domain::audit::unix_micros(entry.at))
+                    .bind(entry.actor.as_str())
+                    .bind(entry.action.as_str())
+                    .bind(entry.target.as_str())
+                    .bind(entry.before.as_deref())
+                    .bind(entry.after.as_deref())
+                    .bind(entry.prev_hash.as_str())
+                    .bind(entry.hash.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query($crate::sql::AUDIT_SET_HEAD_HASH)
+                    .bind(entry.hash.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(entry)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::Store for $store {
+            async fn append_audit(&self, entry: &kaohe_domain::NewAuditEntry) -> Result<kaohe_domain::AuditEntry, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let sealed = Self::append_audit_in(&mut tx, entry).await?;
+                tx.commit().await?;
+                Ok(sealed)
+            }
+
+            async fn audit_entries(&self, from_seq: i64, limit: u32) -> Result<Vec<kaohe_domain::AuditEntry>, $crate::StoreError> {
+                let sql = format!("SELECT {} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2", $crate::sql::AUDIT_COLS);
+                sqlx::query_as::<_, $crate::sql::AuditRow>(&sql)
+                    .bind(from_seq)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::sql::AuditRow::into_domain)
+                    .collect()
+            }
+
+            async fn audit_head(&self) -> Result<kaohe_domain::AuditHead, $crate::StoreError> {
+                let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(kaohe_domain::AuditHead { seq, hash })
+            }
+
             fn backend(&self) -> $crate::Backend {
                 Self::BACKEND
             }
@@ -258,9 +363,10 @@ macro_rules! impl_store {
                 })
             }
 
-            async fn upsert_units(&self, units: &[kaohe_domain::Unit]) -> Result<(), $crate::StoreError> {
+            async fn upsert_units(&self, units: &[kaohe_domain::Unit], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
                 for chunk in units.chunks($crate::sql::BATCH_ROWS) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO units ({}) ", $crate::sql::UNIT_COLS));
                     q.push_values(chunk, |mut b, u| {
@@ -332,9 +438,10 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn upsert_cadres(&self, cadres: &[kaohe_domain::Cadre]) -> Result<(), $crate::StoreError> {
+            async fn upsert_cadres(&self, cadres: &[kaohe_domain::Cadre], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
                 for chunk in cadres.chunks($crate::sql::BATCH_ROWS) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO cadres ({}) ", $crate::sql::CADRE_COLS));
                     q.push_values(chunk, |mut b, c| {
@@ -420,9 +527,10 @@ macro_rules! impl_store {
                 rows.into_iter().map(|(id,)| $crate::sql::parse_code("cadres", "id", &id)).collect()
             }
 
-            async fn upsert_appointments(&self, appointments: &[kaohe_domain::Appointment]) -> Result<(), $crate::StoreError> {
+            async fn upsert_appointments(&self, appointments: &[kaohe_domain::Appointment], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
                 for chunk in appointments.chunks($crate::sql::BATCH_ROWS) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO appointments ({}) ", $crate::sql::APPOINTMENT_COLS));
                     q.push_values(chunk, |mut b, a| {
@@ -467,9 +575,10 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn upsert_sanctions(&self, sanctions: &[kaohe_domain::Sanction]) -> Result<(), $crate::StoreError> {
+            async fn upsert_sanctions(&self, sanctions: &[kaohe_domain::Sanction], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
                 for chunk in sanctions.chunks($crate::sql::BATCH_ROWS) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO sanctions ({}) ", $crate::sql::SANCTION_COLS));
                     q.push_values(chunk, |mut b, s| {
@@ -514,9 +623,10 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn upsert_calendar(&self, entries: &[kaohe_domain::CalendarEntry]) -> Result<(), $crate::StoreError> {
+            async fn upsert_calendar(&self, entries: &[kaohe_domain::CalendarEntry], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
                 for chunk in entries.chunks($crate::sql::BATCH_ROWS) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO calendar (day, kind, name) ");
                     q.push_values(chunk, |mut b, e| {

@@ -47,3 +47,4 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite);
+crate::accounts::impl_account_store!(SqliteStore);

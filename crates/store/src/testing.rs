@@ -123,6 +123,24 @@ impl TestDatabase {
         Ok(dbs)
     }
 
+    /// Runs SQL on a raw connection of its own, bypassing the store, as someone with direct
+    /// access to the database would (tests of tamper resistance). Several statements may be
+    /// given, separated by `;`.
+    pub async fn raw_execute(&self, sql: &str) -> Result<(), sqlx::Error> {
+        match self.cleanup {
+            Cleanup::Sqlite { .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
+                sqlx::raw_sql(sql).execute(&mut conn).await?;
+                conn.close().await
+            }
+            Cleanup::Postgres { .. } => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await?;
+                sqlx::raw_sql(sql).execute(&mut conn).await?;
+                conn.close().await
+            }
+        }
+    }
+
     /// Drops the database (PostgreSQL) or its directory (SQLite).
     pub async fn finish(self) -> Result<(), TestDbError> {
         let Self { store, cleanup, .. } = self;

@@ -7,6 +7,10 @@ use kaohe_store::testing::TestDatabase;
 use kaohe_store::{CadreQuery, Store, UnitQuery};
 use time::macros::date;
 
+fn audit(action: &str) -> NewAuditEntry {
+    NewAuditEntry::new("test", action, "store.rs")
+}
+
 fn code(s: &str) -> Code {
     Code::parse(s).unwrap()
 }
@@ -47,27 +51,33 @@ fn cadre(id: &str, name: &str, unit: &str, leader: bool) -> Cadre {
 async fn seed(store: &dyn Store) {
     // Children before their parent: foreign keys are checked at commit.
     store
-        .upsert_units(&[
-            unit("341001", "青山镇", UnitKind::Township, Some("341000")),
-            unit("341002", "白水镇", UnitKind::Township, Some("341000")),
-            unit("341000", "清河县", UnitKind::County, None),
-            unit(
-                "341000-01",
-                "清河县财政局",
-                UnitKind::Department,
-                Some("341000"),
-            ),
-        ])
+        .upsert_units(
+            &[
+                unit("341001", "青山镇", UnitKind::Township, Some("341000")),
+                unit("341002", "白水镇", UnitKind::Township, Some("341000")),
+                unit("341000", "清河县", UnitKind::County, None),
+                unit(
+                    "341000-01",
+                    "清河县财政局",
+                    UnitKind::Department,
+                    Some("341000"),
+                ),
+            ],
+            &audit("test.units"),
+        )
         .await
         .unwrap();
     store
-        .upsert_cadres(&[
-            cadre("C001", "王建国", "341000", true),
-            cadre("C002", "李秀英", "341000", true),
-            cadre("C003", "张伟", "341001", false),
-            cadre("C004", "刘洋_100%", "341001", true),
-            cadre("C005", "陈静", "341000-01", false),
-        ])
+        .upsert_cadres(
+            &[
+                cadre("C001", "王建国", "341000", true),
+                cadre("C002", "李秀英", "341000", true),
+                cadre("C003", "张伟", "341001", false),
+                cadre("C004", "刘洋_100%", "341001", true),
+                cadre("C005", "陈静", "341000-01", false),
+            ],
+            &audit("test.cadres"),
+        )
         .await
         .unwrap();
 }
@@ -106,12 +116,15 @@ on_all_backends!(units_round_trip_and_update, |store| {
     assert_eq!(all.len(), 4);
     assert_eq!(all[0], unit("341000", "清河县", UnitKind::County, None));
     store
-        .upsert_units(&[unit(
-            "341001",
-            "青山街道",
-            UnitKind::Township,
-            Some("341000"),
-        )])
+        .upsert_units(
+            &[unit(
+                "341001",
+                "青山街道",
+                UnitKind::Township,
+                Some("341000"),
+            )],
+            &audit("test.units"),
+        )
         .await
         .unwrap();
     let got = store.get_unit(&code("341001")).await.unwrap().unwrap();
@@ -128,7 +141,12 @@ on_all_backends!(a_batch_with_a_bad_reference_changes_nothing, |store| {
     batch[1734].unit = code("NOPE");
     // An update to an existing row in the same batch must be rolled back too.
     batch.push(cadre("C001", "改名", "341000", true));
-    assert!(store.upsert_cadres(&batch).await.is_err());
+    assert!(
+        store
+            .upsert_cadres(&batch, &audit("test.cadres"))
+            .await
+            .is_err()
+    );
     assert_eq!(store.counts().await.unwrap().cadres, 5);
     assert_eq!(
         store.get_cadre(&code("C001")).await.unwrap().unwrap().name,
@@ -138,7 +156,10 @@ on_all_backends!(a_batch_with_a_bad_reference_changes_nothing, |store| {
 
 on_all_backends!(database_refuses_a_unit_that_is_its_own_parent, |store| {
     let err = store
-        .upsert_units(&[unit("X", "X", UnitKind::Department, Some("X"))])
+        .upsert_units(
+            &[unit("X", "X", UnitKind::Department, Some("X"))],
+            &audit("test.units"),
+        )
         .await;
     assert!(err.is_err());
     assert_eq!(store.counts().await.unwrap().units, 0);
@@ -302,8 +323,14 @@ on_all_backends!(history_sanctions_and_calendar_round_trip, |store| {
             end_date: None,
         },
     ];
-    store.upsert_appointments(&appointments).await.unwrap();
-    store.upsert_appointments(&appointments[1..]).await.unwrap();
+    store
+        .upsert_appointments(&appointments, &audit("test.appointments"))
+        .await
+        .unwrap();
+    store
+        .upsert_appointments(&appointments[1..], &audit("test.appointments"))
+        .await
+        .unwrap();
     assert_eq!(
         store.appointments_of(&code("C001")).await.unwrap(),
         appointments
@@ -319,7 +346,7 @@ on_all_backends!(history_sanctions_and_calendar_round_trip, |store| {
         reason: "违反工作纪律".into(),
     };
     store
-        .upsert_sanctions(std::slice::from_ref(&sanction))
+        .upsert_sanctions(std::slice::from_ref(&sanction), &audit("test.sanctions"))
         .await
         .unwrap();
     assert_eq!(
@@ -332,7 +359,10 @@ on_all_backends!(history_sanctions_and_calendar_round_trip, |store| {
         ..sanction
     };
     assert!(
-        store.upsert_sanctions(&[bad]).await.is_err(),
+        store
+            .upsert_sanctions(&[bad], &audit("test.sanctions"))
+            .await
+            .is_err(),
         "unknown cadre is refused"
     );
     assert_eq!(store.all_sanctions().await.unwrap().len(), 1);
@@ -349,7 +379,10 @@ on_all_backends!(history_sanctions_and_calendar_round_trip, |store| {
             name: "国庆节".into(),
         },
     ];
-    store.upsert_calendar(&entries).await.unwrap();
+    store
+        .upsert_calendar(&entries, &audit("test.calendar"))
+        .await
+        .unwrap();
     assert_eq!(store.calendar().await.unwrap(), entries);
     let cal = WorkCalendar::new(&store.calendar().await.unwrap());
     assert!(cal.is_working_day(date!(2025 - 09 - 28)));
@@ -360,7 +393,10 @@ on_all_backends!(bulk_upsert_spans_many_statements, |store| {
     let batch: Vec<Cadre> = (0..12_345)
         .map(|i| cadre(&format!("B{i:06}"), "批量", "341002", i % 10 == 0))
         .collect();
-    store.upsert_cadres(&batch).await.unwrap();
+    store
+        .upsert_cadres(&batch, &audit("test.cadres"))
+        .await
+        .unwrap();
     assert_eq!(store.counts().await.unwrap().cadres, 12_350);
     assert_eq!(store.cadre_ids().await.unwrap().len(), 12_350);
     assert_eq!(store.all_cadres().await.unwrap()[0], batch[0]);
@@ -373,3 +409,190 @@ on_all_backends!(bulk_upsert_spans_many_statements, |store| {
     };
     assert_eq!(store.list_cadres(&leaders).await.unwrap().total, 1235);
 });
+
+/// Every entry, in sequence order, read page by page.
+async fn audit_log(store: &dyn Store) -> Vec<AuditEntry> {
+    let mut all = Vec::new();
+    loop {
+        let from = all.last().map_or(1, |e: &AuditEntry| e.seq + 1);
+        let page = store.audit_entries(from, 7).await.unwrap();
+        if page.is_empty() {
+            return all;
+        }
+        all.extend(page);
+    }
+}
+
+on_all_backends!(
+    a_write_appends_its_audit_entry_in_its_transaction,
+    |store| {
+        assert_eq!(store.audit_head().await.unwrap(), AuditHead::genesis());
+        seed(store).await;
+        let log = audit_log(store).await;
+        assert_eq!(
+            log.iter()
+                .map(|e| (e.seq, e.action.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "test.units"), (2, "test.cadres")]
+        );
+        assert_eq!(log[0].actor, "test");
+        let report = audit::verify(
+            &log,
+            &[(HeadSource::Database, store.audit_head().await.unwrap())],
+        );
+        assert!(report.is_ok(), "{:?}", report.problems);
+        assert_eq!(report.head, log[1].head());
+        // A refused batch leaves no entry: the entry rolls back with it.
+        let bad = Cadre {
+            unit: code("NOPE"),
+            ..cadre("C999", "无", "341000", false)
+        };
+        assert!(
+            store
+                .upsert_cadres(&[bad], &audit("test.cadres"))
+                .await
+                .is_err()
+        );
+        assert_eq!(audit_log(store).await.len(), 2);
+        assert_eq!(store.audit_head().await.unwrap(), log[1].head());
+        // Events that change no table have their own transaction, with before and after kept.
+        let e = store
+            .append_audit(
+                &NewAuditEntry::new("alice", "user.login_failed", "alice")
+                    .before("{\"failures\":0}")
+                    .after("{\"failures\":1}"),
+            )
+            .await
+            .unwrap();
+        assert_eq!((e.seq, e.prev_hash.as_str()), (3, log[1].hash.as_str()));
+        let stored = store.audit_entries(3, 10).await.unwrap();
+        assert_eq!(stored, vec![e]);
+    }
+);
+
+on_all_backends!(concurrent_appends_form_one_chain, |store| {
+    let writer = |w: usize| async move {
+        for i in 0..10 {
+            store
+                .append_audit(&NewAuditEntry::new(
+                    format!("w{w}"),
+                    "test.concurrent",
+                    i.to_string(),
+                ))
+                .await
+                .unwrap();
+        }
+    };
+    tokio::join!(writer(0), writer(1), writer(2), writer(3));
+    let log = audit_log(store).await;
+    assert_eq!(log.len(), 40);
+    let report = audit::verify(
+        &log,
+        &[(HeadSource::Database, store.audit_head().await.unwrap())],
+    );
+    assert!(report.is_ok(), "{:?}", report.problems);
+});
+
+#[tokio::test]
+async fn the_database_refuses_to_change_or_remove_audit_entries() {
+    for db in TestDatabase::all().await.unwrap() {
+        let store = &*db.store;
+        seed(store).await;
+        let before = audit_log(store).await;
+        let mut refused = vec![
+            "UPDATE audit_log SET actor = 'mallory' WHERE seq = 1",
+            "DELETE FROM audit_log WHERE seq = 2",
+            "DELETE FROM audit_log",
+            "DELETE FROM audit_head",
+            "UPDATE audit_head SET seq = 1, hash = 'x' WHERE id = 1",
+        ];
+        if db.name == "postgres" {
+            refused.push("TRUNCATE audit_log");
+            refused.push("TRUNCATE audit_head");
+        }
+        for sql in refused {
+            let err = db.raw_execute(sql).await;
+            assert!(err.is_err(), "{}: {sql} was allowed", db.name);
+        }
+        assert_eq!(audit_log(store).await, before, "{}", db.name);
+        assert_eq!(store.audit_head().await.unwrap(), before[1].head());
+        eprintln!("refuses tampering: {} ok", db.name);
+        db.finish().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn accounts_and_sessions() {
+    use kaohe_store::{NewUser, session_id};
+    for db in TestDatabase::all().await.unwrap() {
+        let store = db.store.as_ref();
+        store
+            .upsert_units(
+                &[unit("340102", "瑶海区", UnitKind::County, None)],
+                &audit("units"),
+            )
+            .await
+            .unwrap();
+        let new = NewUser {
+            username: "li".into(),
+            display_name: "李四".into(),
+            password_hash: "$argon2id$fake".into(),
+            roles: [Role::Assessor, Role::Official].into_iter().collect(),
+            units: vec![code("340102")],
+            cadre: Some(code("C1")),
+            totp_secret: None,
+        };
+        assert!(store.create_user(&new, 100).await.unwrap(), "{}", db.name);
+        assert!(!store.create_user(&new, 100).await.unwrap(), "name taken");
+        let user = store.get_user("li").await.unwrap().unwrap();
+        assert_eq!(user.roles, new.roles);
+        assert_eq!(user.units, new.units);
+        assert_eq!(user.cadre, new.cadre);
+        assert_eq!((user.failed_logins, user.disabled), (0, false));
+        assert_eq!(store.count_users().await.unwrap(), 1);
+
+        store.record_login_failure("li", 3, 200).await.unwrap();
+        let user = store.get_user("li").await.unwrap().unwrap();
+        assert_eq!((user.failed_logins, user.last_failed_at), (3, Some(200)));
+        store.record_login_success("li").await.unwrap();
+        assert_eq!(
+            store.get_user("li").await.unwrap().unwrap().failed_logins,
+            0
+        );
+
+        // Sessions are found by their token; the stored id is its hash.
+        store
+            .create_session("tok", "li", "csrf1", 300)
+            .await
+            .unwrap();
+        let s = store.session("tok").await.unwrap().unwrap();
+        assert_eq!((s.user.username.as_str(), s.csrf.as_str()), ("li", "csrf1"));
+        assert_eq!((s.created_at, s.last_seen_at), (300, 300));
+        assert!(store.session(&session_id("tok")).await.unwrap().is_none());
+        store.touch_session("tok", 400).await.unwrap();
+        assert_eq!(
+            store.session("tok").await.unwrap().unwrap().last_seen_at,
+            400
+        );
+        assert_eq!(store.delete_sessions_idle_since(400).await.unwrap(), 0);
+        assert_eq!(store.delete_sessions_idle_since(401).await.unwrap(), 1);
+
+        // A new password clears the failures and ends the sessions; so does disabling.
+        store.create_session("tok2", "li", "c", 500).await.unwrap();
+        store.record_login_failure("li", 5, 500).await.unwrap();
+        assert!(store.set_password("li", "$argon2id$new").await.unwrap());
+        let user = store.get_user("li").await.unwrap().unwrap();
+        assert_eq!((user.failed_logins, user.last_failed_at), (0, None));
+        assert!(store.session("tok2").await.unwrap().is_none());
+        store.create_session("tok3", "li", "c", 600).await.unwrap();
+        assert!(store.set_disabled("li", true).await.unwrap());
+        assert!(store.session("tok3").await.unwrap().is_none());
+        assert!(store.get_user("li").await.unwrap().unwrap().disabled);
+        assert!(!store.set_disabled("nobody", true).await.unwrap());
+        store.create_session("tok4", "li", "c", 700).await.unwrap();
+        store.delete_session("tok4").await.unwrap();
+        assert!(store.session("tok4").await.unwrap().is_none());
+        assert_eq!(store.list_users().await.unwrap().len(), 1);
+        db.finish().await.unwrap();
+    }
+}

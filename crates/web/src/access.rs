@@ -1,42 +1,22 @@
-//! Who may do what: every group of routes declares the [`Permission`] it needs.
+//! Who may do what: every group of routes declares the [`Permission`] it needs, checked against
+//! the signed-in [`Principal`] by the rules of [`kaohe_domain::access`] (the one home of the
+//! role → permission matrix).
 //!
-//! Until accounts and roles exist every request is anonymous and kaohe is a read-only viewer,
-//! so every permission is granted. Login replaces [`Principal::Anonymous`] with the signed-in
-//! user and [`Principal::may`] with the role check; the routes and handlers stay as they are.
+//! A route that declares no permission cannot answer: [`enforce_declared`] turns its response
+//! into a 500, so forgetting `.require(…)` fails every test that visits the route. Scoped
+//! permissions ([`Permission::ViewUnit`], [`Permission::ViewCadre`]) are checked twice: here,
+//! that some role grants them at all, and in the handler against the unit or cadre asked for.
 
+pub use kaohe_domain::access::{Permission, Principal, Target};
+
+use crate::error::ApiError;
 use axum::Router;
-use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header::LOCATION};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
-
-/// What a route requires of whoever calls it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
-    /// Anyone: health check, static assets, language switch, API documentation.
-    Public,
-    /// Reading organization data: units, cadres, appointments, sanctions, the calendar.
-    ViewOrganization,
-}
-
-/// Who is asking.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// Nobody signed in.
-    Anonymous,
-}
-
-impl Principal {
-    /// Whether this principal holds `permission`.
-    pub fn may(&self, permission: Permission) -> bool {
-        match (self, permission) {
-            (_, Permission::Public) => true,
-            // No accounts yet: the organization data is open to read.
-            (Principal::Anonymous, Permission::ViewOrganization) => true,
-        }
-    }
-}
 
 /// Declares the permission the routes of a router need. Call it after adding the routes.
 pub(crate) trait RequirePermission {
@@ -44,14 +24,104 @@ pub(crate) trait RequirePermission {
     fn require(self, permission: Permission) -> Self;
 }
 
+/// The permission a route declared, attached to its response for [`enforce_declared`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Declared(pub(crate) Permission);
+
+/// The principal of a request (anonymous when the session layer did not run).
+pub(crate) fn principal_of(parts: &Parts) -> Principal {
+    parts
+        .extensions
+        .get::<Principal>()
+        .cloned()
+        .unwrap_or(Principal::Anonymous)
+}
+
+/// Extractor of the request's [`Principal`].
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub(crate) Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Caller(principal_of(parts)))
+    }
+}
+
+impl Caller {
+    /// `Ok` when the caller may use `permission` on `target`, else [`ApiError::Forbidden`].
+    pub(crate) fn check(&self, permission: Permission, target: Target<'_>) -> Result<(), ApiError> {
+        if self.0.may(permission, target) {
+            Ok(())
+        } else {
+            tracing::info!(?permission, user = ?self.0.username(), "access denied (scope)");
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// The answer to a request the principal may not make: 401 JSON (API) or a redirect to the
+/// login page (pages) for the anonymous, 403 for the signed-in.
+pub(crate) fn deny(principal: &Principal, path: &str, query: Option<&str>) -> Response {
+    let api = path.starts_with("/api/");
+    match principal {
+        Principal::Anonymous if api => ApiError::Unauthorized.into_response(),
+        Principal::Anonymous => {
+            let next = match query {
+                Some(q) => format!("{path}?{q}"),
+                None => path.to_owned(),
+            };
+            let target = format!("/login?next={}", crate::params::encode_component(&next));
+            let mut r = StatusCode::SEE_OTHER.into_response();
+            r.headers_mut().insert(
+                LOCATION,
+                HeaderValue::from_str(&target).unwrap_or(HeaderValue::from_static("/login")),
+            );
+            r
+        }
+        Principal::User(_) => ApiError::Forbidden.into_response(),
+    }
+}
+
 async fn check(permission: Permission, mut request: Request, next: Next) -> Response {
-    let principal = Principal::Anonymous;
-    if principal.may(permission) {
+    let principal = request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .unwrap_or(Principal::Anonymous);
+    let mut response = if principal.holds(permission) {
         request.extensions_mut().insert(permission);
         next.run(request).await
     } else {
-        tracing::info!(?permission, "access denied");
-        StatusCode::FORBIDDEN.into_response()
+        tracing::info!(?permission, user = ?principal.username(), path = %request.uri().path(), "access denied");
+        deny(&principal, request.uri().path(), request.uri().query())
+    };
+    response.extensions_mut().insert(Declared(permission));
+    response
+}
+
+/// Middleware around the whole application: a response of a route that declared no
+/// permission becomes a 500 (fail closed).
+pub(crate) async fn enforce_declared(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if let Some(Declared(permission)) = response.extensions().get::<Declared>() {
+        tracing::trace!(%path, ?permission, "declared permission");
+        response
+    } else if matches!(
+        response.status(),
+        StatusCode::METHOD_NOT_ALLOWED | StatusCode::PAYLOAD_TOO_LARGE
+    ) {
+        // Answered by the router before any route ran: nothing was served.
+        response
+    } else {
+        tracing::error!(%path, "route declares no permission");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "route declares no permission",
+        )
+            .into_response()
     }
 }
 
@@ -76,8 +146,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn anonymous_reads() {
-        assert!(Principal::Anonymous.may(Permission::Public));
-        assert!(Principal::Anonymous.may(Permission::ViewOrganization));
+    fn anonymous_gets_only_public() {
+        assert!(Principal::Anonymous.holds(Permission::Public));
+        for p in Permission::ALL
+            .into_iter()
+            .filter(|p| *p != Permission::Public)
+        {
+            assert!(!Principal::Anonymous.holds(p), "{p:?}");
+        }
     }
 }

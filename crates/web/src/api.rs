@@ -4,7 +4,7 @@
 //! `…_label` object with the Chinese and English labels. Dates are `YYYY-MM-DD`.
 
 use crate::AppState;
-use crate::access::{Permission, RequirePermission};
+use crate::access::{Caller, Permission, RequirePermission, Target};
 use crate::data::{self, UnitNames};
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{
@@ -43,21 +43,30 @@ struct ApiDoc;
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     let organization = OpenApiRouter::new()
         .routes(routes!(list_units))
-        .routes(routes!(get_unit))
         .routes(routes!(list_cadres))
-        .routes(routes!(get_cadre))
-        .routes(routes!(calendar))
-        .routes(routes!(working_days))
         .routes(routes!(stats))
         .require(Permission::ViewOrganization);
+    let unit = OpenApiRouter::new()
+        .routes(routes!(get_unit))
+        .require(Permission::ViewUnit);
+    let cadre = OpenApiRouter::new()
+        .routes(routes!(get_cadre))
+        .require(Permission::ViewCadre);
+    let signed_in = OpenApiRouter::new()
+        .routes(routes!(calendar))
+        .routes(routes!(working_days))
+        .require(Permission::Authenticated);
     let public = OpenApiRouter::new()
         .routes(routes!(healthz))
+        .route("/api/v1", axum::routing::any(no_route))
+        .route("/api/v1/{*rest}", axum::routing::any(no_route))
         .require(Permission::Public);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(organization)
+        .merge(unit)
+        .merge(cadre)
+        .merge(signed_in)
         .merge(public)
-        .route("/api/v1", axum::routing::any(no_route))
-        .route("/api/v1/{*rest}", axum::routing::any(no_route))
 }
 
 async fn no_route() -> ApiError {
@@ -409,14 +418,17 @@ pub(crate) struct StatsOut {
     params(UnitListParams, Paging),
     responses(
         (status = 200, description = "One page of units", body = UnitPage),
+        (status = 403, description = "Outside the caller's scope: an assessor of part of the tree must filter by a unit of their scope (`parent`)", body = ErrorBody),
         (status = 422, description = "Invalid query parameter", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 async fn list_units(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(p): ApiQuery<UnitListParams>,
 ) -> Result<Json<UnitPage>, ApiError> {
+    data::check_list_scope(state.store.as_ref(), &caller, p.parent.as_ref()).await?;
     let page = state
         .store
         .list_units(&UnitQuery {
@@ -444,16 +456,29 @@ async fn list_units(
     params(("code" = String, Path, description = "Unit code", example = "340102")),
     responses(
         (status = 200, description = "The unit", body = UnitDetailOut),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The unit is outside the caller's scope", body = ErrorBody),
         (status = 404, description = "No such unit", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 async fn get_unit(
     State(state): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<UnitDetailOut>, ApiError> {
     let not_found = || ApiError::not_found("unit", code.as_str());
     let id = Code::parse(&code).map_err(|_| not_found())?;
+    if state.store.get_unit(&id).await?.is_some() {
+        let ancestors = data::ancestor_codes(state.store.as_ref(), &id).await?;
+        caller.check(
+            Permission::ViewUnit,
+            Target::Unit {
+                code: &id,
+                ancestors: &ancestors,
+            },
+        )?;
+    }
     let paging = Paging {
         page: 1,
         per_page: 1,
@@ -484,14 +509,17 @@ async fn get_unit(
     params(CadreListParams, Paging),
     responses(
         (status = 200, description = "One page of cadres", body = CadrePage),
+        (status = 403, description = "Outside the caller's scope: an assessor of part of the tree must filter by a unit of their scope (`unit`)", body = ErrorBody),
         (status = 422, description = "Invalid query parameter", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 async fn list_cadres(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(p): ApiQuery<CadreListParams>,
 ) -> Result<Json<CadrePage>, ApiError> {
+    data::check_list_scope(state.store.as_ref(), &caller, p.unit.as_ref()).await?;
     let page = state
         .store
         .list_cadres(&CadreQuery {
@@ -529,16 +557,20 @@ async fn list_cadres(
     params(("id" = String, Path, description = "Cadre id")),
     responses(
         (status = 200, description = "The cadre", body = CadreDetailOut),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The record is outside the caller's scope", body = ErrorBody),
         (status = 404, description = "No such cadre", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 async fn get_cadre(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CadreDetailOut>, ApiError> {
     let not_found = || ApiError::not_found("cadre", id.as_str());
     let code = Code::parse(&id).map_err(|_| not_found())?;
+    data::check_cadre_scope(state.store.as_ref(), &caller, &code).await?;
     let d = data::cadre_detail(
         state.store.as_ref(),
         &code,
@@ -635,7 +667,8 @@ async fn working_days(
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
-async fn stats(State(state): State<AppState>) -> Result<Json<StatsOut>, ApiError> {
+async fn stats(State(state): State<AppState>, caller: Caller) -> Result<Json<StatsOut>, ApiError> {
+    data::check_list_scope(state.store.as_ref(), &caller, None).await?;
     let s = data::stats(state.store.as_ref()).await?;
     Ok(Json(StatsOut {
         units: s.counts.units,

@@ -72,6 +72,81 @@ pub(crate) async fn unit_detail(
     }))
 }
 
+/// `Ok` when the caller may list units or cadres filtered by `unit` (`None`: unfiltered, and
+/// organization-wide counts): an account whose scope covers the whole tree lists anything,
+/// others only within a unit of their scope.
+pub(crate) async fn check_list_scope(
+    store: &dyn Store,
+    caller: &crate::access::Caller,
+    unit: Option<&Code>,
+) -> Result<(), crate::ApiError> {
+    let roots: Vec<Code> = store
+        .list_units(&UnitQuery {
+            roots_only: true,
+            page: 1,
+            per_page: MAX_PER_PAGE,
+            ..UnitQuery::default()
+        })
+        .await?
+        .items
+        .into_iter()
+        .map(|s| s.unit.code)
+        .collect();
+    if caller.0.sees_whole_organization(&roots) {
+        return Ok(());
+    }
+    match unit {
+        Some(code) => {
+            let ancestors = ancestor_codes(store, code).await?;
+            caller.check(
+                crate::access::Permission::ViewUnit,
+                crate::access::Target::Unit {
+                    code,
+                    ancestors: &ancestors,
+                },
+            )
+        }
+        None => Err(crate::ApiError::Forbidden),
+    }
+}
+
+/// `Ok` when the caller may read the record of cadre `id`: an official their own, a unit leader
+/// the cadres of their unit, an assessor those of the units assigned and below. An unknown
+/// cadre passes (the handler answers 404).
+pub(crate) async fn check_cadre_scope(
+    store: &dyn Store,
+    caller: &crate::access::Caller,
+    id: &Code,
+) -> Result<(), crate::ApiError> {
+    let Some(cadre) = store.get_cadre(id).await? else {
+        return Ok(());
+    };
+    let ancestors = ancestor_codes(store, &cadre.unit).await?;
+    caller.check(
+        crate::access::Permission::ViewCadre,
+        crate::access::Target::Cadre {
+            id,
+            unit: &cadre.unit,
+            unit_ancestors: &ancestors,
+        },
+    )
+}
+
+/// The codes of the ancestors of the unit `code`, root first; none for an unknown unit.
+pub(crate) async fn ancestor_codes(
+    store: &dyn Store,
+    code: &Code,
+) -> Result<Vec<Code>, StoreError> {
+    match store.get_unit(code).await? {
+        Some(unit) => Ok(ancestors(store, &unit)
+            .await?
+            .into_iter()
+            .map(|u| u.code)
+            .collect()),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// The ancestors of a unit, root first.
 async fn ancestors(store: &dyn Store, unit: &Unit) -> Result<Vec<Unit>, StoreError> {
     let mut chain = Vec::new();

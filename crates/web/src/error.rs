@@ -30,9 +30,18 @@ pub enum ApiError {
         /// Why it is invalid.
         reason: String,
     },
+    /// Nobody is signed in and the route needs an account (401).
+    #[error("sign in first")]
+    Unauthorized,
+    /// The signed-in account may not do this (403).
+    #[error("forbidden")]
+    Forbidden,
     /// The store failed (500). Logged with its cause chain; the client gets a generic message.
     #[error("storage failed")]
     Store(#[from] StoreError),
+    /// A built-in indicator framework does not parse (500): a defect of the release, logged.
+    #[error("built-in framework is invalid")]
+    Framework(#[from] kaohe_engine::FrameworkError),
 }
 
 /// The body of every error response.
@@ -46,7 +55,7 @@ pub(crate) struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ErrorDetail {
     /// Stable machine-readable code: `not_found`, `no_route`, `invalid_parameter`,
-    /// `internal_error`.
+    /// `unauthorized`, `forbidden`, `internal_error`.
     #[schema(example = "invalid_parameter")]
     pub(crate) code: &'static str,
     /// Human-readable explanation (English).
@@ -80,7 +89,9 @@ impl ApiError {
         match self {
             Self::NotFound { .. } | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::InvalidParam { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Store(_) | Self::Framework(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -90,7 +101,9 @@ impl ApiError {
             Self::NotFound { .. } => "not_found",
             Self::NoRoute => "no_route",
             Self::InvalidParam { .. } => "invalid_parameter",
-            Self::Store(_) => "internal_error",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::Store(_) | Self::Framework(_) => "internal_error",
         }
     }
 
@@ -103,7 +116,9 @@ impl ApiError {
 
     pub(crate) fn body(&self) -> ErrorBody {
         let message = match self {
-            Self::Store(_) => "internal server error; the cause has been logged".to_owned(),
+            Self::Store(_) | Self::Framework(_) => {
+                "internal server error; the cause has been logged".to_owned()
+            }
             other => other.to_string(),
         };
         let parameter = match self {

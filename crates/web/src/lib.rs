@@ -19,16 +19,20 @@
 //! | `/healthz` | `ok` when the database answers, 503 otherwise |
 //! | `/`, `/units`, `/units/{code}`, `/cadres`, `/cadres/{id}`, `/calendar` | HTML pages |
 //! | `/lang/{zh,en}?next=/path` | remembers the language in a cookie and goes back |
+//! | `/login` (GET form, POST), `/logout` (POST) | sign in and out, see [`auth`] |
+//! | `/admin/users` | the accounts, for the system administrator |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` |
 //! | `/api/docs` | Swagger UI, served from the binary (no CDN) |
 //!
-//! Every route belongs to a group that declares the [`access::Permission`] it needs, so that
-//! login and permissions slot in without touching the handlers.
+//! Every route belongs to a group that declares the [`access::Permission`] it needs; a route
+//! that declares none answers 500 ([`access`]). Sessions, CSRF, login rate limits and security
+//! headers: [`auth`].
 
 pub mod access;
 mod api;
 mod assets;
+pub mod auth;
 mod data;
 mod error;
 pub mod i18n;
@@ -36,8 +40,11 @@ mod pages;
 mod params;
 
 pub use error::ApiError;
+pub use pages::PAGE_ROUTES;
 
+use access::RequirePermission;
 use axum::Router;
+use axum::middleware;
 use kaohe_domain::SanctionPeriods;
 use kaohe_store::Store;
 use std::future::Future;
@@ -66,6 +73,10 @@ pub struct AppState {
     pub sanction_periods: SanctionPeriods,
     /// Time zone of the organization, which decides what "today" is.
     pub utc_offset: UtcOffset,
+    /// Accounts and sessions: idle timeout, lockout, password policy, secure cookies.
+    pub auth: auth::AuthSettings,
+    /// Per-IP buckets of login attempts.
+    pub login_limiter: Arc<auth::LoginLimiter>,
 }
 
 impl AppState {
@@ -76,6 +87,8 @@ impl AppState {
             demo: false,
             sanction_periods: SanctionPeriods::default(),
             utc_offset: CHINA_STANDARD_TIME,
+            auth: auth::AuthSettings::default(),
+            login_limiter: Arc::default(),
         }
     }
 
@@ -92,6 +105,7 @@ impl std::fmt::Debug for AppState {
             .field("demo", &self.demo)
             .field("sanction_periods", &self.sanction_periods)
             .field("utc_offset", &self.utc_offset)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -102,14 +116,24 @@ pub fn app(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
     let swagger =
         utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi);
+    let swagger = Router::<AppState>::new()
+        .merge(swagger)
+        .require(access::Permission::Public);
     Router::new()
         .merge(api_router)
         .merge(pages::router())
         .merge(assets::router())
         .merge(swagger)
         .fallback(pages::not_found)
+        .layer(middleware::from_fn(access::enforce_declared))
+        .layer(middleware::from_fn(auth::csrf_guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::resolve_session,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(auth::security_headers))
         .with_state(state)
 }
 
@@ -123,9 +147,12 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "listening");
     }
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Listens for SIGINT (Ctrl-C) and SIGTERM from the moment it is called, so that a signal sent

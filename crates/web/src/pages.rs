@@ -4,7 +4,7 @@
 //! small view structs with every text already in the request's language, and render. Every
 //! value is escaped by askama; no template marks data as safe.
 
-use crate::access::{Permission, RequirePermission};
+use crate::access::{Caller, Declared, Permission, RequirePermission, Target};
 use crate::data::{self, UnitNames};
 use crate::error::ApiError;
 use crate::i18n::{self, LANG_PARAM, Lang};
@@ -20,7 +20,7 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use kaohe_domain::{Cadre, Code, Labeled, UnitKind, WorkCalendar};
 use kaohe_store::{CadreQuery, Page, UnitQuery, UnitSummary};
 use std::collections::BTreeMap;
@@ -28,18 +28,61 @@ use std::collections::BTreeMap;
 /// Routes of the pages.
 pub(crate) fn router() -> Router<AppState> {
     let organization = Router::new()
-        .route("/", get(home))
         .route("/units", get(units))
-        .route("/units/{code}", get(unit))
         .route("/cadres", get(cadres))
-        .route("/cadres/{id}", get(cadre))
-        .route("/calendar", get(calendar))
         .require(Permission::ViewOrganization);
+    let unit = Router::new()
+        .route("/units/{code}", get(unit))
+        .require(Permission::ViewUnit);
+    let cadre = Router::new()
+        .route("/cadres/{id}", get(cadre))
+        .require(Permission::ViewCadre);
+    let accounts = Router::new()
+        .route("/admin/users", get(admin_users))
+        .require(Permission::ManageAccounts);
+    let audit = Router::new()
+        .route("/admin/audit", get(admin_audit))
+        .require(Permission::ViewAudit);
+    let signed_in = Router::new()
+        .route("/calendar", get(calendar))
+        .route("/frameworks", get(frameworks))
+        .route("/frameworks/{name}", get(framework))
+        .route("/logout", post(crate::auth::logout))
+        .require(Permission::Authenticated);
     let public = Router::new()
+        .route("/", get(home))
         .route("/lang/{lang}", get(set_lang))
+        .route(
+            "/login",
+            get(crate::auth::login_form).post(crate::auth::login),
+        )
         .require(Permission::Public);
-    organization.merge(public)
+    organization
+        .merge(accounts)
+        .merge(audit)
+        .merge(unit)
+        .merge(cadre)
+        .merge(signed_in)
+        .merge(public)
 }
+
+/// Every page route with the permission it declares, for the route × role test matrix;
+/// `pages_are_listed` keeps it in step with [`router`].
+pub const PAGE_ROUTES: &[(&str, Permission)] = &[
+    ("/", Permission::Public),
+    ("/units", Permission::ViewOrganization),
+    ("/units/{code}", Permission::ViewUnit),
+    ("/cadres", Permission::ViewOrganization),
+    ("/cadres/{id}", Permission::ViewCadre),
+    ("/calendar", Permission::Authenticated),
+    ("/frameworks", Permission::Authenticated),
+    ("/frameworks/{name}", Permission::Authenticated),
+    ("/logout", Permission::Authenticated),
+    ("/admin/users", Permission::ManageAccounts),
+    ("/admin/audit", Permission::ViewAudit),
+    ("/lang/{lang}", Permission::Public),
+    ("/login", Permission::Public),
+];
 
 /// Section of the site, for the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +91,8 @@ enum Section {
     Units,
     Cadres,
     Calendar,
+    Frameworks,
+    Admin,
     Other,
 }
 
@@ -63,6 +108,8 @@ impl Section {
             "units" => Section::Units,
             "cadres" => Section::Cadres,
             "calendar" => Section::Calendar,
+            "frameworks" => Section::Frameworks,
+            "admin" => Section::Admin,
             _ => Section::Other,
         }
     }
@@ -83,6 +130,16 @@ pub(crate) struct NavLink {
 pub(crate) struct PageCtx {
     lang: Lang,
     demo: bool,
+    /// The signed-in account's name.
+    user: Option<String>,
+    /// The session's CSRF token, for the forms of the page.
+    csrf: String,
+    /// Whether organization-wide data may be shown.
+    sees_organization: bool,
+    /// Whether the account may manage accounts (system administrator).
+    manages_accounts: bool,
+    /// Whether the account may read the audit log (audit administrator).
+    views_audit: bool,
     section: Section,
     /// Path and query of the request without `lang`: where the language switch returns.
     here: String,
@@ -95,7 +152,18 @@ impl FromRequestParts<AppState> for PageCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(PageCtx::new(&parts.uri, &parts.headers, state.demo))
+        let mut ctx = PageCtx::new(&parts.uri, &parts.headers, state.demo);
+        let principal = crate::access::principal_of(parts);
+        ctx.user = principal.username().map(str::to_owned);
+        ctx.sees_organization = principal.holds(Permission::ViewOrganization);
+        ctx.manages_accounts = principal.holds(Permission::ManageAccounts);
+        ctx.views_audit = principal.holds(Permission::ViewAudit);
+        ctx.csrf = parts
+            .extensions
+            .get::<crate::auth::SessionCsrf>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        Ok(ctx)
     }
 }
 
@@ -113,6 +181,11 @@ impl PageCtx {
         Self {
             lang,
             demo,
+            user: None,
+            csrf: String::new(),
+            sees_organization: false,
+            manages_accounts: false,
+            views_audit: false,
             section: Section::of(path),
             here: href(path, &kept),
         }
@@ -141,6 +214,16 @@ impl PageCtx {
         self.lang.html_tag()
     }
 
+    /// The signed-in account's name.
+    pub(crate) fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// The session's CSRF token.
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
     /// Whether to show the demo-data banner.
     pub(crate) fn demo(&self) -> bool {
         self.demo
@@ -158,13 +241,23 @@ impl PageCtx {
             ("/units", "nav.units", Section::Units),
             ("/cadres", "nav.cadres", Section::Cadres),
             ("/calendar", "nav.calendar", Section::Calendar),
+            ("/frameworks", "nav.frameworks", Section::Frameworks),
+            ("/admin/users", "nav.accounts", Section::Admin),
+            ("/admin/audit", "nav.audit", Section::Admin),
             ("/api/docs/", "nav.api", Section::Other),
         ]
         .into_iter()
+        .filter(|(href, _, _)| match *href {
+            "/admin/users" => self.manages_accounts,
+            "/admin/audit" => self.views_audit,
+            _ => true,
+        })
         .map(|(href, key, section)| NavLink {
+            current: section == self.section
+                && section != Section::Other
+                && (section != Section::Admin || self.here.starts_with(href)),
             href: href.to_owned(),
             label: self.t(key),
-            current: section == self.section && section != Section::Other,
             lang: self.lang.html_tag(),
         })
         .collect()
@@ -189,7 +282,7 @@ impl PageCtx {
 
     fn fail(&self, error: impl Into<ApiError>) -> PageError {
         PageError {
-            ctx: self.clone(),
+            ctx: Box::new(self.clone()),
             error: error.into(),
         }
     }
@@ -213,7 +306,7 @@ fn render(status: StatusCode, template: &impl Template) -> Response {
 /// A failed page request: shown as an error page in the request's language.
 #[derive(Debug)]
 pub(crate) struct PageError {
-    ctx: PageCtx,
+    ctx: Box<PageCtx>,
     error: ApiError,
 }
 
@@ -228,7 +321,7 @@ struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.error.log();
-        let ctx = self.ctx;
+        let ctx = *self.ctx;
         let (title, text) = match &self.error {
             ApiError::NotFound { .. } | ApiError::NoRoute => (
                 ctx.t("error.not_found.title"),
@@ -241,7 +334,11 @@ impl IntoResponse for PageError {
                     &[("param", name), ("reason", reason)],
                 ),
             ),
-            ApiError::Store(_) => (
+            ApiError::Unauthorized | ApiError::Forbidden => (
+                ctx.t("error.forbidden.title"),
+                ctx.t("error.forbidden.text").to_owned(),
+            ),
+            ApiError::Store(_) | ApiError::Framework(_) => (
                 ctx.t("error.internal.title"),
                 ctx.t("error.internal.text").to_owned(),
             ),
@@ -252,17 +349,36 @@ impl IntoResponse for PageError {
 
 type PageResult = Result<Response, PageError>;
 
+/// An error as JSON under `/api/`, as an error page elsewhere.
+pub(crate) fn error_response(
+    uri: &Uri,
+    headers: &HeaderMap,
+    demo: bool,
+    error: ApiError,
+) -> Response {
+    if uri.path().starts_with("/api/") {
+        error.into_response()
+    } else {
+        PageCtx::new(uri, headers, demo).fail(error).into_response()
+    }
+}
+
 /// The fallback: a JSON 404 under `/api/`, the 404 page elsewhere.
 pub(crate) async fn not_found(
     uri: Uri,
     headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
-    if uri.path().starts_with("/api/") {
-        return ApiError::NoRoute.into_response();
-    }
-    let ctx = PageCtx::new(&uri, &headers, state.demo);
-    ctx.fail(ApiError::NoRoute).into_response()
+    let mut response = if uri.path().starts_with("/api/") {
+        ApiError::NoRoute.into_response()
+    } else {
+        let ctx = PageCtx::new(&uri, &headers, state.demo);
+        ctx.fail(ApiError::NoRoute).into_response()
+    };
+    response
+        .extensions_mut()
+        .insert(Declared(Permission::Public));
+    response
 }
 
 /// Paging links under a table.
@@ -323,7 +439,22 @@ struct HomePage {
 /// Most units the home page lists.
 const HOME_UNITS: u32 = 30;
 
-async fn home(ctx: PageCtx, State(state): State<AppState>) -> PageResult {
+async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> PageResult {
+    let whole = ctx.sees_organization
+        && data::check_list_scope(state.store.as_ref(), &caller, None)
+            .await
+            .is_ok();
+    if !whole {
+        // Organization data is not public: the home page then only introduces kaohe.
+        return Ok(render(
+            StatusCode::OK,
+            &HomePage {
+                ctx,
+                counts: Vec::new(),
+                rows: Vec::new(),
+            },
+        ));
+    }
     let s = data::stats(state.store.as_ref())
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -417,8 +548,16 @@ struct UnitsPage {
     pager: Pager,
 }
 
-async fn units(ctx: PageCtx, State(state): State<AppState>, uri: Uri) -> PageResult {
+async fn units(
+    ctx: PageCtx,
+    caller: Caller,
+    State(state): State<AppState>,
+    uri: Uri,
+) -> PageResult {
     let p: UnitListParams = ctx.parse(&QueryParams::from_uri(&uri))?;
+    data::check_list_scope(state.store.as_ref(), &caller, p.parent.as_ref())
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let page = state
         .store
         .list_units(&UnitQuery {
@@ -514,6 +653,7 @@ struct UnitPage {
 
 async fn unit(
     ctx: PageCtx,
+    caller: Caller,
     State(state): State<AppState>,
     Path(code): Path<String>,
     uri: Uri,
@@ -526,6 +666,16 @@ async fn unit(
         .await
         .map_err(|e| ctx.fail(e))?
         .ok_or_else(not_found)?;
+    let ancestors: Vec<Code> = d.ancestors.iter().map(|u| u.code.clone()).collect();
+    caller
+        .check(
+            Permission::ViewUnit,
+            Target::Unit {
+                code: &d.unit.code,
+                ancestors: &ancestors,
+            },
+        )
+        .map_err(|e| ctx.fail(e))?;
     let mut names = UnitNames::default();
     names
         .load(store, vec![d.unit.code.clone()])
@@ -587,8 +737,16 @@ struct CadresPage {
     pager: Pager,
 }
 
-async fn cadres(ctx: PageCtx, State(state): State<AppState>, uri: Uri) -> PageResult {
+async fn cadres(
+    ctx: PageCtx,
+    caller: Caller,
+    State(state): State<AppState>,
+    uri: Uri,
+) -> PageResult {
     let p: CadreListParams = ctx.parse(&QueryParams::from_uri(&uri))?;
+    data::check_list_scope(state.store.as_ref(), &caller, p.unit.as_ref())
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let leaders = p.leaders.unwrap_or(false);
     let store = state.store.as_ref();
     let page = store
@@ -674,9 +832,17 @@ struct CadrePage {
     sanctions: Vec<SanctionRow>,
 }
 
-async fn cadre(ctx: PageCtx, State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+async fn cadre(
+    ctx: PageCtx,
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult {
     let not_found = || ctx.fail(ApiError::not_found("cadre", id.as_str()));
     let code = Code::parse(&id).map_err(|_| not_found())?;
+    data::check_cadre_scope(state.store.as_ref(), &caller, &code)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let d = data::cadre_detail(
         state.store.as_ref(),
         &code,
@@ -818,13 +984,274 @@ async fn calendar(ctx: PageCtx, State(state): State<AppState>, uri: Uri) -> Page
 }
 
 // ---------------------------------------------------------------------------------------------
+// Accounts (system administrator)
+
+#[derive(Debug)]
+struct UserRow {
+    username: String,
+    name: String,
+    roles: String,
+    scope: String,
+    totp: &'static str,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct AdminUsersPage {
+    ctx: PageCtx,
+    rows: Vec<UserRow>,
+}
+
+async fn admin_users(ctx: PageCtx, State(state): State<AppState>) -> PageResult {
+    let users = state.store.list_users().await.map_err(|e| ctx.fail(e))?;
+    let rows = users
+        .into_iter()
+        .map(|u| UserRow {
+            roles: u
+                .roles
+                .iter()
+                .map(|r| ctx.label(*r))
+                .collect::<Vec<_>>()
+                .join("、"),
+            scope: u
+                .units
+                .iter()
+                .chain(u.cadre.as_ref())
+                .map(Code::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            totp: ctx.yes_no(u.totp_secret.is_some()),
+            status: if u.disabled {
+                ctx.t("admin.users.disabled").to_owned()
+            } else if u.failed_logins > 0 {
+                ctx.tf("admin.users.failures", &[("n", &u.failed_logins)])
+            } else {
+                ctx.t("admin.users.active").to_owned()
+            },
+            username: u.username,
+            name: u.display_name,
+        })
+        .collect();
+    Ok(render(StatusCode::OK, &AdminUsersPage { ctx, rows }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Indicator frameworks (考核指标体系): the built-in presets of the scoring engine
+
+#[derive(Debug)]
+struct PresetRow {
+    link: Link,
+    name: &'static str,
+    dimensions: usize,
+    indicators: usize,
+}
+
+#[derive(Template)]
+#[template(path = "frameworks.html")]
+struct FrameworksPage {
+    ctx: PageCtx,
+    rows: Vec<PresetRow>,
+}
+
+async fn frameworks(ctx: PageCtx) -> PageResult {
+    let mut rows = Vec::new();
+    for preset in kaohe_engine::presets::all() {
+        let framework = preset.framework().map_err(|e| ctx.fail(e))?;
+        rows.push(PresetRow {
+            link: Link {
+                href: format!("/frameworks/{}", preset.name),
+                text: if ctx.lang == Lang::En {
+                    preset.title_en
+                } else {
+                    preset.title_zh
+                }
+                .to_owned(),
+            },
+            name: preset.name,
+            dimensions: framework.dimensions().len(),
+            indicators: framework.indicators().len(),
+        });
+    }
+    Ok(render(StatusCode::OK, &FrameworksPage { ctx, rows }))
+}
+
+/// Width of the weight bars, in SVG user units, for the largest weight.
+const WEIGHT_BAR: f64 = 120.0;
+
+#[derive(Debug)]
+struct IndicatorRow {
+    dimension: String,
+    name: String,
+    id: String,
+    unit: String,
+    direction: &'static str,
+    method: &'static str,
+    veto: bool,
+    /// Effective weight, as a percentage with one decimal.
+    weight: String,
+    /// Length of the weight's bar.
+    bar: String,
+}
+
+#[derive(Template)]
+#[template(path = "framework.html")]
+struct FrameworkPage {
+    ctx: PageCtx,
+    title: String,
+    name: &'static str,
+    version: String,
+    description: Option<String>,
+    sources: Vec<String>,
+    rows: Vec<IndicatorRow>,
+    source: &'static str,
+}
+
+async fn framework(ctx: PageCtx, Path(name): Path<String>) -> PageResult {
+    let Some(preset) = kaohe_engine::presets::get(&name) else {
+        return Err(ctx.fail(ApiError::not_found("framework", name)));
+    };
+    let framework = preset.framework().map_err(|e| ctx.fail(e))?;
+    let weights: BTreeMap<String, f64> = framework.effective_weights().into_iter().collect();
+    let largest = weights.values().copied().fold(f64::EPSILON, f64::max);
+    let en = ctx.lang == Lang::En;
+    let pick = |zh: &str, en_name: Option<&str>| match en_name {
+        Some(e) if en => e.to_owned(),
+        _ => zh.to_owned(),
+    };
+    let rows = framework
+        .indicators()
+        .iter()
+        .map(|i| {
+            let weight = weights.get(&i.id).copied().unwrap_or_default();
+            let dimension = &framework.dimensions()[i.dimension];
+            IndicatorRow {
+                dimension: pick(&dimension.name, dimension.name_en.as_deref()),
+                name: pick(&i.name, i.name_en.as_deref()),
+                id: i.id.clone(),
+                unit: i.unit.clone(),
+                direction: match i.direction {
+                    kaohe_engine::Direction::Positive => ctx.t("framework.positive"),
+                    kaohe_engine::Direction::Negative => ctx.t("framework.negative"),
+                },
+                method: i.normalization.method(),
+                veto: i.veto.is_some(),
+                weight: format!("{:.1}", weight * 100.0),
+                bar: format!("{:.1}", weight / largest * WEIGHT_BAR),
+            }
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &FrameworkPage {
+            title: if en { preset.title_en } else { preset.title_zh }.to_owned(),
+            name: preset.name,
+            version: framework.version().to_owned(),
+            description: framework.description().map(str::to_owned),
+            sources: framework.sources().to_vec(),
+            rows,
+            source: preset.source,
+            ctx,
+        },
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log (audit administrator)
+
+/// Most entries the audit page lists.
+const AUDIT_ROWS: usize = 200;
+
+#[derive(Debug)]
+struct AuditRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    target: String,
+    after: String,
+}
+
+/// The outcome of a verification, as shown.
+#[derive(Debug)]
+struct VerifyView {
+    ok: bool,
+    /// The summary line when the chain is intact.
+    summary: String,
+    /// A note on entries appended while verifying.
+    unchecked: Option<String>,
+    problems: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AdminAuditPage {
+    ctx: PageCtx,
+    action: String,
+    rows: Vec<AuditRow>,
+    verification: Option<VerifyView>,
+}
+
+async fn admin_audit(ctx: PageCtx, State(state): State<AppState>, uri: Uri) -> PageResult {
+    let query = QueryParams::from_uri(&uri);
+    let action = query.raw("action").map(str::trim).filter(|a| !a.is_empty());
+    let store = state.store.as_ref();
+    let entries = kaohe_store::recent_audit_entries(store, AUDIT_ROWS, action)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let rows = entries
+        .into_iter()
+        .rev()
+        .map(|e| AuditRow {
+            seq: e.seq,
+            at: e
+                .at
+                .to_offset(state.utc_offset)
+                .format(format)
+                .unwrap_or_default(),
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            after: e.after.unwrap_or_default(),
+        })
+        .collect();
+    let verification = if query.raw("verify") == Some("1") {
+        let v = kaohe_store::verify_audit(store, None)
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        Some(VerifyView {
+            ok: v.report.is_ok(),
+            summary: ctx.tf(
+                "audit.ok",
+                &[("count", &v.report.count), ("head", &v.report.head)],
+            ),
+            unchecked: (v.unchecked > 0).then(|| ctx.tf("audit.unchecked", &[("n", &v.unchecked)])),
+            problems: v.report.problems.iter().map(ToString::to_string).collect(),
+        })
+    } else {
+        None
+    };
+    let action = action.unwrap_or_default().to_owned();
+    Ok(render(
+        StatusCode::OK,
+        &AdminAuditPage {
+            ctx,
+            action,
+            rows,
+            verification,
+        },
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Language switch
 
 /// Longest `lang` cookie lifetime: a year.
 const LANG_COOKIE_MAX_AGE: u32 = 365 * 24 * 60 * 60;
 
 /// `next` when it is a path on this site, else `/`: never an open redirect.
-fn local_path(next: Option<&str>) -> &str {
+pub(crate) fn local_path(next: Option<&str>) -> &str {
     match next {
         Some(n)
             if n.starts_with('/')
@@ -839,7 +1266,7 @@ fn local_path(next: Option<&str>) -> &str {
 }
 
 /// A `Location` value: the path with anything but visible ASCII percent-encoded.
-fn location(path: &str) -> HeaderValue {
+pub(crate) fn location(path: &str) -> HeaderValue {
     let mut out = String::with_capacity(path.len());
     for byte in path.bytes() {
         if byte.is_ascii_graphic() {

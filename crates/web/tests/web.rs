@@ -1,6 +1,8 @@
 //! Integration tests of the web layer: the real server on `127.0.0.1:0`, over HTTP, against a
 //! fresh SQLite database and, when `KAOHE_TEST_DATABASE_URL` is set, a fresh PostgreSQL one.
 
+#[path = "web/accounts.rs"]
+mod accounts;
 #[path = "web/api.rs"]
 mod api;
 #[path = "web/helpers.rs"]

@@ -13,8 +13,13 @@
 
 mod holidays;
 mod names;
+mod values;
 
 pub use holidays::official_calendar;
+pub use values::{
+    PersonFacts, ValueColumn, ValueDist, ValuesSpec, generate_values, people_facts, write_people,
+    write_values,
+};
 
 use crate::error::ExportError;
 use crate::export::{

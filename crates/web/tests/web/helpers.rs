@@ -23,7 +23,9 @@ pub(crate) struct TestApp {
     pub(crate) client: reqwest::Client,
     /// Backend name, for assertion messages.
     pub(crate) name: &'static str,
-    db: TestDatabase,
+    /// Session cookie value sent with every `get`, when signed in (see `accounts.rs`).
+    pub(crate) session: Option<String>,
+    pub(crate) db: TestDatabase,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -68,8 +70,20 @@ impl TestApp {
 
     pub(crate) async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Fetched {
         let mut request = self.client.get(format!("{}{path}", self.base));
+        let mut cookies: Vec<String> = self
+            .session
+            .iter()
+            .map(|s| format!("{}={s}", kaohe_web::auth::SESSION_COOKIE))
+            .collect();
         for (k, v) in headers {
-            request = request.header(*k, *v);
+            if k.eq_ignore_ascii_case("cookie") {
+                cookies.push((*v).to_owned());
+            } else {
+                request = request.header(*k, *v);
+            }
+        }
+        if !cookies.is_empty() {
+            request = request.header("cookie", cookies.join("; "));
         }
         let response = request
             .send()
@@ -99,7 +113,13 @@ pub(crate) async fn spawn_apps() -> Vec<TestApp> {
     let mut apps = Vec::new();
     for db in TestDatabase::all().await.expect("test databases") {
         seed(db.store.as_ref()).await;
-        apps.push(spawn(db, true).await);
+        let mut app = spawn(db, true).await;
+        // Organization data needs an account: an assessor of the whole province.
+        app.session = Some(
+            app.sign_in_as("tester", &["assessor"], &["340000"], None)
+                .await,
+        );
+        apps.push(app);
     }
     apps
 }
@@ -125,6 +145,7 @@ async fn spawn(db: TestDatabase, demo: bool) -> TestApp {
         base: format!("http://{addr}"),
         client,
         name: db.name,
+        session: None,
         db,
         shutdown,
         server,
@@ -165,93 +186,110 @@ fn cadre(id: &str, name: &str, unit: &str, post: &str, rank: RankLevel, is_leade
 
 /// Five units (province → city → two counties, and a department), four cadres, history,
 /// sanctions, and the 2025 National Day calendar.
+/// The audit entry each seeding write appends.
+fn seed_audit(table: &str) -> kaohe_domain::NewAuditEntry {
+    kaohe_domain::NewAuditEntry::new("test", format!("seed.{table}"), "helpers.rs")
+}
+
 async fn seed(store: &dyn Store) {
     store
-        .upsert_units(&[
-            unit("340000", "安徽省", UnitKind::Province, None),
-            unit("340100", "合肥市", UnitKind::City, Some("340000")),
-            unit("340102", "瑶海区", UnitKind::County, Some("340100")),
-            unit("340103", "庐阳区", UnitKind::County, Some("340100")),
-            unit(
-                "340102-FGW",
-                "瑶海区发展和改革委员会",
-                UnitKind::Department,
-                Some("340102"),
-            ),
-        ])
+        .upsert_units(
+            &[
+                unit("340000", "安徽省", UnitKind::Province, None),
+                unit("340100", "合肥市", UnitKind::City, Some("340000")),
+                unit("340102", "瑶海区", UnitKind::County, Some("340100")),
+                unit("340103", "庐阳区", UnitKind::County, Some("340100")),
+                unit(
+                    "340102-FGW",
+                    "瑶海区发展和改革委员会",
+                    UnitKind::Department,
+                    Some("340102"),
+                ),
+            ],
+            &seed_audit("units"),
+        )
         .await
         .expect("units");
     store
-        .upsert_cadres(&[
-            cadre(
-                "C001",
-                "张三",
-                "340102",
-                "区长",
-                RankLevel::DivisionPrincipal,
-                true,
-            ),
-            cadre(
-                "C002",
-                "李四",
-                "340102",
-                "副区长",
-                RankLevel::DivisionDeputy,
-                true,
-            ),
-            cadre(
-                "C003",
-                "王五",
-                "340102",
-                "一级科员",
-                RankLevel::Staff1,
-                false,
-            ),
-            cadre("C004", XSS_NAME, "340103", "科员", RankLevel::Staff2, false),
-        ])
+        .upsert_cadres(
+            &[
+                cadre(
+                    "C001",
+                    "张三",
+                    "340102",
+                    "区长",
+                    RankLevel::DivisionPrincipal,
+                    true,
+                ),
+                cadre(
+                    "C002",
+                    "李四",
+                    "340102",
+                    "副区长",
+                    RankLevel::DivisionDeputy,
+                    true,
+                ),
+                cadre(
+                    "C003",
+                    "王五",
+                    "340102",
+                    "一级科员",
+                    RankLevel::Staff1,
+                    false,
+                ),
+                cadre("C004", XSS_NAME, "340103", "科员", RankLevel::Staff2, false),
+            ],
+            &seed_audit("cadres"),
+        )
         .await
         .expect("cadres");
     store
-        .upsert_appointments(&[
-            Appointment {
-                cadre: code("C001"),
-                unit: code("340103"),
-                post: "副区长".into(),
-                rank: RankLevel::DivisionDeputy,
-                start_date: date(2016, 1, 4),
-                end_date: Some(date(2021, 6, 30)),
-            },
-            Appointment {
-                cadre: code("C001"),
-                unit: code("340102"),
-                post: "区长".into(),
-                rank: RankLevel::DivisionPrincipal,
-                start_date: date(2021, 7, 1),
-                end_date: None,
-            },
-        ])
+        .upsert_appointments(
+            &[
+                Appointment {
+                    cadre: code("C001"),
+                    unit: code("340103"),
+                    post: "副区长".into(),
+                    rank: RankLevel::DivisionDeputy,
+                    start_date: date(2016, 1, 4),
+                    end_date: Some(date(2021, 6, 30)),
+                },
+                Appointment {
+                    cadre: code("C001"),
+                    unit: code("340102"),
+                    post: "区长".into(),
+                    rank: RankLevel::DivisionPrincipal,
+                    start_date: date(2021, 7, 1),
+                    end_date: None,
+                },
+            ],
+            &seed_audit("appointments"),
+        )
         .await
         .expect("appointments");
     let today = OffsetDateTime::now_utc().date();
     store
-        .upsert_sanctions(&[
-            Sanction {
-                id: code("S-OLD"),
-                cadre: code("C002"),
-                kind: SanctionKind::Demerit,
-                start_date: date(2019, 5, 1),
-                end_date: None,
-                reason: "违反工作纪律".into(),
-            },
-            Sanction {
-                id: code("S-NOW"),
-                cadre: code("C002"),
-                kind: SanctionKind::Warning,
-                start_date: today - Duration::days(30),
-                end_date: None,
-                reason: "形式主义问题".into(),
-            },
-        ])
+        .upsert_sanctions(
+            &[
+                Sanction {
+                    id: code("S-OLD"),
+                    cadre: code("C002"),
+                    kind: SanctionKind::Demerit,
+                    start_date: date(2019, 5, 1),
+                    end_date: None,
+                    reason: "违反工作纪律".into(),
+                },
+                Sanction {
+                    id: code("S-NOW"),
+                    cadre: code("C002"),
+                    kind: SanctionKind::Warning,
+                    start_date: today - Duration::days(30),
+                    end_date: None,
+                    reason: "形式主义问题".into(),
+                },
+            ],
+            &seed_audit("sanctions"),
+        )
         .await
         .expect("sanctions");
     let mut calendar: Vec<CalendarEntry> = (1..=8)
@@ -268,5 +306,8 @@ async fn seed(store: &dyn Store) {
             name: "国庆节调休".into(),
         });
     }
-    store.upsert_calendar(&calendar).await.expect("calendar");
+    store
+        .upsert_calendar(&calendar, &seed_audit("calendar"))
+        .await
+        .expect("calendar");
 }

@@ -219,6 +219,46 @@ async fn calendar_counts_working_days_across_national_day() {
 }
 
 #[tokio::test]
+async fn frameworks_show_every_preset_with_its_effective_weights() {
+    for app in spawn_apps().await {
+        let list = app.get("/frameworks").await;
+        assert_eq!(list.status, 200, "{}", app.name);
+        for preset in kaohe_engine::presets::all() {
+            assert!(
+                list.body
+                    .contains(&format!("href=\"/frameworks/{}\"", preset.name)),
+                "{}",
+                preset.name
+            );
+            assert!(list.body.contains(preset.title_zh));
+        }
+        let page = app.get("/frameworks/political_quality_review").await;
+        assert_eq!(page.status, 200);
+        let framework = kaohe_engine::presets::get("political_quality_review")
+            .expect("preset")
+            .framework()
+            .expect("preset parses");
+        // Every indicator is listed with its effective weight, as the engine computes it.
+        for (id, weight) in framework.effective_weights() {
+            let cell = format!("{:.1}</td>", weight * 100.0);
+            assert!(
+                page.body
+                    .contains(&format!("<span class=\"code\">{id}</span>")),
+                "{id}"
+            );
+            assert!(page.body.contains(&cell), "{id} weight {cell}");
+        }
+        assert!(page.body.contains("反向") && page.body.contains("<svg class=\"bar\""));
+        let en = app
+            .get("/frameworks/political_quality_review?lang=en")
+            .await;
+        assert!(en.body.contains("Effective weight"));
+        assert_eq!(app.get("/frameworks/nope").await.status, 404);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn data_is_escaped_and_pages_carry_no_inline_script_or_style() {
     for app in spawn_apps().await {
         for path in [
@@ -226,6 +266,7 @@ async fn data_is_escaped_and_pages_carry_no_inline_script_or_style() {
             "/cadres/C004",
             "/units/340103",
             "/units?q=%3Cscript%3E",
+            "/frameworks/county_team_hqd",
         ] {
             let r = app.get(path).await;
             assert_eq!(r.status, 200, "{} {path}", app.name);
@@ -310,7 +351,11 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
         .expect("response");
     assert_eq!(r.status().as_u16(), 503);
     // A page that needs the database answers 500 with a generic message.
-    let r = reqwest::get(format!("{base}/api/v1/stats"))
+    // (With a session cookie, whose lookup is the first thing that needs the database.)
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/v1/stats"))
+        .header("cookie", "kaohe_session=x")
+        .send()
         .await
         .expect("response");
     assert_eq!(r.status().as_u16(), 500);
@@ -322,7 +367,10 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
             .unwrap_or_default()
             .contains("pool")
     );
-    let page = reqwest::get(format!("{base}/units"))
+    let page = reqwest::Client::new()
+        .get(format!("{base}/units"))
+        .header("cookie", "kaohe_session=x")
+        .send()
         .await
         .expect("response");
     assert_eq!(page.status().as_u16(), 500);

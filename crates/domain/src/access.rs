@@ -1,0 +1,633 @@
+//! Who may do what, written once: roles, permissions, the role → permission matrix, unit and
+//! record scope, separation of the three administrator roles (三员分立), password policy,
+//! login lockout and TOTP second factors (RFC 6238).
+//!
+//! Everything here is pure: callers pass in the time, the settings and the unit ancestry.
+
+use crate::code::Code;
+use crate::labels::Labeled;
+use hmac::{Hmac, Mac};
+use std::collections::BTreeSet;
+
+crate::labeled_enum! {
+    /// A role an account holds.
+    pub enum Role: "role" {
+        /// 系统管理员: settings and accounts; no access to assessment content.
+        SystemAdmin = ("system_admin", "系统管理员", "System administrator"),
+        /// 安全管理员: roles and permissions.
+        SecurityAdmin = ("security_admin", "安全管理员", "Security administrator"),
+        /// 审计管理员: reads and verifies the audit log, changes nothing else.
+        AuditAdmin = ("audit_admin", "审计管理员", "Audit administrator"),
+        /// 考核人员: assesses the units assigned (and the units under them).
+        Assessor = ("assessor", "考核人员", "Assessor"),
+        /// 单位领导: sees their own unit.
+        UnitLeader = ("unit_leader", "单位领导", "Unit leader"),
+        /// 干部: sees their own record and results (the right to know).
+        Official = ("official", "干部", "Official"),
+        /// 测评人: holds a one-time ballot code only.
+        Rater = ("rater", "测评人", "Rater"),
+        /// 公众: rates a service, reads published notices, lodges an objection.
+        Public = ("public", "公众", "Public"),
+    }
+}
+
+impl Role {
+    /// The three administrator roles, of which no account may hold two.
+    pub const ADMINS: [Role; 3] = [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin];
+
+    /// Whether this is one of the three administrator roles.
+    pub fn is_admin(self) -> bool {
+        Self::ADMINS.contains(&self)
+    }
+
+    /// Whether an account with this role must use a TOTP second factor.
+    pub fn requires_totp(self) -> bool {
+        self.is_admin()
+    }
+
+    /// The permissions this role grants: the one role → permission matrix.
+    pub fn grants(self, permission: Permission) -> bool {
+        use Permission as P;
+        match permission {
+            P::Public => true,
+            P::Authenticated => self != Role::Public,
+            P::ViewOrganization => self == Role::Assessor,
+            P::ViewUnit => matches!(self, Role::Assessor | Role::UnitLeader),
+            P::ViewCadre => matches!(self, Role::Assessor | Role::UnitLeader | Role::Official),
+            P::ManageAccounts => self == Role::SystemAdmin,
+            P::ManageRoles => self == Role::SecurityAdmin,
+            P::ViewAudit => self == Role::AuditAdmin,
+        }
+    }
+}
+
+/// What a route or an action requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    /// Anyone, signed in or not: health check, static assets, language switch, login, API
+    /// documentation.
+    Public,
+    /// Anyone signed in: the working-day calendar.
+    Authenticated,
+    /// Organization-wide lists and statistics: units, cadres, counts.
+    ViewOrganization,
+    /// One unit's detail, within the principal's unit scope.
+    ViewUnit,
+    /// One cadre's record, within the principal's scope (own record for an official).
+    ViewCadre,
+    /// Accounts: create, reset, disable, list.
+    ManageAccounts,
+    /// Roles and permissions of accounts.
+    ManageRoles,
+    /// Reading and verifying the audit log.
+    ViewAudit,
+}
+
+impl Permission {
+    /// Every permission, for matrices and documentation.
+    pub const ALL: [Permission; 8] = [
+        Permission::Public,
+        Permission::Authenticated,
+        Permission::ViewOrganization,
+        Permission::ViewUnit,
+        Permission::ViewCadre,
+        Permission::ManageAccounts,
+        Permission::ManageRoles,
+        Permission::ViewAudit,
+    ];
+}
+
+/// What a scoped permission is asked about.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Nothing in particular: the permission alone decides.
+    Any,
+    /// A unit, with its ancestors (any order).
+    Unit {
+        /// The unit.
+        code: &'a Code,
+        /// Its ancestors up to the root.
+        ancestors: &'a [Code],
+    },
+    /// A cadre's record, with the unit they serve in and that unit's ancestors.
+    Cadre {
+        /// The cadre.
+        id: &'a Code,
+        /// Unit served in.
+        unit: &'a Code,
+        /// That unit's ancestors.
+        unit_ancestors: &'a [Code],
+    },
+}
+
+/// Who is asking: nobody, or a signed-in account with its roles and scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// Nobody signed in: the public.
+    Anonymous,
+    /// A signed-in account.
+    User(UserPrincipal),
+}
+
+/// A signed-in account as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPrincipal {
+    /// Account name.
+    pub username: String,
+    /// Roles held.
+    pub roles: BTreeSet<Role>,
+    /// Units of the account: for an assessor the units assigned (their descendants
+    /// included), for a unit leader their unit (itself only).
+    pub units: Vec<Code>,
+    /// The cadre record of the account, for an official.
+    pub cadre: Option<Code>,
+}
+
+impl Principal {
+    /// The account name, when signed in.
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Principal::Anonymous => None,
+            Principal::User(u) => Some(&u.username),
+        }
+    }
+
+    /// Whether some role of the principal grants `permission` (scope not considered).
+    pub fn holds(&self, permission: Permission) -> bool {
+        match self {
+            Principal::Anonymous => Role::Public.grants(permission),
+            Principal::User(u) => u.roles.iter().any(|r| r.grants(permission)),
+        }
+    }
+
+    /// Whether the principal may see organization-wide lists and counts: some role grants
+    /// [`Permission::ViewOrganization`] and its unit scope covers every root unit. Others list
+    /// only within a unit of their scope.
+    pub fn sees_whole_organization(&self, roots: &[Code]) -> bool {
+        self.holds(Permission::ViewOrganization)
+            && roots.iter().all(|code| {
+                self.may(
+                    Permission::ViewUnit,
+                    Target::Unit {
+                        code,
+                        ancestors: &[],
+                    },
+                )
+            })
+    }
+
+    /// Whether the principal may use `permission` on `target`: some role grants it and the
+    /// target lies in that role's scope.
+    pub fn may(&self, permission: Permission, target: Target<'_>) -> bool {
+        let user = match self {
+            Principal::Anonymous => return Role::Public.grants(permission),
+            Principal::User(u) => u,
+        };
+        user.roles
+            .iter()
+            .any(|role| role.grants(permission) && user.in_scope(*role, target))
+    }
+}
+
+impl UserPrincipal {
+    fn in_scope(&self, role: Role, target: Target<'_>) -> bool {
+        let covers = |unit: &Code, ancestors: &[Code]| match role {
+            Role::Assessor => self
+                .units
+                .iter()
+                .any(|u| u == unit || ancestors.contains(u)),
+            Role::UnitLeader => self.units.contains(unit),
+            _ => false,
+        };
+        match target {
+            Target::Any => true,
+            Target::Unit { code, ancestors } => covers(code, ancestors),
+            Target::Cadre {
+                id,
+                unit,
+                unit_ancestors,
+            } => match role {
+                Role::Official => self.cadre.as_ref() == Some(id),
+                _ => covers(unit, unit_ancestors),
+            },
+        }
+    }
+}
+
+/// Why a set of roles may not be held together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    /// Two of the three administrator roles (三员分立).
+    #[error("no account may hold two administrator roles: {0} and {1}")]
+    TwoAdmins(&'static str, &'static str),
+    /// No role at all.
+    #[error("an account needs at least one role")]
+    NoRole,
+}
+
+/// Checks that no two of the three administrator roles are held together.
+pub fn check_admin_separation(roles: &BTreeSet<Role>) -> Result<(), RoleError> {
+    if roles.is_empty() {
+        return Err(RoleError::NoRole);
+    }
+    let admins: Vec<Role> = roles.iter().copied().filter(|r| r.is_admin()).collect();
+    match admins.as_slice() {
+        [a, b, ..] => Err(RoleError::TwoAdmins(a.code(), b.code())),
+        _ => Ok(()),
+    }
+}
+
+/// Password policy settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// Fewest characters.
+    pub min_length: usize,
+    /// Fewest character classes (lower case, upper case, digits, others) out of four.
+    pub min_classes: usize,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_length: 12,
+            min_classes: 3,
+        }
+    }
+}
+
+/// Why a password was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    /// Too short.
+    #[error("the password must have at least {0} characters")]
+    TooShort(usize),
+    /// Too few character classes.
+    #[error(
+        "the password must mix at least {0} of: lower case, upper case, digits, other characters"
+    )]
+    TooFewClasses(usize),
+    /// Contains the account name.
+    #[error("the password must not contain the account name")]
+    ContainsUsername,
+}
+
+impl PasswordPolicy {
+    /// Checks a new password for `username`.
+    pub fn check(&self, username: &str, password: &str) -> Result<(), PasswordError> {
+        if password.chars().count() < self.min_length {
+            return Err(PasswordError::TooShort(self.min_length));
+        }
+        let classes = [
+            password.chars().any(|c| c.is_lowercase()),
+            password.chars().any(|c| c.is_uppercase()),
+            password.chars().any(|c| c.is_ascii_digit()),
+            password
+                .chars()
+                .any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_ascii_digit()),
+        ]
+        .into_iter()
+        .filter(|b| *b)
+        .count();
+        if classes < self.min_classes {
+            return Err(PasswordError::TooFewClasses(self.min_classes));
+        }
+        let name = username.trim().to_lowercase();
+        if !name.is_empty() && password.to_lowercase().contains(&name) {
+            return Err(PasswordError::ContainsUsername);
+        }
+        Ok(())
+    }
+}
+
+/// Login lockout settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Consecutive failures that lock the account.
+    pub max_failures: u32,
+    /// How long a lock lasts, in seconds.
+    pub lock_seconds: i64,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            lock_seconds: 15 * 60,
+        }
+    }
+}
+
+impl LockoutPolicy {
+    /// Until when (unix seconds) the account is locked, if it is locked at `now`, given its
+    /// consecutive failures and the time of the last one.
+    pub fn locked_until(&self, failures: u32, last_failure: Option<i64>, now: i64) -> Option<i64> {
+        let last = last_failure?;
+        if failures < self.max_failures {
+            return None;
+        }
+        let until = last.saturating_add(self.lock_seconds);
+        (now < until).then_some(until)
+    }
+
+    /// The failure count after a new failure at `now`: a lock that has run out starts the
+    /// count again.
+    pub fn failures_after_failure(
+        &self,
+        failures: u32,
+        last_failure: Option<i64>,
+        now: i64,
+    ) -> u32 {
+        let expired = failures >= self.max_failures
+            && self.locked_until(failures, last_failure, now).is_none();
+        if expired {
+            1
+        } else {
+            failures.saturating_add(1)
+        }
+    }
+}
+
+/// Idle session timeout, in seconds (default 10 minutes).
+pub const DEFAULT_IDLE_TIMEOUT_SECONDS: i64 = 10 * 60;
+
+/// Whether a session last seen at `last_seen` has timed out at `now`.
+pub fn session_expired(last_seen: i64, now: i64, idle_timeout_seconds: i64) -> bool {
+    now.saturating_sub(last_seen) >= idle_timeout_seconds
+}
+
+/// TOTP (RFC 6238): HMAC-SHA-1, 30-second steps, 6 digits.
+pub mod totp {
+    use super::{Hmac, Mac};
+
+    /// Step length in seconds.
+    pub const STEP: i64 = 30;
+    /// Digits of a code.
+    pub const DIGITS: u32 = 6;
+
+    /// The HOTP value (RFC 4226) of `secret` at `counter`, with `digits` digits.
+    pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> u32 {
+        let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(secret) else {
+            return 0;
+        };
+        mac.update(&counter.to_be_bytes());
+        let hash = mac.finalize().into_bytes();
+        let offset = usize::from(hash[hash.len() - 1] & 0x0f);
+        let bin = (u32::from(hash[offset]) & 0x7f) << 24
+            | u32::from(hash[offset + 1]) << 16
+            | u32::from(hash[offset + 2]) << 8
+            | u32::from(hash[offset + 3]);
+        bin % 10u32.pow(digits)
+    }
+
+    /// The 6-digit code of `secret` at unix time `now`, zero-padded.
+    pub fn code(secret: &[u8], now: i64) -> String {
+        let counter = u64::try_from(now.div_euclid(STEP)).unwrap_or(0);
+        format!("{:06}", hotp(secret, counter, DIGITS))
+    }
+
+    /// Whether `code` is valid at `now`, one step of clock drift either way allowed.
+    pub fn verify(secret: &[u8], code: &str, now: i64) -> bool {
+        let code = code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        [-1i64, 0, 1].into_iter().fold(false, |ok, drift| {
+            // No early exit: every candidate is computed.
+            let candidate = self::code(secret, now + drift * STEP);
+            ok | constant_eq(candidate.as_bytes(), code.as_bytes())
+        })
+    }
+
+    fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+    /// RFC 4648 base32 without padding, as authenticator apps take secrets.
+    pub fn base32_encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+        let mut buffer: u32 = 0;
+        let mut bits = 0;
+        for &b in bytes {
+            buffer = (buffer << 8) | u32::from(b);
+            bits += 8;
+            while bits >= 5 {
+                bits -= 5;
+                out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
+            }
+        }
+        if bits > 0 {
+            out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+        }
+        out
+    }
+
+    /// Decodes base32 (case-insensitive, padding and spaces ignored); `None` if invalid.
+    pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(text.len() * 5 / 8);
+        let mut buffer: u32 = 0;
+        let mut bits = 0;
+        for c in text.chars().filter(|c| *c != '=' && !c.is_whitespace()) {
+            let up = c.to_ascii_uppercase();
+            let value = ALPHABET.iter().position(|a| char::from(*a) == up)?;
+            buffer = (buffer << 5) | value as u32;
+            bits += 5;
+            if bits >= 8 {
+                bits -= 8;
+                out.push(((buffer >> bits) & 0xff) as u8);
+            }
+        }
+        Some(out)
+    }
+
+    /// The `otpauth://` URI that authenticator apps scan.
+    pub fn otpauth_uri(issuer: &str, account: &str, secret_base32: &str) -> String {
+        let enc = |s: &str| {
+            s.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        };
+        format!(
+            "otpauth://totp/{}:{}?secret={secret_base32}&issuer={}&algorithm=SHA1&digits=6&period=30",
+            enc(issuer),
+            enc(account),
+            enc(issuer)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> Code {
+        Code::parse(s).expect("code")
+    }
+
+    fn user(roles: &[Role], units: &[&str], cadre: Option<&str>) -> Principal {
+        Principal::User(UserPrincipal {
+            username: "u".into(),
+            roles: roles.iter().copied().collect(),
+            units: units.iter().map(|u| code(u)).collect(),
+            cadre: cadre.map(code),
+        })
+    }
+
+    #[test]
+    fn rfc6238_sha1_vectors() {
+        let secret = b"12345678901234567890";
+        for (t, expected) in [
+            (59_i64, 94_287_082_u32),
+            (1_111_111_109, 7_081_804),
+            (1_111_111_111, 14_050_471),
+            (1_234_567_890, 89_005_924),
+            (2_000_000_000, 69_279_037),
+            (20_000_000_000, 65_353_130),
+        ] {
+            let counter = u64::try_from(t / 30).expect("positive");
+            assert_eq!(totp::hotp(secret, counter, 8), expected, "T={t}");
+        }
+        assert_eq!(totp::code(secret, 59), "287082");
+        assert!(totp::verify(secret, "287082", 59));
+        assert!(totp::verify(secret, "287082", 59 + 30), "one step late");
+        assert!(!totp::verify(secret, "287082", 59 + 90), "three steps late");
+        assert!(!totp::verify(secret, "28708", 59));
+    }
+
+    #[test]
+    fn base32_round_trips() {
+        assert_eq!(totp::base32_encode(b"foobar"), "MZXW6YTBOI");
+        assert_eq!(
+            totp::base32_decode("MZXW6YTBOI======"),
+            Some(b"foobar".to_vec())
+        );
+        assert_eq!(totp::base32_decode("mzxw6ytboi"), Some(b"foobar".to_vec()));
+        assert_eq!(totp::base32_decode("1"), None);
+        let bytes: Vec<u8> = (0..20).collect();
+        assert_eq!(
+            totp::base32_decode(&totp::base32_encode(&bytes)),
+            Some(bytes)
+        );
+    }
+
+    #[test]
+    fn admin_roles_are_separate() {
+        let set = |r: &[Role]| r.iter().copied().collect::<BTreeSet<_>>();
+        assert!(check_admin_separation(&set(&[Role::SystemAdmin])).is_ok());
+        assert!(check_admin_separation(&set(&[Role::Assessor, Role::Official])).is_ok());
+        for (a, b) in [
+            (Role::SystemAdmin, Role::SecurityAdmin),
+            (Role::SystemAdmin, Role::AuditAdmin),
+            (Role::SecurityAdmin, Role::AuditAdmin),
+        ] {
+            assert!(check_admin_separation(&set(&[a, b])).is_err());
+        }
+        assert_eq!(check_admin_separation(&set(&[])), Err(RoleError::NoRole));
+    }
+
+    #[test]
+    fn password_policy() {
+        let p = PasswordPolicy::default();
+        assert_eq!(
+            p.check("zhang", "Short1!"),
+            Err(PasswordError::TooShort(12))
+        );
+        assert_eq!(
+            p.check("zhang", "alllowercaseletters"),
+            Err(PasswordError::TooFewClasses(3))
+        );
+        assert_eq!(
+            p.check("zhang", "Zhang-2025-secret"),
+            Err(PasswordError::ContainsUsername)
+        );
+        assert!(p.check("zhang", "Correct-Horse-42").is_ok());
+        assert!(p.check("zhang", "考核系统密码Abc123").is_ok());
+    }
+
+    #[test]
+    fn lockout_after_five_failures_for_fifteen_minutes() {
+        let p = LockoutPolicy::default();
+        assert_eq!(p.locked_until(4, Some(1000), 1001), None);
+        assert_eq!(p.locked_until(5, Some(1000), 1001), Some(1900));
+        assert_eq!(p.locked_until(5, Some(1000), 1899), Some(1900));
+        assert_eq!(p.locked_until(5, Some(1000), 1900), None);
+        assert_eq!(p.failures_after_failure(4, Some(1000), 1001), 5);
+        assert_eq!(p.failures_after_failure(5, Some(1000), 2000), 1);
+        assert!(session_expired(0, 600, DEFAULT_IDLE_TIMEOUT_SECONDS));
+        assert!(!session_expired(0, 599, DEFAULT_IDLE_TIMEOUT_SECONDS));
+    }
+
+    #[test]
+    fn scope_of_each_role() {
+        let root = code("340000");
+        let city = code("340100");
+        let county = code("340102");
+        let other = code("340103");
+        let chain = [root.clone(), city.clone()];
+        let unit = |c| Target::Unit {
+            code: c,
+            ancestors: &chain,
+        };
+        let assessor = user(&[Role::Assessor], &["340100"], None);
+        assert!(assessor.may(Permission::ViewUnit, unit(&county)));
+        assert!(assessor.may(Permission::ViewUnit, unit(&city)));
+        assert!(!assessor.may(
+            Permission::ViewUnit,
+            Target::Unit {
+                code: &root,
+                ancestors: &[]
+            }
+        ));
+        let leader = user(&[Role::UnitLeader], &["340102"], None);
+        assert!(leader.may(Permission::ViewUnit, unit(&county)));
+        assert!(!leader.may(Permission::ViewUnit, unit(&other)));
+        let official = user(&[Role::Official], &[], Some("C1"));
+        let c1 = code("C1");
+        let c2 = code("C2");
+        let cadre = |id| Target::Cadre {
+            id,
+            unit: &county,
+            unit_ancestors: &chain,
+        };
+        assert!(official.may(Permission::ViewCadre, cadre(&c1)));
+        assert!(!official.may(Permission::ViewCadre, cadre(&c2)));
+        assert!(!official.may(Permission::ViewUnit, unit(&county)));
+        assert!(leader.may(Permission::ViewCadre, cadre(&c2)));
+        assert!(!assessor.sees_whole_organization(std::slice::from_ref(&root)));
+        let province = user(&[Role::Assessor], &["340000"], None);
+        assert!(province.sees_whole_organization(std::slice::from_ref(&root)));
+        assert!(!leader.sees_whole_organization(&[]));
+        let admin = user(&[Role::SystemAdmin], &["340000"], None);
+        assert!(
+            !admin.may(Permission::ViewUnit, unit(&county)),
+            "no content"
+        );
+        assert!(admin.may(Permission::ManageAccounts, Target::Any));
+        assert!(!Principal::Anonymous.holds(Permission::Authenticated));
+        assert!(Principal::Anonymous.holds(Permission::Public));
+    }
+
+    #[test]
+    fn administrators_see_no_assessment_content() {
+        for role in Role::ADMINS {
+            for p in [
+                Permission::ViewOrganization,
+                Permission::ViewUnit,
+                Permission::ViewCadre,
+            ] {
+                assert!(!role.grants(p), "{role:?} {p:?}");
+            }
+        }
+        let holders = |p| Role::ALL.iter().filter(|r| r.grants(p)).count();
+        assert_eq!(holders(Permission::ManageAccounts), 1);
+        assert_eq!(holders(Permission::ManageRoles), 1);
+        assert_eq!(holders(Permission::ViewAudit), 1);
+    }
+}

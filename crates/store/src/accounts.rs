@@ -1,0 +1,375 @@
+//! Accounts and sessions: the [`AccountStore`] part of every [`crate::Store`].
+//!
+//! The SQL is written once and expanded into each backend by [`impl_account_store!`], like
+//! `sql.rs`. Session tokens are never stored: a session's id is the SHA-256 of its token, so a
+//! copy of the database does not let anyone sign in. Times are unix seconds.
+
+use crate::StoreError;
+use crate::sql::parse_code;
+use async_trait::async_trait;
+use kaohe_domain::{Code, Labeled, Role};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+
+/// An account to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// Unique account name.
+    pub username: String,
+    /// Name shown in the UI.
+    pub display_name: String,
+    /// PHC string of the argon2id hash of the password.
+    pub password_hash: String,
+    /// Roles held.
+    pub roles: BTreeSet<Role>,
+    /// Units: an assessor's assigned units, a unit leader's unit.
+    pub units: Vec<Code>,
+    /// An official's own cadre record.
+    pub cadre: Option<Code>,
+    /// Base32 TOTP secret, when a second factor is set up.
+    pub totp_secret: Option<String>,
+}
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Unique account name.
+    pub username: String,
+    /// Name shown in the UI.
+    pub display_name: String,
+    /// PHC string of the argon2id hash of the password.
+    pub password_hash: String,
+    /// Roles held.
+    pub roles: BTreeSet<Role>,
+    /// Units of the account.
+    pub units: Vec<Code>,
+    /// An official's own cadre record.
+    pub cadre: Option<Code>,
+    /// Base32 TOTP secret.
+    pub totp_secret: Option<String>,
+    /// Consecutive failed logins.
+    pub failed_logins: u32,
+    /// When the last failed login was.
+    pub last_failed_at: Option<i64>,
+    /// Disabled accounts cannot sign in.
+    pub disabled: bool,
+    /// When the account was created.
+    pub created_at: i64,
+}
+
+/// A session with its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The account.
+    pub user: User,
+    /// The CSRF token of the session, for its forms.
+    pub csrf: String,
+    /// When it started.
+    pub created_at: i64,
+    /// When it was last used.
+    pub last_seen_at: i64,
+}
+
+/// The stored id of a session token: hex SHA-256.
+pub fn session_id(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Accounts and sessions.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates an account; `false` if the name is taken.
+    async fn create_user(&self, user: &NewUser, now: i64) -> Result<bool, StoreError>;
+    /// One account by name.
+    async fn get_user(&self, username: &str) -> Result<Option<User>, StoreError>;
+    /// All accounts, by name.
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    /// Number of accounts.
+    async fn count_users(&self) -> Result<u64, StoreError>;
+    /// Sets a new password hash and clears the lockout; ends the account's sessions.
+    /// `false` if there is no such account.
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// Disables or enables an account; disabling ends its sessions. `false` if there is no
+    /// such account.
+    async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError>;
+    /// Records a failed login: the new count of consecutive failures and when.
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        failures: u32,
+        at: i64,
+    ) -> Result<(), StoreError>;
+    /// Records a successful login: clears the failures.
+    async fn record_login_success(&self, username: &str) -> Result<(), StoreError>;
+    /// Starts a session for `token` (stored as its hash).
+    async fn create_session(
+        &self,
+        token: &str,
+        username: &str,
+        csrf: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// The session of `token`, with its account.
+    async fn session(&self, token: &str) -> Result<Option<Session>, StoreError>;
+    /// Marks the session of `token` as used at `now`.
+    async fn touch_session(&self, token: &str, now: i64) -> Result<(), StoreError>;
+    /// Ends the session of `token`.
+    async fn delete_session(&self, token: &str) -> Result<(), StoreError>;
+    /// Ends every session last used before `before`; returns how many.
+    async fn delete_sessions_idle_since(&self, before: i64) -> Result<u64, StoreError>;
+}
+
+/// Columns of `users`, in [`UserRow`] order.
+pub(crate) const USER_COLS: &str = "username, display_name, password_hash, roles, units, cadre, \
+     totp_secret, failed_logins, last_failed_at, disabled, created_at";
+
+/// An account as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    username: String,
+    display_name: String,
+    password_hash: String,
+    roles: String,
+    units: String,
+    cadre: Option<String>,
+    totp_secret: Option<String>,
+    failed_logins: i32,
+    last_failed_at: Option<i64>,
+    disabled: bool,
+    created_at: i64,
+}
+
+impl UserRow {
+    pub(crate) fn into_domain(self) -> Result<User, StoreError> {
+        let roles = self
+            .roles
+            .split_whitespace()
+            .map(|r| {
+                Role::parse_label(r).map_err(|e| StoreError::Corrupt {
+                    table: "users",
+                    column: "roles",
+                    reason: e.to_string(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let units = self
+            .units
+            .split_whitespace()
+            .map(|u| parse_code("users", "units", u))
+            .collect::<Result<_, _>>()?;
+        Ok(User {
+            username: self.username,
+            display_name: self.display_name,
+            password_hash: self.password_hash,
+            roles,
+            units,
+            cadre: self
+                .cadre
+                .as_deref()
+                .map(|c| parse_code("users", "cadre", c))
+                .transpose()?,
+            totp_secret: self.totp_secret,
+            failed_logins: u32::try_from(self.failed_logins).unwrap_or(0),
+            last_failed_at: self.last_failed_at,
+            disabled: self.disabled,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// A session row joined with its account.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    csrf: String,
+    session_created_at: i64,
+    last_seen_at: i64,
+}
+
+impl SessionRow {
+    pub(crate) fn into_domain(self) -> Result<Session, StoreError> {
+        Ok(Session {
+            user: self.user.into_domain()?,
+            csrf: self.csrf,
+            created_at: self.session_created_at,
+            last_seen_at: self.last_seen_at,
+        })
+    }
+}
+
+/// Space-separated role codes, as stored.
+pub(crate) fn roles_text(roles: &BTreeSet<Role>) -> String {
+    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(" ")
+}
+
+/// Space-separated unit codes, as stored.
+pub(crate) fn units_text(units: &[Code]) -> String {
+    units.iter().map(Code::as_str).collect::<Vec<_>>().join(" ")
+}
+
+/// Expands the backend-independent [`AccountStore`] implementation for one backend.
+macro_rules! impl_account_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::AccountStore for $store {
+            async fn create_user(&self, user: &$crate::NewUser, now: i64) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO users (username, display_name, password_hash, roles, units, cadre, totp_secret, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username) DO NOTHING",
+                )
+                .bind(&user.username)
+                .bind(&user.display_name)
+                .bind(&user.password_hash)
+                .bind($crate::accounts::roles_text(&user.roles))
+                .bind($crate::accounts::units_text(&user.units))
+                .bind(user.cadre.as_ref().map(|c| c.as_str()))
+                .bind(user.totp_secret.as_deref())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn get_user(&self, username: &str) -> Result<Option<$crate::User>, $crate::StoreError> {
+                let sql = format!("SELECT {} FROM users WHERE username = $1", $crate::accounts::USER_COLS);
+                sqlx::query_as::<_, $crate::accounts::UserRow>(&sql)
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map($crate::accounts::UserRow::into_domain)
+                    .transpose()
+            }
+
+            async fn list_users(&self) -> Result<Vec<$crate::User>, $crate::StoreError> {
+                let sql = format!("SELECT {} FROM users ORDER BY username", $crate::accounts::USER_COLS);
+                sqlx::query_as::<_, $crate::accounts::UserRow>(&sql)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::accounts::UserRow::into_domain)
+                    .collect()
+            }
+
+            async fn count_users(&self) -> Result<u64, $crate::StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(n).unwrap_or_default())
+            }
+
+            async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE users SET password_hash = $2, failed_logins = 0, last_failed_at = NULL WHERE username = $1",
+                )
+                .bind(username)
+                .bind(password_hash)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM sessions WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username = $1")
+                    .bind(username)
+                    .bind(disabled)
+                    .execute(&mut *tx)
+                    .await?;
+                if disabled {
+                    sqlx::query("DELETE FROM sessions WHERE username = $1")
+                        .bind(username)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn record_login_failure(&self, username: &str, failures: u32, at: i64) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE users SET failed_logins = $2, last_failed_at = $3 WHERE username = $1")
+                    .bind(username)
+                    .bind(i32::try_from(failures).unwrap_or(i32::MAX))
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn record_login_success(&self, username: &str) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = $1")
+                    .bind(username)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn create_session(&self, token: &str, username: &str, csrf: &str, now: i64) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO sessions (id, username, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+                )
+                .bind($crate::accounts::session_id(token))
+                .bind(username)
+                .bind(csrf)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(&self, token: &str) -> Result<Option<$crate::Session>, $crate::StoreError> {
+                let sql = format!(
+                    "SELECT {}, s.csrf, s.created_at AS session_created_at, s.last_seen_at \
+                     FROM sessions s JOIN users USING (username) WHERE s.id = $1",
+                    $crate::accounts::USER_COLS
+                        .split(", ")
+                        .map(|c| if c == "username" { "username".to_owned() } else { format!("users.{c}") })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                sqlx::query_as::<_, $crate::accounts::SessionRow>(&sql)
+                    .bind($crate::accounts::session_id(token))
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map($crate::accounts::SessionRow::into_domain)
+                    .transpose()
+            }
+
+            async fn touch_session(&self, token: &str, now: i64) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+                    .bind($crate::accounts::session_id(token))
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, token: &str) -> Result<(), $crate::StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind($crate::accounts::session_id(token))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_sessions_idle_since(&self, before: i64) -> Result<u64, $crate::StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_account_store;

@@ -1,0 +1,626 @@
+//! Login, sessions, CSRF, login rate limits and security headers.
+//!
+//! - Passwords are argon2id hashes ([`hash_password`], [`verify_password`]).
+//! - A session is a random token in the `kaohe_session` cookie (HttpOnly, SameSite=Strict,
+//!   Path=/, Secure behind TLS); the store keeps only its SHA-256. Sessions end after
+//!   [`AuthSettings::idle_timeout_seconds`] without a request.
+//! - Every state-changing request carries a CSRF token (form field `csrf` or header
+//!   `X-CSRF-Token`): the session's, or for `POST /login` the one of the `kaohe_login`
+//!   pre-session cookie.
+//! - `POST /login` is rate-limited per client IP; accounts lock after repeated failures
+//!   ([`kaohe_domain::access::LockoutPolicy`]); administrators need a TOTP code.
+
+use crate::AppState;
+use crate::i18n::{self, Lang};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use kaohe_domain::access::{LockoutPolicy, PasswordPolicy, session_expired, totp};
+use kaohe_domain::{NewAuditEntry, Principal, UserPrincipal};
+use rand::RngCore;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
+/// Session cookie.
+pub const SESSION_COOKIE: &str = "kaohe_session";
+/// Pre-session cookie carrying the login form's CSRF token.
+pub const LOGIN_COOKIE: &str = "kaohe_login";
+/// Form field and header of CSRF tokens.
+pub const CSRF_FIELD: &str = "csrf";
+/// Header alternative to the form field, for API clients.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Settings of accounts and sessions.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthSettings {
+    /// Seconds without a request after which a session ends (default 600).
+    pub idle_timeout_seconds: i64,
+    /// Lockout after failed logins.
+    pub lockout: LockoutPolicy,
+    /// Password policy.
+    pub password: PasswordPolicy,
+    /// Always mark cookies `Secure` (also done per request behind `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
+    /// Login attempts a client IP may make at once.
+    pub login_burst: u32,
+    /// Seconds for one login attempt to be given back to a client IP.
+    pub login_refill_seconds: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_seconds: kaohe_domain::access::DEFAULT_IDLE_TIMEOUT_SECONDS,
+            lockout: LockoutPolicy::default(),
+            password: PasswordPolicy::default(),
+            secure_cookies: false,
+            login_burst: 10,
+            login_refill_seconds: 6,
+        }
+    }
+}
+
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// The argon2id hash (PHC string, default parameters) of `password` with a random salt.
+pub fn hash_password(password: &str) -> Result<String, HashError> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| HashError(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+/// Whether `password` matches the PHC `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to check against when the account does not exist, so that the answer takes as long.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("dummy-password-for-timing").unwrap_or_default());
+
+/// A random token: 32 bytes, hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random TOTP secret, base32 (20 bytes).
+pub fn new_totp_secret() -> String {
+    let mut bytes = [0u8; 20];
+    rand::rng().fill_bytes(&mut bytes);
+    totp::base32_encode(&bytes)
+}
+
+/// Unix seconds now.
+pub(crate) fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The CSRF token of the request's session, for the forms of a page.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionCsrf(pub(crate) String);
+
+/// The value of cookie `name`.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state.auth.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Secure when asked.
+fn set_cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("x=; Max-Age=0"))
+}
+
+/// Middleware: resolves the session cookie into a [`Principal`] (and [`SessionCsrf`]) in the
+/// request's extensions. Ends idle sessions and sessions of disabled accounts.
+pub(crate) async fn resolve_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let mut principal = Principal::Anonymous;
+    if let Some(token) = cookie(request.headers(), SESSION_COOKIE) {
+        match state.store.session(&token).await {
+            Ok(Some(session)) => {
+                let t = now();
+                if session.user.disabled
+                    || session_expired(session.last_seen_at, t, state.auth.idle_timeout_seconds)
+                {
+                    if let Err(e) = state.store.delete_session(&token).await {
+                        tracing::error!(error = %e, "ending a session failed");
+                    }
+                } else {
+                    if let Err(e) = state.store.touch_session(&token, t).await {
+                        tracing::error!(error = %e, "touching a session failed");
+                    }
+                    request
+                        .extensions_mut()
+                        .insert(SessionCsrf(session.csrf.clone()));
+                    principal = Principal::User(UserPrincipal {
+                        username: session.user.username,
+                        roles: session.user.roles,
+                        units: session.user.units,
+                        cadre: session.user.cadre,
+                    });
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return crate::pages::error_response(
+                    request.uri(),
+                    request.headers(),
+                    state.demo,
+                    crate::ApiError::from(e),
+                );
+            }
+        }
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The `csrf` field of a urlencoded form.
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded_pairs(body)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
+        &format!("/?{}", String::from_utf8_lossy(body))
+            .parse()
+            .unwrap_or_default(),
+    )
+    .map(|q| q.0)
+    .unwrap_or_default()
+}
+
+/// Middleware: every request that is not GET, HEAD or OPTIONS must carry the right CSRF token.
+pub(crate) async fn csrf_guard(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let expected = if request.uri().path() == "/login" {
+        cookie(request.headers(), LOGIN_COOKIE)
+    } else {
+        request
+            .extensions()
+            .get::<SessionCsrf>()
+            .map(|c| c.0.clone())
+    };
+    let header = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let is_form = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let provided = header.or_else(|| {
+        if is_form {
+            form_field(&bytes, CSRF_FIELD)
+        } else {
+            None
+        }
+    });
+    match (expected, provided) {
+        (Some(e), Some(p)) if !e.is_empty() && constant_eq(&e, &p) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        _ => {
+            tracing::info!(path = %parts.uri.path(), "CSRF check failed");
+            (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response()
+        }
+    }
+}
+
+/// Content-Security-Policy of our pages: no inline scripts or styles.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+/// Content-Security-Policy of the Swagger UI, which styles elements inline (scripts stay
+/// external).
+pub const CSP_API_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// Middleware: security headers on every response.
+pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
+    let docs = request.uri().path().starts_with("/api/docs");
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(if docs { CSP_API_DOCS } else { CSP }),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    response
+}
+
+/// Per-IP token buckets for `POST /login`.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl LoginLimiter {
+    /// Takes one attempt for `ip`; `false` when its bucket is empty.
+    fn allow(&self, ip: IpAddr, burst: u32, refill_seconds: u32) -> bool {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if buckets.len() > 100_000 {
+            buckets.clear();
+        }
+        let (tokens, last) = buckets.entry(ip).or_insert((f64::from(burst), now));
+        let refill = now.duration_since(*last).as_secs_f64() / f64::from(refill_seconds.max(1));
+        *tokens = (*tokens + refill).min(f64::from(burst));
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login and logout pages
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn login_page(lang: Lang, csrf: &str, next: &str, error: Option<&str>, demo: bool) -> String {
+    let t = |k| i18n::t(lang, k);
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
+        .unwrap_or_default();
+    let banner = if demo {
+        format!(
+            "<div class=\"demo-banner\" role=\"note\"><div class=\"wrap\">{}</div></div>",
+            t("demo.banner")
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"{lang_tag}\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<title>{title} · {app}</title>\n<link rel=\"stylesheet\" href=\"/static/kaohe.css?v={css:016x}\">\n\
+<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n</head>\n<body>\n{banner}\
+<main id=\"main\" class=\"wrap\">\n<h1>{title}</h1>\n{error}\
+<form method=\"post\" action=\"/login\" class=\"login\">\n\
+<input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{csrf}\">\n\
+<input type=\"hidden\" name=\"next\" value=\"{next}\">\n\
+<p><label for=\"username\">{user}</label><br><input id=\"username\" name=\"username\" autocomplete=\"username\" required></p>\n\
+<p><label for=\"password\">{pass}</label><br><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\n\
+<p><label for=\"totp\">{code}</label><br><input id=\"totp\" name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{{6}}\"></p>\n\
+<p><button type=\"submit\">{submit}</button></p>\n</form>\n</main>\n</body>\n</html>\n",
+        lang_tag = lang.html_tag(),
+        title = t("login.title"),
+        app = t("app.name"),
+        css = crate::assets::CSS_VERSION,
+        csrf = esc(csrf),
+        next = esc(next),
+        user = t("login.username"),
+        pass = t("login.password"),
+        code = t("login.totp"),
+        submit = t("login.submit"),
+    )
+}
+
+/// `GET /login`: the form, with a fresh pre-session CSRF cookie.
+pub(crate) async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let query = crate::params::QueryParams::from_uri(&uri);
+    let lang = Lang::negotiate(query.raw(i18n::LANG_PARAM), &headers);
+    let next = crate::pages::local_path(query.raw("next")).to_owned();
+    let token = random_token();
+    let mut response = Html(login_page(lang, &token, &next, None, state.demo)).into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        set_cookie(
+            LOGIN_COOKIE,
+            &token,
+            "/login",
+            Some(1800),
+            secure(&state, &headers),
+        ),
+    );
+    response
+}
+
+/// The login form's fields.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    totp: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn audit(state: &AppState, entry: NewAuditEntry) {
+    if let Err(e) = state.store.append_audit(&entry).await {
+        tracing::error!(error = %e, action = %entry.action, "audit append failed");
+    }
+}
+
+/// `POST /login`.
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<LoginForm>,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let ip = connect.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+    let next = crate::pages::local_path(Some(&form.next)).to_owned();
+    let retry = |status: StatusCode, key: &str| {
+        let token = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+        (
+            status,
+            Html(login_page(
+                lang,
+                &token,
+                &next,
+                Some(i18n::t(lang, key)),
+                state.demo,
+            )),
+        )
+            .into_response()
+    };
+    if !state
+        .login_limiter
+        .allow(ip, state.auth.login_burst, state.auth.login_refill_seconds)
+    {
+        tracing::info!(%ip, "login rate limit");
+        return retry(StatusCode::TOO_MANY_REQUESTS, "login.rate_limited");
+    }
+    let username = form.username.trim().to_owned();
+    let user = match state.store.get_user(&username).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!(error = %e, "login lookup failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let t = now();
+    let hash = user
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let password = form.password.clone();
+    let password_ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let Some(user) = user.filter(|u| !u.disabled) else {
+        audit(
+            &state,
+            NewAuditEntry::new(&username, "user.login_failed", &username)
+                .after(r#"{"reason":"unknown or disabled account"}"#),
+        )
+        .await;
+        return retry(StatusCode::UNAUTHORIZED, "login.failed");
+    };
+    let lockout = state.auth.lockout;
+    if lockout
+        .locked_until(user.failed_logins, user.last_failed_at, t)
+        .is_some()
+    {
+        audit(
+            &state,
+            NewAuditEntry::new(&username, "user.login_failed", &username)
+                .after(r#"{"reason":"locked"}"#),
+        )
+        .await;
+        return retry(StatusCode::UNAUTHORIZED, "login.locked");
+    }
+    let needs_totp = user.roles.iter().any(|r| r.requires_totp()) || user.totp_secret.is_some();
+    let totp_ok = !needs_totp
+        || user
+            .totp_secret
+            .as_deref()
+            .and_then(totp::base32_decode)
+            .is_some_and(|secret| totp::verify(&secret, &form.totp, t));
+    if !(password_ok && totp_ok) {
+        let failures = lockout.failures_after_failure(user.failed_logins, user.last_failed_at, t);
+        if let Err(e) = state
+            .store
+            .record_login_failure(&username, failures, t)
+            .await
+        {
+            tracing::error!(error = %e, "recording a failed login failed");
+        }
+        let reason = if password_ok {
+            "second factor"
+        } else {
+            "password"
+        };
+        audit(
+            &state,
+            NewAuditEntry::new(&username, "user.login_failed", &username)
+                .after(format!(r#"{{"reason":"{reason}","failures":{failures}}}"#)),
+        )
+        .await;
+        return retry(StatusCode::UNAUTHORIZED, "login.failed");
+    }
+    let token = random_token();
+    let csrf = random_token();
+    let stored = async {
+        state.store.record_login_success(&username).await?;
+        state
+            .store
+            .create_session(&token, &username, &csrf, t)
+            .await
+    };
+    if let Err(e) = stored.await {
+        tracing::error!(error = %e, "starting a session failed");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    audit(
+        &state,
+        NewAuditEntry::new(&username, "user.login", &username),
+    )
+    .await;
+    let secure = secure(&state, &headers);
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let h = response.headers_mut();
+    h.insert(LOCATION, crate::pages::location(&next));
+    h.append(
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &token, "/", None, secure),
+    );
+    h.append(
+        SET_COOKIE,
+        set_cookie(LOGIN_COOKIE, "", "/login", Some(0), secure),
+    );
+    response
+}
+
+/// `POST /logout`: ends the session.
+pub(crate) async fn logout(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers().clone();
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.store.delete_session(&token).await
+    {
+        tracing::error!(error = %e, "ending a session failed");
+    }
+    if let Some(user) = request
+        .extensions()
+        .get::<Principal>()
+        .and_then(Principal::username)
+    {
+        audit(&state, NewAuditEntry::new(user, "user.logout", user)).await;
+    }
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response
+        .headers_mut()
+        .insert(LOCATION, HeaderValue::from_static("/"));
+    response.headers_mut().insert(
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", "/", Some(0), secure(&state, &headers)),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("Correct-Horse-42").expect("hash");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("Correct-Horse-42", &hash));
+        assert!(!verify_password("correct-horse-42", &hash));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn login_limiter_empties_and_is_per_ip() {
+        let l = LoginLimiter::default();
+        let a = IpAddr::from([10, 0, 0, 1]);
+        let b = IpAddr::from([10, 0, 0, 2]);
+        for _ in 0..3 {
+            assert!(l.allow(a, 3, 60));
+        }
+        assert!(!l.allow(a, 3, 60));
+        assert!(l.allow(b, 3, 60));
+    }
+
+    #[test]
+    fn cookies_and_form_fields_parse() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("lang=en; kaohe_session=abc"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, LOGIN_COOKIE), None);
+        assert_eq!(
+            form_field(b"username=a&csrf=x%2By", CSRF_FIELD).as_deref(),
+            Some("x+y")
+        );
+    }
+}

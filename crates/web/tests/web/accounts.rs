@@ -1,0 +1,548 @@
+//! Accounts, login, sessions, CSRF, security headers, and the route × role matrix.
+
+use crate::helpers::{Fetched, TestApp, spawn_apps};
+use kaohe_domain::access::totp;
+use kaohe_domain::{Code, Labeled, Role};
+use kaohe_store::NewUser;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Password of every test account.
+pub(crate) const PASSWORD: &str = "Test-Password-2025";
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn set_cookie_value(r: &Fetched, name: &str) -> Option<String> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_owned))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+}
+
+fn set_cookie_header(r: &Fetched, name: &str) -> String {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl TestApp {
+    /// Creates an account; returns its TOTP secret (base32) for administrator roles.
+    pub(crate) async fn create_user(
+        &self,
+        username: &str,
+        roles: &[&str],
+        units: &[&str],
+        cadre: Option<&str>,
+    ) -> Option<String> {
+        let roles: BTreeSet<Role> = roles
+            .iter()
+            .map(|r| Role::parse_label(r).expect("role"))
+            .collect();
+        let secret = roles
+            .iter()
+            .any(|r| r.requires_totp())
+            .then(kaohe_web::auth::new_totp_secret);
+        let user = NewUser {
+            username: username.into(),
+            display_name: username.into(),
+            password_hash: kaohe_web::auth::hash_password(PASSWORD).expect("hash"),
+            roles,
+            units: units
+                .iter()
+                .map(|u| Code::parse(u).expect("unit"))
+                .collect(),
+            cadre: cadre.map(|c| Code::parse(c).expect("cadre")),
+            totp_secret: secret.clone(),
+        };
+        assert!(
+            self.db
+                .store
+                .create_user(&user, unix_now())
+                .await
+                .expect("create user")
+        );
+        secret
+    }
+
+    /// `POST path` with a urlencoded form and a cookie header.
+    pub(crate) async fn post_form(
+        &self,
+        path: &str,
+        cookie: &str,
+        form: &[(&str, &str)],
+    ) -> Fetched {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: POST {path}: {e}", self.name));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body");
+        Fetched {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Submits the login form; the response of `POST /login`.
+    pub(crate) async fn try_login(&self, username: &str, password: &str, code: &str) -> Fetched {
+        let form = self.client.get(format!("{}/login", self.base)).send().await;
+        let form = form.expect("GET /login");
+        let token = form
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("kaohe_login="))
+            .and_then(|c| c.split(';').next())
+            .expect("login cookie")
+            .to_owned();
+        self.post_form(
+            "/login",
+            &format!("kaohe_login={token}"),
+            &[
+                ("csrf", &token),
+                ("username", username),
+                ("password", password),
+                ("totp", code),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in and returns the session token.
+    pub(crate) async fn login(&self, username: &str, secret: Option<&str>) -> String {
+        let code = secret
+            .map(|s| totp::code(&totp::base32_decode(s).expect("base32"), unix_now()))
+            .unwrap_or_default();
+        let r = self.try_login(username, PASSWORD, &code).await;
+        assert_eq!(r.status, 303, "{}: login {username}: {}", self.name, r.body);
+        set_cookie_value(&r, kaohe_web::auth::SESSION_COOKIE).expect("session cookie")
+    }
+
+    /// Creates an account and signs in; returns the session token.
+    pub(crate) async fn sign_in_as(
+        &self,
+        username: &str,
+        roles: &[&str],
+        units: &[&str],
+        cadre: Option<&str>,
+    ) -> String {
+        let secret = self.create_user(username, roles, units, cadre).await;
+        self.login(username, secret.as_deref()).await
+    }
+
+    /// The same server, as another session (or none).
+    async fn get_as(&self, session: Option<&str>, path: &str) -> Fetched {
+        let cookie = session.map(|s| format!("kaohe_session={s}"));
+        let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("cookie", c.as_str())).collect();
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .headers(
+                headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            reqwest::header::HeaderName::from_static(k),
+                            reqwest::header::HeaderValue::from_str(v).expect("header"),
+                        )
+                    })
+                    .collect(),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: GET {path}: {e}", self.name));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body");
+        Fetched {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// Allowed: answered (2xx/3xx) and not sent to the login page. Denied: 401, 403, or a redirect
+/// to `/login`.
+fn allowed(r: &Fetched) -> bool {
+    let to_login = r.status == 303 && r.header("location").starts_with("/login");
+    (200..400).contains(&r.status) && !to_login
+}
+
+/// The declared matrix: route template, the concrete request, and the accounts allowed
+/// (`anonymous` for nobody signed in). Seed: `assessor_all` assesses the province 340000 (the
+/// whole tree), `assessor` the city 340100 (so 340102 and 340103, not the province, and lists
+/// only filtered by a unit of its scope), `unit_leader` leads 瑶海区 340102, `official` is C003
+/// (serving in 340102); C004 serves in 340103.
+const EVERYONE: &[&str] = &[
+    "anonymous",
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "assessor_all",
+    "assessor",
+    "unit_leader",
+    "official",
+    "rater",
+];
+const SIGNED_IN: &[&str] = &[
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "assessor_all",
+    "assessor",
+    "unit_leader",
+    "official",
+    "rater",
+];
+const ASSESSORS: &[&str] = &["assessor_all", "assessor"];
+
+/// The accounts of the matrix: label, role, units, cadre.
+const ACCOUNTS: &[(&str, &str, &[&str], Option<&str>)] = &[
+    ("system_admin", "system_admin", &[], None),
+    ("security_admin", "security_admin", &[], None),
+    ("audit_admin", "audit_admin", &[], None),
+    ("assessor_all", "assessor", &["340000"], None),
+    ("assessor", "assessor", &["340100"], None),
+    ("unit_leader", "unit_leader", &["340102"], None),
+    ("official", "official", &[], Some("C003")),
+    ("rater", "rater", &[], None),
+];
+
+fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
+    vec![
+        ("/", "/", EVERYONE),
+        ("/login", "/login", EVERYONE),
+        ("/lang/{lang}", "/lang/en?next=/", EVERYONE),
+        ("/healthz", "/healthz", EVERYONE),
+        ("/static", "/static/kaohe.css", EVERYONE),
+        ("/static", "/static/favicon.svg", EVERYONE),
+        ("/api/docs", "/api/docs/", EVERYONE),
+        ("/api/v1/openapi.json", "/api/v1/openapi.json", EVERYONE),
+        ("/units", "/units", &["assessor_all"]),
+        ("/units", "/units?parent=340100", ASSESSORS),
+        ("/units", "/units?parent=340000", &["assessor_all"]),
+        ("/cadres", "/cadres", &["assessor_all"]),
+        ("/cadres", "/cadres?unit=340102", ASSESSORS),
+        (
+            "/units/{code}",
+            "/units/340102",
+            &["assessor_all", "assessor", "unit_leader"],
+        ),
+        ("/units/{code}", "/units/340103", ASSESSORS),
+        ("/units/{code}", "/units/340000", &["assessor_all"]),
+        (
+            "/cadres/{id}",
+            "/cadres/C003",
+            &["assessor_all", "assessor", "unit_leader", "official"],
+        ),
+        ("/cadres/{id}", "/cadres/C004", ASSESSORS),
+        ("/calendar", "/calendar", SIGNED_IN),
+        ("/frameworks", "/frameworks", SIGNED_IN),
+        (
+            "/frameworks/{name}",
+            "/frameworks/civil_servant_annual",
+            SIGNED_IN,
+        ),
+        ("/admin/users", "/admin/users", &["system_admin"]),
+        ("/admin/audit", "/admin/audit", &["audit_admin"]),
+        (
+            "/admin/audit",
+            "/admin/audit?verify=1&action=user.",
+            &["audit_admin"],
+        ),
+        ("/api/v1/units", "/api/v1/units", &["assessor_all"]),
+        ("/api/v1/units", "/api/v1/units?parent=340100", ASSESSORS),
+        ("/api/v1/cadres", "/api/v1/cadres", &["assessor_all"]),
+        ("/api/v1/cadres", "/api/v1/cadres?unit=340103", ASSESSORS),
+        (
+            "/api/v1/cadres",
+            "/api/v1/cadres?unit=340000",
+            &["assessor_all"],
+        ),
+        ("/api/v1/stats", "/api/v1/stats", &["assessor_all"]),
+        (
+            "/api/v1/units/{code}",
+            "/api/v1/units/340102",
+            &["assessor_all", "assessor", "unit_leader"],
+        ),
+        ("/api/v1/units/{code}", "/api/v1/units/340103", ASSESSORS),
+        (
+            "/api/v1/units/{code}",
+            "/api/v1/units/340000",
+            &["assessor_all"],
+        ),
+        (
+            "/api/v1/cadres/{id}",
+            "/api/v1/cadres/C003",
+            &["assessor_all", "assessor", "unit_leader", "official"],
+        ),
+        ("/api/v1/cadres/{id}", "/api/v1/cadres/C004", ASSESSORS),
+        ("/api/v1/calendar", "/api/v1/calendar", SIGNED_IN),
+        (
+            "/api/v1/calendar/working-days",
+            "/api/v1/calendar/working-days?from=2025-09-26&days=5",
+            SIGNED_IN,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_route() {
+    for app in spawn_apps().await {
+        // Every route of the API and of the pages is in the matrix.
+        let doc = app.get("/api/v1/openapi.json").await.json();
+        let templates: BTreeSet<&str> = matrix().iter().map(|(t, _, _)| *t).collect();
+        for path in doc["paths"].as_object().expect("paths").keys() {
+            assert!(
+                templates.contains(path.as_str()),
+                "API route {path} not in the matrix"
+            );
+        }
+        for (path, _) in kaohe_web::PAGE_ROUTES {
+            assert!(
+                templates.contains(path) || *path == "/logout",
+                "page route {path} not in the matrix"
+            );
+        }
+
+        let mut sessions: BTreeMap<&str, Option<String>> = BTreeMap::new();
+        sessions.insert("anonymous", None);
+        for (label, role, units, cadre) in ACCOUNTS {
+            let token = app
+                .sign_in_as(&format!("m_{label}"), &[role], units, *cadre)
+                .await;
+            sessions.insert(label, Some(token));
+        }
+        for (template, path, roles) in matrix() {
+            for (role, session) in &sessions {
+                let r = app.get_as(session.as_deref(), path).await;
+                assert_ne!(r.status, 500, "{}: {path} as {role}: {}", app.name, r.body);
+                let expected = roles.contains(role);
+                assert_eq!(
+                    allowed(&r),
+                    expected,
+                    "{}: {template} ({path}) as {role}: status {} {}",
+                    app.name,
+                    r.status,
+                    r.header("location")
+                );
+                if !expected && *role == "anonymous" && path.starts_with("/api/") {
+                    assert_eq!(r.status, 401, "{path}");
+                }
+            }
+        }
+        // The system administrator's account list shows accounts, never their secrets.
+        let admin = sessions["system_admin"].as_deref();
+        let users = app.get_as(admin, "/admin/users").await;
+        assert!(users.body.contains("m_unit_leader"), "{}", users.body);
+        assert!(users.body.contains("单位领导"));
+        assert!(!users.body.contains("$argon2id"));
+        // The audit administrator's screen lists the sign-ins just made, filters them and
+        // verifies the chain; the navigation offers it to that role only.
+        let auditor = sessions["audit_admin"].as_deref();
+        let log = app
+            .get_as(auditor, "/admin/audit?action=user.login&verify=1")
+            .await;
+        assert!(
+            log.body.contains("id=\"audit\"") && log.body.contains("user.login"),
+            "{}",
+            log.body
+        );
+        assert!(!log.body.contains("user.create"), "filtered by action");
+        assert!(
+            log.body.contains("id=\"verification\"") && log.body.contains("校验通过"),
+            "{}",
+            log.body
+        );
+        assert!(log.body.contains("href=\"/admin/audit\""));
+        assert!(
+            !users.body.contains("href=\"/admin/audit\""),
+            "not in the system administrator's menu"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_cookie_and_logout_needs_the_csrf_token() {
+    for app in spawn_apps().await {
+        app.create_user("li", &["assessor"], &["340000"], None)
+            .await;
+        let r = app.try_login("li", PASSWORD, "").await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let cookie = set_cookie_header(&r, "kaohe_session");
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(cookie.contains(part), "{cookie}");
+        }
+        assert!(!cookie.contains("Secure"), "no TLS here: {cookie}");
+        let token = set_cookie_value(&r, "kaohe_session").expect("token");
+        let session = format!("kaohe_session={token}");
+
+        // Behind a TLS proxy the cookie is Secure.
+        let form = app.get("/login").await;
+        let login = set_cookie_value(&form, "kaohe_login").expect("login cookie");
+        let tls = app
+            .client
+            .post(format!("{}/login", app.base))
+            .header("cookie", format!("kaohe_login={login}"))
+            .header("x-forwarded-proto", "https")
+            .form(&[
+                ("csrf", login.as_str()),
+                ("username", "li"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("login");
+        let secure = tls
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.starts_with("kaohe_session=") && c.contains("; Secure"));
+        assert!(secure);
+
+        // The login form refuses a request without its pre-session token.
+        let forged = app
+            .post_form("/login", "", &[("username", "li"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(forged.status, 403);
+
+        let page = app.get_as(Some(&token), "/units").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("name=\"csrf\""), "logout form");
+        // Logout without the CSRF token is refused, with it the session ends.
+        assert_eq!(app.post_form("/logout", &session, &[]).await.status, 403);
+        let wrong = app
+            .post_form("/logout", &session, &[("csrf", "nope")])
+            .await;
+        assert_eq!(wrong.status, 403);
+        let csrf = page
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("csrf value")
+            .to_owned();
+        let out = app.post_form("/logout", &session, &[("csrf", &csrf)]).await;
+        assert_eq!(out.status, 303);
+        assert_eq!(app.get_as(Some(&token), "/units").await.status, 303);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn lockout_after_five_failures_and_totp_for_administrators() {
+    for app in spawn_apps().await {
+        app.create_user("wang", &["official"], &[], Some("C003"))
+            .await;
+        for _ in 0..5 {
+            let r = app.try_login("wang", "Wrong-Password-1", "").await;
+            assert_eq!(r.status, 401);
+        }
+        // Locked: even the right password fails now.
+        let locked = app.try_login("wang", PASSWORD, "").await;
+        assert_eq!(locked.status, 401);
+        assert!(locked.body.contains("锁定"), "{}", locked.body);
+        let user = app.db.store.get_user("wang").await.expect("user");
+        assert_eq!(user.map(|u| u.failed_logins), Some(5));
+
+        let secret = app
+            .create_user("sys", &["system_admin"], &[], None)
+            .await
+            .expect("administrators get a TOTP secret");
+        assert_eq!(app.try_login("sys", PASSWORD, "").await.status, 401);
+        assert_eq!(app.try_login("sys", PASSWORD, "000000").await.status, 401);
+        let token = app.login("sys", Some(&secret)).await;
+        assert!(!token.is_empty());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited_per_client() {
+    for app in spawn_apps().await {
+        // Unknown accounts fail like wrong passwords.
+        assert_eq!(app.try_login("nobody", PASSWORD, "").await.status, 401);
+        // `spawn_apps` signed in once already.
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            statuses.push(app.try_login("nobody", "x", "").await.status);
+        }
+        assert!(statuses.contains(&429), "{statuses:?}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn security_headers_on_every_response() {
+    for app in spawn_apps().await {
+        for path in [
+            "/",
+            "/units",
+            "/api/v1/units",
+            "/healthz",
+            "/nope",
+            "/login",
+        ] {
+            let r = app.get(path).await;
+            let csp = r.header("content-security-policy");
+            assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+            assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+            assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
+            assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
+            assert_eq!(r.header("referrer-policy"), "same-origin", "{path}");
+        }
+        let docs = app.get("/api/docs/").await;
+        assert_eq!(docs.status, 200);
+        let csp = docs.header("content-security-policy");
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+        assert!(
+            !docs.body.contains("<script>"),
+            "Swagger UI has no inline script"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn idle_sessions_end_after_ten_minutes() {
+    for app in spawn_apps().await {
+        let store = &app.db.store;
+        let now = unix_now();
+        store
+            .create_session("idle-token", "tester", "c", now - 601)
+            .await
+            .expect("session");
+        store
+            .create_session("fresh-token", "tester", "c", now - 500)
+            .await
+            .expect("session");
+        let idle = app.get_as(Some("idle-token"), "/units").await;
+        assert_eq!(idle.status, 303, "{}", app.name);
+        assert!(idle.header("location").starts_with("/login"));
+        assert!(store.session("idle-token").await.expect("read").is_none());
+        // A request slides the timeout.
+        assert_eq!(app.get_as(Some("fresh-token"), "/units").await.status, 200);
+        let fresh = store.session("fresh-token").await.expect("read");
+        assert!(fresh.is_some_and(|s| s.last_seen_at >= now));
+        app.finish().await;
+    }
+}

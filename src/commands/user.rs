@@ -1,0 +1,274 @@
+//! `kaohe user add|reset|disable|list`: accounts from the command line, for the first
+//! administrator and for recovery; and the demo accounts of `kaohe serve --demo`.
+
+use super::audit::actor;
+use super::print;
+use crate::cli::UserAction;
+use anyhow::{Context, bail};
+use kaohe_domain::access::{PasswordPolicy, check_admin_separation, totp};
+use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
+use kaohe_store::{NewUser, Store};
+use std::collections::BTreeSet;
+use std::io::BufRead;
+
+/// Issuer shown by authenticator apps.
+const TOTP_ISSUER: &str = "kaohe";
+
+/// An account to create, before hashing.
+pub(crate) struct AccountSpec<'a> {
+    pub(crate) username: &'a str,
+    pub(crate) display_name: &'a str,
+    pub(crate) password: &'a str,
+    pub(crate) roles: BTreeSet<Role>,
+    pub(crate) units: Vec<Code>,
+    pub(crate) cadre: Option<Code>,
+}
+
+/// Checks and creates an account, audited; returns the TOTP secret when its roles need one.
+pub(crate) async fn create_account(
+    store: &dyn Store,
+    spec: &AccountSpec<'_>,
+    policy: &PasswordPolicy,
+    actor: &str,
+) -> anyhow::Result<Option<String>> {
+    let username = spec.username.trim();
+    if username.is_empty()
+        || username
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        bail!("invalid user name {username:?}");
+    }
+    check_admin_separation(&spec.roles)?;
+    policy.check(username, spec.password)?;
+    for unit in &spec.units {
+        if store.get_unit(unit).await?.is_none() {
+            bail!("no unit {unit}");
+        }
+    }
+    if let Some(cadre) = &spec.cadre
+        && store.get_cadre(cadre).await?.is_none()
+    {
+        bail!("no cadre {cadre}");
+    }
+    let secret = spec
+        .roles
+        .iter()
+        .any(|r| r.requires_totp())
+        .then(kaohe_web::auth::new_totp_secret);
+    let password = spec.password.to_owned();
+    let password_hash =
+        tokio::task::spawn_blocking(move || kaohe_web::auth::hash_password(&password))
+            .await
+            .context("hashing task failed")??;
+    let user = NewUser {
+        username: username.to_owned(),
+        display_name: if spec.display_name.is_empty() {
+            username.to_owned()
+        } else {
+            spec.display_name.to_owned()
+        },
+        password_hash,
+        roles: spec.roles.clone(),
+        units: spec.units.clone(),
+        cadre: spec.cadre.clone(),
+        totp_secret: secret.clone(),
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if !store.create_user(&user, now).await? {
+        bail!("user {username} exists already");
+    }
+    store
+        .append_audit(
+            &NewAuditEntry::new(actor, "user.create", username).after(
+                serde_json::json!({
+                    "roles": spec.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+                    "units": spec.units.iter().map(Code::as_str).collect::<Vec<_>>(),
+                    "cadre": spec.cadre.as_ref().map(Code::as_str),
+                    "totp": secret.is_some(),
+                })
+                .to_string(),
+            ),
+        )
+        .await?;
+    Ok(secret)
+}
+
+/// The first line of standard input, without its line end.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}
+
+/// Runs `kaohe user …`.
+pub(crate) async fn run(
+    action: &UserAction,
+    store: &dyn Store,
+    policy: &PasswordPolicy,
+) -> anyhow::Result<()> {
+    match action {
+        UserAction::Add {
+            username,
+            role,
+            unit,
+            cadre,
+            name,
+        } => {
+            let roles = role
+                .iter()
+                .map(|r| Role::parse_label(r))
+                .collect::<Result<BTreeSet<_>, _>>()?;
+            let units = unit
+                .iter()
+                .map(|u| Code::parse(u))
+                .collect::<Result<Vec<_>, _>>()?;
+            let cadre = cadre.as_deref().map(Code::parse).transpose()?;
+            let password = read_password()?;
+            let spec = AccountSpec {
+                username,
+                display_name: name.as_deref().unwrap_or_default(),
+                password: &password,
+                roles,
+                units,
+                cadre,
+            };
+            let secret = create_account(store, &spec, policy, &actor()).await?;
+            let mut out = format!("user {username} created\n");
+            if let Some(secret) = secret {
+                out.push_str(&format!(
+                    "TOTP secret (add it to an authenticator app; needed at every login): {secret}\n{}\n",
+                    totp::otpauth_uri(TOTP_ISSUER, username, &secret)
+                ));
+            }
+            print(&out)
+        }
+        UserAction::Reset { username } => {
+            let user = store
+                .get_user(username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let password = read_password()?;
+            policy.check(username, &password)?;
+            let hash =
+                tokio::task::spawn_blocking(move || kaohe_web::auth::hash_password(&password))
+                    .await
+                    .context("hashing task failed")??;
+            store.set_password(&user.username, &hash).await?;
+            store
+                .append_audit(&NewAuditEntry::new(actor(), "user.reset", username))
+                .await?;
+            print(&format!(
+                "password of {username} reset; lockout cleared; sessions ended\n"
+            ))
+        }
+        UserAction::Disable { username } => {
+            if !store.set_disabled(username, true).await? {
+                bail!("no user {username}");
+            }
+            store
+                .append_audit(&NewAuditEntry::new(actor(), "user.disable", username))
+                .await?;
+            print(&format!("user {username} disabled; sessions ended\n"))
+        }
+        UserAction::List => {
+            let mut out = String::from("username\tname\troles\tunits\tcadre\ttotp\tstatus\n");
+            for u in store.list_users().await? {
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                    u.username,
+                    u.display_name,
+                    u.roles
+                        .iter()
+                        .map(|r| r.code())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    u.units
+                        .iter()
+                        .map(Code::as_str)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    u.cadre.as_ref().map_or("", Code::as_str),
+                    if u.totp_secret.is_some() { "yes" } else { "no" },
+                    if u.disabled {
+                        "disabled"
+                    } else if u.failed_logins > 0 {
+                        "failed logins"
+                    } else {
+                        "active"
+                    },
+                ));
+            }
+            print(&out)
+        }
+    }
+}
+
+/// Password of every demo account (demo databases only).
+pub(crate) const DEMO_PASSWORD: &str = "Kaohe-Demo-2025";
+
+/// Creates one account per role on a demo database without accounts and returns what to print:
+/// user names, the password and TOTP secrets. `None` when accounts exist already.
+pub(crate) async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<Option<String>> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let roots = store
+        .list_units(&kaohe_store::UnitQuery {
+            roots_only: true,
+            page: 1,
+            per_page: 1,
+            ..kaohe_store::UnitQuery::default()
+        })
+        .await?;
+    let root = roots.items.first().map(|s| s.unit.code.clone());
+    let cadres = store
+        .list_cadres(&kaohe_store::CadreQuery {
+            page: 1,
+            per_page: 1,
+            ..kaohe_store::CadreQuery::default()
+        })
+        .await?;
+    let cadre = cadres.items.first().cloned();
+    let mut out = String::from(
+        "DEMO ACCOUNTS (demo database only; never use these on real data)\n\
+         username\tpassword\trole\tscope\tTOTP secret\n",
+    );
+    for role in Role::ALL.iter().copied().filter(|r| *r != Role::Public) {
+        let username = format!("demo_{}", role.code());
+        let (units, own) = match role {
+            Role::Assessor => (root.iter().cloned().collect(), None),
+            Role::UnitLeader => (cadre.iter().map(|c| c.unit.clone()).collect(), None),
+            Role::Official => (Vec::new(), cadre.as_ref().map(|c| c.id.clone())),
+            _ => (Vec::new(), None),
+        };
+        let scope = units
+            .iter()
+            .map(Code::as_str)
+            .chain(own.as_ref().map(Code::as_str))
+            .collect::<Vec<_>>()
+            .join(",");
+        let spec = AccountSpec {
+            username: &username,
+            display_name: role.zh(),
+            password: DEMO_PASSWORD,
+            roles: BTreeSet::from([role]),
+            units,
+            cadre: own,
+        };
+        let secret = create_account(store, &spec, &PasswordPolicy::default(), "demo").await?;
+        out.push_str(&format!(
+            "{username}\t{DEMO_PASSWORD}\t{}\t{scope}\t{}\n",
+            role.code(),
+            secret.as_deref().unwrap_or("-")
+        ));
+    }
+    Ok(Some(out))
+}
