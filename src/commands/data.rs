@@ -4,8 +4,8 @@ use super::print;
 use crate::cli::{ExportArgs, FormatArg, GenArgs, ImportArgs, ImportWhat, LangArg};
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec, ValuesSpec};
-use kaohe_data::{Format, HeaderLang, Table};
-use kaohe_domain::{Code, NewAuditEntry};
+use kaohe_data::{Format, HeaderLang, ImportError, Parsed, Table};
+use kaohe_domain::{Appointment, Cadre, Code, NewAuditEntry, Sanction};
 use kaohe_engine::Framework;
 use kaohe_store::Store;
 use std::collections::HashSet;
@@ -51,85 +51,55 @@ async fn import_dir(dir: &Path, store: &Arc<dyn Store>) -> anyhow::Result<()> {
 
 async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Result<()> {
     let started = Instant::now();
+    let audit = |n: usize| import_audit(table, path, n);
     let n = match table {
         Table::Units => {
             let parsed = kaohe_data::read_units(path)?;
             kaohe_data::check_unit_tree(&store.all_units().await?, &parsed)?;
-            let n = parsed.len();
-            store
-                .upsert_units(&parsed.into_values(), &import_audit(table, path, n))
-                .await?;
-            n
+            let units = parsed.into_values();
+            store.upsert_units(&units, &audit(units.len())).await?;
+            units.len()
         }
         Table::Cadres => {
-            let parsed = kaohe_data::read_cadres(path)?;
             let units = unit_codes(store).await?;
-            let mut errors = parsed.new_errors();
-            parsed.check_refs(
-                &mut errors,
-                "unit",
-                "unit",
-                |c| Some(&c.unit),
-                |c| units.contains(c),
-            );
-            errors.into_result()?;
-            let n = parsed.len();
-            store
-                .upsert_cadres(&parsed.into_values(), &import_audit(table, path, n))
-                .await?;
-            n
+            let cadres = with_refs(
+                kaohe_data::read_cadres(path)?,
+                &[("unit", |c: &Cadre| &c.unit, &units)],
+            )?;
+            store.upsert_cadres(&cadres, &audit(cadres.len())).await?;
+            cadres.len()
         }
         Table::Appointments => {
-            let parsed = kaohe_data::read_appointments(path)?;
-            let units = unit_codes(store).await?;
-            let cadres = cadre_ids(store).await?;
-            let mut errors = parsed.new_errors();
-            parsed.check_refs(
-                &mut errors,
-                "cadre",
-                "cadre",
-                |a| Some(&a.cadre),
-                |c| cadres.contains(c),
-            );
-            parsed.check_refs(
-                &mut errors,
-                "unit",
-                "unit",
-                |a| Some(&a.unit),
-                |c| units.contains(c),
-            );
-            errors.into_result()?;
-            let n = parsed.len();
+            let (units, cadres) = (unit_codes(store).await?, cadre_ids(store).await?);
+            let appointments = with_refs(
+                kaohe_data::read_appointments(path)?,
+                &[
+                    ("cadre", |a: &Appointment| &a.cadre, &cadres),
+                    ("unit", |a: &Appointment| &a.unit, &units),
+                ],
+            )?;
             store
-                .upsert_appointments(&parsed.into_values(), &import_audit(table, path, n))
+                .upsert_appointments(&appointments, &audit(appointments.len()))
                 .await?;
-            n
+            appointments.len()
         }
         Table::Sanctions => {
-            let parsed = kaohe_data::read_sanctions(path)?;
             let cadres = cadre_ids(store).await?;
-            let mut errors = parsed.new_errors();
-            parsed.check_refs(
-                &mut errors,
-                "cadre",
-                "cadre",
-                |s| Some(&s.cadre),
-                |c| cadres.contains(c),
-            );
-            errors.into_result()?;
-            let n = parsed.len();
+            let sanctions = with_refs(
+                kaohe_data::read_sanctions(path)?,
+                &[("cadre", |s: &Sanction| &s.cadre, &cadres)],
+            )?;
             store
-                .upsert_sanctions(&parsed.into_values(), &import_audit(table, path, n))
+                .upsert_sanctions(&sanctions, &audit(sanctions.len()))
                 .await?;
-            n
+            sanctions.len()
         }
         Table::Calendar => {
-            let parsed = kaohe_data::read_calendar(path)?;
-            let n = parsed.len();
+            let entries = kaohe_data::read_calendar(path)?.into_values();
             store
-                .upsert_calendar(&parsed.into_values(), &import_audit(table, path, n))
+                .upsert_calendar(&entries, &audit(entries.len()))
                 .await?;
-            n
+            entries.len()
         }
     };
     print(&format!(
@@ -152,6 +122,26 @@ fn import_audit(table: Table, path: &Path, n: usize) -> NewAuditEntry {
         file,
     )
     .after(serde_json::json!({ "rows": n, "file": path.display().to_string() }).to_string())
+}
+
+/// A reference of an imported record: the field's key, how to get it, and the codes that exist.
+type Reference<'a, T> = (&'static str, fn(&T) -> &Code, &'a HashSet<Code>);
+
+/// The records of a file, once every reference of every record names something that exists;
+/// otherwise every dangling reference as `FILE:ROW:COLUMN: unit X does not exist`.
+fn with_refs<T>(parsed: Parsed<T>, references: &[Reference<'_, T>]) -> Result<Vec<T>, ImportError> {
+    let mut errors = parsed.new_errors();
+    for (field, get, known) in references {
+        parsed.check_refs(
+            &mut errors,
+            field,
+            field,
+            |v| Some(get(v)),
+            |c| known.contains(c),
+        );
+    }
+    errors.into_result()?;
+    Ok(parsed.into_values())
 }
 
 async fn unit_codes(store: &dyn Store) -> anyhow::Result<HashSet<Code>> {

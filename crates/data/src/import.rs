@@ -671,9 +671,6 @@ fn read_table<T>(
     table: Table,
     mut build: impl FnMut(&mut Row<'_>) -> Option<T>,
 ) -> Result<Parsed<T>, ImportError> {
-    let format = Format::from_path(path).ok_or_else(|| ImportError::UnsupportedFormat {
-        file: path.to_owned(),
-    })?;
     let columns = table.columns();
     let mut errors = RowErrors::new(path);
     let mut rows: Vec<Located<T>> = Vec::new();
@@ -713,7 +710,34 @@ fn read_table<T>(
             rows.push(Located { row: number, value });
         }
     };
-    let (header, map) = match format {
+    let (header, map) = walk_rows(
+        path,
+        |header| resolve_header(path, columns, header),
+        |cells, number, header, map| step(cells, number, header, map, &mut errors),
+    )?;
+    errors.into_result()?;
+    Ok(Parsed {
+        file: path.to_owned(),
+        header,
+        rows,
+        table,
+        columns: map,
+    })
+}
+
+/// Walks the rows of a `.csv` (UTF-8 or GB18030) or `.xlsx` (first worksheet) file: calls
+/// `on_header` once with the trimmed header row, then `on_row` with every later row and its
+/// number as a spreadsheet user sees it (the header is row 1; CSV rows count the lines they
+/// start on, blank lines included).
+pub(crate) fn walk_rows<H>(
+    path: &Path,
+    on_header: impl FnOnce(&[String]) -> Result<H, ImportError>,
+    mut on_row: impl FnMut(&dyn Cells, usize, &[String], &H),
+) -> Result<(Vec<String>, H), ImportError> {
+    let format = Format::from_path(path).ok_or_else(|| ImportError::UnsupportedFormat {
+        file: path.to_owned(),
+    })?;
+    match format {
         Format::Csv => {
             let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
                 file: path.to_owned(),
@@ -735,7 +759,7 @@ fn read_table<T>(
                 });
             }
             let header: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
-            let map = resolve_header(path, columns, &header)?;
+            let context = on_header(&header)?;
             // Line numbers are counted here: the reader skips blank lines without counting
             // them.
             let (mut line, mut seen) = (1, 0);
@@ -755,9 +779,9 @@ fn read_table<T>(
                 }
                 seen = offset;
                 let number = line;
-                step(&CsvCells(&record), number, &header, &map, &mut errors);
+                on_row(&CsvCells(&record), number, &header, &context);
             }
-            (header, map)
+            Ok((header, context))
         }
         Format::Xlsx => {
             let xlsx_err = |e: &dyn std::fmt::Display| ImportError::Xlsx {
@@ -786,21 +810,13 @@ fn read_table<T>(
             let header: Vec<String> = (0..head.len())
                 .map(|i| head.get(i).text().unwrap_or_default().trim().to_owned())
                 .collect();
-            let map = resolve_header(path, columns, &header)?;
+            let context = on_header(&header)?;
             for (i, cells) in iter.enumerate() {
-                step(&XlsxCells(cells), first + i + 2, &header, &map, &mut errors);
+                on_row(&XlsxCells(cells), first + i + 2, &header, &context);
             }
-            (header, map)
+            Ok((header, context))
         }
-    };
-    errors.into_result()?;
-    Ok(Parsed {
-        file: path.to_owned(),
-        header,
-        rows,
-        table,
-        columns: map,
-    })
+    }
 }
 
 pub(crate) fn bytecount_newlines(bytes: &[u8]) -> usize {

@@ -7,9 +7,8 @@
 
 use crate::error::{ExportError, ImportError, RowErrors};
 use crate::export::MAX_XLSX_RECORDS;
-use crate::import::{Cells, CsvCells, XlsxCells, bytecount_newlines, decode, needs_guard};
+use crate::import::{Cells, bytecount_newlines, decode, needs_guard, walk_rows};
 use crate::table::Format;
-use calamine::{Reader, Xlsx};
 use rust_xlsxwriter::Workbook;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,9 +47,6 @@ impl WideTable {
 /// is reported as a row error; all such errors are reported together.
 pub fn read_wide(path: impl AsRef<Path>) -> Result<WideTable, ImportError> {
     let path = path.as_ref();
-    let format = Format::from_path(path).ok_or_else(|| ImportError::UnsupportedFormat {
-        file: path.to_owned(),
-    })?;
     let mut errors = RowErrors::new(path);
     let mut rows = Vec::new();
     let mut step = |cells: &dyn Cells, number: usize, header: &[String], errors: &mut RowErrors| {
@@ -82,80 +78,11 @@ pub fn read_wide(path: impl AsRef<Path>) -> Result<WideTable, ImportError> {
             cells: out,
         });
     };
-    let header = match format {
-        Format::Csv => {
-            let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-                file: path.to_owned(),
-                source,
-            })?;
-            let text = decode(path, bytes)?;
-            let csv_err = |source| ImportError::Csv {
-                file: path.to_owned(),
-                source,
-            };
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text.as_bytes());
-            let mut record = csv::StringRecord::new();
-            if !reader.read_record(&mut record).map_err(csv_err)? {
-                return Err(ImportError::Empty {
-                    file: path.to_owned(),
-                });
-            }
-            let header: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
-            let (mut line, mut seen) = (1, 0);
-            while reader.read_record(&mut record).map_err(csv_err)? {
-                let offset = record
-                    .position()
-                    .and_then(|p| usize::try_from(p.byte()).ok())
-                    .unwrap_or(seen)
-                    .clamp(seen, text.len());
-                line += bytecount_newlines(&text.as_bytes()[seen..offset]);
-                let bytes = text.as_bytes();
-                let mut offset = offset;
-                while let Some(b @ (b'\r' | b'\n')) = bytes.get(offset) {
-                    line += usize::from(*b == b'\n');
-                    offset += 1;
-                }
-                seen = offset;
-                step(&CsvCells(&record), line, &header, &mut errors);
-            }
-            header
-        }
-        Format::Xlsx => {
-            let xlsx_err = |e: &dyn std::fmt::Display| ImportError::Xlsx {
-                file: path.to_owned(),
-                reason: e.to_string(),
-            };
-            let mut book: Xlsx<_> = calamine::open_workbook(path).map_err(|e| match e {
-                calamine::XlsxError::Io(source) => ImportError::Io {
-                    file: path.to_owned(),
-                    source,
-                },
-                e => xlsx_err(&e),
-            })?;
-            let range = book
-                .worksheet_range_at(0)
-                .ok_or_else(|| xlsx_err(&"the workbook has no worksheet"))?
-                .map_err(|e| xlsx_err(&e))?;
-            let first = range.start().map_or(0, |(r, _)| r as usize);
-            let mut iter = range.rows();
-            let Some(head) = iter.next() else {
-                return Err(ImportError::Empty {
-                    file: path.to_owned(),
-                });
-            };
-            let head = XlsxCells(head);
-            let header: Vec<String> = (0..head.len())
-                .map(|i| head.get(i).text().unwrap_or_default().trim().to_owned())
-                .collect();
-            for (i, cells) in iter.enumerate() {
-                step(&XlsxCells(cells), first + i + 2, &header, &mut errors);
-            }
-            header
-        }
-    };
+    let (header, ()) = walk_rows(
+        path,
+        |_| Ok(()),
+        |cells, number, header, ()| step(cells, number, header, &mut errors),
+    )?;
     if header.iter().all(String::is_empty) {
         return Err(ImportError::Empty {
             file: path.to_owned(),
