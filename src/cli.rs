@@ -158,7 +158,9 @@ pub(crate) struct GenArgs {
     #[arg(long, value_enum, default_value_t = LangArg::Zh)]
     pub(crate) lang: LangArg,
     /// Also write indicator values for this framework (a TOML file or a preset name) as
-    /// values.csv, and per-person facts as people.csv, for `kaohe assess`.
+    /// values.csv, and per-person facts as people.csv, for `kaohe assess`; baseline.csv
+    /// (previous-period values) when an indicator scores growth and history.csv (earlier
+    /// years) when one has latent credit.
     #[arg(long, value_name = "FILE|PRESET", conflicts_with_all = ["indicators", "load"])]
     pub(crate) framework: Option<String>,
     /// Also write a synthetic framework.toml of N min-max indicators, with values.csv and
@@ -249,6 +251,14 @@ pub(crate) struct AssessArgs {
     /// routine_poor.
     #[arg(long, value_name = "FILE")]
     pub(crate) people: Option<PathBuf>,
+    /// Baseline-period values for growth scoring (.csv or .xlsx): person_id, then one column
+    /// per indicator scored on growth.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Past values for latent credit (.csv or .xlsx), one row per value:
+    /// person_id, indicator, period (a year), value.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) history: Option<PathBuf>,
     /// Monte Carlo draws for rank intervals (none when absent).
     #[arg(long, value_name = "N")]
     pub(crate) draws: Option<usize>,

@@ -5,6 +5,7 @@ use super::print;
 use crate::cli::{AssessArgs, FrameworkAction, ScaleArg};
 use anyhow::Context;
 use kaohe_data::{ImportError, WideCell};
+use kaohe_engine::History;
 use kaohe_engine::{
     Assessment, Framework, GradeScale, Input, Matrix, Person, RankUncertainty, Settings,
     WeightNoise, presets,
@@ -304,6 +305,236 @@ fn apply_people(path: &Path, people: &mut [Person]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Row index of each person of the VALUES file, by id.
+fn person_index(input: &Input) -> HashMap<&str, usize> {
+    input
+        .people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.person_id.as_str(), i))
+        .collect()
+}
+
+/// Reads a BASELINE file: `person_id`, then indicator columns (any indicator of the framework;
+/// those scored on growth are the ones used). A person of the VALUES file who is not in it has
+/// no baseline (growth unavailable for that person).
+fn read_baseline(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Matrix> {
+    let indicators = fw.indicator_ids();
+    let table = kaohe_data::read_wide_columns(path, |header| {
+        let mut h = resolve(header, &[PERSON_ID]);
+        let mut unknown = Vec::new();
+        let mut value_cols: Vec<usize> = Vec::new();
+        for &i in &h.rest {
+            let name = &header[i];
+            if !indicators.contains(&name.as_str()) {
+                unknown.push(name.clone());
+            } else if value_cols.iter().any(|&c| header[c] == *name) {
+                h.duplicate.push(name.clone());
+            } else {
+                value_cols.push(i);
+            }
+        }
+        let text_cols = vec![h.fixed[0].unwrap_or(0)];
+        header_error(path, unknown, h)?;
+        Ok((text_cols, value_cols))
+    })?;
+    let id_col = table
+        .header
+        .iter()
+        .position(|h| PERSON_ID.aliases.iter().any(|a| a.eq_ignore_ascii_case(h)))
+        .unwrap_or(0);
+    // The chosen value columns, in file order (as `choose` returned them).
+    let mut chosen: Vec<&str> = Vec::new();
+    for name in &table.header {
+        if indicators.contains(&name.as_str()) && !chosen.contains(&name.as_str()) {
+            chosen.push(name);
+        }
+    }
+    let index = person_index(input);
+    let rows = table.rows.len();
+    let mut matrix = Matrix::missing(input.people.len(), input.columns.len());
+    let mut errors = table.errors;
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(rows);
+    for (r, &row) in table.rows.iter().enumerate() {
+        let id = table.text[0][r].as_str();
+        let at = &table.header[id_col];
+        let Some(&p) = index.get(id) else {
+            let msg = if id.is_empty() {
+                "the person id is empty".to_owned()
+            } else {
+                format!("person id {id:?} is not in the values file")
+            };
+            errors.push_at(row, at, msg);
+            continue;
+        };
+        if let Some(prev) = seen.insert(id, row) {
+            errors.push_at(
+                row,
+                at,
+                format!("person id {id:?} is already given in row {prev}"),
+            );
+            continue;
+        }
+        for (j, name) in chosen.iter().enumerate() {
+            if let Some(c) = input.column_index(name) {
+                let x = table.numbers[j * rows + r];
+                matrix.set(p, c, (!x.is_nan()).then_some(x));
+            }
+        }
+    }
+    errors.into_result()?;
+    Ok(matrix)
+}
+
+const HISTORY_COLUMNS: [Col; 4] = [
+    PERSON_ID,
+    Col {
+        key: "indicator",
+        aliases: &["indicator", "指标", "指标编号"],
+        required: true,
+    },
+    Col {
+        key: "period",
+        aliases: &["period", "期间", "年度"],
+        required: true,
+    },
+    Col {
+        key: "value",
+        aliases: &["value", "数值", "值"],
+        required: true,
+    },
+];
+
+/// Most past years kept per indicator (the longest latent window is 30 years).
+const MAX_HISTORY_YEARS: i64 = 29;
+
+/// Reads a HISTORY file (`person_id, indicator, period, value`, one past value a row) into the
+/// engine's year-major [`History`] of each latent indicator. Periods are years; the latest
+/// period in the file is taken as the year before the assessed one (`y = 0`), and earlier
+/// periods count back from it. Empty values are missing years.
+fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Vec<History>> {
+    let table = kaohe_data::read_wide(path)?;
+    let h = resolve(&table.header, &HISTORY_COLUMNS);
+    let unknown = h.rest.iter().map(|&i| table.header[i].clone()).collect();
+    let fixed = h.fixed.clone();
+    header_error(&table.file, unknown, h)?;
+    let [id_col, ind_col, period_col, value_col] = [0, 1, 2, 3].map(|k| fixed[k].unwrap_or(0));
+    let index = person_index(input);
+    let latent: Vec<&str> = fw
+        .indicators()
+        .iter()
+        .filter(|i| i.latent.is_some())
+        .map(|i| i.id.as_str())
+        .collect();
+    let all = fw.indicator_ids();
+    let mut errors = table.new_errors();
+    // (indicator, person row, period, value)
+    let mut entries: Vec<(usize, usize, i64, f64)> = Vec::with_capacity(table.rows.len());
+    let mut seen: HashMap<(usize, usize, i64), usize> = HashMap::new();
+    for row in &table.rows {
+        let at = |c: usize| table.header[c].clone();
+        let cell = |c: usize| row.cells[c].as_str();
+        let id = cell(id_col);
+        let person = if id.is_empty() {
+            errors.push_at(row.row, at(id_col), "the person id is empty");
+            None
+        } else {
+            let p = index.get(id).copied();
+            if p.is_none() {
+                errors.push_at(
+                    row.row,
+                    at(id_col),
+                    format!("person id {id:?} is not in the values file"),
+                );
+            }
+            p
+        };
+        let ind = cell(ind_col);
+        let indicator = match latent.iter().position(|l| *l == ind) {
+            Some(k) => Some(k),
+            None if all.contains(&ind) => {
+                errors.push_at(
+                    row.row,
+                    at(ind_col),
+                    format!("indicator {ind:?} has no latent credit in this framework"),
+                );
+                None
+            }
+            None => {
+                errors.push_at(
+                    row.row,
+                    at(ind_col),
+                    format!("{ind:?} is not an indicator of this framework"),
+                );
+                None
+            }
+        };
+        let pt = cell(period_col);
+        let period = pt
+            .trim_end_matches('年')
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|y| (1..=9999).contains(y));
+        if period.is_none() {
+            errors.push_at(
+                row.row,
+                at(period_col),
+                format!("{pt:?} is not a year (e.g. 2024)"),
+            );
+        }
+        let vt = cell(value_col);
+        let value = if vt.is_empty() {
+            Some(f64::NAN)
+        } else {
+            let v = vt.parse::<f64>().ok().filter(|x| x.is_finite());
+            if v.is_none() {
+                errors.push_at(row.row, at(value_col), format!("{vt:?} is not a number"));
+            }
+            v
+        };
+        if let (Some(p), Some(k), Some(y), Some(v)) = (person, indicator, period, value) {
+            if let Some(prev) = seen.insert((k, p, y), row.row) {
+                errors.push_at(
+                    row.row,
+                    at(period_col),
+                    format!("{id:?} {ind:?} {y} is already given in row {prev}"),
+                );
+            } else {
+                entries.push((k, p, y, v));
+            }
+        }
+    }
+    errors.into_result()?;
+    let Some(latest) = entries.iter().map(|e| e.2).max() else {
+        return Ok(Vec::new());
+    };
+    let n = input.people.len();
+    let mut out = Vec::new();
+    for (k, id) in latent.iter().enumerate() {
+        let mine: Vec<_> = entries.iter().filter(|e| e.0 == k).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let oldest = mine.iter().map(|e| e.2).min().unwrap_or(latest);
+        let years = usize::try_from((latest - oldest + 1).min(MAX_HISTORY_YEARS)).unwrap_or(1);
+        let mut data = vec![f64::NAN; years * n];
+        for &&(_, p, y, v) in &mine {
+            if let Ok(back) = usize::try_from(latest - y)
+                && back < years
+            {
+                data[back * n + p] = v;
+            }
+        }
+        out.push(History {
+            column: (*id).to_owned(),
+            years,
+            data,
+        });
+    }
+    Ok(out)
+}
+
 /// Result file kinds.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum OutKind {
@@ -332,26 +563,92 @@ pub(crate) fn assess(args: &AssessArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let kind = out_kind(&args.out)?;
     let fw = load_framework(&args.framework)?;
+    let progress = Progress::new(args);
+    progress.step("reading values");
     let values = read_values(&args.data, &fw)?;
     let mut people = values.people;
     if let Some(path) = &args.people {
+        progress.step("reading people");
         apply_people(path, &mut people)?;
     }
-    let input = Input::new(people, values.columns, values.matrix);
+    let mut input = Input::new(people, values.columns, values.matrix);
+    if let Some(path) = &args.baseline {
+        progress.step("reading baseline");
+        input.baseline = Some(read_baseline(path, &fw, &input)?);
+    }
+    if let Some(path) = &args.history {
+        progress.step("reading history");
+        input.history = read_history(path, &fw, &input)?;
+    }
     let settings = settings(args, kind)?;
+    progress.step("assessing");
     let result = kaohe_engine::assess(&fw, &input, &settings).context("cannot assess")?;
     let ranks = match args.draws {
-        Some(draws) => Some(
-            kaohe_engine::monte_carlo(&fw, &input, &settings, draws, args.seed)
-                .context("cannot run the Monte Carlo draws")?,
-        ),
+        Some(draws) => {
+            progress.step("Monte Carlo draws");
+            Some(
+                kaohe_engine::monte_carlo(&fw, &input, &settings, draws, args.seed)
+                    .context("cannot run the Monte Carlo draws")?,
+            )
+        }
         None => None,
     };
+    progress.step("writing the result");
     match kind {
         OutKind::Table => write_table(&args.out, &input, &result, ranks.as_deref())?,
         OutKind::Json => write_json(&args.out, &input, &result, ranks.as_deref())?,
     }
+    drop(progress);
     print(&summary(&args.out, &result, started))
+}
+
+/// VALUES files from this size on get a progress bar.
+const LARGE_INPUT: u64 = 4 << 20;
+
+/// A progress bar of the stages of `kaohe assess`, drawn to stderr only for large inputs and
+/// only when stderr is a terminal ([`ProgressDrawTarget::stderr`] hides itself otherwise), so
+/// piped and captured output is unaffected. Cleared when dropped, on success or error.
+struct Progress(indicatif::ProgressBar);
+
+impl Progress {
+    fn new(args: &AssessArgs) -> Self {
+        use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+        let large = std::fs::metadata(&args.data).is_ok_and(|m| m.len() >= LARGE_INPUT);
+        if !large {
+            return Self(ProgressBar::hidden());
+        }
+        let stages = 3
+            + u64::from(args.people.is_some())
+            + u64::from(args.baseline.is_some())
+            + u64::from(args.history.is_some())
+            + u64::from(args.draws.is_some());
+        let bar = ProgressBar::with_draw_target(Some(stages), ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:24} {pos}/{len} {msg}")
+        {
+            bar.set_style(style);
+        }
+        if !bar.is_hidden() {
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+        Self(bar)
+    }
+
+    /// Starts the next stage (the previous ones are done).
+    fn step(&self, what: &'static str) {
+        if self.0.message().is_empty() {
+            self.0.set_message(what);
+        } else {
+            self.0.inc(1);
+            self.0.set_message(what);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// Engine settings from the flags.

@@ -296,8 +296,10 @@ pub(crate) async fn generate(args: &GenArgs, store: Option<&Arc<dyn Store>>) -> 
 }
 
 /// With `--framework` or `--indicators`: writes `values.csv` and `people.csv` (and, for
-/// `--indicators`, the synthetic `framework.toml`) into `dir`.
+/// `--indicators`, the synthetic `framework.toml`; `baseline.csv` when an indicator scores
+/// growth and `history.csv` when one has latent credit) into `dir`.
 fn write_values(args: &GenArgs, dir: &Path, dataset: &Dataset) -> anyhow::Result<String> {
+    use kaohe_data::synth::{GrowthColumn, LatentColumn};
     let mut lines = String::new();
     let fw = match (&args.framework, args.indicators) {
         (Some(spec), _) => super::assess::load_framework(spec)?,
@@ -322,6 +324,45 @@ fn write_values(args: &GenArgs, dir: &Path, dataset: &Dataset) -> anyhow::Result
     let path = dir.join("people.csv");
     let n = kaohe_data::synth::write_people(&path, dataset, args.year, args.seed)?;
     lines.push_str(&format!("wrote {n} rows to {}\n", path.display()));
+    let column = |id: &str| spec.columns.iter().position(|c| c.id == id);
+    let growth: Vec<GrowthColumn> = fw
+        .indicators()
+        .iter()
+        .filter_map(|i| {
+            Some(GrowthColumn {
+                column: column(&i.id)?,
+                cap: i.growth?.cap,
+                positive: i.direction == kaohe_engine::Direction::Positive,
+            })
+        })
+        .collect();
+    if !growth.is_empty() {
+        let path = dir.join("baseline.csv");
+        let n = kaohe_data::synth::write_baseline(&path, dataset, &spec, &growth)?;
+        lines.push_str(&format!(
+            "wrote {n} rows of {} baseline values to {}\n",
+            growth.len(),
+            path.display()
+        ));
+    }
+    let latent: Vec<LatentColumn> = fw
+        .indicators()
+        .iter()
+        .filter_map(|i| {
+            Some(LatentColumn {
+                column: column(&i.id)?,
+                window: i.latent?.window,
+            })
+        })
+        .collect();
+    if !latent.is_empty() {
+        let path = dir.join("history.csv");
+        let n = kaohe_data::synth::write_history(&path, dataset, &spec, &latent, args.year)?;
+        lines.push_str(&format!(
+            "wrote {n} rows of history to {}\n",
+            path.display()
+        ));
+    }
     Ok(lines)
 }
 

@@ -452,3 +452,258 @@ fn settings_flags_reach_the_engine() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--noise gaussian"));
 }
+
+/// VALUES for `county_team_hqd` built from one generated row copied to four people, with
+/// `gdp_per_capita` (growth share 0.4, cap 6%) set to `gdp` and the two other growth-scored
+/// indicators fixed; returns the path of the values file written into `dir`.
+fn growth_values(dir: &Path, gdp: [f64; 4]) -> String {
+    let g = dir.join("g");
+    stdout_ok(&[
+        "gen",
+        "--cadres",
+        "20",
+        "--framework",
+        "county_team_hqd",
+        "--out",
+        s(&g),
+    ]);
+    let text = std::fs::read_to_string(g.join("values.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut out = header.join(",") + "\n";
+    for (k, x) in gdp.iter().enumerate() {
+        let cells: Vec<String> = header
+            .iter()
+            .zip(&row)
+            .map(|(h, c)| match *h {
+                "person_id" => format!("p{}", k + 1),
+                "unit_id" => "u".to_owned(),
+                "gdp_per_capita" => x.to_string(),
+                "rd_intensity" => "2".to_owned(),
+                "pm25" => "30".to_owned(),
+                "forest_cover" => "60".to_owned(),
+                _ => (*c).to_owned(),
+            })
+            .collect();
+        out.push_str(&(cells.join(",") + "\n"));
+    }
+    let values = dir.join("values.csv");
+    std::fs::write(&values, out).unwrap();
+    s(&values).to_owned()
+}
+
+#[test]
+fn baseline_caps_growth_credit_and_bad_cells_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = growth_values(dir.path(), [53.0, 53.0, 53.0, 30.0]);
+    // p1 grew exactly 6% (the cap), p2 32.5% (reckless), p3 below the cap, p4 not at all.
+    let baseline = dir.path().join("baseline.csv");
+    std::fs::write(
+        &baseline,
+        "人员编号,gdp_per_capita,rd_intensity,pm25\np1,50,2,30\np2,40,2,30\np3,51.5,2,30\np4,30,2,30\n",
+    )
+    .unwrap();
+    let without = dir.path().join("without.json");
+    let text = stdout_ok(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        &values,
+        "--out",
+        s(&without),
+    ]);
+    assert!(text.contains("growth_unavailable"), "{text}");
+    let with = dir.path().join("with.json");
+    let text = stdout_ok(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        &values,
+        "--baseline",
+        s(&baseline),
+        "--out",
+        s(&with),
+    ]);
+    assert!(!text.contains("growth_unavailable"), "{text}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&with).unwrap()).unwrap();
+    let c: Vec<f64> = doc["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["contributions"]["gdp_per_capita"].as_f64().unwrap())
+        .collect();
+    // Score = 0.6 × level + 0.4 × 100 × clamp(g / 6%, 0, 1); levels (min-max): 100, 100, 100, 0.
+    let score = |level: f64, g: f64| 0.6 * level + 0.4 * 100.0 * (g / 6.0).clamp(0.0, 1.0);
+    let g3 = 100.0 * (53.0 - 51.5) / 51.5;
+    assert!(c[0] > 0.0);
+    assert!((c[0] - c[1]).abs() < 1e-9, "capped: {c:?}");
+    let weight = c[0] / score(100.0, 6.0);
+    assert!((c[2] - weight * score(100.0, g3)).abs() < 1e-9, "{c:?}");
+    assert!(c[2] < c[0]);
+    assert!(c[3].abs() < 1e-9, "{c:?}");
+
+    // History with Chinese headers feeds latent credit (window 5, share 0.5): everyone has 60
+    // this year; p1's past years were higher, so p1's blended value and score are the highest.
+    let history = dir.path().join("history.csv");
+    std::fs::write(
+        &history,
+        "人员编号,指标,期间,数值\np1,forest_cover,2024,80\np1,forest_cover,2023年,80\n\
+         p2,forest_cover,2024,40\np3,forest_cover,2024,\n",
+    )
+    .unwrap();
+    let latent = dir.path().join("latent.json");
+    let text = stdout_ok(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        &values,
+        "--baseline",
+        s(&baseline),
+        "--history",
+        s(&history),
+        "--out",
+        s(&latent),
+    ]);
+    assert!(!text.contains("no_history"), "{text}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&latent).unwrap()).unwrap();
+    let f: Vec<f64> = doc["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["contributions"]["forest_cover"].as_f64().unwrap())
+        .collect();
+    // Blended x' = 0.5·x + 0.5·m: p1 0.5·60 + 0.5·(60+80+80)/3 = 66.67, p2 0.5·60 +
+    // 0.5·(60+40)/2 = 55, p3 (empty value) and p4 (no rows) 60; then min-max.
+    assert!(f[0] > f[2] && f[2] > f[1], "{f:?}");
+    assert!((f[2] - f[3]).abs() < 1e-9, "{f:?}");
+    let w = f[0] / 100.0;
+    assert!(
+        (f[2] - w * 100.0 * (60.0 - 55.0) / (0.5 * 60.0 + 0.5 * 220.0 / 3.0 - 55.0)).abs() < 1e-9,
+        "{f:?}"
+    );
+
+    // A non-numeric baseline cell is located; nothing is written.
+    std::fs::write(
+        &baseline,
+        "person_id,gdp_per_capita,rd_intensity,pm25\np1,50,2,30\np2,四十,2,30\n",
+    )
+    .unwrap();
+    let out = dir.path().join("bad.json");
+    let failed = run(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        &values,
+        "--baseline",
+        s(&baseline),
+        "--out",
+        s(&out),
+    ]);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        err.contains(&format!("{}:3:gdp_per_capita:", s(&baseline))),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // Unknown columns are named; a bad history cell is located.
+    std::fs::write(&baseline, "person_id,gdp_per_capita,nope\np1,50,1\n").unwrap();
+    let failed = run(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        &values,
+        "--baseline",
+        s(&baseline),
+        "--out",
+        s(&out),
+    ]);
+    assert!(!failed.status.success());
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("\"nope\""));
+    let history = dir.path().join("history.csv");
+    std::fs::write(
+        &history,
+        "人员编号,指标,期间,数值\np1,forest_cover,2024,60\np2,forest_cover,2024,x\n",
+    )
+    .unwrap();
+    let failed = run(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        &values,
+        "--history",
+        s(&history),
+        "--out",
+        s(&out),
+    ]);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains(&format!("{}:3:数值:", s(&history))), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn gen_baseline_and_history_feed_growth_and_latent_credit() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g");
+    let gen_out = stdout_ok(&[
+        "gen",
+        "--cadres",
+        "300",
+        "--framework",
+        "county_team_hqd",
+        "--out",
+        s(&g),
+    ]);
+    assert!(gen_out.contains("baseline.csv"), "{gen_out}");
+    let baseline = std::fs::read_to_string(g.join("baseline.csv")).unwrap();
+    assert!(baseline.starts_with("person_id,gdp_per_capita,rd_intensity,pm25\n"));
+    let history = std::fs::read_to_string(g.join("history.csv")).unwrap();
+    assert!(history.starts_with("person_id,indicator,period,value\n"));
+    assert!(history.contains(",forest_cover,"));
+    let again = dir.path().join("again");
+    stdout_ok(&[
+        "gen",
+        "--cadres",
+        "300",
+        "--framework",
+        "county_team_hqd",
+        "--out",
+        s(&again),
+    ]);
+    assert_eq!(
+        baseline,
+        std::fs::read_to_string(again.join("baseline.csv")).unwrap()
+    );
+    assert_eq!(
+        history,
+        std::fs::read_to_string(again.join("history.csv")).unwrap()
+    );
+    let text = stdout_ok(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        s(&g.join("values.csv")),
+        "--people",
+        s(&g.join("people.csv")),
+        "--baseline",
+        s(&g.join("baseline.csv")),
+        "--history",
+        s(&g.join("history.csv")),
+        "--out",
+        s(&g.join("r.json")),
+    ]);
+    assert!(text.starts_with("assessed 300 people"), "{text}");
+    assert!(!text.contains("growth_unavailable"), "{text}");
+    assert!(!text.contains("no_history"), "{text}");
+}

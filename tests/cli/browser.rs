@@ -49,9 +49,13 @@ async fn chromium_signs_in_and_finds_the_units_on_the_demo_home_page() {
     );
     assert!(!home.contains(&root.name), "no unit names for the public");
 
-    browser
+    let signed_in = browser
         .sign_in(&server.base, "demo_assessor", DEMO_PASSWORD, None)
         .await;
+    assert!(
+        signed_in.contains("action=\"/logout\""),
+        "signed in: {signed_in}"
+    );
     browser.goto(&format!("{}/", server.base)).await;
     let list = browser.text("#units").await;
     assert!(
@@ -67,7 +71,11 @@ async fn chromium_signs_in_and_finds_the_units_on_the_demo_home_page() {
 
     // The English switch works in the browser too.
     browser.click("a[hreflang=en]").await;
-    assert!(browser.source().await.contains("<html lang=\"en\""));
+    browser
+        .wait_for("the English page", |html| {
+            html.contains("<html lang=\"en\"")
+        })
+        .await;
     drop(browser);
     assert!(server.terminate());
     db.finish().await.unwrap();
@@ -96,16 +104,16 @@ async fn an_administrator_signs_in_with_totp_and_failures_lock_an_account() {
     let browser = Browser::start("zh-CN").await;
 
     // Password alone is not enough for an administrator.
-    browser
+    let refused = browser
         .sign_in(&server.base, "demo_system_admin", DEMO_PASSWORD, None)
         .await;
     assert!(
-        browser.source().await.contains("用户名、密码或验证码错误"),
+        refused.contains("用户名、密码或验证码错误"),
         "refused without a code"
     );
 
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    browser
+    let page = browser
         .sign_in(
             &server.base,
             "demo_system_admin",
@@ -113,28 +121,26 @@ async fn an_administrator_signs_in_with_totp_and_failures_lock_an_account() {
             Some(&totp::code(&secret, now)),
         )
         .await;
-    let page = browser.source().await;
     assert!(
         page.contains("demo_system_admin") && page.contains("action=\"/logout\""),
         "signed in: {page}"
     );
     browser.click("form[action='/logout'] button").await;
-    assert!(
-        !browser.source().await.contains("action=\"/logout\""),
-        "signed out"
-    );
+    browser
+        .wait_for("signing out", |html| !html.contains("action=\"/logout\""))
+        .await;
 
     // Five wrong passwords lock the account: then even the right one is refused, and the page
     // says why.
     for _ in 0..5 {
-        browser
+        let refused = browser
             .sign_in(&server.base, "demo_official", "wrong-password-1", None)
             .await;
+        assert!(refused.contains("role=\"alert\""), "refused: {refused}");
     }
-    browser
+    let page = browser
         .sign_in(&server.base, "demo_official", DEMO_PASSWORD, None)
         .await;
-    let page = browser.source().await;
     assert!(page.contains("账号已暂时锁定"), "locked out: {page}");
     assert!(browser.url().await.contains("/login"));
     drop(browser);

@@ -134,6 +134,23 @@ impl Browser {
             .to_owned()
     }
 
+    /// Waits until the current page's HTML satisfies `done` (a form submission may still be
+    /// on its way when a click returns), and returns that HTML.
+    pub(crate) async fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let html = self.source().await;
+            if done(&html) {
+                return html;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {html}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn element(&self, css: &str) -> String {
         let found = self
             .call(
@@ -186,14 +203,15 @@ impl Browser {
             .to_owned()
     }
 
-    /// Fills in and submits the login form as a person would.
+    /// Fills in and submits the login form as a person would, and waits for the answer: signed
+    /// in (a logout button) or refused (an alert). Returns the page.
     pub(crate) async fn sign_in(
         &self,
         base: &str,
         username: &str,
         password: &str,
         totp: Option<&str>,
-    ) {
+    ) -> String {
         self.goto(&format!("{base}/login")).await;
         self.type_into("#username", username).await;
         self.type_into("#password", password).await;
@@ -201,6 +219,10 @@ impl Browser {
             self.type_into("#totp", code).await;
         }
         self.click("form.login button[type=submit]").await;
+        self.wait_for("the answer to signing in", |html| {
+            html.contains("action=\"/logout\"") || html.contains("role=\"alert\"")
+        })
+        .await
     }
 }
 

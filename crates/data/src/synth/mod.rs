@@ -17,8 +17,8 @@ mod values;
 
 pub use holidays::official_calendar;
 pub use values::{
-    PersonFacts, ValueColumn, ValueDist, ValuesSpec, generate_values, people_facts, write_people,
-    write_values,
+    GrowthColumn, LatentColumn, PersonFacts, RECKLESS_SHARE, ValueColumn, ValueDist, ValuesSpec,
+    generate_values, people_facts, write_baseline, write_history, write_people, write_values,
 };
 
 use crate::error::ExportError;

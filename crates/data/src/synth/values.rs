@@ -204,6 +204,162 @@ pub fn write_values(path: &Path, data: &Dataset, spec: &ValuesSpec) -> Result<us
     Ok(data.cadres.len())
 }
 
+/// A column scored on growth against a baseline period: see [`write_baseline`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GrowthColumn {
+    /// Index of the column in [`ValuesSpec::columns`].
+    pub column: usize,
+    /// Growth rate in percent that earns full growth credit.
+    pub cap: f64,
+    /// Whether growth means a higher value (`false`: a reduction, as for a negative indicator).
+    pub positive: bool,
+}
+
+/// A column with latent credit over a multi-year window: see [`write_history`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatentColumn {
+    /// Index of the column in [`ValuesSpec::columns`].
+    pub column: usize,
+    /// Years in the window, the assessed year included.
+    pub window: usize,
+}
+
+fn dist_shape(dist: &ValueDist) -> (f64, f64, u8) {
+    match *dist {
+        ValueDist::Normal {
+            min, max, decimals, ..
+        } => (min.min(max), max.max(min), decimals.min(6)),
+        ValueDist::Count { .. } => (0.0, f64::MAX, 0),
+    }
+}
+
+/// Share of people whose growth is reckless (well above the cap) in [`write_baseline`].
+pub const RECKLESS_SHARE: f64 = 0.08;
+
+/// Writes `baseline.csv` (`person_id`, then one column per growth column) for the cadres of
+/// `data`: the previous period's value of each growth column, the current value (as
+/// [`generate_values`] draws it for `spec`) divided by 1 + a plausible growth rate (around half
+/// the cap, sometimes a decline), or by 1 − the rate for a reduction. About
+/// [`RECKLESS_SHARE`] of the people grew recklessly, at 2–5 times the cap. Baselines have two
+/// more decimals than the values and are never 0; a missing current value leaves the baseline
+/// empty. Deterministic for the seed; returns the number of rows.
+pub fn write_baseline(
+    path: &Path,
+    data: &Dataset,
+    spec: &ValuesSpec,
+    growth: &[GrowthColumn],
+) -> Result<usize, ExportError> {
+    let err = io_err(path);
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).map_err(&err)?);
+    let mut buf = Vec::with_capacity(4096);
+    buf.extend_from_slice(b"person_id");
+    for g in growth {
+        buf.push(b',');
+        push_field(&mut buf, &spec.columns[g.column].id);
+    }
+    buf.push(b'\n');
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x6261_7365_6c69_6e65);
+    let mut result = Ok(());
+    generate_values(spec, data.cadres.len(), |i, values| {
+        if result.is_err() {
+            return;
+        }
+        push_field(&mut buf, data.cadres[i].id.as_str());
+        for g in growth {
+            let reckless = rng.random_bool(RECKLESS_SHARE);
+            let z = normal(&mut rng);
+            let u: f64 = rng.random();
+            let cap = g.cap.abs().max(0.1);
+            let rate = if reckless {
+                cap * (2.0 + 3.0 * u)
+            } else {
+                (cap * (0.5 + 0.4 * z)).clamp(-cap, 1.5 * cap)
+            };
+            let (_, _, decimals) = dist_shape(&spec.columns[g.column].dist);
+            let d = (decimals + 2).min(6);
+            let x = values[g.column];
+            let b = if g.positive {
+                x / (1.0 + rate / 100.0)
+            } else {
+                x / (1.0 - rate.min(90.0) / 100.0)
+            };
+            let smallest = 10f64.powi(-i32::from(d));
+            let b = round(b, d);
+            let b = if b == 0.0 { smallest } else { b };
+            buf.push(b',');
+            push_fixed(&mut buf, if x.is_nan() { f64::NAN } else { b }, d);
+        }
+        buf.push(b'\n');
+        if buf.len() >= 1 << 16 {
+            result = w.write_all(&buf);
+            buf.clear();
+        }
+    });
+    result.map_err(&err)?;
+    w.write_all(&buf).map_err(&err)?;
+    w.flush().map_err(&err)?;
+    Ok(data.cadres.len())
+}
+
+/// Writes `history.csv` (`person_id, indicator, period, value`, one row per past value) for
+/// the cadres of `data`: for each latent column, the `window − 1` years before `year`, drifting
+/// a little from the current value (as [`generate_values`] draws it for `spec`) and clamped to
+/// the column's range. About 2% of the past values are absent (no row), and none when the
+/// current value is missing. Deterministic for the seed; returns the number of rows.
+pub fn write_history(
+    path: &Path,
+    data: &Dataset,
+    spec: &ValuesSpec,
+    latent: &[LatentColumn],
+    year: i32,
+) -> Result<usize, ExportError> {
+    let err = io_err(path);
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).map_err(&err)?);
+    let mut buf = Vec::with_capacity(4096);
+    buf.extend_from_slice(b"person_id,indicator,period,value\n");
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x0068_6973_746f_7279);
+    let mut result = Ok(());
+    let mut rows = 0usize;
+    generate_values(spec, data.cadres.len(), |i, values| {
+        if result.is_err() {
+            return;
+        }
+        let id = data.cadres[i].id.as_str();
+        for l in latent {
+            let col = &spec.columns[l.column];
+            let (lo, hi, decimals) = dist_shape(&col.dist);
+            let x = values[l.column];
+            // A yearly trend of −2%…+4% towards today, plus noise of a few percent.
+            let trend: f64 = rng.random_range(-0.02..0.04);
+            let mut y = x;
+            for back in 1..l.window {
+                let z = normal(&mut rng);
+                let absent = rng.random_bool(0.02);
+                y = (y * (1.0 - trend + 0.03 * z)).clamp(lo, hi);
+                if x.is_nan() || absent {
+                    continue;
+                }
+                push_field(&mut buf, id);
+                buf.push(b',');
+                push_field(&mut buf, &col.id);
+                let period = i64::from(year) - i64::try_from(back).unwrap_or(0);
+                buf.extend_from_slice(format!(",{period},").as_bytes());
+                push_fixed(&mut buf, round(y, decimals), decimals);
+                buf.push(b'\n');
+                rows += 1;
+            }
+        }
+        if buf.len() >= 1 << 16 {
+            result = w.write_all(&buf);
+            buf.clear();
+        }
+    });
+    result.map_err(&err)?;
+    w.write_all(&buf).map_err(&err)?;
+    w.flush().map_err(&err)?;
+    Ok(rows)
+}
+
 /// Per-person facts of one cadre.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PersonFacts {
@@ -371,6 +527,72 @@ mod tests {
             .map(|r| (r[0] - ma) * (r[1] - mb))
             .sum();
         assert!(cov < 0.0);
+    }
+
+    #[test]
+    fn baseline_rates_have_reckless_tail_and_history_covers_the_window() {
+        let data = crate::synth::generate(&crate::synth::GenSpec {
+            cadres: 2000,
+            ..Default::default()
+        });
+        let spec = spec(3);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let growth = [GrowthColumn {
+            column: 0,
+            cap: 6.0,
+            positive: true,
+        }];
+        let b = dir.path().join("b.csv");
+        write_baseline(&b, &data, &spec, &growth).expect("baseline");
+        let first = std::fs::read(&b).expect("read");
+        write_baseline(&b, &data, &spec, &growth).expect("baseline");
+        assert_eq!(first, std::fs::read(&b).expect("read"), "deterministic");
+        let values = collect(3, data.cadres.len());
+        let text = String::from_utf8(first).expect("utf-8");
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("person_id,a"));
+        let (mut reckless, mut within, mut n) = (0, 0, 0);
+        for (line, v) in lines.zip(&values) {
+            let cell = line.split(',').nth(1).expect("cell");
+            if v[0].is_nan() {
+                assert!(cell.is_empty());
+                continue;
+            }
+            let b: f64 = cell.parse().expect("number");
+            assert!(b > 0.0);
+            let rate = 100.0 * (v[0] - b) / b;
+            n += 1;
+            if rate > 12.0 {
+                reckless += 1;
+            } else if (-6.5..=9.5).contains(&rate) {
+                within += 1;
+            }
+        }
+        let share = f64::from(reckless) / f64::from(n);
+        assert!((0.05..0.12).contains(&share), "reckless share {share}");
+        assert_eq!(reckless + within, n);
+        let h = dir.path().join("h.csv");
+        let rows = write_history(
+            &h,
+            &data,
+            &spec,
+            &[LatentColumn {
+                column: 0,
+                window: 5,
+            }],
+            2025,
+        )
+        .expect("history");
+        let text = std::fs::read_to_string(&h).expect("read");
+        assert_eq!(text.lines().count(), rows + 1);
+        let present = values.iter().filter(|v| !v[0].is_nan()).count();
+        assert!(rows <= 4 * present && rows as f64 > 0.95 * 4.0 * present as f64);
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(f[1], "a");
+            assert!((2021..=2024).contains(&f[2].parse::<i32>().expect("year")));
+            assert!((0.0..=100.0).contains(&f[3].parse::<f64>().expect("value")));
+        }
     }
 
     #[test]
