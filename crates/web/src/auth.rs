@@ -529,6 +529,12 @@ pub(crate) async fn login(
     let csrf = random_token();
     let stored = async {
         state.store.record_login_success(&username).await?;
+        // Housekeeping at each sign-in: sessions idle past the timeout are gone for good, not
+        // only refused when next used.
+        state
+            .store
+            .delete_sessions_idle_since(t - state.auth.idle_timeout_seconds)
+            .await?;
         state
             .store
             .create_session(&token, &username, &csrf, t)

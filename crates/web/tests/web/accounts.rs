@@ -543,6 +543,16 @@ async fn idle_sessions_end_after_ten_minutes() {
         assert_eq!(app.get_as(Some("fresh-token"), "/units").await.status, 200);
         let fresh = store.session("fresh-token").await.expect("read");
         assert!(fresh.is_some_and(|s| s.last_seen_at >= now));
+        // Any sign-in sweeps away sessions idle past the timeout, used again or not.
+        store
+            .create_session("stale-token", "tester", "c", now - 700)
+            .await
+            .expect("session");
+        app.create_user("sweeper", &["assessor"], &["340000"], None)
+            .await;
+        assert_eq!(app.try_login("sweeper", PASSWORD, "").await.status, 303);
+        assert!(store.session("stale-token").await.expect("read").is_none());
+        assert!(store.session("fresh-token").await.expect("read").is_some());
         app.finish().await;
     }
 }
