@@ -11,7 +11,7 @@
 //!   ([`kaohe_domain::access::LockoutPolicy`]); administrators need a TOTP code.
 
 use crate::AppState;
-use crate::i18n::{self, Lang};
+use crate::pages::{PageCtx, login_page};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::body::Body;
@@ -19,7 +19,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use kaohe_domain::access::{LockoutPolicy, PasswordPolicy, session_expired, totp};
 use kaohe_domain::{NewAuditEntry, Principal, UserPrincipal};
 use rand::RngCore;
@@ -339,64 +339,17 @@ impl LoginLimiter {
 // ---------------------------------------------------------------------------------------------
 // Login and logout pages
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-fn login_page(lang: Lang, csrf: &str, next: &str, error: Option<&str>, demo: bool) -> String {
-    let t = |k| i18n::t(lang, k);
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
-        .unwrap_or_default();
-    let banner = if demo {
-        format!(
-            "<div class=\"demo-banner\" role=\"note\"><div class=\"wrap\">{}</div></div>",
-            t("demo.banner")
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "<!doctype html>\n<html lang=\"{lang_tag}\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>{title} · {app}</title>\n<link rel=\"stylesheet\" href=\"/static/kaohe.css?v={css:016x}\">\n\
-<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n</head>\n<body>\n{banner}\
-<main id=\"main\" class=\"wrap\">\n<h1>{title}</h1>\n{error}\
-<form method=\"post\" action=\"/login\" class=\"login\">\n\
-<input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{csrf}\">\n\
-<input type=\"hidden\" name=\"next\" value=\"{next}\">\n\
-<p><label for=\"username\">{user}</label><br><input id=\"username\" name=\"username\" autocomplete=\"username\" required></p>\n\
-<p><label for=\"password\">{pass}</label><br><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\n\
-<p><label for=\"totp\">{code}</label><br><input id=\"totp\" name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{{6}}\"></p>\n\
-<p><button type=\"submit\">{submit}</button></p>\n</form>\n</main>\n</body>\n</html>\n",
-        lang_tag = lang.html_tag(),
-        title = t("login.title"),
-        app = t("app.name"),
-        css = crate::assets::CSS_VERSION,
-        csrf = esc(csrf),
-        next = esc(next),
-        user = t("login.username"),
-        pass = t("login.password"),
-        code = t("login.totp"),
-        submit = t("login.submit"),
-    )
-}
-
 /// `GET /login`: the form, with a fresh pre-session CSRF cookie.
 pub(crate) async fn login_form(
+    ctx: PageCtx,
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
     let query = crate::params::QueryParams::from_uri(&uri);
-    let lang = Lang::negotiate(query.raw(i18n::LANG_PARAM), &headers);
     let next = crate::pages::local_path(query.raw("next")).to_owned();
     let token = random_token();
-    let mut response = Html(login_page(lang, &token, &next, None, state.demo)).into_response();
+    let mut response = login_page(ctx, StatusCode::OK, &token, &next, None);
     response.headers_mut().insert(
         SET_COOKIE,
         set_cookie(
@@ -429,27 +382,18 @@ async fn audit(state: &AppState, entry: NewAuditEntry) {
 
 /// `POST /login`.
 pub(crate) async fn login(
+    ctx: PageCtx,
     State(state): State<AppState>,
     connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
-    let lang = Lang::negotiate(None, &headers);
     let ip = connect.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
     let next = crate::pages::local_path(Some(&form.next)).to_owned();
     let retry = |status: StatusCode, key: &str| {
         let token = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-        (
-            status,
-            Html(login_page(
-                lang,
-                &token,
-                &next,
-                Some(i18n::t(lang, key)),
-                state.demo,
-            )),
-        )
-            .into_response()
+        let error = ctx.t(key);
+        login_page(ctx.clone(), status, &token, &next, Some(error))
     };
     if !state
         .login_limiter

@@ -1037,6 +1037,40 @@ async fn admin_users(ctx: PageCtx, State(state): State<AppState>) -> PageResult 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sign-in page
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    ctx: PageCtx,
+    /// The pre-session CSRF token of the form.
+    token: &'a str,
+    /// Where to go after signing in (a local path).
+    next: &'a str,
+    /// Why the last attempt was refused.
+    error: Option<&'static str>,
+}
+
+/// The sign-in form, with `error` when an attempt was refused.
+pub(crate) fn login_page(
+    ctx: PageCtx,
+    status: StatusCode,
+    token: &str,
+    next: &str,
+    error: Option<&'static str>,
+) -> Response {
+    render(
+        status,
+        &LoginPage {
+            ctx,
+            token,
+            next,
+            error,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
 // Indicator frameworks (考核指标体系): the built-in presets of the scoring engine
 
 #[derive(Debug)]

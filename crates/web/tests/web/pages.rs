@@ -267,6 +267,7 @@ async fn data_is_escaped_and_pages_carry_no_inline_script_or_style() {
             "/units/340103",
             "/units?q=%3Cscript%3E",
             "/frameworks/county_team_hqd",
+            "/login?next=%22%3E%3Cscript%3E",
         ] {
             let r = app.get(path).await;
             assert_eq!(r.status, 200, "{} {path}", app.name);
