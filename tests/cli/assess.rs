@@ -528,14 +528,7 @@ fn baseline_caps_growth_credit_and_bad_cells_are_located() {
         s(&with),
     ]);
     assert!(!text.contains("growth_unavailable"), "{text}");
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&with).unwrap()).unwrap();
-    let c: Vec<f64> = doc["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["contributions"]["gdp_per_capita"].as_f64().unwrap())
-        .collect();
+    let c = contributions(&with, "gdp_per_capita");
     // Score = 0.6 × level + 0.4 × 100 × clamp(g / 6%, 0, 1); levels (min-max): 100, 100, 100, 0.
     let score = |level: f64, g: f64| 0.6 * level + 0.4 * 100.0 * (g / 6.0).clamp(0.0, 1.0);
     let g3 = 100.0 * (53.0 - 51.5) / 51.5;
@@ -570,14 +563,7 @@ fn baseline_caps_growth_credit_and_bad_cells_are_located() {
         s(&latent),
     ]);
     assert!(!text.contains("no_history"), "{text}");
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&latent).unwrap()).unwrap();
-    let f: Vec<f64> = doc["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["contributions"]["forest_cover"].as_f64().unwrap())
-        .collect();
+    let f = contributions(&latent, "forest_cover");
     // Blended x' = 0.5·x + 0.5·m: p1 0.5·60 + 0.5·(60+80+80)/3 = 66.67, p2 0.5·60 +
     // 0.5·(60+40)/2 = 55, p3 (empty value) and p4 (no rows) 60; then min-max.
     assert!(f[0] > f[2] && f[2] > f[1], "{f:?}");
@@ -706,4 +692,16 @@ fn gen_baseline_and_history_feed_growth_and_latent_credit() {
     assert!(text.starts_with("assessed 300 people"), "{text}");
     assert!(!text.contains("growth_unavailable"), "{text}");
     assert!(!text.contains("no_history"), "{text}");
+}
+
+/// Each person's contribution of `indicator` in a JSON result file, in file order.
+fn contributions(result: &Path, indicator: &str) -> Vec<f64> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+    doc["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["contributions"][indicator].as_f64().unwrap())
+        .collect()
 }

@@ -739,19 +739,12 @@ pub(crate) fn walk_rows<H>(
     })?;
     match format {
         Format::Csv => {
-            let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-                file: path.to_owned(),
-                source,
-            })?;
-            let text = decode(path, bytes)?;
+            let text = read_text(path)?;
             let csv_err = |source| ImportError::Csv {
                 file: path.to_owned(),
                 source,
             };
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text.as_bytes());
+            let mut reader = csv_reader(&text);
             let mut record = csv::StringRecord::new();
             if !reader.read_record(&mut record).map_err(csv_err)? {
                 return Err(ImportError::Empty {
@@ -817,6 +810,24 @@ pub(crate) fn walk_rows<H>(
             Ok((header, context))
         }
     }
+}
+
+/// A CSV file's text: read whole and decoded from UTF-8 (with or without BOM) or GB18030.
+pub(crate) fn read_text(path: &Path) -> Result<String, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        file: path.to_owned(),
+        source,
+    })?;
+    decode(path, bytes)
+}
+
+/// The CSV reader every table file is read with: no header handling (the caller maps the
+/// header itself) and rows of any length (extra or missing cells are reported per row).
+pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
 }
 
 pub(crate) fn bytecount_newlines(bytes: &[u8]) -> usize {

@@ -7,7 +7,7 @@
 
 use crate::error::{ExportError, ImportError, RowErrors};
 use crate::export::MAX_XLSX_RECORDS;
-use crate::import::{Cells, bytecount_newlines, decode, needs_guard, walk_rows};
+use crate::import::{Cells, bytecount_newlines, csv_reader, needs_guard, read_text, walk_rows};
 use crate::table::Format;
 use rust_xlsxwriter::Workbook;
 use std::io::Write;
@@ -136,19 +136,12 @@ pub fn read_wide_columns(
     if format == Format::Xlsx {
         return columns_of(read_wide(path)?, choose);
     }
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-        file: path.to_owned(),
-        source,
-    })?;
-    let text = decode(path, bytes)?;
+    let text = read_text(path)?;
     let csv_err = |source| ImportError::Csv {
         file: path.to_owned(),
         source,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv_reader(&text);
     let mut record = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut record).map_err(csv_err)? {
         return Err(ImportError::Empty {
