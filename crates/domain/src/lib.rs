@@ -3,7 +3,8 @@
 //! This crate is the single home of the rules that every other part of kaohe applies:
 //! the organization model ([`org`]), grade scales ([`grade`]), disciplinary sanctions and the
 //! grade blocks they cause ([`sanction`]), and the working-day calendar with its holidays and
-//! make-up working days ([`calendar`]). The store, the web layer and the CLI call into it; none of
+//! make-up working days ([`calendar`]), public ratings of services with the rectification of bad
+//! reviews ([`service`]). The store, the web layer and the CLI call into it; none of
 //! them re-implements a rule.
 
 pub mod access;
@@ -14,6 +15,7 @@ pub mod grade;
 pub mod labels;
 pub mod org;
 pub mod sanction;
+pub mod service;
 
 pub use access::{Permission, Principal, Role, Target, UserPrincipal};
 pub use audit::{AuditEntry, AuditHead, AuditProblem, AuditReport, HeadSource, NewAuditEntry};
