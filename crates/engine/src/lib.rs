@@ -14,7 +14,8 @@
 //! 5. Grades follow thresholds, blocks, vetoes and the top-grade quota, with ties at the quota line
 //!    left to the assessment committee ([`assess()`]). Every grade carries the [`Rule`] that set it.
 //! 6. Rank uncertainty comes from a seeded, reproducible Monte Carlo ([`monte_carlo()`]); rating
-//!    averages are shrunk toward their group ([`shrink`]).
+//!    averages are shrunk toward their group ([`shrink`]); satisfaction figures of public
+//!    ratings (好差评) are computed and shrunk in [`ratings`].
 //!
 //! Results are index-aligned with the rows of the [`Input`]: person `i` of the input is entry `i`
 //! of every per-person vector of the [`Assessment`].
@@ -27,6 +28,7 @@ pub mod input;
 pub mod montecarlo;
 pub mod normalize;
 pub mod presets;
+pub mod ratings;
 pub mod settings;
 pub mod shrink;
 pub mod weights;

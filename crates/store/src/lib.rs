@@ -10,6 +10,7 @@ mod audit;
 mod error;
 mod model;
 mod postgres;
+mod service;
 mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -22,6 +23,10 @@ pub use audit::{
 pub use error::StoreError;
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
+pub use service::{
+    Appeal, IntakeOutcome, NewRectification, QueueItem, RatingFacts, RatingIntake,
+    RectificationRecord, RectificationState, ServiceStore, StoredCase, StoredStep,
+};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -42,7 +47,7 @@ pub enum Backend {
 /// Everything kaohe keeps. Implemented once per backend; the web layer and the CLI hold an
 /// `Arc<dyn Store>` and never know which.
 #[async_trait]
-pub trait Store: AccountStore + Send + Sync + 'static {
+pub trait Store: AccountStore + ServiceStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

@@ -38,3 +38,4 @@ impl PgStore {
 
 impl_store!(PgStore, Postgres);
 crate::accounts::impl_account_store!(PgStore);
+crate::service::impl_service_store!(PgStore, Postgres);

@@ -48,3 +48,4 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, Sqlite);
 crate::accounts::impl_account_store!(SqliteStore);
+crate::service::impl_service_store!(SqliteStore, Sqlite);

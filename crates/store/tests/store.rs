@@ -596,3 +596,365 @@ async fn accounts_and_sessions() {
         db.finish().await.unwrap();
     }
 }
+
+mod service {
+    use super::*;
+    use kaohe_domain::service::rectification::{
+        Rectification, RectificationPolicy, Status, Step, StepKind, Verdict,
+    };
+    use kaohe_domain::service::{
+        AppealDecision, AppealGround, Channel, NewRating, Phone, RatingLevel, ReasonTag,
+        ServiceCase,
+    };
+    use kaohe_store::{
+        Appeal, IntakeOutcome, NewRectification, RatingIntake, RectificationState, StoredCase,
+    };
+    use time::macros::datetime;
+
+    fn case(id: &str, officials: &[&str]) -> StoredCase {
+        StoredCase {
+            case: ServiceCase {
+                id: code(id),
+                item: "不动产登记".into(),
+                unit: code("341000-01"),
+                window: Some(code("W-03")),
+                officials: officials.iter().map(|o| code(o)).collect(),
+                channel: Channel::Window,
+                accepted_at: datetime!(2026-03-02 09:00 UTC),
+                closed_at: datetime!(2026-03-04 07:00 UTC),
+                applicant: Some("赵女士".into()),
+                phone: Some(Phone::parse("13812345678").unwrap()),
+            },
+            rating_code: format!("code-{id}"),
+        }
+    }
+
+    fn intake(case_id: &str, level: RatingLevel, real_name: bool) -> RatingIntake {
+        RatingIntake {
+            rating: NewRating {
+                case_id: code(case_id),
+                level,
+                tags: vec![ReasonTag::Attitude, ReasonTag::Overdue],
+                comment: Some("等了很久".into()),
+                channel: Channel::QrCode,
+                real_name,
+                contact: None,
+            },
+            rated_at: datetime!(2026-03-05 02:00 UTC),
+            rectification: level.is_bad().then(|| NewRectification {
+                unit: code("341000-01"),
+                real_name,
+                opened_on: date!(2026 - 03 - 05),
+                deadline: date!(2026 - 03 - 12),
+            }),
+        }
+    }
+
+    on_all_backends!(cases_round_trip_and_keep_their_rating_code, |store| {
+        seed(store).await;
+        let a = case("BJ-1", &["C005", "C003"]);
+        store
+            .upsert_cases(&[a.clone(), case("BJ-2", &[])], &audit("test.cases"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_case(&code("BJ-1")).await.unwrap(),
+            Some(a.clone())
+        );
+        assert_eq!(
+            store.case_by_rating_code("code-BJ-1").await.unwrap(),
+            Some(a.clone())
+        );
+        assert_eq!(store.case_by_rating_code("nope").await.unwrap(), None);
+        // Re-importing with a new code and other officials keeps the code, replaces officials.
+        let mut again = case("BJ-1", &["C001"]);
+        again.rating_code = "other".into();
+        store
+            .upsert_cases(&[again], &audit("test.cases"))
+            .await
+            .unwrap();
+        let got = store.get_case(&code("BJ-1")).await.unwrap().unwrap();
+        assert_eq!(got.rating_code, "code-BJ-1");
+        assert_eq!(got.case.officials, vec![code("C001")]);
+        // A case of an unknown unit or official is refused whole.
+        let mut bad = case("BJ-3", &["C999"]);
+        bad.case.item = "户籍".into();
+        assert!(
+            store
+                .upsert_cases(&[case("BJ-4", &[]), bad], &audit("test.cases"))
+                .await
+                .is_err()
+        );
+        assert_eq!(store.get_case(&code("BJ-4")).await.unwrap(), None);
+        assert_eq!(store.service_counts().await.unwrap(), (2, 0));
+    });
+
+    on_all_backends!(one_rating_per_case_even_within_a_batch, |store| {
+        seed(store).await;
+        store
+            .upsert_cases(
+                &[case("BJ-1", &["C005"]), case("BJ-2", &["C005"])],
+                &audit("test.cases"),
+            )
+            .await
+            .unwrap();
+        let out = store
+            .insert_ratings(&[
+                intake("BJ-1", RatingLevel::Satisfied, false),
+                intake("BJ-1", RatingLevel::VeryDissatisfied, false),
+                intake("BJ-9", RatingLevel::Satisfied, false),
+                intake("BJ-2", RatingLevel::Dissatisfied, true),
+            ])
+            .await
+            .unwrap();
+        assert!(
+            matches!(&out[0], IntakeOutcome::Stored(r) if r.rating.level == RatingLevel::Satisfied)
+        );
+        assert_eq!(out[1], IntakeOutcome::AlreadyRated);
+        assert_eq!(out[2], IntakeOutcome::UnknownCase);
+        let IntakeOutcome::Stored(bad) = &out[3] else {
+            panic!("{:?}", out[3])
+        };
+        assert_eq!(
+            store.rating_of_case(&code("BJ-2")).await.unwrap().as_ref(),
+            Some(bad)
+        );
+        let again = store
+            .insert_ratings(&[intake("BJ-2", RatingLevel::Satisfied, false)])
+            .await
+            .unwrap();
+        assert_eq!(again, vec![IntakeOutcome::AlreadyRated]);
+        assert_eq!(store.service_counts().await.unwrap(), (2, 2));
+        // Only the bad review opened a rectification.
+        let queue = store.rectification_queue(None, true, 50).await.unwrap();
+        assert_eq!(queue.len(), 1);
+        assert_eq!(
+            (queue[0].rating_id, queue[0].status, queue[0].real_name),
+            (bad.id, Status::Open, true)
+        );
+        assert!(
+            store
+                .rectification_queue(Some(&[code("341001")]), true, 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let facts = store.rating_facts(0, i64::MAX).await.unwrap();
+        assert_eq!(facts.len(), 2);
+        assert_eq!(facts[1].officials, vec![code("C005")]);
+        assert_eq!(
+            facts[1].rectification.map(|r| r.0.status),
+            Some(Status::Open)
+        );
+    });
+
+    #[tokio::test]
+    async fn the_database_refuses_to_delete_or_change_a_rating() {
+        for db in TestDatabase::all().await.unwrap() {
+            let store = &*db.store;
+            seed(store).await;
+            store
+                .upsert_cases(&[case("BJ-1", &[])], &audit("test.cases"))
+                .await
+                .unwrap();
+            store
+                .insert_ratings(&[intake("BJ-1", RatingLevel::Satisfied, false)])
+                .await
+                .unwrap();
+            let before = store.rating_of_case(&code("BJ-1")).await.unwrap().unwrap();
+            let mut refused = vec![
+                "DELETE FROM ratings",
+                "UPDATE ratings SET level = 1",
+                "UPDATE ratings SET comment = 'x'",
+            ];
+            if db.name == "postgres" {
+                refused.push("TRUNCATE ratings CASCADE");
+            }
+            for sql in refused {
+                assert!(
+                    db.raw_execute(sql).await.is_err(),
+                    "{}: {sql} was allowed",
+                    db.name
+                );
+            }
+            db.raw_execute("UPDATE ratings SET excluded = TRUE")
+                .await
+                .unwrap();
+            let after = store.rating_of_case(&code("BJ-1")).await.unwrap().unwrap();
+            assert_eq!(
+                after,
+                kaohe_domain::service::Rating {
+                    excluded: true,
+                    ..before
+                }
+            );
+            db.finish().await.unwrap();
+        }
+    }
+
+    on_all_backends!(
+        a_rectification_runs_to_its_end_and_an_appeal_excludes_without_deleting,
+        |store| {
+            seed(store).await;
+            store
+                .upsert_cases(&[case("BJ-1", &["C005"])], &audit("test.cases"))
+                .await
+                .unwrap();
+            let out = store
+                .insert_ratings(&[intake("BJ-1", RatingLevel::VeryDissatisfied, true)])
+                .await
+                .unwrap();
+            let IntakeOutcome::Stored(rating) = &out[0] else {
+                panic!()
+            };
+            let d = date!(2026 - 03 - 05);
+            let steps = [
+                Step {
+                    kind: StepKind::Verify,
+                    note: "核实属实".into(),
+                    reached: None,
+                    verdict: None,
+                    on: d,
+                },
+                Step {
+                    kind: StepKind::Rectify,
+                    note: "已约谈窗口人员".into(),
+                    reached: None,
+                    verdict: None,
+                    on: d,
+                },
+                Step {
+                    kind: StepKind::Callback,
+                    note: "电话回访".into(),
+                    reached: Some(true),
+                    verdict: Some(Verdict::Satisfied),
+                    on: d,
+                },
+                Step {
+                    kind: StepKind::Close,
+                    note: String::new(),
+                    reached: None,
+                    verdict: None,
+                    on: d,
+                },
+            ];
+            let mut state = Rectification::open(
+                true,
+                d,
+                &WorkCalendar::default(),
+                &RectificationPolicy::default(),
+            )
+            .unwrap();
+            for (i, step) in steps.iter().enumerate() {
+                state.apply(step).unwrap();
+                let s = RectificationState {
+                    status: state.status,
+                    closed_on: state.closed_on,
+                    called_back: state.callbacks_reached > 0,
+                };
+                let seq = u32::try_from(i + 1).unwrap();
+                assert!(
+                    store
+                        .add_step(
+                            rating.id,
+                            seq,
+                            step,
+                            s,
+                            "demo_unit_leader",
+                            1,
+                            &audit("rect.step")
+                        )
+                        .await
+                        .unwrap()
+                );
+                // The same number twice (a concurrent step) is refused, not stored.
+                assert!(
+                    !store
+                        .add_step(rating.id, seq, step, s, "someone", 2, &audit("rect.step"))
+                        .await
+                        .unwrap()
+                );
+            }
+            let rec = store.rectification(rating.id).await.unwrap().unwrap();
+            assert_eq!(
+                rec.steps.iter().map(|s| s.step.clone()).collect::<Vec<_>>(),
+                steps.to_vec()
+            );
+            assert_eq!(rec.steps[0].actor, "demo_unit_leader");
+            assert_eq!(rec.deadline, date!(2026 - 03 - 12));
+            assert!(
+                store
+                    .rectification_queue(None, true, 10)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            assert_eq!(
+                store.rectification_queue(None, false, 10).await.unwrap()[0].status,
+                Status::Closed
+            );
+
+            let appeal = Appeal {
+                rating_id: rating.id,
+                ground: AppealGround::Malicious,
+                evidence: "监控录像显示".into(),
+                filed_by: "demo_unit_leader".into(),
+                filed_at: 3,
+                decision: None,
+            };
+            assert!(
+                store
+                    .file_appeal(&appeal, &audit("appeal.file"))
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !store
+                    .file_appeal(&appeal, &audit("appeal.file"))
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(store.appeals(true).await.unwrap(), vec![appeal.clone()]);
+            assert!(
+                store
+                    .decide_appeal(
+                        rating.id,
+                        AppealDecision::Upheld,
+                        "证据充分",
+                        "demo_assessor",
+                        4,
+                        &audit("appeal.decide")
+                    )
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !store
+                    .decide_appeal(
+                        rating.id,
+                        AppealDecision::Rejected,
+                        "again",
+                        "demo_assessor",
+                        5,
+                        &audit("appeal.decide")
+                    )
+                    .await
+                    .unwrap()
+            );
+            assert!(store.appeals(true).await.unwrap().is_empty());
+            let rec = store.rectification(rating.id).await.unwrap().unwrap();
+            assert!(rec.rating.excluded, "kept, and marked excluded");
+            assert_eq!(
+                rec.appeal.unwrap().decision.unwrap().0,
+                AppealDecision::Upheld
+            );
+            let actions: Vec<String> = audit_log(store)
+                .await
+                .into_iter()
+                .map(|e| e.action)
+                .collect();
+            assert_eq!(actions.iter().filter(|a| *a == "rect.step").count(), 4);
+            assert!(actions.contains(&"appeal.decide".to_owned()));
+        }
+    );
+}

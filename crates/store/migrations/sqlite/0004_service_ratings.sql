@@ -1,0 +1,91 @@
+-- Public ratings of services (好差评): service cases, ratings, rectifications of bad reviews,
+-- appeals. Times are unix seconds (UTC); days are dates.
+-- A rating is never deleted or changed, except `excluded`, set by an upheld appeal.
+CREATE TABLE service_cases (
+    id           TEXT PRIMARY KEY NOT NULL,
+    item         TEXT NOT NULL,
+    unit         TEXT NOT NULL REFERENCES units (code),
+    window_code  TEXT,
+    channel      TEXT NOT NULL,
+    accepted_at  BIGINT NOT NULL,
+    closed_at    BIGINT NOT NULL,
+    applicant    TEXT,
+    phone        TEXT,
+    rating_code  TEXT NOT NULL UNIQUE,
+    CHECK (closed_at >= accepted_at)
+);
+CREATE INDEX service_cases_unit ON service_cases (unit, closed_at);
+
+CREATE TABLE case_officials (
+    case_id   TEXT NOT NULL REFERENCES service_cases (id),
+    cadre     TEXT NOT NULL REFERENCES cadres (id),
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (case_id, cadre)
+);
+CREATE INDEX case_officials_cadre ON case_officials (cadre);
+
+CREATE TABLE ratings (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id    TEXT NOT NULL UNIQUE REFERENCES service_cases (id),
+    level      INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+    tags       TEXT NOT NULL DEFAULT '',
+    comment    TEXT,
+    channel    TEXT NOT NULL,
+    real_name  BOOLEAN NOT NULL,
+    contact    TEXT,
+    rated_at   BIGINT NOT NULL,
+    excluded   BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX ratings_rated_at ON ratings (rated_at);
+
+-- One per bad review. status, closed_on and called_back are the replay of the steps
+-- (kaohe_domain::service::rectification), kept for the queue.
+CREATE TABLE rectifications (
+    rating_id    INTEGER PRIMARY KEY NOT NULL REFERENCES ratings (id),
+    unit         TEXT NOT NULL REFERENCES units (code),
+    real_name    BOOLEAN NOT NULL,
+    opened_on    TEXT NOT NULL,
+    deadline     TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    closed_on    TEXT,
+    called_back  BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX rectifications_queue ON rectifications (status, deadline);
+CREATE INDEX rectifications_unit ON rectifications (unit);
+
+CREATE TABLE rectification_steps (
+    rating_id  INTEGER NOT NULL REFERENCES rectifications (rating_id),
+    seq        INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    note       TEXT NOT NULL,
+    reached    BOOLEAN,
+    verdict    TEXT,
+    on_day     TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    at         BIGINT NOT NULL,
+    PRIMARY KEY (rating_id, seq)
+);
+
+CREATE TABLE appeals (
+    rating_id   INTEGER PRIMARY KEY NOT NULL REFERENCES ratings (id),
+    ground      TEXT NOT NULL,
+    evidence    TEXT NOT NULL,
+    filed_by    TEXT NOT NULL,
+    filed_at    BIGINT NOT NULL,
+    decision    TEXT,
+    reason      TEXT,
+    decided_by  TEXT,
+    decided_at  BIGINT
+);
+
+-- Ratings are kept whole: the database itself refuses to delete one or to change anything but
+-- its exclusion.
+CREATE TRIGGER ratings_no_delete BEFORE DELETE ON ratings
+BEGIN
+    SELECT RAISE(ABORT, 'ratings are never deleted');
+END;
+CREATE TRIGGER ratings_no_change
+BEFORE UPDATE OF id, case_id, level, tags, comment, channel, real_name, contact, rated_at ON ratings
+BEGIN
+    SELECT RAISE(ABORT, 'a rating is never changed, only excluded by an upheld appeal');
+END;
