@@ -181,6 +181,13 @@ impl From<Phone> for String {
     }
 }
 
+/// The code of a case's public rating page (`/rate/{code}`), from 10 random bytes the caller
+/// draws from the operating system (or from a seeded generator for demo data): 16 base32
+/// characters, 80 bits, unguessable, so that only the holder of the receipt can rate the case.
+pub fn rating_code(random: &[u8; 10]) -> String {
+    crate::access::totp::base32_encode(random).to_ascii_lowercase()
+}
+
 /// Longest service item name, comment or applicant name, in characters.
 pub const MAX_TEXT: usize = 500;
 
@@ -569,6 +576,18 @@ mod tests {
         assert_eq!(
             check_rating(&case(), r, now, &p),
             Err(IntakeError::CommentTooLong)
+        );
+    }
+
+    #[test]
+    fn rating_codes_are_sixteen_url_safe_characters() {
+        let a = rating_code(&[0; 10]);
+        let b = rating_code(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, b);
+        assert!(
+            b.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         );
     }
 

@@ -24,7 +24,7 @@ pub use error::StoreError;
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
 pub use service::{
-    Appeal, IntakeOutcome, NewRectification, QueueItem, RatingFacts, RatingIntake,
+    Appeal, IntakeOutcome, IntakeRefused, NewRectification, QueueItem, RatingFacts, RatingIntake,
     RectificationRecord, RectificationState, ServiceStore, StoredCase, StoredStep,
 };
 pub use sqlite::SqliteStore;

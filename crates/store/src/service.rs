@@ -9,11 +9,14 @@
 use crate::StoreError;
 use crate::sql::parse_code;
 use async_trait::async_trait;
-use kaohe_domain::service::rectification::{Status, Step, StepKind, Verdict};
-use kaohe_domain::service::{
-    AppealDecision, AppealGround, NewRating, Phone, Rating, RatingLevel, ReasonTag, ServiceCase,
+use kaohe_domain::service::rectification::{
+    Rectification, RectificationPolicy, Status, Step, StepKind, Verdict,
 };
-use kaohe_domain::{Code, Labeled, NewAuditEntry};
+use kaohe_domain::service::{
+    AppealDecision, AppealGround, IntakeError, NewRating, Phone, Rating, RatingLevel, RatingPolicy,
+    ReasonTag, ServiceCase, check_rating,
+};
+use kaohe_domain::{CalendarError, Code, Labeled, NewAuditEntry, WorkCalendar};
 use time::{Date, OffsetDateTime};
 
 /// A case as stored, with the code of its public rating page (`/rate/{code}`).
@@ -34,6 +37,52 @@ pub struct RatingIntake {
     pub rated_at: OffsetDateTime,
     /// For a bad review: its rectification.
     pub rectification: Option<NewRectification>,
+}
+
+impl RatingIntake {
+    /// Checks a rating of `case` received at `now` by the intake rules and, for a bad review,
+    /// opens its rectification with the deadline counted on `calendar` (the day is `now` at
+    /// `offset`, the deployment's local time). The one path from a received rating to what is
+    /// stored, for the API, the public page and file imports alike.
+    pub fn prepare(
+        case: &StoredCase,
+        rating: NewRating,
+        now: OffsetDateTime,
+        offset: time::UtcOffset,
+        policy: &RatingPolicy,
+        calendar: &WorkCalendar,
+        rectification: &RectificationPolicy,
+    ) -> Result<Self, IntakeRefused> {
+        let rating = check_rating(&case.case, rating, now, policy)?;
+        let rectification = if rating.level.is_bad() {
+            let opened_on = now.to_offset(offset).date();
+            let open = Rectification::open(rating.real_name, opened_on, calendar, rectification)?;
+            Some(NewRectification {
+                unit: case.case.unit.clone(),
+                real_name: rating.real_name,
+                opened_on,
+                deadline: open.deadline,
+            })
+        } else {
+            None
+        };
+        Ok(Self {
+            rating,
+            rated_at: now,
+            rectification,
+        })
+    }
+}
+
+/// Why a rating cannot be prepared for storage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeRefused {
+    /// It breaks an intake rule.
+    #[error(transparent)]
+    Rule(#[from] IntakeError),
+    /// Its deadline falls outside the calendar's range.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
 }
 
 /// The opening of a rectification.
