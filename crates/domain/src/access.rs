@@ -28,6 +28,9 @@ crate::labeled_enum! {
         Rater = ("rater", "测评人", "Rater"),
         /// 公众: rates a service, reads published notices, lodges an objection.
         Public = ("public", "公众", "Public"),
+        /// 接入系统: a government service system that pushes service cases and ratings through
+        /// the API with a token; sees nothing.
+        ServiceSystem = ("service_system", "接入系统", "Service system"),
     }
 }
 
@@ -57,6 +60,12 @@ impl Role {
             P::ManageAccounts => self == Role::SystemAdmin,
             P::ManageRoles => self == Role::SecurityAdmin,
             P::ViewAudit => self == Role::AuditAdmin,
+            P::PushServiceData => self == Role::ServiceSystem,
+            P::HandleRectification | P::ViewContact | P::ViewServiceFigures => {
+                matches!(self, Role::Assessor | Role::UnitLeader)
+            }
+            P::FileAppeal => self == Role::UnitLeader,
+            P::DecideAppeal => self == Role::Assessor,
         }
     }
 }
@@ -81,11 +90,23 @@ pub enum Permission {
     ManageRoles,
     /// Reading and verifying the audit log.
     ViewAudit,
+    /// Pushing service cases and ratings from a service system (接入).
+    PushServiceData,
+    /// The rectification queue of bad reviews and their steps, within the unit scope.
+    HandleRectification,
+    /// The full phone number of a rater or applicant, for the callback (audited).
+    ViewContact,
+    /// Satisfaction figures of the units in scope.
+    ViewServiceFigures,
+    /// Appealing a review of one's unit (申诉).
+    FileAppeal,
+    /// Deciding appeals of units in scope (复核).
+    DecideAppeal,
 }
 
 impl Permission {
     /// Every permission, for matrices and documentation.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 14] = [
         Permission::Public,
         Permission::Authenticated,
         Permission::ViewOrganization,
@@ -94,6 +115,12 @@ impl Permission {
         Permission::ManageAccounts,
         Permission::ManageRoles,
         Permission::ViewAudit,
+        Permission::PushServiceData,
+        Permission::HandleRectification,
+        Permission::ViewContact,
+        Permission::ViewServiceFigures,
+        Permission::FileAppeal,
+        Permission::DecideAppeal,
     ];
 }
 
@@ -621,6 +648,10 @@ mod tests {
                 Permission::ViewOrganization,
                 Permission::ViewUnit,
                 Permission::ViewCadre,
+                Permission::HandleRectification,
+                Permission::ViewContact,
+                Permission::ViewServiceFigures,
+                Permission::DecideAppeal,
             ] {
                 assert!(!role.grants(p), "{role:?} {p:?}");
             }
@@ -629,5 +660,31 @@ mod tests {
         assert_eq!(holders(Permission::ManageAccounts), 1);
         assert_eq!(holders(Permission::ManageRoles), 1);
         assert_eq!(holders(Permission::ViewAudit), 1);
+    }
+
+    #[test]
+    fn service_systems_only_push_and_appeals_are_decided_by_others_than_filers() {
+        for p in Permission::ALL {
+            let pushes = p == Permission::PushServiceData;
+            let baseline = matches!(p, Permission::Public | Permission::Authenticated);
+            assert_eq!(Role::ServiceSystem.grants(p), pushes || baseline, "{p:?}");
+        }
+        for role in Role::ALL {
+            assert!(
+                !(role.grants(Permission::FileAppeal) && role.grants(Permission::DecideAppeal)),
+                "{role:?} would judge its own appeal"
+            );
+        }
+        let leader = user(&[Role::UnitLeader], &["341001"], None);
+        let own = Code::parse("341001").unwrap();
+        let other = Code::parse("341002").unwrap();
+        let unit = |code| Target::Unit {
+            code,
+            ancestors: &[],
+        };
+        assert!(leader.may(Permission::HandleRectification, unit(&own)));
+        assert!(!leader.may(Permission::HandleRectification, unit(&other)));
+        assert!(leader.may(Permission::FileAppeal, unit(&own)));
+        assert!(!leader.may(Permission::DecideAppeal, unit(&own)));
     }
 }

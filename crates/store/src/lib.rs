@@ -15,6 +15,7 @@ mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tokens;
 
 pub use accounts::{AccountStore, NewUser, Session, User, session_id};
 pub use audit::{
@@ -28,6 +29,7 @@ pub use service::{
     RectificationRecord, RectificationState, ServiceStore, StoredCase, StoredStep,
 };
 pub use sqlite::SqliteStore;
+pub use tokens::{TokenInfo, TokenStore};
 
 use async_trait::async_trait;
 use kaohe_domain::{
@@ -47,7 +49,7 @@ pub enum Backend {
 /// Everything kaohe keeps. Implemented once per backend; the web layer and the CLI hold an
 /// `Arc<dyn Store>` and never know which.
 #[async_trait]
-pub trait Store: AccountStore + ServiceStore + Send + Sync + 'static {
+pub trait Store: AccountStore + ServiceStore + TokenStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

@@ -38,4 +38,5 @@ impl PgStore {
 
 impl_store!(PgStore, Postgres);
 crate::accounts::impl_account_store!(PgStore);
+crate::tokens::impl_token_store!(PgStore);
 crate::service::impl_service_store!(PgStore, Postgres);

@@ -48,4 +48,5 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, Sqlite);
 crate::accounts::impl_account_store!(SqliteStore);
+crate::tokens::impl_token_store!(SqliteStore);
 crate::service::impl_service_store!(SqliteStore, Sqlite);

@@ -958,3 +958,53 @@ mod service {
         }
     );
 }
+
+on_all_backends!(api_tokens_resolve_to_their_account_until_revoked, |store| {
+    use kaohe_store::{NewUser, TokenInfo};
+    let system = NewUser {
+        username: "gov_service".into(),
+        display_name: "政务服务网".into(),
+        password_hash: "$argon2id$fake".into(),
+        roles: [Role::ServiceSystem].into_iter().collect(),
+        units: vec![],
+        cadre: None,
+        totp_secret: None,
+    };
+    assert!(store.create_user(&system, 1).await.unwrap());
+    let info = TokenInfo {
+        id: "t1".into(),
+        username: "gov_service".into(),
+        label: "一网通办".into(),
+        created_at: 5,
+        revoked_at: None,
+    };
+    store
+        .create_token(&info, "hash-1", &audit("token.issue"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .create_token(&info, "hash-2", &audit("token.issue"))
+            .await
+            .is_err(),
+        "id taken"
+    );
+    let user = store.token_user("hash-1").await.unwrap().unwrap();
+    assert_eq!(user.username, "gov_service");
+    assert_eq!(store.token_user("hash-x").await.unwrap(), None);
+    assert_eq!(store.list_tokens().await.unwrap(), vec![info]);
+    assert!(
+        store
+            .revoke_token("t1", 9, &audit("token.revoke"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke_token("t1", 9, &audit("token.revoke"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.token_user("hash-1").await.unwrap(), None);
+    assert_eq!(store.list_tokens().await.unwrap()[0].revoked_at, Some(9));
+});

@@ -99,3 +99,14 @@ CREATE TRIGGER ratings_guard BEFORE UPDATE OR DELETE ON ratings
     FOR EACH ROW EXECUTE FUNCTION ratings_guard();
 CREATE TRIGGER ratings_no_truncate BEFORE TRUNCATE ON ratings
     FOR EACH STATEMENT EXECUTE FUNCTION ratings_guard();
+
+-- API tokens of service systems (接入系统). hash: hex SHA-256 of the token; the token itself is
+-- never stored. id: the public part, for listing and revoking.
+CREATE TABLE api_tokens (
+    id          TEXT PRIMARY KEY NOT NULL,
+    hash        TEXT NOT NULL UNIQUE,
+    username    TEXT NOT NULL REFERENCES users (username),
+    label       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);

@@ -89,3 +89,14 @@ BEFORE UPDATE OF id, case_id, level, tags, comment, channel, real_name, contact,
 BEGIN
     SELECT RAISE(ABORT, 'a rating is never changed, only excluded by an upheld appeal');
 END;
+
+-- API tokens of service systems (接入系统). hash: hex SHA-256 of the token; the token itself is
+-- never stored. id: the public part, for listing and revoking.
+CREATE TABLE api_tokens (
+    id          TEXT PRIMARY KEY NOT NULL,
+    hash        TEXT NOT NULL UNIQUE,
+    username    TEXT NOT NULL REFERENCES users (username),
+    label       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);
