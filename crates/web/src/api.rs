@@ -35,9 +35,32 @@ use utoipa_axum::routes;
         (name = "cadres", description = "Cadres (干部), their appointment history and sanctions"),
         (name = "calendar", description = "Working-day calendar (工作日历)"),
         (name = "meta", description = "Health and statistics"),
-    )
+        (name = "ratings", description = "Public ratings of services (好差评): cases and ratings pushed by service systems with a token, satisfaction figures"),
+    ),
+    modifiers(&TokenScheme)
 )]
 struct ApiDoc;
+
+/// Declares the bearer token of service systems (`kaohe token issue`).
+struct TokenScheme;
+
+impl utoipa::Modify for TokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "API token of a service system account, issued by `kaohe token issue`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The API routes, with their OpenAPI description.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -66,6 +89,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(unit)
         .merge(cadre)
         .merge(signed_in)
+        .merge(crate::service::api_router())
         .merge(public)
 }
 

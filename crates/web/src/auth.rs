@@ -112,6 +112,40 @@ pub fn new_totp_secret() -> String {
     totp::base32_encode(&bytes)
 }
 
+/// A new API token for a service system: `(id, token, hash)`. The token is `kh_<id>_<secret>`,
+/// shown once; the store keeps the id and the hex SHA-256 of the whole token ([`token_hash`]).
+pub fn issue_token() -> (String, String, String) {
+    let mut id = [0u8; 4];
+    rand::rng().fill_bytes(&mut id);
+    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let token = format!("kh_{id}_{}", random_token());
+    let hash = token_hash(&token);
+    (id, token, hash)
+}
+
+/// Hex SHA-256 of an API token, as stored.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Marks a request authenticated by an API token: no cookie rode along, so no CSRF check.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenAuth;
+
+/// The bearer token of a request, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
 /// Unix seconds now.
 pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -133,7 +167,7 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn secure(state: &AppState, headers: &HeaderMap) -> bool {
     state.auth.secure_cookies
         || headers
             .get("x-forwarded-proto")
@@ -142,7 +176,7 @@ fn secure(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Secure when asked.
-fn set_cookie(
+pub(crate) fn set_cookie(
     name: &str,
     value: &str,
     path: &str,
@@ -167,6 +201,24 @@ pub(crate) async fn resolve_session(
     next: Next,
 ) -> Response {
     let mut principal = Principal::Anonymous;
+    if let Some(token) = bearer(request.headers()) {
+        match state.store.token_user(&token_hash(token)).await {
+            Ok(Some(user)) if !user.disabled => {
+                request.extensions_mut().insert(TokenAuth);
+                request
+                    .extensions_mut()
+                    .insert(Principal::User(UserPrincipal {
+                        username: user.username,
+                        roles: user.roles,
+                        units: user.units,
+                        cadre: user.cadre,
+                    }));
+                return next.run(request).await;
+            }
+            Ok(_) => return crate::ApiError::Unauthorized.into_response(),
+            Err(e) => return crate::ApiError::from(e).into_response(),
+        }
+    }
     if let Some(token) = cookie(request.headers(), SESSION_COOKIE) {
         match state.store.session(&token).await {
             Ok(Some(session)) => {
@@ -238,11 +290,15 @@ pub(crate) async fn csrf_guard(request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    ) || request.extensions().get::<TokenAuth>().is_some()
+    {
         return next.run(request).await;
     }
-    let expected = if request.uri().path() == "/login" {
+    let path = request.uri().path();
+    let expected = if path == "/login" {
         cookie(request.headers(), LOGIN_COOKIE)
+    } else if path.starts_with("/rate/") {
+        cookie(request.headers(), crate::service::RATE_COOKIE)
     } else {
         request
             .extensions()
@@ -307,7 +363,7 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Per-IP token buckets for `POST /login`.
+/// Per-IP token buckets, for `POST /login` and for the public rating form.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
@@ -315,7 +371,7 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     /// Takes one attempt for `ip`; `false` when its bucket is empty.
-    fn allow(&self, ip: IpAddr, burst: u32, refill_seconds: u32) -> bool {
+    pub(crate) fn allow(&self, ip: IpAddr, burst: u32, refill_seconds: u32) -> bool {
         let Ok(mut buckets) = self.buckets.lock() else {
             return false;
         };

@@ -30,6 +30,37 @@ pub enum ApiError {
         /// Why it is invalid.
         reason: String,
     },
+    /// A field of a request body is missing, malformed or breaks a rule (422).
+    #[error("invalid field `{field}`: {reason}")]
+    InvalidField {
+        /// The field, as a path into the body (`level`, `cases[3].unit`).
+        field: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// The request is well-formed but a rule refuses it (422), with a stable code such as
+    /// `rating_window_closed`.
+    #[error("{reason}")]
+    Refused {
+        /// Stable code.
+        code: &'static str,
+        /// What rule, and what to do.
+        reason: String,
+    },
+    /// The request conflicts with what is stored (409), e.g. a second rating of a case.
+    #[error("{reason}")]
+    Conflict {
+        /// Stable code, e.g. `already_rated`.
+        code: &'static str,
+        /// What conflicts.
+        reason: String,
+    },
+    /// The store could not take the request now (503); the cause has been logged.
+    #[error("temporarily unavailable; try again")]
+    Unavailable,
+    /// Too many requests from this client; try again later (429).
+    #[error("too many requests; try again in a minute")]
+    RateLimited,
     /// Nobody is signed in and the route needs an account (401).
     #[error("sign in first")]
     Unauthorized,
@@ -55,7 +86,9 @@ pub(crate) struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ErrorDetail {
     /// Stable machine-readable code: `not_found`, `no_route`, `invalid_parameter`,
-    /// `unauthorized`, `forbidden`, `internal_error`.
+    /// `invalid_field`, `unauthorized`, `forbidden`, `rate_limited`, `internal_error`, and the
+    /// codes of refused requests (`rating_window_closed`, `case_not_closed`, …) and conflicts
+    /// (`already_rated`, …).
     #[schema(example = "invalid_parameter")]
     pub(crate) code: &'static str,
     /// Human-readable explanation (English).
@@ -65,6 +98,10 @@ pub(crate) struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "page")]
     pub(crate) parameter: Option<String>,
+    /// The offending field of the request body, for `invalid_field`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "level")]
+    pub(crate) field: Option<String>,
 }
 
 impl ApiError {
@@ -84,11 +121,24 @@ impl ApiError {
         }
     }
 
+    /// A 422 naming the body field `field`.
+    pub fn invalid_field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound { .. } | Self::NoRoute => StatusCode::NOT_FOUND,
-            Self::InvalidParam { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidParam { .. } | Self::InvalidField { .. } | Self::Refused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Store(_) | Self::Framework(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -101,6 +151,10 @@ impl ApiError {
             Self::NotFound { .. } => "not_found",
             Self::NoRoute => "no_route",
             Self::InvalidParam { .. } => "invalid_parameter",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::Refused { code, .. } | Self::Conflict { code, .. } => code,
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::Store(_) | Self::Framework(_) => "internal_error",
@@ -125,11 +179,16 @@ impl ApiError {
             Self::InvalidParam { name, .. } => Some(name.clone()),
             _ => None,
         };
+        let field = match self {
+            Self::InvalidField { field, .. } => Some(field.clone()),
+            _ => None,
+        };
         ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
                 message,
                 parameter,
+                field,
             },
         }
     }

@@ -21,6 +21,8 @@
 //! | `/lang/{zh,en}?next=/path` | remembers the language in a cookie and goes back |
 //! | `/login` (GET form, POST), `/logout` (POST) | sign in and out, see [`auth`] |
 //! | `/admin/users` | the accounts, for the system administrator |
+//! | `/rate/{code}` | the public rating page of a service case (好差评), phone-sized |
+//! | `/service/...` | rectification queue, a case's history and steps, callback contact, appeals, figures |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` |
 //! | `/api/docs` | Swagger UI, served from the binary (no CDN) |
@@ -38,6 +40,8 @@ mod error;
 pub mod i18n;
 mod pages;
 mod params;
+pub mod service;
+mod service_pages;
 
 pub use error::ApiError;
 pub use pages::PAGE_ROUTES;
@@ -77,6 +81,12 @@ pub struct AppState {
     pub auth: auth::AuthSettings,
     /// Per-IP buckets of login attempts.
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Settings of public ratings, rectification and figures.
+    pub service: service::ServiceSettings,
+    /// The group-commit writer of ratings.
+    pub rating_writer: service::RatingWriter,
+    /// Per-IP buckets of the public rating form.
+    pub rate_limiter: Arc<auth::LoginLimiter>,
 }
 
 impl AppState {
@@ -89,6 +99,9 @@ impl AppState {
             utc_offset: CHINA_STANDARD_TIME,
             auth: auth::AuthSettings::default(),
             login_limiter: Arc::default(),
+            service: service::ServiceSettings::default(),
+            rating_writer: service::RatingWriter::default(),
+            rate_limiter: Arc::default(),
         }
     }
 
@@ -106,6 +119,7 @@ impl std::fmt::Debug for AppState {
             .field("sanction_periods", &self.sanction_periods)
             .field("utc_offset", &self.utc_offset)
             .field("auth", &self.auth)
+            .field("service", &self.service)
             .finish()
     }
 }
@@ -122,6 +136,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api_router)
         .merge(pages::router())
+        .merge(service_pages::router())
         .merge(assets::router())
         .merge(swagger)
         .fallback(pages::not_found)

@@ -67,7 +67,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// Every page route with the permission it declares, for the route × role test matrix;
-/// `pages_are_listed` keeps it in step with [`router`].
+/// `pages_are_listed` keeps it in step with [`router`] and the rating pages' router.
 pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/", Permission::Public),
     ("/units", Permission::ViewOrganization),
@@ -82,6 +82,27 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/admin/audit", Permission::ViewAudit),
     ("/lang/{lang}", Permission::Public),
     ("/login", Permission::Public),
+    ("/rate/{code}", Permission::Public),
+    ("/service/rectifications", Permission::HandleRectification),
+    (
+        "/service/rectifications/{id}",
+        Permission::HandleRectification,
+    ),
+    (
+        "/service/rectifications/{id}/steps",
+        Permission::HandleRectification,
+    ),
+    (
+        "/service/rectifications/{id}/contact",
+        Permission::ViewContact,
+    ),
+    (
+        "/service/rectifications/{id}/appeal",
+        Permission::FileAppeal,
+    ),
+    ("/service/appeals", Permission::DecideAppeal),
+    ("/service/appeals/{id}", Permission::DecideAppeal),
+    ("/service/figures", Permission::ViewServiceFigures),
 ];
 
 /// Section of the site, for the navigation.
@@ -118,11 +139,11 @@ impl Section {
 /// A link of the navigation or of the language switch.
 #[derive(Debug)]
 pub(crate) struct NavLink {
-    href: String,
-    label: &'static str,
-    current: bool,
+    pub(crate) href: String,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
     /// Language of the label, for the language switch.
-    lang: &'static str,
+    pub(crate) lang: &'static str,
 }
 
 /// What every page needs: the language, the demo flag, where the request went.
@@ -197,15 +218,15 @@ impl PageCtx {
     }
 
     /// The message `key` with placeholders filled.
-    fn tf(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    pub(crate) fn tf(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         i18n::format(self.lang, key, args)
     }
 
-    fn label<T: Labeled>(&self, value: T) -> &'static str {
+    pub(crate) fn label<T: Labeled>(&self, value: T) -> &'static str {
         value.label(self.lang.code())
     }
 
-    fn yes_no(&self, yes: bool) -> &'static str {
+    pub(crate) fn yes_no(&self, yes: bool) -> &'static str {
         if yes { self.t("yes") } else { self.t("no") }
     }
 
@@ -280,7 +301,7 @@ impl PageCtx {
             .collect()
     }
 
-    fn fail(&self, error: impl Into<ApiError>) -> PageError {
+    pub(crate) fn fail(&self, error: impl Into<ApiError>) -> PageError {
         PageError {
             ctx: Box::new(self.clone()),
             error: error.into(),
@@ -293,7 +314,7 @@ impl PageCtx {
 }
 
 /// Renders a template with a status, logging a rendering failure.
-fn render(status: StatusCode, template: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
@@ -334,11 +355,25 @@ impl IntoResponse for PageError {
                     &[("param", name), ("reason", reason)],
                 ),
             ),
+            ApiError::InvalidField { field, reason } => (
+                ctx.t("error.bad_request.title"),
+                ctx.tf(
+                    "error.bad_request.text",
+                    &[("param", field), ("reason", reason)],
+                ),
+            ),
+            ApiError::Refused { reason, .. } | ApiError::Conflict { reason, .. } => {
+                (ctx.t("error.refused.title"), reason.clone())
+            }
+            ApiError::RateLimited => (
+                ctx.t("error.rate_limited.title"),
+                ctx.t("error.rate_limited.text").to_owned(),
+            ),
             ApiError::Unauthorized | ApiError::Forbidden => (
                 ctx.t("error.forbidden.title"),
                 ctx.t("error.forbidden.text").to_owned(),
             ),
-            ApiError::Store(_) | ApiError::Framework(_) => (
+            ApiError::Store(_) | ApiError::Framework(_) | ApiError::Unavailable => (
                 ctx.t("error.internal.title"),
                 ctx.t("error.internal.text").to_owned(),
             ),
@@ -347,7 +382,7 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 /// An error as JSON under `/api/`, as an error page elsewhere.
 pub(crate) fn error_response(
