@@ -15,7 +15,7 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use accounts::{AccountStore, NewUser, Session, User, session_id};
+pub use accounts::{AccountStore, Grants, NewUser, Session, User, session_id};
 pub use audit::{
     AUDIT_PAGE, AuditVerification, for_each_audit_entry, recent_audit_entries, verify_audit,
 };
