@@ -20,7 +20,9 @@
 //! | `/`, `/units`, `/units/{code}`, `/cadres`, `/cadres/{id}`, `/calendar` | HTML pages |
 //! | `/lang/{zh,en}?next=/path` | remembers the language in a cookie and goes back |
 //! | `/login` (GET form, POST), `/logout` (POST) | sign in and out, see [`auth`] |
-//! | `/admin/users` | the accounts, for the system administrator |
+//! | `/admin/users` | the accounts, for the system administrator: create, reset a password, disable, enable |
+//! | `/admin/roles` | roles and unit scopes of the accounts, for the security administrator |
+//! | `/account` | every account's own page: change the password, set up or remove TOTP |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` |
 //! | `/api/docs` | Swagger UI, served from the binary (no CDN) |

@@ -469,6 +469,13 @@ async fn every_role_against_every_route() {
             !users.body.contains("href=\"/admin/audit\""),
             "not in the system administrator's menu"
         );
+        // The role screen is in the security administrator's menu only.
+        let security = app
+            .get_as(sessions["security_admin"].as_deref(), "/account")
+            .await;
+        assert!(security.body.contains("href=\"/admin/roles\""));
+        assert!(!users.body.contains("href=\"/admin/roles\""));
+        assert!(!security.body.contains("href=\"/admin/users\""));
         app.finish().await;
     }
 }
