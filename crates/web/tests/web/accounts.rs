@@ -363,7 +363,8 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
 
 #[tokio::test]
 async fn every_role_against_every_route() {
-    // Nine sign-ins from one address: more than the default burst of the login limiter.
+    // One sign-in per account from one address: room beyond the default burst of 10, so that
+    // accounts can be added to the matrix.
     let auth = kaohe_web::auth::AuthSettings {
         login_burst: 100,
         ..kaohe_web::auth::AuthSettings::default()
