@@ -45,7 +45,8 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
-    /// Accounts: add, reset a password, disable, list (first administrator and recovery).
+    /// Accounts: add, reset a password, disable, reissue a TOTP secret, list (first
+    /// administrator and recovery).
     User {
         /// What to do.
         #[command(subcommand)]
@@ -321,6 +322,12 @@ pub(crate) enum UserAction {
     },
     /// Disable an account and end its sessions.
     Disable {
+        /// Account name.
+        username: String,
+    },
+    /// Issue a new TOTP secret for an account whose authenticator is lost, end its sessions,
+    /// and print the secret and its otpauth:// URI once.
+    TotpReset {
         /// Account name.
         username: String,
     },

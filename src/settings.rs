@@ -48,6 +48,10 @@ pub(crate) struct Accounts {
     pub(crate) lockout_minutes: u32,
     /// Minutes without a request after which a session ends.
     pub(crate) idle_timeout_minutes: u32,
+    /// Sign-in attempts one client IP may make at once.
+    pub(crate) login_burst: u32,
+    /// Sign-in attempts given back to a client IP per minute.
+    pub(crate) login_per_minute: u32,
 }
 
 impl Default for Accounts {
@@ -57,6 +61,8 @@ impl Default for Accounts {
             max_failed_logins: 5,
             lockout_minutes: 15,
             idle_timeout_minutes: 10,
+            login_burst: 10,
+            login_per_minute: 10,
         }
     }
 }
@@ -80,7 +86,8 @@ impl Accounts {
             },
             password: self.password_policy(),
             secure_cookies,
-            ..kaohe_web::auth::AuthSettings::default()
+            login_burst: self.login_burst,
+            login_per_minute: self.login_per_minute,
         }
     }
 }
@@ -151,10 +158,27 @@ impl Settings {
                 defaults.contains(&key.as_str().to_ascii_lowercase().replace("__", "."))
             })
             .split("__");
-        figment
+        let settings: Settings = figment
             .merge(env)
             .extract()
-            .context("invalid setting in KAOHE_* environment variables")
+            .context("invalid setting in KAOHE_* environment variables")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that parse but cannot work.
+    fn validate(&self) -> anyhow::Result<()> {
+        for (key, value) in [
+            ("accounts.login_burst", self.accounts.login_burst),
+            ("accounts.login_per_minute", self.accounts.login_per_minute),
+        ] {
+            if value == 0 {
+                anyhow::bail!(
+                    "invalid setting {key} = 0: at least 1 is needed, or nobody can sign in"
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -166,6 +190,15 @@ mod tests {
     fn documented_example_is_the_defaults() {
         let parsed: Settings = toml::from_str(EXAMPLE).expect("example parses");
         assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn a_login_limit_of_zero_is_refused() {
+        let mut settings = Settings::default();
+        assert!(settings.validate().is_ok());
+        settings.accounts.login_per_minute = 0;
+        let msg = settings.validate().expect_err("zero").to_string();
+        assert!(msg.contains("accounts.login_per_minute"), "{msg}");
     }
 
     #[test]

@@ -1,18 +1,16 @@
-//! `kaohe user add|reset|disable|list`: accounts from the command line, for the first
-//! administrator and for recovery; and the demo accounts of `kaohe serve --demo`.
+//! `kaohe user add|reset|disable|totp-reset|list`: accounts from the command line, for the
+//! first administrator and for recovery; and the demo accounts of `kaohe serve --demo`.
 
 use super::audit::actor;
 use super::print;
 use crate::cli::UserAction;
 use anyhow::{Context, bail};
-use kaohe_domain::access::{PasswordPolicy, check_admin_separation, totp};
+use kaohe_domain::access::{PasswordPolicy, check_admin_separation, check_username, totp};
 use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
 use kaohe_store::{NewUser, Store};
+use kaohe_web::auth::TOTP_ISSUER;
 use std::collections::BTreeSet;
 use std::io::BufRead;
-
-/// Issuer shown by authenticator apps.
-const TOTP_ISSUER: &str = "kaohe";
 
 /// An account to create, before hashing.
 pub(crate) struct AccountSpec<'a> {
@@ -32,13 +30,7 @@ pub(crate) async fn create_account(
     actor: &str,
 ) -> anyhow::Result<Option<String>> {
     let username = spec.username.trim();
-    if username.is_empty()
-        || username
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
-        bail!("invalid user name {username:?}");
-    }
+    check_username(username).with_context(|| format!("invalid user name {username:?}"))?;
     check_admin_separation(&spec.roles)?;
     policy.check(username, spec.password)?;
     for unit in &spec.units {
@@ -73,24 +65,21 @@ pub(crate) async fn create_account(
         units: spec.units.clone(),
         cadre: spec.cadre.clone(),
         totp_secret: secret.clone(),
+        must_change_password: false,
     };
+    let audit = NewAuditEntry::new(actor, "user.create", username).after(
+        serde_json::json!({
+            "roles": spec.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            "units": spec.units.iter().map(Code::as_str).collect::<Vec<_>>(),
+            "cadre": spec.cadre.as_ref().map(Code::as_str),
+            "totp": secret.is_some(),
+        })
+        .to_string(),
+    );
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if !store.create_user(&user, now).await? {
+    if !store.create_user(&user, now, &audit).await? {
         bail!("user {username} exists already");
     }
-    store
-        .append_audit(
-            &NewAuditEntry::new(actor, "user.create", username).after(
-                serde_json::json!({
-                    "roles": spec.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
-                    "units": spec.units.iter().map(Code::as_str).collect::<Vec<_>>(),
-                    "cadre": spec.cadre.as_ref().map(Code::as_str),
-                    "totp": secret.is_some(),
-                })
-                .to_string(),
-            ),
-        )
-        .await?;
     Ok(secret)
 }
 
@@ -161,22 +150,61 @@ pub(crate) async fn run(
                 tokio::task::spawn_blocking(move || kaohe_web::auth::hash_password(&password))
                     .await
                     .context("hashing task failed")??;
-            store.set_password(&user.username, &hash).await?;
+            let audit = NewAuditEntry::new(actor(), "user.reset", username)
+                .before(
+                    serde_json::json!({
+                        "must_change_password": user.must_change_password,
+                        "failed_logins": user.failed_logins,
+                    })
+                    .to_string(),
+                )
+                .after(
+                    serde_json::json!({
+                        "must_change_password": false,
+                        "failed_logins": 0,
+                        "sessions_ended": true,
+                    })
+                    .to_string(),
+                );
             store
-                .append_audit(&NewAuditEntry::new(actor(), "user.reset", username))
+                .set_password(&user.username, &hash, false, None, &audit)
                 .await?;
             print(&format!(
                 "password of {username} reset; lockout cleared; sessions ended\n"
             ))
         }
         UserAction::Disable { username } => {
-            if !store.set_disabled(username, true).await? {
+            let user = store
+                .get_user(username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let audit = NewAuditEntry::new(actor(), "user.disable", username)
+                .before(serde_json::json!({ "disabled": user.disabled }).to_string())
+                .after(serde_json::json!({ "disabled": true, "sessions_ended": true }).to_string());
+            if !store.set_disabled(username, true, &audit).await? {
                 bail!("no user {username}");
             }
-            store
-                .append_audit(&NewAuditEntry::new(actor(), "user.disable", username))
-                .await?;
             print(&format!("user {username} disabled; sessions ended\n"))
+        }
+        UserAction::TotpReset { username } => {
+            let user = store
+                .get_user(username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let secret = kaohe_web::auth::new_totp_secret();
+            let audit = NewAuditEntry::new(actor(), "user.totp_reset", username)
+                .before(serde_json::json!({ "totp": user.totp_secret.is_some() }).to_string())
+                .after(serde_json::json!({ "totp": true, "sessions_ended": true }).to_string());
+            if !store
+                .set_totp_secret(username, Some(&secret), None, &audit)
+                .await?
+            {
+                bail!("no user {username}");
+            }
+            print(&format!(
+                "new TOTP secret of {username} (add it to an authenticator app; the old one no longer works; sessions ended): {secret}\n{}\n",
+                totp::otpauth_uri(TOTP_ISSUER, username, &secret)
+            ))
         }
         UserAction::List => {
             let mut out = String::from("username\tname\troles\tunits\tcadre\ttotp\tstatus\n");

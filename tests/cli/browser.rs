@@ -147,3 +147,115 @@ async fn an_administrator_signs_in_with_totp_and_failures_lock_an_account() {
     assert!(server.terminate());
     db.finish().await.unwrap();
 }
+
+/// The current TOTP code of a demo administrator.
+async fn code_of(db: &TestDatabase, username: &str) -> String {
+    let user = db
+        .store
+        .get_user(username)
+        .await
+        .unwrap()
+        .expect("demo administrator");
+    let secret = totp::base32_decode(user.totp_secret.as_deref().expect("TOTP")).unwrap();
+    totp::code(&secret, time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_created_and_given_a_role_in_the_browser_signs_in() {
+    if browser_missing() {
+        return;
+    }
+    let db = TestDatabase::sqlite().await.unwrap();
+    let server = Server::start(&db.url, &["--demo"]);
+    let root = db
+        .store
+        .all_units()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.parent.is_none())
+        .expect("a root unit");
+    let browser = Browser::start("zh-CN").await;
+
+    // The system administrator creates the account: a name and an initial password, no role.
+    let code = code_of(&db, "demo_system_admin").await;
+    browser
+        .sign_in(
+            &server.base,
+            "demo_system_admin",
+            DEMO_PASSWORD,
+            Some(&code),
+        )
+        .await;
+    browser.goto(&format!("{}/admin/users", server.base)).await;
+    browser.type_into("#new-username", "qian").await;
+    browser.type_into("#new-display-name", "钱七").await;
+    browser
+        .type_into("#new-password", "Initial-Pass-2025")
+        .await;
+    browser.click("#new-account button[type=submit]").await;
+    let page = browser
+        .wait_for("the account to be created", |html| {
+            html.contains("id=\"notice\"") || html.contains("id=\"form-error\"")
+        })
+        .await;
+    assert!(page.contains("账号已创建"), "created: {page}");
+    assert!(page.contains("待分配角色"), "without a role: {page}");
+    browser.click("form[action='/logout'] button").await;
+    browser
+        .wait_for("signing out", |html| !html.contains("action=\"/logout\""))
+        .await;
+
+    // The security administrator makes it an assessor of the whole county.
+    let code = code_of(&db, "demo_security_admin").await;
+    browser
+        .sign_in(
+            &server.base,
+            "demo_security_admin",
+            DEMO_PASSWORD,
+            Some(&code),
+        )
+        .await;
+    browser.goto(&format!("{}/admin/roles", server.base)).await;
+    browser.click("a[href='/admin/roles/qian']").await;
+    browser.click("input[name=role][value=assessor]").await;
+    browser.type_into("#units", root.code.as_str()).await;
+    browser.click("#roles-form button[type=submit]").await;
+    let page = browser
+        .wait_for("the roles to be saved", |html| {
+            html.contains("id=\"notice\"") || html.contains("id=\"form-error\"")
+        })
+        .await;
+    assert!(page.contains("角色已保存"), "saved: {page}");
+    browser.click("form[action='/logout'] button").await;
+    browser
+        .wait_for("signing out", |html| !html.contains("action=\"/logout\""))
+        .await;
+
+    // The new account signs in, must first replace the initial password, then sees its units.
+    let page = browser
+        .sign_in(&server.base, "qian", "Initial-Pass-2025", None)
+        .await;
+    assert!(
+        page.contains("id=\"must-change\""),
+        "a change is due: {page}"
+    );
+    assert!(browser.url().await.ends_with("/account"));
+    browser.type_into("#current", "Initial-Pass-2025").await;
+    browser.type_into("#new", "Own-Secret-Pass-2026").await;
+    browser.type_into("#confirm", "Own-Secret-Pass-2026").await;
+    browser.click("#password-form button[type=submit]").await;
+    browser
+        .wait_for("the password change", |html| html.contains("id=\"notice\""))
+        .await;
+    browser.goto(&format!("{}/", server.base)).await;
+    let list = browser.text("#units").await;
+    assert!(
+        list.contains(&root.name),
+        "an assessor of {}: {list}",
+        root.name
+    );
+    drop(browser);
+    assert!(server.terminate());
+    db.finish().await.unwrap();
+}

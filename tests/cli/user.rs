@@ -155,6 +155,72 @@ async fn user_add_list_reset_disable() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn totp_reset_reissues_a_lost_second_factor_once() {
+    for db in TestDatabase::all().await.unwrap() {
+        let url = db.url.as_str();
+        let add = run_with_stdin(
+            url,
+            &["user", "add", "auditor", "--role", "audit_admin"],
+            "Strong-Password-2025\n",
+        );
+        assert!(add.status.success(), "{}", text(&add));
+        let old = db.store.get_user("auditor").await.unwrap().unwrap();
+        let old_secret = old.totp_secret.unwrap();
+        db.store
+            .create_session(
+                "lost-phone",
+                "auditor",
+                "c",
+                time::OffsetDateTime::now_utc().unix_timestamp(),
+            )
+            .await
+            .unwrap();
+
+        let out = ok(url, &["user", "totp-reset", "auditor"]);
+        let user = db.store.get_user("auditor").await.unwrap().unwrap();
+        let new_secret = user.totp_secret.unwrap();
+        assert_ne!(new_secret, old_secret, "{}", db.name);
+        assert!(out.contains(&format!(": {new_secret}\n")), "{out}");
+        assert!(
+            out.contains(&format!(
+                "otpauth://totp/kaohe:auditor?secret={new_secret}&"
+            )),
+            "{out}"
+        );
+        assert!(
+            db.store.session("lost-phone").await.unwrap().is_none(),
+            "sessions end"
+        );
+        // Printed once, never listed.
+        assert!(!ok(url, &["user", "list"]).contains(&new_secret));
+        let entry = db
+            .store
+            .audit_entries(1, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "user.totp_reset")
+            .expect("audited");
+        assert!(entry.actor.starts_with("cli"), "{}", entry.actor);
+        assert_eq!(entry.target, "auditor");
+        assert_eq!(
+            entry.after.as_deref(),
+            Some(r#"{"sessions_ended":true,"totp":true}"#)
+        );
+        assert!(!format!("{:?}", entry.after).contains(&new_secret));
+
+        let missing = run(url, &["user", "totp-reset", "nobody"]);
+        assert!(!missing.status.success());
+        assert!(
+            text(&missing).contains("no user nobody"),
+            "{}",
+            text(&missing)
+        );
+        db.finish().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn serve_demo_prints_demo_accounts_that_sign_in_and_a_normal_start_does_not() {
     let db = TestDatabase::sqlite().await.unwrap();
     let mut child = kaohe()

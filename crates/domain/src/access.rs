@@ -76,7 +76,8 @@ pub enum Permission {
     /// Anyone, signed in or not: health check, static assets, language switch, login, API
     /// documentation.
     Public,
-    /// Anyone signed in: the working-day calendar.
+    /// Anyone signed in, whatever their roles (an account still waiting for its roles
+    /// included): the working-day calendar, the account's own page.
     Authenticated,
     /// Organization-wide lists and statistics: units, cadres, counts.
     ViewOrganization,
@@ -183,8 +184,15 @@ impl Principal {
     pub fn holds(&self, permission: Permission) -> bool {
         match self {
             Principal::Anonymous => Role::Public.grants(permission),
-            Principal::User(u) => u.roles.iter().any(|r| r.grants(permission)),
+            Principal::User(u) => {
+                Self::signed_in_grants(permission) || u.roles.iter().any(|r| r.grants(permission))
+            }
         }
+    }
+
+    /// What being signed in grants without any role.
+    fn signed_in_grants(permission: Permission) -> bool {
+        matches!(permission, Permission::Public | Permission::Authenticated)
     }
 
     /// Whether the principal may see organization-wide lists and counts: some role grants
@@ -210,6 +218,9 @@ impl Principal {
             Principal::Anonymous => return Role::Public.grants(permission),
             Principal::User(u) => u,
         };
+        if Self::signed_in_grants(permission) {
+            return true;
+        }
         user.roles
             .iter()
             .any(|role| role.grants(permission) && user.in_scope(*role, target))
@@ -250,6 +261,26 @@ pub enum RoleError {
     /// No role at all.
     #[error("an account needs at least one role")]
     NoRole,
+    /// An administrator assigning roles to their own account.
+    #[error("nobody may assign roles to their own account")]
+    OwnAccount,
+    /// A role scoped to units without a unit.
+    #[error("{0} needs at least one unit")]
+    UnitsNeeded(&'static str),
+    /// Units for an account whose roles have no unit scope.
+    #[error("units are a scope of assessor and unit_leader only")]
+    UnitsUnused,
+    /// An official without a cadre record.
+    #[error("official needs the account holder's cadre record")]
+    CadreNeeded,
+    /// A cadre record for an account that is not an official.
+    #[error("a cadre record is a scope of official only")]
+    CadreUnused,
+    /// An administrator role for an account without a TOTP second factor.
+    #[error(
+        "{0} needs a TOTP second factor: the account must set one up on its account page first"
+    )]
+    NeedsTotp(&'static str),
 }
 
 /// Checks that no two of the three administrator roles are held together.
@@ -261,6 +292,85 @@ pub fn check_admin_separation(roles: &BTreeSet<Role>) -> Result<(), RoleError> {
     match admins.as_slice() {
         [a, b, ..] => Err(RoleError::TwoAdmins(a.code(), b.code())),
         _ => Ok(()),
+    }
+}
+
+/// Checks an assignment of `roles` to `account` by `granter`: never to one's own account,
+/// at least one role, no two administrator roles (三员分立), and an administrator role only for
+/// an account that already has a TOTP second factor (`has_totp`), since administrators cannot
+/// sign in without one.
+pub fn check_role_assignment(
+    granter: &str,
+    account: &str,
+    roles: &BTreeSet<Role>,
+    has_totp: bool,
+) -> Result<(), RoleError> {
+    if granter == account {
+        return Err(RoleError::OwnAccount);
+    }
+    check_admin_separation(roles)?;
+    match roles.iter().find(|r| r.requires_totp()) {
+        Some(role) if !has_totp => Err(RoleError::NeedsTotp(role.code())),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that the scope fits the roles: assessors and unit leaders need units, officials
+/// their cadre record, and no other role takes either.
+pub fn check_scope(
+    roles: &BTreeSet<Role>,
+    units: &[Code],
+    cadre: Option<&Code>,
+) -> Result<(), RoleError> {
+    let unit_roles: Vec<Role> = roles
+        .iter()
+        .copied()
+        .filter(|r| matches!(r, Role::Assessor | Role::UnitLeader))
+        .collect();
+    match (unit_roles.first(), units.is_empty()) {
+        (Some(role), true) => return Err(RoleError::UnitsNeeded(role.code())),
+        (None, false) => return Err(RoleError::UnitsUnused),
+        _ => {}
+    }
+    match (roles.contains(&Role::Official), cadre.is_some()) {
+        (true, false) => Err(RoleError::CadreNeeded),
+        (false, true) => Err(RoleError::CadreUnused),
+        _ => Ok(()),
+    }
+}
+
+/// Longest account name, in characters.
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+/// Why an account name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsernameError {
+    /// Nothing given.
+    #[error("the account name is empty")]
+    Empty,
+    /// Longer than [`MAX_USERNAME_CHARS`].
+    #[error("the account name is longer than {MAX_USERNAME_CHARS} characters")]
+    TooLong,
+    /// A character other than letters, digits and `. _ - @`.
+    #[error("the account name may hold only letters, digits and . _ - @, not {0:?}")]
+    BadChar(char),
+}
+
+/// Checks an account name: 1 to [`MAX_USERNAME_CHARS`] letters (any script), digits and
+/// `. _ - @`, so that it reads unambiguously in logs, audit entries and URLs.
+pub fn check_username(name: &str) -> Result<(), UsernameError> {
+    if name.is_empty() {
+        return Err(UsernameError::Empty);
+    }
+    if name.chars().count() > MAX_USERNAME_CHARS {
+        return Err(UsernameError::TooLong);
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
+    {
+        Some(c) => Err(UsernameError::BadChar(c)),
+        None => Ok(()),
     }
 }
 
@@ -557,6 +667,88 @@ mod tests {
             assert!(check_admin_separation(&set(&[a, b])).is_err());
         }
         assert_eq!(check_admin_separation(&set(&[])), Err(RoleError::NoRole));
+    }
+
+    #[test]
+    fn role_assignments() {
+        let set = |r: &[Role]| r.iter().copied().collect::<BTreeSet<_>>();
+        assert_eq!(
+            check_role_assignment("sec", "sec", &set(&[Role::Assessor]), false),
+            Err(RoleError::OwnAccount)
+        );
+        assert!(check_role_assignment("sec", "li", &set(&[Role::Assessor]), false).is_ok());
+        assert_eq!(
+            check_role_assignment("sec", "li", &set(&[]), false),
+            Err(RoleError::NoRole)
+        );
+        assert!(matches!(
+            check_role_assignment(
+                "sec",
+                "li",
+                &set(&[Role::SystemAdmin, Role::AuditAdmin]),
+                true
+            ),
+            Err(RoleError::TwoAdmins(..))
+        ));
+        assert_eq!(
+            check_role_assignment("sec", "li", &set(&[Role::AuditAdmin]), false),
+            Err(RoleError::NeedsTotp("audit_admin"))
+        );
+        assert!(check_role_assignment("sec", "li", &set(&[Role::AuditAdmin]), true).is_ok());
+    }
+
+    #[test]
+    fn scope_fits_the_roles() {
+        let set = |r: &[Role]| r.iter().copied().collect::<BTreeSet<_>>();
+        let units = [code("340102")];
+        let c1 = code("C1");
+        assert!(check_scope(&set(&[Role::Assessor]), &units, None).is_ok());
+        assert_eq!(
+            check_scope(&set(&[Role::UnitLeader]), &[], None),
+            Err(RoleError::UnitsNeeded("unit_leader"))
+        );
+        assert_eq!(
+            check_scope(&set(&[Role::Rater]), &units, None),
+            Err(RoleError::UnitsUnused)
+        );
+        assert_eq!(
+            check_scope(&set(&[Role::Official]), &[], None),
+            Err(RoleError::CadreNeeded)
+        );
+        assert_eq!(
+            check_scope(&set(&[Role::Assessor]), &units, Some(&c1)),
+            Err(RoleError::CadreUnused)
+        );
+        assert!(check_scope(&set(&[Role::Official, Role::Assessor]), &units, Some(&c1)).is_ok());
+        assert!(check_scope(&set(&[Role::SecurityAdmin]), &[], None).is_ok());
+    }
+
+    #[test]
+    fn usernames() {
+        assert!(check_username("li.si-2@x_y").is_ok());
+        assert!(check_username("张三").is_ok());
+        assert_eq!(check_username(""), Err(UsernameError::Empty));
+        assert_eq!(check_username("a b"), Err(UsernameError::BadChar(' ')));
+        assert_eq!(check_username("a/b"), Err(UsernameError::BadChar('/')));
+        assert_eq!(check_username(&"a".repeat(65)), Err(UsernameError::TooLong));
+        assert!(check_username(&"a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn an_account_without_roles_is_only_signed_in() {
+        let pending = user(&[], &[], None);
+        assert!(pending.holds(Permission::Authenticated));
+        assert!(pending.may(Permission::Authenticated, Target::Any));
+        for p in [
+            Permission::ViewOrganization,
+            Permission::ViewUnit,
+            Permission::ViewCadre,
+            Permission::ManageAccounts,
+            Permission::ManageRoles,
+            Permission::ViewAudit,
+        ] {
+            assert!(!pending.holds(p), "{p:?}");
+        }
     }
 
     #[test]

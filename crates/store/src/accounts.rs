@@ -7,7 +7,7 @@
 use crate::StoreError;
 use crate::sql::parse_code;
 use async_trait::async_trait;
-use kaohe_domain::{Code, Labeled, Role};
+use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
@@ -28,6 +28,8 @@ pub struct NewUser {
     pub cadre: Option<Code>,
     /// Base32 TOTP secret, when a second factor is set up.
     pub totp_secret: Option<String>,
+    /// Whether the password was set by someone else and must be changed at the next sign-in.
+    pub must_change_password: bool,
 }
 
 /// An account as stored.
@@ -55,6 +57,8 @@ pub struct User {
     pub disabled: bool,
     /// When the account was created.
     pub created_at: i64,
+    /// Whether the password must be changed at the next sign-in.
+    pub must_change_password: bool,
 }
 
 /// A session with its account.
@@ -78,23 +82,74 @@ pub fn session_id(token: &str) -> String {
         .collect()
 }
 
+/// What an account may do and see: its roles and their scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grants {
+    /// Roles held.
+    pub roles: BTreeSet<Role>,
+    /// Units: an assessor's assigned units, a unit leader's unit.
+    pub units: Vec<Code>,
+    /// An official's own cadre record.
+    pub cadre: Option<Code>,
+}
+
 /// Accounts and sessions.
+///
+/// Every method that changes an account takes the audit entry of the change and appends it in
+/// the change's transaction; when the account does not exist nothing changes and no entry is
+/// appended. Methods that end sessions may keep one: the session token `keep_session`, so that
+/// the person changing their own password or second factor stays signed in.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
-    /// Creates an account; `false` if the name is taken.
-    async fn create_user(&self, user: &NewUser, now: i64) -> Result<bool, StoreError>;
+    /// Creates an account; `false` (and no audit entry) if the name is taken.
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError>;
     /// One account by name.
     async fn get_user(&self, username: &str) -> Result<Option<User>, StoreError>;
     /// All accounts, by name.
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
     /// Number of accounts.
     async fn count_users(&self) -> Result<u64, StoreError>;
-    /// Sets a new password hash and clears the lockout; ends the account's sessions.
-    /// `false` if there is no such account.
-    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// Sets a new password hash, whether it must be changed at the next sign-in, and clears the
+    /// lockout; ends the account's sessions but `keep_session`. `false` if there is no such
+    /// account.
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError>;
     /// Disables or enables an account; disabling ends its sessions. `false` if there is no
     /// such account.
-    async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError>;
+    async fn set_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// Replaces the roles and scope of an account and ends its sessions, so that the new
+    /// grants apply from the next sign-in. `false` if there is no such account.
+    async fn set_grants(
+        &self,
+        username: &str,
+        grants: &Grants,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// Sets (or, with `None`, removes) the base32 TOTP secret of an account; ends its sessions
+    /// but `keep_session`. `false` if there is no such account.
+    async fn set_totp_secret(
+        &self,
+        username: &str,
+        secret: Option<&str>,
+        keep_session: Option<&str>,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError>;
     /// Records a failed login: the new count of consecutive failures and when.
     async fn record_login_failure(
         &self,
@@ -124,7 +179,7 @@ pub trait AccountStore: Send + Sync {
 
 /// Columns of `users`, in [`UserRow`] order.
 pub(crate) const USER_COLS: &str = "username, display_name, password_hash, roles, units, cadre, \
-     totp_secret, failed_logins, last_failed_at, disabled, created_at";
+     totp_secret, failed_logins, last_failed_at, disabled, created_at, must_change_password";
 
 /// An account as stored.
 #[derive(sqlx::FromRow)]
@@ -140,6 +195,7 @@ pub(crate) struct UserRow {
     last_failed_at: Option<i64>,
     disabled: bool,
     created_at: i64,
+    must_change_password: bool,
 }
 
 impl UserRow {
@@ -176,6 +232,7 @@ impl UserRow {
             last_failed_at: self.last_failed_at,
             disabled: self.disabled,
             created_at: self.created_at,
+            must_change_password: self.must_change_password,
         })
     }
 }
@@ -211,15 +268,21 @@ pub(crate) fn units_text(units: &[Code]) -> String {
     units.iter().map(Code::as_str).collect::<Vec<_>>().join(" ")
 }
 
+/// The stored id of the session to keep, or one that matches no session.
+pub(crate) fn kept_session_id(keep_session: Option<&str>) -> String {
+    keep_session.map(session_id).unwrap_or_default()
+}
+
 /// Expands the backend-independent [`AccountStore`] implementation for one backend.
 macro_rules! impl_account_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::AccountStore for $store {
-            async fn create_user(&self, user: &$crate::NewUser, now: i64) -> Result<bool, $crate::StoreError> {
+            async fn create_user(&self, user: &$crate::NewUser, now: i64, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
-                    "INSERT INTO users (username, display_name, password_hash, roles, units, cadre, totp_secret, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username) DO NOTHING",
+                    "INSERT INTO users (username, display_name, password_hash, roles, units, cadre, totp_secret, created_at, must_change_password) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING",
                 )
                 .bind(&user.username)
                 .bind(&user.display_name)
@@ -229,9 +292,15 @@ macro_rules! impl_account_store {
                 .bind(user.cadre.as_ref().map(|c| c.as_str()))
                 .bind(user.totp_secret.as_deref())
                 .bind(now)
-                .execute(&self.pool)
+                .bind(user.must_change_password)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                Self::append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn get_user(&self, username: &str) -> Result<Option<$crate::User>, $crate::StoreError> {
@@ -261,38 +330,103 @@ macro_rules! impl_account_store {
                 Ok(u64::try_from(n).unwrap_or_default())
             }
 
-            async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, $crate::StoreError> {
+            async fn set_password(
+                &self,
+                username: &str,
+                password_hash: &str,
+                must_change: bool,
+                keep_session: Option<&str>,
+                audit: &kaohe_domain::NewAuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
-                    "UPDATE users SET password_hash = $2, failed_logins = 0, last_failed_at = NULL WHERE username = $1",
+                    "UPDATE users SET password_hash = $2, must_change_password = $3, failed_logins = 0, \
+                     last_failed_at = NULL WHERE username = $1",
                 )
                 .bind(username)
                 .bind(password_hash)
+                .bind(must_change)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("DELETE FROM sessions WHERE username = $1")
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM sessions WHERE username = $1 AND id <> $2")
                     .bind(username)
+                    .bind($crate::accounts::kept_session_id(keep_session))
                     .execute(&mut *tx)
                     .await?;
+                Self::append_audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
-                Ok(done.rows_affected() == 1)
+                Ok(true)
             }
 
-            async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, $crate::StoreError> {
+            async fn set_disabled(&self, username: &str, disabled: bool, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username = $1")
                     .bind(username)
                     .bind(disabled)
                     .execute(&mut *tx)
                     .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
                 if disabled {
                     sqlx::query("DELETE FROM sessions WHERE username = $1")
                         .bind(username)
                         .execute(&mut *tx)
                         .await?;
                 }
+                Self::append_audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
-                Ok(done.rows_affected() == 1)
+                Ok(true)
+            }
+
+            async fn set_grants(&self, username: &str, grants: &$crate::Grants, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE users SET roles = $2, units = $3, cadre = $4 WHERE username = $1")
+                    .bind(username)
+                    .bind($crate::accounts::roles_text(&grants.roles))
+                    .bind($crate::accounts::units_text(&grants.units))
+                    .bind(grants.cadre.as_ref().map(|c| c.as_str()))
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM sessions WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn set_totp_secret(
+                &self,
+                username: &str,
+                secret: Option<&str>,
+                keep_session: Option<&str>,
+                audit: &kaohe_domain::NewAuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE users SET totp_secret = $2 WHERE username = $1")
+                    .bind(username)
+                    .bind(secret)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM sessions WHERE username = $1 AND id <> $2")
+                    .bind(username)
+                    .bind($crate::accounts::kept_session_id(keep_session))
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn record_login_failure(&self, username: &str, failures: u32, at: i64) -> Result<(), $crate::StoreError> {

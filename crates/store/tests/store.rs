@@ -521,6 +521,14 @@ async fn the_database_refuses_to_change_or_remove_audit_entries() {
     }
 }
 
+fn grants() -> kaohe_store::Grants {
+    kaohe_store::Grants {
+        roles: [Role::UnitLeader].into_iter().collect(),
+        units: vec![code("340102")],
+        cadre: None,
+    }
+}
+
 #[tokio::test]
 async fn accounts_and_sessions() {
     use kaohe_store::{NewUser, session_id};
@@ -541,14 +549,30 @@ async fn accounts_and_sessions() {
             units: vec![code("340102")],
             cadre: Some(code("C1")),
             totp_secret: None,
+            must_change_password: true,
         };
-        assert!(store.create_user(&new, 100).await.unwrap(), "{}", db.name);
-        assert!(!store.create_user(&new, 100).await.unwrap(), "name taken");
+        let created = audit("user.create");
+        assert!(
+            store.create_user(&new, 100, &created).await.unwrap(),
+            "{}",
+            db.name
+        );
+        let head = store.audit_head().await.unwrap();
+        assert!(
+            !store.create_user(&new, 100, &created).await.unwrap(),
+            "name taken"
+        );
+        assert_eq!(
+            store.audit_head().await.unwrap(),
+            head,
+            "a refused change appends nothing"
+        );
         let user = store.get_user("li").await.unwrap().unwrap();
         assert_eq!(user.roles, new.roles);
         assert_eq!(user.units, new.units);
         assert_eq!(user.cadre, new.cadre);
         assert_eq!((user.failed_logins, user.disabled), (0, false));
+        assert!(user.must_change_password);
         assert_eq!(store.count_users().await.unwrap(), 1);
 
         store.record_login_failure("li", 3, 200).await.unwrap();
@@ -577,18 +601,113 @@ async fn accounts_and_sessions() {
         assert_eq!(store.delete_sessions_idle_since(400).await.unwrap(), 0);
         assert_eq!(store.delete_sessions_idle_since(401).await.unwrap(), 1);
 
-        // A new password clears the failures and ends the sessions; so does disabling.
+        // A new password clears the failures and ends the sessions but the one kept; so does
+        // disabling. Each change appends its entry; a change of a missing account appends none.
         store.create_session("tok2", "li", "c", 500).await.unwrap();
+        store.create_session("mine", "li", "c", 500).await.unwrap();
         store.record_login_failure("li", 5, 500).await.unwrap();
-        assert!(store.set_password("li", "$argon2id$new").await.unwrap());
+        let reset = audit("user.reset");
+        assert!(
+            store
+                .set_password("li", "$argon2id$new", false, Some("mine"), &reset)
+                .await
+                .unwrap()
+        );
         let user = store.get_user("li").await.unwrap().unwrap();
         assert_eq!((user.failed_logins, user.last_failed_at), (0, None));
+        assert_eq!(user.password_hash, "$argon2id$new");
+        assert!(!user.must_change_password);
         assert!(store.session("tok2").await.unwrap().is_none());
+        assert!(store.session("mine").await.unwrap().is_some(), "kept");
+        let head = store.audit_head().await.unwrap();
+        assert!(
+            !store
+                .set_password("nobody", "x", true, None, &reset)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_grants("nobody", &grants(), &audit("user.roles"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_totp_secret("nobody", None, None, &audit("user.totp"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.audit_head().await.unwrap(), head, "nothing appended");
+
+        // New grants replace the old and end every session.
+        store.create_session("tok5", "li", "c", 600).await.unwrap();
+        assert!(
+            store
+                .set_grants("li", &grants(), &audit("user.roles"))
+                .await
+                .unwrap()
+        );
+        let user = store.get_user("li").await.unwrap().unwrap();
+        assert_eq!(
+            (user.roles, user.units, user.cadre),
+            (grants().roles, grants().units, grants().cadre)
+        );
+        assert!(store.session("mine").await.unwrap().is_none());
+        assert!(store.session("tok5").await.unwrap().is_none());
+
+        // A second factor is set and removed; other sessions end.
+        store.create_session("tok6", "li", "c", 600).await.unwrap();
+        store.create_session("tok7", "li", "c", 600).await.unwrap();
+        let totp = audit("user.totp");
+        assert!(
+            store
+                .set_totp_secret("li", Some("JBSWY3DPEHPK3PXP"), Some("tok7"), &totp)
+                .await
+                .unwrap()
+        );
+        let user = store.get_user("li").await.unwrap().unwrap();
+        assert_eq!(user.totp_secret.as_deref(), Some("JBSWY3DPEHPK3PXP"));
+        assert!(store.session("tok6").await.unwrap().is_none());
+        assert!(store.session("tok7").await.unwrap().is_some());
+        assert!(
+            store
+                .set_totp_secret("li", None, None, &totp)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.get_user("li").await.unwrap().unwrap().totp_secret,
+            None
+        );
+        assert!(store.session("tok7").await.unwrap().is_none());
+
         store.create_session("tok3", "li", "c", 600).await.unwrap();
-        assert!(store.set_disabled("li", true).await.unwrap());
+        let disable = audit("user.disable");
+        assert!(store.set_disabled("li", true, &disable).await.unwrap());
         assert!(store.session("tok3").await.unwrap().is_none());
         assert!(store.get_user("li").await.unwrap().unwrap().disabled);
-        assert!(!store.set_disabled("nobody", true).await.unwrap());
+        assert!(!store.set_disabled("nobody", true, &disable).await.unwrap());
+        let actions: Vec<String> = store
+            .audit_entries(1, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            actions[1..],
+            [
+                "user.create",
+                "user.reset",
+                "user.roles",
+                "user.totp",
+                "user.totp",
+                "user.disable"
+            ],
+            "{}",
+            db.name
+        );
         store.create_session("tok4", "li", "c", 700).await.unwrap();
         store.delete_session("tok4").await.unwrap();
         assert!(store.session("tok4").await.unwrap().is_none());
@@ -969,8 +1088,9 @@ on_all_backends!(api_tokens_resolve_to_their_account_until_revoked, |store| {
         units: vec![],
         cadre: None,
         totp_secret: None,
+        must_change_password: false,
     };
-    assert!(store.create_user(&system, 1).await.unwrap());
+    assert!(store.create_user(&system, 1, &audit("user.add")).await.unwrap());
     let info = TokenInfo {
         id: "t1".into(),
         username: "gov_service".into(),

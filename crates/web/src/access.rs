@@ -84,13 +84,42 @@ pub(crate) fn deny(principal: &Principal, path: &str, query: Option<&str>) -> Re
     }
 }
 
+/// Where an account whose password must be changed is sent.
+pub(crate) const PASSWORD_CHANGE_PAGE: &str = "/account";
+
+/// What an account whose password must be changed may still use besides public routes: its
+/// account page, the password form, and signing out.
+const WHILE_PASSWORD_CHANGE_DUE: [&str; 3] = [PASSWORD_CHANGE_PAGE, "/account/password", "/logout"];
+
+/// The answer to a request of an account that must change its password first: the account
+/// page (pages) or 403 (API).
+fn password_change_first(path: &str) -> Response {
+    if path.starts_with("/api/") {
+        ApiError::Forbidden.into_response()
+    } else {
+        let mut r = StatusCode::SEE_OTHER.into_response();
+        r.headers_mut()
+            .insert(LOCATION, HeaderValue::from_static(PASSWORD_CHANGE_PAGE));
+        r
+    }
+}
+
 async fn check(permission: Permission, mut request: Request, next: Next) -> Response {
     let principal = request
         .extensions()
         .get::<Principal>()
         .cloned()
         .unwrap_or(Principal::Anonymous);
-    let mut response = if principal.holds(permission) {
+    let change_due = request
+        .extensions()
+        .get::<crate::auth::PasswordChangeDue>()
+        .is_some()
+        && permission != Permission::Public
+        && !WHILE_PASSWORD_CHANGE_DUE.contains(&request.uri().path());
+    let mut response = if change_due {
+        tracing::info!(user = ?principal.username(), path = %request.uri().path(), "password change due");
+        password_change_first(request.uri().path())
+    } else if principal.holds(permission) {
         request.extensions_mut().insert(permission);
         next.run(request).await
     } else {

@@ -50,8 +50,8 @@ pub struct AuthSettings {
     pub secure_cookies: bool,
     /// Login attempts a client IP may make at once.
     pub login_burst: u32,
-    /// Seconds for one login attempt to be given back to a client IP.
-    pub login_refill_seconds: u32,
+    /// Login attempts given back to a client IP per minute.
+    pub login_per_minute: u32,
 }
 
 impl Default for AuthSettings {
@@ -62,7 +62,7 @@ impl Default for AuthSettings {
             password: PasswordPolicy::default(),
             secure_cookies: false,
             login_burst: 10,
-            login_refill_seconds: 6,
+            login_per_minute: 10,
         }
     }
 }
@@ -104,6 +104,9 @@ pub fn random_token() -> String {
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Issuer of TOTP secrets, as authenticator apps show it.
+pub const TOTP_ISSUER: &str = "kaohe";
 
 /// A new random TOTP secret, base32 (20 bytes).
 pub fn new_totp_secret() -> String {
@@ -154,6 +157,11 @@ pub(crate) fn now() -> i64 {
 /// The CSRF token of the request's session, for the forms of a page.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionCsrf(pub(crate) String);
+
+/// Marks a request whose account must change its password before anything else
+/// ([`crate::access`] sends it to `/account`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PasswordChangeDue;
 
 /// The value of cookie `name`.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -236,6 +244,9 @@ pub(crate) async fn resolve_session(
                     request
                         .extensions_mut()
                         .insert(SessionCsrf(session.csrf.clone()));
+                    if session.user.must_change_password {
+                        request.extensions_mut().insert(PasswordChangeDue);
+                    }
                     principal = Principal::User(UserPrincipal {
                         username: session.user.username,
                         roles: session.user.roles,
@@ -371,7 +382,7 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     /// Takes one attempt for `ip`; `false` when its bucket is empty.
-    pub(crate) fn allow(&self, ip: IpAddr, burst: u32, refill_seconds: u32) -> bool {
+    pub(crate) fn allow(&self, ip: IpAddr, burst: u32, per_minute: u32) -> bool {
         let Ok(mut buckets) = self.buckets.lock() else {
             return false;
         };
@@ -380,7 +391,7 @@ impl LoginLimiter {
             buckets.clear();
         }
         let (tokens, last) = buckets.entry(ip).or_insert((f64::from(burst), now));
-        let refill = now.duration_since(*last).as_secs_f64() / f64::from(refill_seconds.max(1));
+        let refill = now.duration_since(*last).as_secs_f64() * f64::from(per_minute) / 60.0;
         *tokens = (*tokens + refill).min(f64::from(burst));
         *last = now;
         if *tokens >= 1.0 {
@@ -453,7 +464,7 @@ pub(crate) async fn login(
     };
     if !state
         .login_limiter
-        .allow(ip, state.auth.login_burst, state.auth.login_refill_seconds)
+        .allow(ip, state.auth.login_burst, state.auth.login_per_minute)
     {
         tracing::info!(%ip, "login rate limit");
         return retry(StatusCode::TOO_MANY_REQUESTS, "login.rate_limited");
@@ -552,7 +563,12 @@ pub(crate) async fn login(
     let secure = secure(&state, &headers);
     let mut response = StatusCode::SEE_OTHER.into_response();
     let h = response.headers_mut();
-    h.insert(LOCATION, crate::pages::location(&next));
+    let next = if user.must_change_password {
+        crate::access::PASSWORD_CHANGE_PAGE
+    } else {
+        next.as_str()
+    };
+    h.insert(LOCATION, crate::pages::location(next));
     h.append(
         SET_COOKIE,
         set_cookie(SESSION_COOKIE, &token, "/", None, secure),
@@ -609,10 +625,10 @@ mod tests {
         let a = IpAddr::from([10, 0, 0, 1]);
         let b = IpAddr::from([10, 0, 0, 2]);
         for _ in 0..3 {
-            assert!(l.allow(a, 3, 60));
+            assert!(l.allow(a, 3, 1));
         }
-        assert!(!l.allow(a, 3, 60));
-        assert!(l.allow(b, 3, 60));
+        assert!(!l.allow(a, 3, 1));
+        assert!(l.allow(b, 3, 1));
     }
 
     #[test]

@@ -283,7 +283,7 @@ messages! {
     "audit.target" => "对象", "Target";
     "audit.details" => "内容", "Details";
     "audit.empty" => "没有符合条件的记录。", "No matching entries.";
-    "admin.users.intro" => "新建账号、重置密码和停用账号请使用命令 kaohe user。", "Create accounts, reset passwords and disable accounts with the command kaohe user.";
+    "admin.users.intro" => "系统管理员在此新建账号、重置密码、停用和启用账号。新账号没有角色，由安全管理员分配角色和范围（三员分立）。", "The system administrator creates accounts, resets passwords, and disables and enables accounts here. A new account has no role: the security administrator assigns roles and scopes (separation of the three administrator roles).";
     "admin.users.name" => "姓名", "Name";
     "admin.users.roles" => "角色", "Roles";
     "admin.users.scope" => "范围", "Scope";
@@ -403,6 +403,87 @@ messages! {
     "figures.callback" => "回访率", "Called back";
     "figures.flagged" => "待核查的异常评价", "Suspicious ratings to review";
     "figures.none_flagged" => "未发现异常。", "Nothing suspicious.";
+    // Account management (#3): system administrator, security administrator, self service.
+    "nav.roles" => "角色分配", "Roles";
+    "nav.account" => "我的账号", "My account";
+    "admin.users.no_roles" => "待分配角色", "Waiting for roles";
+    "admin.users.must_change" => "须修改密码", "Must change password";
+    "admin.users.done.created" => "账号已创建。请将初始密码当面或经安全渠道交给本人；首次登录须修改密码。请安全管理员分配角色。", "Account created. Hand the initial password over in person or through a safe channel; it must be changed at the first sign-in. Ask the security administrator to assign roles.";
+    "admin.users.done.reset" => "密码已重置，该账号的会话已结束，下次登录须修改密码。", "Password reset: the account's sessions ended and the password must be changed at the next sign-in.";
+    "admin.users.done.disabled" => "账号已停用，其会话已结束。", "Account disabled; its sessions ended.";
+    "admin.users.done.enabled" => "账号已启用。", "Account enabled.";
+    "admin.users.taken" => "用户名 {user} 已被使用。", "The user name {user} is taken.";
+    "admin.users.own_account" => "不能在此修改自己的账号，请到“我的账号”页面。", "Your own account is not changed here: use My account.";
+    "admin.users.for" => "账号 {user}：", "Account {user}: ";
+    "admin.users.new" => "新建账号", "New account";
+    "admin.users.initial_password" => "初始密码", "Initial password";
+    "admin.users.create" => "创建", "Create";
+    "admin.users.new_hint" => "初始密码须符合密码策略；本人首次登录时必须修改。", "The initial password must meet the password policy; the holder must change it at the first sign-in.";
+    "admin.users.actions" => "操作", "Actions";
+    "admin.users.new_password" => "新密码", "New password";
+    "admin.users.reset" => "重置密码", "Reset password";
+    "admin.users.enable" => "启用", "Enable";
+    "admin.users.disable" => "停用", "Disable";
+    "form.password.too_short" => "密码至少需要 {n} 个字符。", "The password needs at least {n} characters.";
+    "form.password.classes" => "密码须包含小写字母、大写字母、数字、其他字符中的至少 {n} 类。", "The password must mix at least {n} of: lower case, upper case, digits, other characters.";
+    "form.password.username" => "密码不能包含用户名。", "The password must not contain the user name.";
+    "form.username.empty" => "请填写用户名。", "Enter a user name.";
+    "form.username.too_long" => "用户名不能超过 {n} 个字符。", "The user name may have at most {n} characters.";
+    "form.username.bad_char" => "用户名只能包含字母、数字和 . _ - @，不能包含“{char}”。", "The user name may hold only letters, digits and . _ - @, not \"{char}\".";
+    "form.display_name.invalid" => "姓名不能超过 {n} 个字符，也不能包含控制字符。", "The name may have at most {n} characters and no control characters.";
+    "admin.roles.title" => "角色分配", "Roles and scopes";
+    "admin.roles.intro" => "安全管理员在此为账号分配角色和范围。考核人员和单位领导须指定单位，干部须指定本人的干部编号。保存后该账号的会话结束，新角色在下次登录时生效。", "The security administrator assigns roles and scopes to accounts here. Assessors and unit leaders need units, officials their own cadre record. Saving ends the account's sessions; the new roles apply from the next sign-in.";
+    "admin.roles.done" => "角色已保存，该账号的会话已结束。", "Roles saved; the account's sessions ended.";
+    "admin.roles.edit" => "分配角色", "Assign roles";
+    "admin.roles.two_admins" => "三员分立：同一账号不能同时担任{a}和{b}。", "Separation of duties: one account may not be both {a} and {b}.";
+    "admin.roles.no_role" => "请至少选择一个角色。", "Choose at least one role.";
+    "admin.roles.own_account" => "不能为自己的账号分配角色。", "Nobody may assign roles to their own account.";
+    "admin.roles.units_needed" => "{role}须指定至少一个单位。", "{role} needs at least one unit.";
+    "admin.roles.units_unused" => "只有考核人员和单位领导按单位授权，请清空单位。", "Only assessors and unit leaders are scoped to units: clear the units.";
+    "admin.roles.cadre_needed" => "干部角色须指定本人的干部编号。", "The official role needs the holder's cadre record.";
+    "admin.roles.cadre_unused" => "只有干部角色关联干部编号，请清空干部编号。", "Only the official role takes a cadre record: clear it.";
+    "admin.roles.needs_totp" => "{role}必须使用动态验证码：请该账号先在“我的账号”中设置动态验证码。", "{role} requires a one-time code: the account must first set one up under My account.";
+    "admin.roles.unknown_role" => "未知角色：{role}", "Unknown role: {role}";
+    "admin.roles.bad_unit" => "单位编码无效：{unit}", "Invalid unit code: {unit}";
+    "admin.roles.bad_cadre" => "干部编号无效：{cadre}", "Invalid cadre ID: {cadre}";
+    "admin.roles.no_unit" => "没有编码为 {unit} 的单位。", "There is no unit {unit}.";
+    "admin.roles.no_cadre" => "没有编号为 {cadre} 的干部。", "There is no cadre {cadre}.";
+    "admin.roles.separation" => "系统管理员、安全管理员、审计管理员三者不能由同一账号兼任。", "No account may hold two of: system administrator, security administrator, audit administrator.";
+    "admin.roles.totp_hint" => "该账号尚未设置动态验证码，因此不能担任管理员角色。", "This account has no one-time codes set up, so it cannot take an administrator role.";
+    "admin.roles.units" => "单位编码（多个用空格或逗号分隔）", "Unit codes (separated by spaces or commas)";
+    "admin.roles.cadre" => "干部编号（干部角色）", "Cadre ID (official role)";
+    "admin.roles.sessions_end" => "保存后该账号需重新登录。", "After saving, the account signs in again.";
+    "admin.roles.save" => "保存", "Save";
+    "account.title" => "我的账号", "My account";
+    "account.must_change" => "您的密码由管理员设置，请先修改密码再继续使用。", "Your password was set by an administrator: change it before going on.";
+    "account.password" => "修改密码", "Change password";
+    "account.current_password" => "当前密码", "Current password";
+    "account.new_password" => "新密码", "New password";
+    "account.confirm_password" => "再次输入新密码", "New password again";
+    "account.password_hint" => "修改后，您在其他设备上的登录会结束。", "Changing it signs you out everywhere else.";
+    "account.change_password" => "修改密码", "Change password";
+    "account.password.wrong" => "当前密码不正确。", "The current password is wrong.";
+    "account.password.mismatch" => "两次输入的新密码不一致。", "The new passwords differ.";
+    "account.password.same" => "新密码不能与当前密码相同。", "The new password must differ from the current one.";
+    "account.done.password" => "密码已修改，其他会话已结束。", "Password changed; your other sessions ended.";
+    "account.done.totp" => "动态验证码已启用，以后登录须输入验证码。", "One-time codes are on: signing in now needs a code.";
+    "account.done.totp_removed" => "动态验证码已停用。", "One-time codes are off.";
+    "account.totp" => "动态验证码（双因素认证）", "One-time codes (two-factor authentication)";
+    "account.totp.on" => "已启用：登录时须输入认证器应用中的 6 位验证码。", "On: signing in needs the 6-digit code of your authenticator app.";
+    "account.totp.off" => "未启用。启用后，登录时除密码外还须输入认证器应用中的验证码。", "Off. When on, signing in needs a code from an authenticator app besides the password.";
+    "account.totp.required" => "您的角色必须使用动态验证码，不能停用。", "Your role requires one-time codes: they cannot be turned off.";
+    "account.totp.remove" => "停用动态验证码", "Turn one-time codes off";
+    "account.totp.replace" => "更换认证器（重新设置）", "Replace the authenticator (set up again)";
+    "account.totp.start" => "设置动态验证码", "Set up one-time codes";
+    "account.totp.replacing" => "确认后，旧认证器中的验证码将失效。", "Once confirmed, the codes of the old authenticator stop working.";
+    "account.totp.scan" => "用认证器应用扫描二维码，或手工输入下面的密钥；然后输入应用显示的 6 位验证码和当前密码以确认。", "Scan the QR code with an authenticator app, or type in the secret below; then confirm with the 6-digit code the app shows and your current password.";
+    "account.totp.qr" => "动态验证码二维码", "QR code for one-time codes";
+    "account.totp.secret" => "密钥", "Secret";
+    "account.totp.uri" => "otpauth 链接", "otpauth URI";
+    "account.totp.code" => "6 位验证码", "6-digit code";
+    "account.totp.confirm" => "确认启用", "Confirm";
+    "account.totp.bad_secret" => "密钥无效，已生成新的密钥，请重新扫描。", "The secret was invalid: a new one was made, scan again.";
+    "account.totp.wrong_code" => "验证码不正确，请检查手机时间后重试。", "Wrong code: check the phone's clock and try again.";
 }
 
 /// The message `key` in `lang`. A key missing from [`MESSAGES`] shows as `?` and is logged (a
@@ -477,6 +558,9 @@ mod tests {
             .map(|e| e.expect("entry").path())
             .collect();
         files.push(format!("{root}/src/pages.rs").into());
+        for module in ["admin", "account"] {
+            files.push(format!("{root}/src/pages/{module}.rs").into());
+        }
         let mut checked = 0;
         for path in files {
             let text = std::fs::read_to_string(&path).expect("template");

@@ -23,6 +23,9 @@
 //! | `/admin/users` | the accounts, for the system administrator |
 //! | `/rate/{code}` | the public rating page of a service case (好差评), phone-sized |
 //! | `/service/...` | rectification queue, a case's history and steps, callback contact, appeals, figures |
+//! | `/admin/users` | the accounts, for the system administrator: create, reset a password, disable, enable |
+//! | `/admin/roles` | roles and unit scopes of the accounts, for the security administrator |
+//! | `/account` | every account's own page: change the password, set up or remove TOTP |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` |
 //! | `/api/docs` | Swagger UI, served from the binary (no CDN) |

@@ -37,9 +37,6 @@ pub(crate) fn router() -> Router<AppState> {
     let cadre = Router::new()
         .route("/cadres/{id}", get(cadre))
         .require(Permission::ViewCadre);
-    let accounts = Router::new()
-        .route("/admin/users", get(admin_users))
-        .require(Permission::ManageAccounts);
     let audit = Router::new()
         .route("/admin/audit", get(admin_audit))
         .require(Permission::ViewAudit);
@@ -58,13 +55,17 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .require(Permission::Public);
     organization
-        .merge(accounts)
         .merge(audit)
         .merge(unit)
         .merge(cadre)
         .merge(signed_in)
         .merge(public)
+        .merge(admin::router())
+        .merge(account::router())
 }
+
+mod account;
+mod admin;
 
 /// Every page route with the permission it declares, for the route × role test matrix;
 /// `pages_are_listed` keeps it in step with [`router`] and the rating pages' router.
@@ -103,6 +104,22 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/service/appeals", Permission::DecideAppeal),
     ("/service/appeals/{id}", Permission::DecideAppeal),
     ("/service/figures", Permission::ViewServiceFigures),
+    // Account management (#3): system administrator, security administrator, self service.
+    (
+        "/admin/users/{username}/password",
+        Permission::ManageAccounts,
+    ),
+    (
+        "/admin/users/{username}/disable",
+        Permission::ManageAccounts,
+    ),
+    ("/admin/users/{username}/enable", Permission::ManageAccounts),
+    ("/admin/roles", Permission::ManageRoles),
+    ("/admin/roles/{username}", Permission::ManageRoles),
+    ("/account", Permission::Authenticated),
+    ("/account/password", Permission::Authenticated),
+    ("/account/totp", Permission::Authenticated),
+    ("/account/totp/remove", Permission::Authenticated),
 ];
 
 /// Section of the site, for the navigation.
@@ -159,6 +176,8 @@ pub(crate) struct PageCtx {
     sees_organization: bool,
     /// Whether the account may manage accounts (system administrator).
     manages_accounts: bool,
+    /// Whether the account may assign roles (security administrator).
+    manages_roles: bool,
     /// Whether the account may read the audit log (audit administrator).
     views_audit: bool,
     section: Section,
@@ -178,6 +197,7 @@ impl FromRequestParts<AppState> for PageCtx {
         ctx.user = principal.username().map(str::to_owned);
         ctx.sees_organization = principal.holds(Permission::ViewOrganization);
         ctx.manages_accounts = principal.holds(Permission::ManageAccounts);
+        ctx.manages_roles = principal.holds(Permission::ManageRoles);
         ctx.views_audit = principal.holds(Permission::ViewAudit);
         ctx.csrf = parts
             .extensions
@@ -206,6 +226,7 @@ impl PageCtx {
             csrf: String::new(),
             sees_organization: false,
             manages_accounts: false,
+            manages_roles: false,
             views_audit: false,
             section: Section::of(path),
             here: href(path, &kept),
@@ -264,12 +285,14 @@ impl PageCtx {
             ("/calendar", "nav.calendar", Section::Calendar),
             ("/frameworks", "nav.frameworks", Section::Frameworks),
             ("/admin/users", "nav.accounts", Section::Admin),
+            ("/admin/roles", "nav.roles", Section::Admin),
             ("/admin/audit", "nav.audit", Section::Admin),
             ("/api/docs/", "nav.api", Section::Other),
         ]
         .into_iter()
         .filter(|(href, _, _)| match *href {
             "/admin/users" => self.manages_accounts,
+            "/admin/roles" => self.manages_roles,
             "/admin/audit" => self.views_audit,
             _ => true,
         })
@@ -1016,59 +1039,6 @@ async fn calendar(ctx: PageCtx, State(state): State<AppState>, uri: Uri) -> Page
             result,
         },
     ))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Accounts (system administrator)
-
-#[derive(Debug)]
-struct UserRow {
-    username: String,
-    name: String,
-    roles: String,
-    scope: String,
-    totp: &'static str,
-    status: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin_users.html")]
-struct AdminUsersPage {
-    ctx: PageCtx,
-    rows: Vec<UserRow>,
-}
-
-async fn admin_users(ctx: PageCtx, State(state): State<AppState>) -> PageResult {
-    let users = state.store.list_users().await.map_err(|e| ctx.fail(e))?;
-    let rows = users
-        .into_iter()
-        .map(|u| UserRow {
-            roles: u
-                .roles
-                .iter()
-                .map(|r| ctx.label(*r))
-                .collect::<Vec<_>>()
-                .join("、"),
-            scope: u
-                .units
-                .iter()
-                .chain(u.cadre.as_ref())
-                .map(Code::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
-            totp: ctx.yes_no(u.totp_secret.is_some()),
-            status: if u.disabled {
-                ctx.t("admin.users.disabled").to_owned()
-            } else if u.failed_logins > 0 {
-                ctx.tf("admin.users.failures", &[("n", &u.failed_logins)])
-            } else {
-                ctx.t("admin.users.active").to_owned()
-            },
-            username: u.username,
-            name: u.display_name,
-        })
-        .collect();
-    Ok(render(StatusCode::OK, &AdminUsersPage { ctx, rows }))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -52,8 +52,8 @@ pub struct ServiceSettings {
     pub suspicion: SuspicionPolicy,
     /// Ratings the public rating form takes from one IP at once.
     pub public_burst: u32,
-    /// Seconds for one public rating to be given back to an IP.
-    pub public_refill_seconds: u32,
+    /// Public ratings given back to an IP per minute.
+    pub public_per_minute: u32,
     /// Strength of the prior (in ratings) of the shrunk satisfaction rate.
     pub prior_strength: f64,
 }
@@ -65,7 +65,7 @@ impl Default for ServiceSettings {
             rectification: RectificationPolicy::default(),
             suspicion: SuspicionPolicy::default(),
             public_burst: 20,
-            public_refill_seconds: 30,
+            public_per_minute: 2,
             prior_strength: 20.0,
         }
     }

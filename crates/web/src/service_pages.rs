@@ -242,7 +242,7 @@ async fn rate(
     if !state.rate_limiter.allow(
         ip,
         state.service.public_burst,
-        state.service.public_refill_seconds,
+        state.service.public_per_minute,
     ) {
         tracing::info!(%ip, "public rating rate limit");
         return Err(ctx.fail(ApiError::RateLimited));

@@ -3,6 +3,8 @@
 
 #[path = "web/accounts.rs"]
 mod accounts;
+#[path = "web/admin.rs"]
+mod admin;
 #[path = "web/api.rs"]
 mod api;
 #[path = "web/helpers.rs"]

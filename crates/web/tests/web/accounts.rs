@@ -1,6 +1,6 @@
 //! Accounts, login, sessions, CSRF, security headers, and the route × role matrix.
 
-use crate::helpers::{Fetched, TestApp, spawn_apps};
+use crate::helpers::{Fetched, TestApp, spawn_apps, spawn_apps_with};
 use kaohe_domain::access::totp;
 use kaohe_domain::{Code, Labeled, Role};
 use kaohe_store::NewUser;
@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Password of every test account.
 pub(crate) const PASSWORD: &str = "Test-Password-2025";
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
@@ -60,11 +60,13 @@ impl TestApp {
                 .collect(),
             cadre: cadre.map(|c| Code::parse(c).expect("cadre")),
             totp_secret: secret.clone(),
+            must_change_password: false,
         };
+        let audit = kaohe_domain::NewAuditEntry::new("test", "user.create", username);
         assert!(
             self.db
                 .store
-                .create_user(&user, unix_now())
+                .create_user(&user, unix_now(), &audit)
                 .await
                 .expect("create user")
         );
@@ -146,7 +148,7 @@ impl TestApp {
     }
 
     /// The same server, as another session (or none).
-    async fn get_as(&self, session: Option<&str>, path: &str) -> Fetched {
+    pub(crate) async fn get_as(&self, session: Option<&str>, path: &str) -> Fetched {
         let cookie = session.map(|s| format!("kaohe_session={s}"));
         let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("cookie", c.as_str())).collect();
         let response = self
@@ -182,6 +184,55 @@ impl TestApp {
 fn allowed(r: &Fetched) -> bool {
     let to_login = r.status == 303 && r.header("location").starts_with("/login");
     (200..400).contains(&r.status) && !to_login
+}
+
+/// A form sent by an account it is not for: 401, 403, or a redirect to `/login`. Anything else
+/// (a 303 after a change, a 400 or 404 for the empty test form) means the route let it in.
+fn refused(r: &Fetched) -> bool {
+    let to_login = r.status == 303 && r.header("location").starts_with("/login");
+    matches!(r.status, 401 | 403) || to_login
+}
+
+/// The forms of the matrix: route template, path, and the accounts allowed. Each is sent with
+/// the session's CSRF token and no fields, or for an account that does not exist, so that
+/// nothing changes.
+fn post_matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
+    vec![
+        ("/admin/users", "/admin/users", &["system_admin"]),
+        (
+            "/admin/users/{username}/password",
+            "/admin/users/nobody_here/password",
+            &["system_admin"],
+        ),
+        (
+            "/admin/users/{username}/disable",
+            "/admin/users/nobody_here/disable",
+            &["system_admin"],
+        ),
+        (
+            "/admin/users/{username}/enable",
+            "/admin/users/nobody_here/enable",
+            &["system_admin"],
+        ),
+        (
+            "/admin/roles/{username}",
+            "/admin/roles/nobody_here",
+            &["security_admin"],
+        ),
+        ("/account/password", "/account/password", SIGNED_IN),
+        ("/account/totp", "/account/totp", SIGNED_IN),
+        ("/account/totp/remove", "/account/totp/remove", SIGNED_IN),
+    ]
+}
+
+/// The CSRF token of a page's forms.
+pub(crate) fn csrf_in(page: &Fetched) -> String {
+    page.body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The declared matrix: route template, the concrete request, and the accounts allowed
@@ -261,6 +312,14 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ),
         ("/admin/users", "/admin/users", &["system_admin"]),
         ("/admin/audit", "/admin/audit", &["audit_admin"]),
+        ("/admin/roles", "/admin/roles", &["security_admin"]),
+        (
+            "/admin/roles/{username}",
+            "/admin/roles/m_rater",
+            &["security_admin"],
+        ),
+        ("/account", "/account", SIGNED_IN),
+        ("/account/totp", "/account/totp", SIGNED_IN),
         (
             "/admin/audit",
             "/admin/audit?verify=1&action=user.",
@@ -304,10 +363,20 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
 
 #[tokio::test]
 async fn every_role_against_every_route() {
-    for app in spawn_apps().await {
+    // One sign-in per account from one address: room beyond the default burst of 10, so that
+    // accounts can be added to the matrix.
+    let auth = kaohe_web::auth::AuthSettings {
+        login_burst: 100,
+        ..kaohe_web::auth::AuthSettings::default()
+    };
+    for app in spawn_apps_with(auth).await {
         // Every route of the API and of the pages is in the matrix.
         let doc = app.get("/api/v1/openapi.json").await.json();
-        let templates: BTreeSet<&str> = matrix().iter().map(|(t, _, _)| *t).collect();
+        let templates: BTreeSet<&str> = matrix()
+            .iter()
+            .chain(post_matrix().iter())
+            .map(|(t, _, _)| *t)
+            .collect();
         for path in doc["paths"].as_object().expect("paths").keys() {
             assert!(
                 templates.contains(path.as_str()),
@@ -347,6 +416,32 @@ async fn every_role_against_every_route() {
                 }
             }
         }
+        // Every form, with the session's CSRF token, as every account.
+        for (template, path, roles) in post_matrix() {
+            for (role, session) in &sessions {
+                let (cookie, csrf) = match session {
+                    Some(token) => {
+                        let page = app.get_as(Some(token), "/account").await;
+                        (format!("kaohe_session={token}"), csrf_in(&page))
+                    }
+                    None => (String::new(), String::new()),
+                };
+                let r = app.post_form(path, &cookie, &[("csrf", &csrf)]).await;
+                assert_ne!(
+                    r.status, 500,
+                    "{}: POST {path} as {role}: {}",
+                    app.name, r.body
+                );
+                assert_eq!(
+                    !refused(&r),
+                    roles.contains(role),
+                    "{}: POST {template} ({path}) as {role}: status {} {}",
+                    app.name,
+                    r.status,
+                    r.header("location")
+                );
+            }
+        }
         // The system administrator's account list shows accounts, never their secrets.
         let admin = sessions["system_admin"].as_deref();
         let users = app.get_as(admin, "/admin/users").await;
@@ -375,6 +470,13 @@ async fn every_role_against_every_route() {
             !users.body.contains("href=\"/admin/audit\""),
             "not in the system administrator's menu"
         );
+        // The role screen is in the security administrator's menu only.
+        let security = app
+            .get_as(sessions["security_admin"].as_deref(), "/account")
+            .await;
+        assert!(security.body.contains("href=\"/admin/roles\""));
+        assert!(!users.body.contains("href=\"/admin/roles\""));
+        assert!(!security.body.contains("href=\"/admin/users\""));
         app.finish().await;
     }
 }

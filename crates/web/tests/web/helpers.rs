@@ -7,6 +7,7 @@ use kaohe_domain::{
 use kaohe_store::Store;
 use kaohe_store::testing::TestDatabase;
 use kaohe_web::AppState;
+use kaohe_web::auth::AuthSettings;
 use std::sync::Arc;
 use time::{Date, Duration, Month, OffsetDateTime};
 use tokio::sync::oneshot;
@@ -110,10 +111,16 @@ impl TestApp {
 /// One seeded server per backend under test (SQLite, and PostgreSQL when configured; under
 /// `CI=true` a missing PostgreSQL URL fails).
 pub(crate) async fn spawn_apps() -> Vec<TestApp> {
+    spawn_apps_with(AuthSettings::default()).await
+}
+
+/// [`spawn_apps`] with other account settings (e.g. a larger login burst for tests that sign
+/// in as many accounts).
+pub(crate) async fn spawn_apps_with(auth: AuthSettings) -> Vec<TestApp> {
     let mut apps = Vec::new();
     for db in TestDatabase::all().await.expect("test databases") {
         seed(db.store.as_ref()).await;
-        let mut app = spawn(db, true).await;
+        let mut app = spawn(db, true, auth).await;
         // Organization data needs an account: an assessor of the whole province.
         app.session = Some(
             app.sign_in_as("tester", &["assessor"], &["340000"], None)
@@ -124,13 +131,14 @@ pub(crate) async fn spawn_apps() -> Vec<TestApp> {
     apps
 }
 
-async fn spawn(db: TestDatabase, demo: bool) -> TestApp {
+async fn spawn(db: TestDatabase, demo: bool, auth: AuthSettings) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("address");
     let state = AppState {
         demo,
+        auth,
         ..AppState::new(Arc::clone(&db.store))
     };
     let (shutdown, stop) = oneshot::channel::<()>();
