@@ -1090,7 +1090,12 @@ on_all_backends!(api_tokens_resolve_to_their_account_until_revoked, |store| {
         totp_secret: None,
         must_change_password: false,
     };
-    assert!(store.create_user(&system, 1, &audit("user.add")).await.unwrap());
+    assert!(
+        store
+            .create_user(&system, 1, &audit("user.add"))
+            .await
+            .unwrap()
+    );
     let info = TokenInfo {
         id: "t1".into(),
         username: "gov_service".into(),

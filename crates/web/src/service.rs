@@ -424,8 +424,19 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiErro
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::invalid_field(field, e.into_inner().to_string())
+        let inner = e.into_inner().to_string();
+        // A missing or unknown field is reported at its parent: name the field itself.
+        let named = ["missing field `", "unknown field `"]
+            .iter()
+            .find_map(|p| inner.strip_prefix(p))
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), named) {
+            (".", Some(name)) => name.to_owned(),
+            (".", None) => "body".to_owned(),
+            (parent, Some(name)) => format!("{parent}.{name}"),
+            (p, None) => p.to_owned(),
+        };
+        ApiError::invalid_field(field, inner)
     })
 }
 

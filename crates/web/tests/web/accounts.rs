@@ -222,8 +222,34 @@ fn post_matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("/account/password", "/account/password", SIGNED_IN),
         ("/account/totp", "/account/totp", SIGNED_IN),
         ("/account/totp/remove", "/account/totp/remove", SIGNED_IN),
+        ("/api/v1/cases", "/api/v1/cases", &["service_system"]),
+        ("/api/v1/ratings", "/api/v1/ratings", &["service_system"]),
+        (
+            "/service/rectifications/{id}/steps",
+            "/service/rectifications/1/steps",
+            HANDLERS,
+        ),
+        (
+            "/service/rectifications/{id}/steps",
+            "/service/rectifications/2/steps",
+            ASSESSORS,
+        ),
+        (
+            "/service/rectifications/{id}/appeal",
+            "/service/rectifications/1/appeal",
+            &["unit_leader"],
+        ),
+        (
+            "/service/rectifications/{id}/appeal",
+            "/service/rectifications/2/appeal",
+            &[],
+        ),
+        ("/service/appeals/{id}", "/service/appeals/1", ASSESSORS),
     ]
 }
+
+/// Who handles the rectifications of 瑶海区 340102.
+const HANDLERS: &[&str] = &["assessor_all", "assessor", "unit_leader"];
 
 /// The CSRF token of a page's forms.
 pub(crate) fn csrf_in(page: &Fetched) -> String {
@@ -250,6 +276,7 @@ const EVERYONE: &[&str] = &[
     "unit_leader",
     "official",
     "rater",
+    "service_system",
 ];
 const SIGNED_IN: &[&str] = &[
     "system_admin",
@@ -260,6 +287,7 @@ const SIGNED_IN: &[&str] = &[
     "unit_leader",
     "official",
     "rater",
+    "service_system",
 ];
 const ASSESSORS: &[&str] = &["assessor_all", "assessor"];
 
@@ -273,6 +301,7 @@ const ACCOUNTS: &[(&str, &str, &[&str], Option<&str>)] = &[
     ("unit_leader", "unit_leader", &["340102"], None),
     ("official", "official", &[], Some("C003")),
     ("rater", "rater", &[], None),
+    ("service_system", "service_system", &[], None),
 ];
 
 fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
@@ -357,6 +386,39 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             "/api/v1/calendar/working-days",
             "/api/v1/calendar/working-days?from=2025-09-26&days=5",
             SIGNED_IN,
+        ),
+        ("/rate/{code}", "/rate/rate-bj-3", EVERYONE),
+        (
+            "/service/rectifications",
+            "/service/rectifications",
+            HANDLERS,
+        ),
+        (
+            "/service/rectifications/{id}",
+            "/service/rectifications/1",
+            HANDLERS,
+        ),
+        (
+            "/service/rectifications/{id}",
+            "/service/rectifications/2",
+            ASSESSORS,
+        ),
+        (
+            "/service/rectifications/{id}/contact",
+            "/service/rectifications/1/contact",
+            HANDLERS,
+        ),
+        (
+            "/service/rectifications/{id}/contact",
+            "/service/rectifications/2/contact",
+            ASSESSORS,
+        ),
+        ("/service/appeals", "/service/appeals", ASSESSORS),
+        ("/service/figures", "/service/figures", HANDLERS),
+        (
+            "/api/v1/service/figures",
+            "/api/v1/service/figures?by=official",
+            HANDLERS,
         ),
     ]
 }

@@ -186,7 +186,11 @@ const API_ROUTES: &[(&str, &str)] = &[
         "/api/v1/calendar/working-days?from=2025-09-26&days=5",
     ),
     ("/api/v1/stats", "/api/v1/stats"),
+    ("/api/v1/service/figures", "/api/v1/service/figures"),
 ];
+
+/// The API routes that take a POST, with the success status they document.
+const API_POSTS: &[(&str, &str)] = &[("/api/v1/cases", "200"), ("/api/v1/ratings", "201")];
 
 #[tokio::test]
 async fn openapi_document_lists_every_route_and_swagger_ui_is_served() {
@@ -201,7 +205,28 @@ async fn openapi_document_lists_every_route_and_swagger_ui_is_served() {
             .map(String::as_str)
             .filter(|p| p.starts_with("/api/v1"))
             .collect();
-        let routed: Vec<&str> = API_ROUTES.iter().map(|(p, _)| *p).collect();
+        let routed: Vec<&str> = API_ROUTES
+            .iter()
+            .map(|(p, _)| *p)
+            .chain(API_POSTS.iter().map(|(p, _)| *p))
+            .collect();
+        for (path, status) in API_POSTS {
+            let post = &paths[*path]["post"];
+            assert!(
+                post["responses"][*status].is_object(),
+                "{path} documents {status}"
+            );
+            assert!(post["requestBody"].is_object(), "{path} documents its body");
+            assert_eq!(
+                post["security"][0]["token"],
+                serde_json::json!([]),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"]["token"]["scheme"],
+            "bearer"
+        );
         let mut sorted = documented.clone();
         sorted.sort_unstable();
         let mut expected = routed.clone();

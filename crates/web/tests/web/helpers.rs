@@ -1,11 +1,16 @@
 //! `spawn_apps`: one running server per backend under test, seeded with a small organization.
 
+use kaohe_domain::WorkCalendar;
+use kaohe_domain::service::rectification::RectificationPolicy;
+use kaohe_domain::service::{
+    Channel, NewRating, Phone, RatingLevel, RatingPolicy, ReasonTag, ServiceCase,
+};
 use kaohe_domain::{
     Appointment, Cadre, CadreStatus, CalendarEntry, Code, DayKind, Gender, RankLevel, Sanction,
     SanctionKind, Unit, UnitKind,
 };
-use kaohe_store::Store;
 use kaohe_store::testing::TestDatabase;
+use kaohe_store::{IntakeOutcome, RatingIntake, Store, StoredCase};
 use kaohe_web::AppState;
 use kaohe_web::auth::AuthSettings;
 use std::sync::Arc;
@@ -318,4 +323,72 @@ async fn seed(store: &dyn Store) {
         .upsert_calendar(&calendar, &seed_audit("calendar"))
         .await
         .expect("calendar");
+    seed_service(store).await;
+}
+
+/// A service case of the seed, closed `closed_days_ago`, rated at `/rate/{code}`.
+fn case(id: &str, unit: &str, official: &str, phone: &str, closed_days_ago: i64) -> StoredCase {
+    let closed = OffsetDateTime::now_utc() - Duration::days(closed_days_ago);
+    StoredCase {
+        case: ServiceCase {
+            id: code(id),
+            item: "不动产登记".into(),
+            unit: code(unit),
+            window: Some(code("W-01")),
+            officials: vec![code(official)],
+            channel: Channel::Window,
+            accepted_at: closed - Duration::hours(30),
+            closed_at: closed,
+            applicant: Some("赵晓梅".into()),
+            phone: Some(Phone::parse(phone).expect("phone")),
+        },
+        rating_code: format!("rate-{}", id.to_lowercase()),
+    }
+}
+
+/// Service cases: BJ-1 (瑶海区, C003) and BJ-2 (庐阳区, C004) with bad reviews, so rating 1 is
+/// a real-name bad review of 瑶海区 and rating 2 an anonymous one of 庐阳区; BJ-3 (瑶海区)
+/// unrated; BJ-OLD closed 40 days ago, past the rating window.
+async fn seed_service(store: &dyn Store) {
+    let cases = [
+        case("BJ-1", "340102", "C003", "13812345678", 2),
+        case("BJ-2", "340103", "C004", "13900001111", 2),
+        case("BJ-3", "340102", "C003", "13700002222", 1),
+        case("BJ-OLD", "340102", "C003", "13600003333", 40),
+    ];
+    store
+        .upsert_cases(&cases, &seed_audit("service_cases"))
+        .await
+        .expect("cases");
+    let calendar = WorkCalendar::new(&store.calendar().await.expect("calendar"));
+    let mut intakes = Vec::new();
+    for (case, level, real_name) in [
+        (&cases[0], RatingLevel::VeryDissatisfied, true),
+        (&cases[1], RatingLevel::Dissatisfied, false),
+    ] {
+        let rating = NewRating {
+            case_id: case.case.id.clone(),
+            level,
+            tags: vec![ReasonTag::Attitude],
+            comment: Some("窗口人员态度冷淡".into()),
+            channel: Channel::QrCode,
+            real_name,
+            contact: None,
+        };
+        let at = case.case.closed_at + Duration::hours(2);
+        intakes.push(
+            RatingIntake::prepare(
+                case,
+                rating,
+                at,
+                kaohe_web::CHINA_STANDARD_TIME,
+                &RatingPolicy::default(),
+                &calendar,
+                &RectificationPolicy::default(),
+            )
+            .expect("rating"),
+        );
+    }
+    let out = store.insert_ratings(&intakes).await.expect("ratings");
+    assert!(out.iter().all(|o| matches!(o, IntakeOutcome::Stored(_))));
 }
