@@ -868,8 +868,8 @@ mod tests {
             );
         }
         let leader = user(&[Role::UnitLeader], &["341001"], None);
-        let own = Code::parse("341001").unwrap();
-        let other = Code::parse("341002").unwrap();
+        let own = code("341001");
+        let other = code("341002");
         let unit = |code| Target::Unit {
             code,
             ancestors: &[],

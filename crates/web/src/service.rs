@@ -425,12 +425,11 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiErro
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        // A missing or unknown field is reported at its parent: name the field itself.
-        let named = ["missing field `", "unknown field `"]
-            .iter()
-            .find_map(|p| inner.strip_prefix(p))
+        // A missing field is reported at its parent (an unknown one at itself): name it.
+        let missing = inner
+            .strip_prefix("missing field `")
             .and_then(|rest| rest.split('`').next());
-        let field = match (path.as_str(), named) {
+        let field = match (path.as_str(), missing) {
             (".", Some(name)) => name.to_owned(),
             (".", None) => "body".to_owned(),
             (parent, Some(name)) => format!("{parent}.{name}"),

@@ -141,8 +141,7 @@ async fn rate_page(
     case: &StoredCase,
     token: &str,
     input: &RateInput,
-    error: Option<String>,
-    done: Option<String>,
+    (error, done): (Option<String>, Option<String>),
     status: StatusCode,
 ) -> PageResult {
     let unit = state
@@ -211,8 +210,7 @@ async fn rate_form(
         &case,
         &token,
         &RateInput::default(),
-        None,
-        done,
+        (None, done),
         StatusCode::OK,
     )
     .await?;
@@ -273,8 +271,7 @@ async fn rate(
                 &case,
                 &token,
                 &input,
-                Some($error),
-                None,
+                (Some($error), None),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -321,8 +318,7 @@ async fn rate(
                 &case,
                 &token,
                 &input,
-                None,
-                Some(ctx.t(thanks).to_owned()),
+                (None, Some(ctx.t(thanks).to_owned())),
                 StatusCode::CREATED,
             )
             .await
@@ -334,8 +330,7 @@ async fn rate(
                 &case,
                 &token,
                 &input,
-                None,
-                Some(ctx.t("rate.already").to_owned()),
+                (None, Some(ctx.t("rate.already").to_owned())),
                 StatusCode::CONFLICT,
             )
             .await
@@ -350,8 +345,7 @@ async fn rate(
                 &case,
                 &token,
                 &input,
-                None,
-                Some(ctx.t("rate.window_closed").to_owned()),
+                (None, Some(ctx.t("rate.window_closed").to_owned())),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -808,7 +802,7 @@ async fn add_step(
     let audit = NewAuditEntry::new(
         &actor,
         "rectification.step",
-        &format!("rating:{}", r.rating.id),
+        format!("rating:{}", r.rating.id),
     )
     .before(serde_json::json!({"status": before.code()}).to_string())
     .after(
@@ -881,7 +875,7 @@ async fn contact(
 ) -> PageResult {
     let r = load_record(&state, &ctx, &caller, Permission::ViewContact, &id).await?;
     let actor = caller.0.username().unwrap_or_default().to_owned();
-    let entry = NewAuditEntry::new(&actor, "contact.view", &format!("rating:{}", r.rating.id))
+    let entry = NewAuditEntry::new(&actor, "contact.view", format!("rating:{}", r.rating.id))
         .after(
             serde_json::json!({"case": r.case.case.id.as_str(), "purpose": "callback"}).to_string(),
         );
@@ -964,7 +958,7 @@ async fn file_appeal(
         filed_at: crate::auth::now(),
         decision: None,
     };
-    let audit = NewAuditEntry::new(&actor, "appeal.file", &format!("rating:{}", r.rating.id))
+    let audit = NewAuditEntry::new(&actor, "appeal.file", format!("rating:{}", r.rating.id))
         .after(serde_json::json!({"ground": ground.code(), "evidence": evidence}).to_string());
     if !state
         .store
@@ -1095,7 +1089,7 @@ async fn decide_appeal(
         }
     };
     let actor = caller.0.username().unwrap_or_default().to_owned();
-    let audit = NewAuditEntry::new(&actor, "appeal.decide", &format!("rating:{}", r.rating.id))
+    let audit = NewAuditEntry::new(&actor, "appeal.decide", format!("rating:{}", r.rating.id))
         .before(serde_json::json!({"excluded": r.rating.excluded}).to_string())
         .after(
             serde_json::json!({

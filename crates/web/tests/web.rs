@@ -11,3 +11,5 @@ mod api;
 mod helpers;
 #[path = "web/pages.rs"]
 mod pages;
+#[path = "web/ratings.rs"]
+mod ratings;

@@ -13,6 +13,7 @@ use kaohe_store::testing::TestDatabase;
 use kaohe_store::{IntakeOutcome, RatingIntake, Store, StoredCase};
 use kaohe_web::AppState;
 use kaohe_web::auth::AuthSettings;
+use kaohe_web::service::ServiceSettings;
 use std::sync::Arc;
 use time::{Date, Duration, Month, OffsetDateTime};
 use tokio::sync::oneshot;
@@ -122,10 +123,19 @@ pub(crate) async fn spawn_apps() -> Vec<TestApp> {
 /// [`spawn_apps`] with other account settings (e.g. a larger login burst for tests that sign
 /// in as many accounts).
 pub(crate) async fn spawn_apps_with(auth: AuthSettings) -> Vec<TestApp> {
+    spawn_apps_with_settings(auth, ServiceSettings::default()).await
+}
+
+/// [`spawn_apps`] with other rating settings (e.g. a small public rate limit).
+pub(crate) async fn spawn_apps_with_service(service: ServiceSettings) -> Vec<TestApp> {
+    spawn_apps_with_settings(AuthSettings::default(), service).await
+}
+
+async fn spawn_apps_with_settings(auth: AuthSettings, service: ServiceSettings) -> Vec<TestApp> {
     let mut apps = Vec::new();
     for db in TestDatabase::all().await.expect("test databases") {
         seed(db.store.as_ref()).await;
-        let mut app = spawn(db, true, auth).await;
+        let mut app = spawn(db, true, auth, service).await;
         // Organization data needs an account: an assessor of the whole province.
         app.session = Some(
             app.sign_in_as("tester", &["assessor"], &["340000"], None)
@@ -136,7 +146,12 @@ pub(crate) async fn spawn_apps_with(auth: AuthSettings) -> Vec<TestApp> {
     apps
 }
 
-async fn spawn(db: TestDatabase, demo: bool, auth: AuthSettings) -> TestApp {
+async fn spawn(
+    db: TestDatabase,
+    demo: bool,
+    auth: AuthSettings,
+    service: ServiceSettings,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -144,6 +159,7 @@ async fn spawn(db: TestDatabase, demo: bool, auth: AuthSettings) -> TestApp {
     let state = AppState {
         demo,
         auth,
+        service,
         ..AppState::new(Arc::clone(&db.store))
     };
     let (shutdown, stop) = oneshot::channel::<()>();

@@ -1,0 +1,696 @@
+//! Public service ratings (好差评): intake through the API and the public page, the
+//! rectification of a bad review from open to closed, the callback screen, appeals, figures.
+//! Seed (helpers.rs): rating 1 is a real-name bad review of BJ-1 (瑶海区 340102), rating 2 an
+//! anonymous one of BJ-2 (庐阳区 340103); BJ-3 is unrated; BJ-OLD is past its rating window.
+
+use crate::accounts::csrf_in;
+use crate::helpers::{Fetched, TestApp, spawn_apps, spawn_apps_with_service};
+use kaohe_domain::WorkCalendar;
+use kaohe_store::TokenInfo;
+use serde_json::{Value, json};
+
+impl TestApp {
+    /// Creates a service-system account with an API token; returns the token.
+    async fn service_token(&self) -> String {
+        self.create_user("gov_portal", &["service_system"], &[], None)
+            .await;
+        let (id, token, hash) = kaohe_web::auth::issue_token();
+        let info = TokenInfo {
+            id,
+            username: "gov_portal".into(),
+            label: "一网通办".into(),
+            created_at: 1,
+            revoked_at: None,
+        };
+        let audit = kaohe_domain::NewAuditEntry::new("test", "token.issue", "gov_portal");
+        self.db
+            .store
+            .create_token(&info, &hash, &audit)
+            .await
+            .expect("token");
+        token
+    }
+
+    /// `POST path` with a JSON body and an optional bearer token.
+    async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Fetched {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(t) = token {
+            request = request.header("authorization", format!("Bearer {t}"));
+        }
+        let response = request.send().await.expect("POST");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body");
+        Fetched {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+fn error_of(r: &Fetched) -> (String, String) {
+    let v = r.json();
+    (
+        v["error"]["code"].as_str().unwrap_or_default().to_owned(),
+        v["error"]["field"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+fn case_json(id: &str, unit: &str, phone: &str) -> Value {
+    let closed = time::OffsetDateTime::now_utc() - time::Duration::hours(3);
+    let fmt = &time::format_description::well_known::Rfc3339;
+    json!({
+        "id": id,
+        "item": "企业开办",
+        "unit": unit,
+        "window": "W-02",
+        "officials": ["C003"],
+        "channel": "window",
+        "accepted_at": (closed - time::Duration::hours(4)).format(fmt).expect("time"),
+        "closed_at": closed.format(fmt).expect("time"),
+        "applicant": "钱先生",
+        "phone": phone,
+    })
+}
+
+#[tokio::test]
+async fn service_systems_push_cases_and_ratings_with_a_token() {
+    for app in spawn_apps().await {
+        let token = app.service_token().await;
+        // Without a token, or with a wrong one: 401.
+        let r = app
+            .post_json("/api/v1/cases", None, &json!({"cases": []}))
+            .await;
+        assert_eq!(r.status, 401, "{}: {}", app.name, r.body);
+        let r = app
+            .post_json("/api/v1/cases", Some("kh_00_nope"), &json!({"cases": []}))
+            .await;
+        assert_eq!(r.status, 401, "{}", app.name);
+
+        // Cases: stored, each with its rating page; bad fields are named.
+        let r = app
+            .post_json(
+                "/api/v1/cases",
+                Some(&token),
+                &json!({"cases": [case_json("API-1", "340102", "138 0000 1111"), case_json("API-2", "340102", "")]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}: {}", app.name, r.body);
+        let out = r.json();
+        assert_eq!(out[0]["id"], "API-1");
+        let rate_path = out[0]["rate_path"].as_str().expect("path").to_owned();
+        assert!(
+            rate_path.starts_with("/rate/") && rate_path.len() == 22,
+            "{rate_path}"
+        );
+        for (body, field) in [
+            (
+                json!({"cases": [case_json("API-3", "999999", "")]}),
+                "cases[0].unit",
+            ),
+            (
+                json!({"cases": [case_json("API-3", "340102", "12ab")]}),
+                "cases[0].phone",
+            ),
+            (
+                json!({"cases": [case_json("API-3", "340102", ""), case_json("API-3", "340102", "")]}),
+                "cases[1].id",
+            ),
+            (json!({"cases": [{"id": "API-3"}]}), "cases[0].item"),
+            (json!({"case": []}), "case"),
+        ] {
+            let r = app.post_json("/api/v1/cases", Some(&token), &body).await;
+            assert_eq!(r.status, 422, "{}: {body}: {}", app.name, r.body);
+            assert_eq!(
+                error_of(&r),
+                ("invalid_field".into(), field.into()),
+                "{body}"
+            );
+        }
+        let mut late = case_json("API-3", "340102", "");
+        late["closed_at"] = json!("2026-01-01T00:00:00+08:00");
+        late["accepted_at"] = json!("2026-01-02T00:00:00+08:00");
+        let r = app
+            .post_json("/api/v1/cases", Some(&token), &json!({"cases": [late]}))
+            .await;
+        assert_eq!(error_of(&r).1, "cases[0].closed_at", "{}", r.body);
+
+        // Ratings: 201 once, 409 the second time, 404 for an unknown case, 422 naming the field.
+        let rating =
+            json!({"case_id": "API-1", "level": 5, "tags": ["efficient"], "channel": "online"});
+        let r = app
+            .post_json("/api/v1/ratings", Some(&token), &rating)
+            .await;
+        assert_eq!(r.status, 201, "{}: {}", app.name, r.body);
+        assert_eq!(r.json()["level"], 5);
+        assert!(r.json().get("rectification_deadline").is_none());
+        let r = app
+            .post_json("/api/v1/ratings", Some(&token), &rating)
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(error_of(&r).0, "already_rated");
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("API-1")
+        );
+        let r = app
+            .post_json(
+                "/api/v1/ratings",
+                Some(&token),
+                &json!({"case_id": "NOPE", "level": 5, "channel": "online"}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        for (body, field) in [
+            (json!({"case_id": "API-2", "channel": "online"}), "level"),
+            (
+                json!({"case_id": "API-2", "level": 7, "channel": "online"}),
+                "level",
+            ),
+            (
+                json!({"case_id": "API-2", "level": "五", "channel": "online"}),
+                "level",
+            ),
+            (
+                json!({"case_id": "API-2", "level": 4, "channel": "fax"}),
+                "channel",
+            ),
+            (
+                json!({"case_id": "API-2", "level": 4, "channel": "online", "tags": ["nice"]}),
+                "tags[0]",
+            ),
+            (
+                json!({"case_id": "API-2", "level": 4, "channel": "online", "tags": ["fees", "fees"]}),
+                "tags",
+            ),
+            (
+                json!({"case_id": "API-2", "level": 4, "channel": "online", "stars": 5}),
+                "stars",
+            ),
+            (
+                json!({"case_id": "API-2", "level": 4, "channel": "online", "contact": "x"}),
+                "contact",
+            ),
+        ] {
+            let r = app.post_json("/api/v1/ratings", Some(&token), &body).await;
+            assert_eq!(r.status, 422, "{}: {body}: {}", app.name, r.body);
+            assert_eq!(
+                error_of(&r),
+                ("invalid_field".into(), field.into()),
+                "{body}"
+            );
+        }
+        let r = app
+            .post_json(
+                "/api/v1/ratings",
+                Some(&token),
+                &json!({"case_id": "BJ-OLD", "level": 4, "channel": "online"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, error_of(&r).0.as_str()),
+            (422, "rating_window_closed"),
+            "{}",
+            r.body
+        );
+
+        // A bad review opens a rectification due in 5 working days on the stored calendar.
+        let r = app
+            .post_json(
+                "/api/v1/ratings",
+                Some(&token),
+                &json!({"case_id": "API-2", "level": 2, "channel": "online"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let calendar = WorkCalendar::new(&app.db.store.calendar().await.expect("calendar"));
+        let today = time::OffsetDateTime::now_utc()
+            .to_offset(kaohe_web::CHINA_STANDARD_TIME)
+            .date();
+        let due = calendar.add_working_days(today, 5).expect("deadline");
+        assert_eq!(r.json()["rectification_deadline"], due.to_string());
+        // The token acts as its account; revoked, it is refused.
+        let listed = app.db.store.list_tokens().await.expect("tokens");
+        let audit = kaohe_domain::NewAuditEntry::new("test", "token.revoke", "gov_portal");
+        assert!(
+            app.db
+                .store
+                .revoke_token(&listed[0].id, 2, &audit)
+                .await
+                .expect("revoke")
+        );
+        let r = app
+            .post_json("/api/v1/ratings", Some(&token), &rating)
+            .await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        app.finish().await;
+    }
+}
+
+/// The form token of a rating page, from its cookie.
+fn rate_cookie(r: &Fetched) -> String {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("kaohe_rate="))
+        .and_then(|c| c.split(';').next())
+        .expect("rate cookie")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_public_rates_a_case_once_on_its_page() {
+    for app in spawn_apps().await {
+        let page = app.get_as(None, "/rate/rate-bj-3").await;
+        assert_eq!(page.status, 200, "{}", app.name);
+        assert!(page.body.contains("不动产登记") && page.body.contains("瑶海区"));
+        assert!(page.body.contains("name=\"level\""));
+        assert!(!page.body.contains(" checked"), "nothing is pre-selected");
+        assert!(!page.body.contains("13700002222"), "no personal data");
+        let token = rate_cookie(&page);
+        let cookie = format!("kaohe_rate={token}");
+        // Without the form token: refused.
+        let r = app
+            .post_form("/rate/rate-bj-3", "", &[("level", "5")])
+            .await;
+        assert_eq!(r.status, 403);
+        // Without a level: asked again, nothing stored.
+        let r = app
+            .post_form(
+                "/rate/rate-bj-3",
+                &cookie,
+                &[("csrf", &token), ("comment", "很快")],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("请选择一个评价等级"));
+        assert!(r.body.contains("很快"), "what was typed is kept");
+        let r = app
+            .post_form(
+                "/rate/rate-bj-3",
+                &cookie,
+                &[
+                    ("csrf", &token),
+                    ("level", "1"),
+                    ("tags", "overdue"),
+                    ("tags", "attitude"),
+                    ("real_name", "1"),
+                    ("contact", "12"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("回访电话格式不正确"));
+        // A real-name bad review with a callback phone.
+        let r = app
+            .post_form(
+                "/rate/rate-bj-3",
+                &cookie,
+                &[
+                    ("csrf", &token),
+                    ("level", "1"),
+                    ("tags", "overdue"),
+                    ("tags", "attitude"),
+                    ("real_name", "1"),
+                    ("contact", "13512345678"),
+                    ("comment", "跑了三次"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}: {}", app.name, r.body);
+        assert!(r.body.contains("5 个工作日内"));
+        let stored = app
+            .db
+            .store
+            .rating_of_case(&kaohe_domain::Code::parse("BJ-3").expect("code"))
+            .await
+            .expect("rating")
+            .expect("stored");
+        assert_eq!(stored.rating.level.value(), 1);
+        assert!(stored.rating.real_name);
+        assert_eq!(stored.rating.tags.len(), 2);
+        assert_eq!(
+            stored.rating.contact.as_ref().map(|p| p.reveal()),
+            Some("13512345678")
+        );
+        let queue = app
+            .db
+            .store
+            .rectification_queue(None, true, 10)
+            .await
+            .expect("queue");
+        assert!(queue.iter().any(|q| q.rating_id == stored.id));
+        // Once only.
+        let r = app
+            .post_form(
+                "/rate/rate-bj-3",
+                &cookie,
+                &[("csrf", &token), ("level", "5")],
+            )
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("只能评价一次"));
+        let again = app.get_as(None, "/rate/rate-bj-3").await;
+        assert!(!again.body.contains("name=\"level\""), "no form once rated");
+        // Past the window, and unknown codes.
+        let old = app.get_as(None, "/rate/rate-bj-old").await;
+        assert!(old.body.contains("已超过评价期限") && !old.body.contains("name=\"level\""));
+        assert_eq!(app.get_as(None, "/rate/no-such-code").await.status, 404);
+        // English on request.
+        let en = app.get_as(None, "/rate/rate-bj-1?lang=en").await;
+        assert!(en.body.contains("rated already"), "{}", en.body);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_public_rating_form_is_rate_limited_per_client() {
+    let settings = kaohe_web::service::ServiceSettings {
+        public_burst: 3,
+        public_per_minute: 1,
+        ..kaohe_web::service::ServiceSettings::default()
+    };
+    for app in spawn_apps_with_service(settings).await {
+        let page = app.get_as(None, "/rate/rate-bj-3").await;
+        let token = rate_cookie(&page);
+        let cookie = format!("kaohe_rate={token}");
+        let statuses: Vec<u16> = {
+            let mut v = Vec::new();
+            for _ in 0..5 {
+                v.push(
+                    app.post_form("/rate/rate-bj-3", &cookie, &[("csrf", &token)])
+                        .await
+                        .status,
+                );
+            }
+            v
+        };
+        assert_eq!(statuses, vec![422, 422, 422, 429, 429], "{}", app.name);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_review_runs_from_open_to_closed_with_its_callback() {
+    for app in spawn_apps().await {
+        let leader = app
+            .sign_in_as("leader", &["unit_leader"], &["340102"], None)
+            .await;
+        let cookie = format!("kaohe_session={leader}");
+        let queue = app.get_as(Some(&leader), "/service/rectifications").await;
+        assert_eq!(queue.status, 200, "{}", queue.body);
+        let rows = queue.table_rows("queue");
+        assert_eq!(rows.len(), 1, "only the leader's unit: {rows:?}");
+        assert!(rows[0].contains("BJ-1") && rows[0].contains("非常不满意"));
+        let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
+        assert!(page.body.contains("138****5678"), "masked phone");
+        assert!(
+            !page.body.contains("13812345678"),
+            "never the full number here"
+        );
+        assert!(page.body.contains("赵**"), "masked name");
+        let csrf = csrf_in(&page);
+        let step = |kind: &'static str, extra: Vec<(&'static str, &'static str)>| {
+            let mut form = vec![("csrf", csrf.clone()), ("kind", kind.to_owned())];
+            form.extend(extra.into_iter().map(|(k, v)| (k, v.to_owned())));
+            form
+        };
+        let app_ref = &app;
+        let post = |form: Vec<(&'static str, String)>| {
+            let cookie = cookie.clone();
+            async move {
+                let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app_ref
+                    .post_form("/service/rectifications/1/steps", &cookie, &pairs)
+                    .await
+            }
+        };
+        // Out of order: refused with the reason, nothing recorded.
+        let r = post(step("close", vec![])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("expected: verify"), "{}", r.body);
+        // A verification needs a finding.
+        let r = post(step("verify", vec![])).await;
+        assert_eq!(r.status, 422);
+        for (kind, extra) in [
+            ("verify", vec![("note", "调取窗口录像，情况属实")]),
+            ("rectify", vec![("note", "对窗口人员批评教育，增加引导员")]),
+        ] {
+            let r = post(step(kind, extra)).await;
+            assert_eq!(r.status, 303, "{kind}: {}", r.body);
+        }
+        // A real-name review cannot close without a callback that reached the rater.
+        let r = post(step("close", vec![])).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("callback"), "{}", r.body);
+        // The callback screen shows the full number and is audited.
+        let contact = app
+            .get_as(Some(&leader), "/service/rectifications/1/contact")
+            .await;
+        assert!(contact.body.contains("13812345678"));
+        let log = app.db.store.audit_entries(1, 10_000).await.expect("audit");
+        assert!(
+            log.iter().any(|e| e.action == "contact.view"
+                && e.actor == "leader"
+                && e.target == "rating:1")
+        );
+        for (kind, extra) in [
+            ("callback", vec![("note", "无人接听")]),
+            (
+                "callback",
+                vec![
+                    ("note", "已回访"),
+                    ("reached", "1"),
+                    ("verdict", "satisfied"),
+                ],
+            ),
+            ("close", vec![]),
+        ] {
+            let r = post(step(kind, extra)).await;
+            assert_eq!(r.status, 303, "{kind}: {}", r.body);
+        }
+        let done = app.get_as(Some(&leader), "/service/rectifications/1").await;
+        assert!(done.body.contains("已办结"), "{}", done.body);
+        assert!(done.body.contains("未联系上") && done.body.contains("满意"));
+        assert!(
+            !done.body.contains("id=\"step-form\""),
+            "nothing left to do"
+        );
+        let steps: Vec<String> = app
+            .db
+            .store
+            .audit_entries(1, 10_000)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|e| e.action == "rectification.step")
+            .map(|e| e.after.unwrap_or_default())
+            .collect();
+        assert_eq!(steps.len(), 5);
+        assert!(steps[4].contains("\"status\":\"closed\""), "{}", steps[4]);
+        // Another unit's rectification is out of the leader's reach.
+        let other = app.get_as(Some(&leader), "/service/rectifications/2").await;
+        assert_eq!(other.status, 403);
+        // The figures count it rectified, on time and called back.
+        let f = app
+            .get_as(Some(&leader), "/api/v1/service/figures?by=unit")
+            .await
+            .json();
+        let group = &f["groups"][0];
+        assert_eq!(
+            (group["key"].as_str(), group["ratings"].as_i64()),
+            (Some("340102"), Some(1))
+        );
+        assert_eq!(group["rectification_rate"], 1.0);
+        assert_eq!(group["on_time_rate"], 1.0);
+        assert_eq!(group["callback_rate"], 1.0);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
+    for app in spawn_apps().await {
+        let leader = app
+            .sign_in_as("leader", &["unit_leader"], &["340102"], None)
+            .await;
+        let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
+        let cookie = format!("kaohe_session={leader}");
+        let r = app
+            .post_form(
+                "/service/rectifications/1/appeal",
+                &cookie,
+                &[
+                    ("csrf", &csrf_in(&page)),
+                    ("ground", "malicious"),
+                    ("evidence", " "),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "evidence is required: {}", r.body);
+        let r = app
+            .post_form(
+                "/service/rectifications/1/appeal",
+                &cookie,
+                &[
+                    ("csrf", &csrf_in(&page)),
+                    ("ground", "malicious"),
+                    ("evidence", "录像显示评价人当场表示报复"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let r = app
+            .post_form(
+                "/service/rectifications/1/appeal",
+                &cookie,
+                &[
+                    ("csrf", &csrf_in(&page)),
+                    ("ground", "mistaken"),
+                    ("evidence", "再次申诉"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 409, "one appeal per review: {}", r.body);
+        assert!(r.body.contains("已申诉过"));
+
+        // The leader may not decide; an assessor of the city may.
+        let r = app
+            .post_form(
+                "/service/appeals/1",
+                &cookie,
+                &[
+                    ("csrf", &csrf_in(&page)),
+                    ("decision", "upheld"),
+                    ("reason", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        let assessor = app
+            .sign_in_as("city", &["assessor"], &["340100"], None)
+            .await;
+        let list = app.get_as(Some(&assessor), "/service/appeals").await;
+        assert!(
+            list.body.contains("BJ-1") && list.body.contains("恶意差评"),
+            "{}",
+            list.body
+        );
+        let before = app
+            .get_as(Some(&assessor), "/api/v1/service/figures?by=unit")
+            .await
+            .json();
+        let counted = |f: &Value, key: &str| {
+            f["groups"]
+                .as_array()
+                .and_then(|g| g.iter().find(|g| g["key"] == key))
+                .map(|g| {
+                    (
+                        g["ratings"].as_i64().unwrap_or(-1),
+                        g["excluded"].as_i64().unwrap_or(-1),
+                    )
+                })
+        };
+        assert_eq!(counted(&before, "340102"), Some((1, 0)));
+        let page = app
+            .get_as(Some(&assessor), "/service/rectifications/1")
+            .await;
+        assert!(page.body.contains("id=\"decide-form\""));
+        let a_cookie = format!("kaohe_session={assessor}");
+        let r = app
+            .post_form(
+                "/service/appeals/1",
+                &a_cookie,
+                &[
+                    ("csrf", &csrf_in(&page)),
+                    ("decision", "upheld"),
+                    ("reason", "证据充分"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let after = app
+            .get_as(Some(&assessor), "/api/v1/service/figures?by=unit")
+            .await
+            .json();
+        assert_eq!(counted(&after, "340102"), Some((0, 1)), "{after}");
+        let page = app
+            .get_as(Some(&assessor), "/service/rectifications/1")
+            .await;
+        assert!(page.body.contains("申诉成立") && page.body.contains("证据充分"));
+        // Kept, marked excluded, and the decision audited with before and after.
+        let rating = app
+            .db
+            .store
+            .rating_of_case(&kaohe_domain::Code::parse("BJ-1").expect("code"))
+            .await
+            .expect("rating")
+            .expect("kept");
+        assert!(rating.excluded);
+        let log = app.db.store.audit_entries(1, 10_000).await.expect("audit");
+        let decided = log
+            .iter()
+            .find(|e| e.action == "appeal.decide")
+            .expect("audited");
+        assert_eq!(decided.actor, "city");
+        assert!(
+            decided
+                .after
+                .as_deref()
+                .unwrap_or_default()
+                .contains("\"excluded\":true")
+        );
+        assert!(
+            decided
+                .before
+                .as_deref()
+                .unwrap_or_default()
+                .contains("\"excluded\":false")
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn figures_are_grouped_shrunk_and_their_parameters_checked() {
+    for app in spawn_apps().await {
+        let r = app.get("/api/v1/service/figures?by=official").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let f = r.json();
+        assert_eq!(f["ratings"], 2);
+        let groups = f["groups"].as_array().expect("groups");
+        assert_eq!(groups.len(), 2);
+        for g in groups {
+            // One bad review each: raw satisfaction 0, shrunk toward the overall rate (also 0
+            // here) and an interval that holds it.
+            assert_eq!(g["satisfaction_rate"], 0.0);
+            let s = g["shrunk_satisfaction"].as_f64().expect("shrunk");
+            let i = &g["shrunk_interval"];
+            assert!(i[0].as_f64().expect("low") <= s && s <= i[1].as_f64().expect("high"));
+        }
+        for bad in [
+            "by=person",
+            "from=2026-13-01",
+            "from=2026-05-01&to=2026-04-01",
+        ] {
+            let r = app.get(&format!("/api/v1/service/figures?{bad}")).await;
+            assert_eq!(r.status, 422, "{bad}");
+        }
+        let page = app.get("/service/figures?by=window").await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("<svg") && page.body.contains("W-01"),
+            "{}",
+            page.body
+        );
+        app.finish().await;
+    }
+}
