@@ -52,6 +52,12 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// API tokens of service systems (接入系统) that push cases and ratings: issue, list, revoke.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Configuration helpers.
     Config {
         /// What to do.
@@ -333,4 +339,24 @@ pub(crate) enum UserAction {
     },
     /// List the accounts.
     List,
+}
+
+/// `kaohe token …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenAction {
+    /// Issue a token for an account with the service_system role; the token is printed once.
+    Issue {
+        /// Account the token acts as (role service_system).
+        username: String,
+        /// What the token is for, e.g. the name of the service system.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by its id.
+    Revoke {
+        /// The token's id, as listed.
+        id: String,
+    },
 }

@@ -24,6 +24,75 @@ pub(crate) struct Settings {
     pub(crate) rules: Rules,
     /// Accounts: password policy, lockout, session timeout.
     pub(crate) accounts: Accounts,
+    /// Public service ratings (好差评): intake, rectification, figures.
+    pub(crate) ratings: Ratings,
+}
+
+/// Settings of public service ratings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Ratings {
+    /// Days after a case closes during which it may be rated.
+    pub(crate) window_days: u32,
+    /// Working days to rectify a bad review.
+    pub(crate) rectification_working_days: u32,
+    /// Ratings the public rating page takes from one client IP at once.
+    pub(crate) public_burst: u32,
+    /// Public ratings given back to a client IP per minute.
+    pub(crate) public_per_minute: u32,
+    /// Strength, in ratings, of the prior toward which satisfaction rates are shrunk.
+    pub(crate) prior_strength: f64,
+    /// Ratings of one official within `burst_minutes` flagged as a burst.
+    pub(crate) burst_count: usize,
+    /// Minutes of the burst window.
+    pub(crate) burst_minutes: u32,
+    /// Distinct cases rated from one phone within `contact_days` above which all are flagged.
+    pub(crate) contact_cases: usize,
+    /// Days of the contact window.
+    pub(crate) contact_days: u32,
+}
+
+impl Default for Ratings {
+    fn default() -> Self {
+        let d = kaohe_web::service::ServiceSettings::default();
+        Self {
+            window_days: d.rating.window_days,
+            rectification_working_days: d.rectification.deadline_working_days,
+            public_burst: d.public_burst,
+            public_per_minute: d.public_per_minute,
+            prior_strength: d.prior_strength,
+            burst_count: d.suspicion.burst_count,
+            burst_minutes: u32::try_from(d.suspicion.burst_minutes).unwrap_or(10),
+            contact_cases: d.suspicion.contact_cases,
+            contact_days: u32::try_from(d.suspicion.contact_days).unwrap_or(30),
+        }
+    }
+}
+
+impl Ratings {
+    /// The web layer's rating settings.
+    pub(crate) fn service_settings(&self) -> kaohe_web::service::ServiceSettings {
+        let d = kaohe_web::service::ServiceSettings::default();
+        kaohe_web::service::ServiceSettings {
+            rating: kaohe_domain::service::RatingPolicy {
+                window_days: self.window_days,
+                ..d.rating
+            },
+            rectification: kaohe_domain::service::rectification::RectificationPolicy {
+                deadline_working_days: self.rectification_working_days,
+            },
+            suspicion: kaohe_domain::service::suspicion::SuspicionPolicy {
+                burst_count: self.burst_count,
+                burst_minutes: i64::from(self.burst_minutes),
+                contact_cases: self.contact_cases,
+                contact_days: i64::from(self.contact_days),
+                ..d.suspicion
+            },
+            public_burst: self.public_burst,
+            public_per_minute: self.public_per_minute,
+            prior_strength: self.prior_strength,
+        }
+    }
 }
 
 /// Web server settings.
@@ -116,6 +185,7 @@ impl Default for Settings {
             log: Log::default(),
             rules: Rules::default(),
             accounts: Accounts::default(),
+            ratings: Ratings::default(),
         }
     }
 }
@@ -171,12 +241,33 @@ impl Settings {
         for (key, value) in [
             ("accounts.login_burst", self.accounts.login_burst),
             ("accounts.login_per_minute", self.accounts.login_per_minute),
+            ("ratings.window_days", self.ratings.window_days),
+            (
+                "ratings.rectification_working_days",
+                self.ratings.rectification_working_days,
+            ),
+            ("ratings.public_burst", self.ratings.public_burst),
+            ("ratings.public_per_minute", self.ratings.public_per_minute),
+            ("ratings.burst_minutes", self.ratings.burst_minutes),
+            ("ratings.contact_days", self.ratings.contact_days),
         ] {
             if value == 0 {
-                anyhow::bail!(
-                    "invalid setting {key} = 0: at least 1 is needed, or nobody can sign in"
-                );
+                anyhow::bail!("invalid setting {key} = 0: at least 1 is needed");
             }
+        }
+        let r = &self.ratings;
+        if !(r.prior_strength.is_finite() && r.prior_strength >= 0.0) {
+            anyhow::bail!(
+                "invalid setting ratings.prior_strength = {}: a number of ratings, 0 or more",
+                r.prior_strength
+            );
+        }
+        if r.burst_count < 2 || r.contact_cases < 1 {
+            anyhow::bail!(
+                "invalid settings ratings.burst_count = {} / contact_cases = {}: a burst needs at least 2 ratings, the contact check at least 1 case",
+                r.burst_count,
+                r.contact_cases
+            );
         }
         Ok(())
     }

@@ -4,6 +4,7 @@ mod assess;
 pub(crate) mod audit;
 mod data;
 mod serve;
+mod token;
 mod user;
 
 use crate::cli::{Cli, Command, ConfigAction};
@@ -67,6 +68,9 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
                 &settings.accounts.password_policy(),
             )
             .await
+        }
+        Command::Token { action } => {
+            token::run(&action, open_store(&settings).await?.as_ref()).await
         }
         Command::Audit { action } => {
             audit::run(&action, open_store(&settings).await?.as_ref()).await

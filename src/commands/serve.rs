@@ -58,6 +58,7 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
         auth: settings
             .accounts
             .auth_settings(settings.server.secure_cookies),
+        service: settings.ratings.service_settings(),
         ..kaohe_web::AppState::new(store)
     };
     kaohe_web::serve(listener, state, shutdown)

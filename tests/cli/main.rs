@@ -10,5 +10,6 @@ mod audit;
 mod browser;
 mod commands;
 mod files;
+mod ratings;
 mod server;
 mod user;

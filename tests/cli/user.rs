@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use std::process::{Output, Stdio};
 
 /// Runs `kaohe ARGS --database-url URL` with `input` on standard input.
-fn run_with_stdin(url: &str, args: &[&str], input: &str) -> Output {
+pub(crate) fn run_with_stdin(url: &str, args: &[&str], input: &str) -> Output {
     let mut child = kaohe()
         .args(args)
         .args(["--database-url", url])

@@ -104,6 +104,14 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Kills the process with SIGKILL, as a crash or `kill -9` would, and waits for it.
+    pub(crate) fn kill_hard(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("wait");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

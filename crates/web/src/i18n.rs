@@ -322,7 +322,7 @@ messages! {
     "rate.bad_phone" => "回访电话格式不正确：请填写 5 至 20 位数字。", "The phone number is not valid: 5 to 20 digits.";
     "rate.need_phone" => "实名评价需要留下回访电话。", "A rating under your name needs a phone for the callback.";
     "rate.thanks" => "感谢您的评价！", "Thank you for your rating!";
-    "rate.thanks_bad" => "感谢您的评价。我们将在 5 个工作日内核实整改并回访。", "Thank you. We will look into it and call you back within 5 working days.";
+    "rate.thanks_bad" => "感谢您的评价。我们将在 {n} 个工作日内核实整改并回访。", "Thank you. We will look into it and call you back within {n} working days.";
     "rate.already" => "该办件已评价，每个办件只能评价一次。", "This case has been rated already: one rating per case.";
     "rate.window_closed" => "该办件已超过评价期限。", "The rating period of this case is over.";
     "rect.title" => "差评整改", "Bad-review rectification";

@@ -308,9 +308,10 @@ async fn rate(
     match service::take_rating(&state, &case, rating).await {
         Ok(_) => {
             let thanks = if level.is_bad() {
-                "rate.thanks_bad"
+                let n = state.service.rectification.deadline_working_days;
+                ctx.tf("rate.thanks_bad", &[("n", &n)])
             } else {
-                "rate.thanks"
+                ctx.t("rate.thanks").to_owned()
             };
             rate_page(
                 &state,
@@ -318,7 +319,7 @@ async fn rate(
                 &case,
                 &token,
                 &input,
-                (None, Some(ctx.t(thanks).to_owned())),
+                (None, Some(thanks)),
                 StatusCode::CREATED,
             )
             .await
