@@ -259,3 +259,198 @@ async fn an_account_created_and_given_a_role_in_the_browser_signs_in() {
     assert!(server.terminate());
     db.finish().await.unwrap();
 }
+
+/// A county with one official, an unrated service case closed an hour ago (rated at
+/// `/rate/rate-k1`) and a unit leader `leader` (password on the first line).
+async fn seed_service_case(db: &TestDatabase) {
+    use kaohe_domain::service::{Channel, Phone, ServiceCase};
+    use kaohe_domain::{
+        Cadre, CadreStatus, Code, Gender, NewAuditEntry, RankLevel, Unit, UnitKind,
+    };
+    let code = |s: &str| Code::parse(s).unwrap();
+    let audit = |a: &str| NewAuditEntry::new("test", a, "browser.rs");
+    db.store
+        .upsert_units(
+            &[Unit {
+                code: code("340102"),
+                name: "瑶海区".into(),
+                kind: UnitKind::County,
+                parent: None,
+            }],
+            &audit("seed.units"),
+        )
+        .await
+        .unwrap();
+    db.store
+        .upsert_cadres(
+            &[Cadre {
+                id: code("C1"),
+                name: "孙丽".into(),
+                gender: Gender::Female,
+                ethnicity: "汉族".into(),
+                birth_date: time::macros::date!(1988 - 04 - 02),
+                unit: code("340102"),
+                post: "窗口工作人员".into(),
+                rank: RankLevel::Staff1,
+                is_leader: false,
+                status: CadreStatus::Active,
+            }],
+            &audit("seed.cadres"),
+        )
+        .await
+        .unwrap();
+    let closed = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    db.store
+        .upsert_cases(
+            &[kaohe_store::StoredCase {
+                case: ServiceCase {
+                    id: code("K1"),
+                    item: "不动产登记".into(),
+                    unit: code("340102"),
+                    window: Some(code("W-03")),
+                    officials: vec![code("C1")],
+                    channel: Channel::Window,
+                    accepted_at: closed - time::Duration::hours(2),
+                    closed_at: closed,
+                    applicant: Some("周建华".into()),
+                    phone: Some(Phone::parse("13955556666").unwrap()),
+                },
+                rating_code: "rate-k1".into(),
+            }],
+            &audit("seed.cases"),
+        )
+        .await
+        .unwrap();
+    let out = crate::user::run_with_stdin(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "leader",
+            "--role",
+            "unit_leader",
+            "--unit",
+            "340102",
+        ],
+        "Qinghe-Secret-2026\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// On a phone-sized screen, a member of the public rates a case: nothing is pre-selected,
+/// the page fits the screen, and a bad review under their name opens a rectification.
+async fn rate_on_a_phone(base: &str) {
+    let phone = Browser::start_phone("zh-CN").await;
+    phone.goto(&format!("{base}/rate/rate-k1")).await;
+    let page = phone.source().await;
+    assert!(page.contains("不动产登记") && page.contains("瑶海区"));
+    let fits = phone
+        .eval("return [window.innerWidth, document.documentElement.scrollWidth];")
+        .await;
+    let (inner, scroll) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
+    assert!(inner <= 400, "a phone viewport: {inner}");
+    assert!(scroll <= inner, "no sideways scrolling: {scroll} > {inner}");
+    let checked = phone
+        .eval("return document.querySelectorAll('input[name=level]:checked').length;")
+        .await;
+    assert_eq!(checked, 0, "no level is pre-selected");
+    // Submitting without a level is refused by the browser; with one it goes through.
+    phone.click("label.level-1 input").await;
+    phone.click("input[name=tags][value=repeat_visits]").await;
+    phone
+        .type_into("textarea[name=comment]", "材料要求反复变化，跑了三次")
+        .await;
+    phone.click("input[name=real_name]").await;
+    phone.click("button.primary").await;
+    let done = phone
+        .wait_for("the thanks", |html| html.contains("id=\"done\""))
+        .await;
+    assert!(done.contains("5 个工作日内"), "{done}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_review_from_a_phone_is_taken_from_open_to_closed() {
+    if browser_missing() {
+        return;
+    }
+    let db = TestDatabase::sqlite().await.unwrap();
+    seed_service_case(&db).await;
+    let server = Server::start(&db.url, &[]);
+    rate_on_a_phone(&server.base).await;
+    let case = kaohe_domain::Code::parse("K1").unwrap();
+    let rating = db
+        .store
+        .rating_of_case(&case)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(rating.rating.level.value(), 1);
+    assert!(rating.rating.real_name);
+
+    // The unit leader works it through, step by step, in a desktop browser.
+    let browser = Browser::start("zh-CN").await;
+    let page = browser
+        .sign_in(&server.base, "leader", "Qinghe-Secret-2026", None)
+        .await;
+    assert!(page.contains("action=\"/logout\""), "{page}");
+    browser
+        .goto(&format!("{}/service/rectifications", server.base))
+        .await;
+    assert!(browser.text("#queue").await.contains("K1"));
+    browser.click("#queue a").await;
+    browser
+        .wait_for("the case", |h| h.contains("id=\"step-form\""))
+        .await;
+    assert!(browser.source().await.contains("139****6666"));
+    for (kind, note) in [
+        ("verify", "核实：材料清单未及时更新"),
+        ("rectify", "已更新办事指南并对窗口人员培训"),
+    ] {
+        browser
+            .click(&format!("select[name=kind] option[value={kind}]"))
+            .await;
+        browser.type_into("textarea[name=note]", note).await;
+        browser.click("#step-form button").await;
+        browser
+            .wait_for(kind, |h| {
+                h.contains(note) && !h.contains("id=\"step-error\"")
+            })
+            .await;
+    }
+    // The callback: the full number is on its own audited screen.
+    browser.click("#reveal").await;
+    let contact = browser
+        .wait_for("the number", |h| h.contains("id=\"contact\""))
+        .await;
+    assert!(contact.contains("13955556666"));
+    browser
+        .goto(&format!("{}/service/rectifications/1", server.base))
+        .await;
+    browser
+        .type_into("textarea[name=note]", "电话回访，群众认可整改")
+        .await;
+    browser.click("input[name=reached]").await;
+    browser
+        .click("select[name=verdict] option[value=satisfied]")
+        .await;
+    browser.click("#step-form button").await;
+    browser
+        .wait_for("the callback", |h| h.contains("电话回访，群众认可整改"))
+        .await;
+    browser.click("#step-form button").await;
+    let closed = browser
+        .wait_for("closed", |h| {
+            h.contains("id=\"status\"") && h.contains("已办结")
+        })
+        .await;
+    assert!(!closed.contains("id=\"step-form\""));
+    let queue = db.store.rectification_queue(None, false, 10).await.unwrap();
+    assert_eq!(queue[0].status.to_string(), "closed");
+    drop(browser);
+    assert!(server.terminate());
+    db.finish().await.unwrap();
+}

@@ -31,6 +31,20 @@ impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium session whose
     /// preferred language is `lang` (e.g. `zh-CN`).
     pub(crate) async fn start(lang: &str) -> Self {
+        Self::start_with(lang, None).await
+    }
+
+    /// [`Browser::start`] emulating a phone: a 390 × 844 viewport at 3× with a phone's user
+    /// agent and touch.
+    pub(crate) async fn start_phone(lang: &str) -> Self {
+        let phone = json!({
+            "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": true, "mobile": true},
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36",
+        });
+        Self::start_with(lang, Some(phone)).await
+    }
+
+    async fn start_with(lang: &str, mobile: Option<Value>) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -69,13 +83,17 @@ impl Browser {
             format!("--lang={lang}"),
         ])
         .collect::<Vec<_>>();
+        let mut options = json!({
+            "binary": "/usr/bin/chromium",
+            "args": args,
+            "prefs": {"intl.accept_languages": lang},
+        });
+        if let Some(mobile) = mobile {
+            options["mobileEmulation"] = mobile;
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": args,
-                "prefs": {"intl.accept_languages": lang},
-            },
+            "goog:chromeOptions": options,
         }}});
         let created: Value = http
             .post(format!("{base}/session"))
@@ -191,6 +209,16 @@ impl Browser {
             Some(json!({})),
         )
         .await;
+    }
+
+    /// Runs `script` (a function body) in the page and returns its value.
+    pub(crate) async fn eval(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
     }
 
     /// The visible text of the element matching `css`.
