@@ -229,6 +229,8 @@ pub trait ServiceStore {
     async fn case_by_rating_code(&self, code: &str) -> Result<Option<StoredCase>, StoreError>;
     /// Number of cases and of ratings.
     async fn service_counts(&self) -> Result<(u64, u64), StoreError>;
+    /// Service windows (窗口): unit, window and how many cases it handled, by unit and window.
+    async fn service_windows(&self) -> Result<Vec<(Code, Code, u64)>, StoreError>;
 
     /// Stores a batch of ratings in one transaction (group commit): each is stored with its
     /// rectification, or refused alone because its case was rated already or is unknown.
@@ -693,6 +695,24 @@ macro_rules! impl_service_store {
                 .fetch_one(&self.pool)
                 .await?;
                 Ok((u64::try_from(cases).unwrap_or_default(), u64::try_from(ratings).unwrap_or_default()))
+            }
+
+            async fn service_windows(&self) -> Result<Vec<(kaohe_domain::Code, kaohe_domain::Code, u64)>, $crate::StoreError> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT unit, window_code, COUNT(*) FROM service_cases WHERE window_code IS NOT NULL \
+                     GROUP BY unit, window_code ORDER BY unit, window_code",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(unit, window, n)| {
+                        Ok((
+                            $crate::sql::parse_code("service_cases", "unit", &unit)?,
+                            $crate::sql::parse_code("service_cases", "window_code", &window)?,
+                            u64::try_from(n).unwrap_or_default(),
+                        ))
+                    })
+                    .collect()
             }
 
             async fn insert_ratings(&self, batch: &[$crate::RatingIntake]) -> Result<Vec<$crate::IntakeOutcome>, $crate::StoreError> {

@@ -308,6 +308,7 @@ messages! {
     "error.rate_limited.title" => "操作过于频繁", "Too many requests";
     "error.rate_limited.text" => "请稍后再试。", "Please try again in a minute.";
     "nav.ratings" => "好差评", "Ratings";
+    "nav.appeals" => "申诉复核", "Appeals";
     "rate.title" => "政务服务评价", "Rate this service";
     "rate.case" => "办件", "Service case";
     "rate.closed" => "办结时间", "Closed";
@@ -383,6 +384,17 @@ messages! {
     "appeal.exists" => "该评价已申诉过。", "This review has been appealed already.";
     "appeal.not_pending" => "该申诉已作出结论。", "This appeal has been decided already.";
     "figures.title" => "满意度统计", "Satisfaction figures";
+    "rate.window" => "窗口", "Window";
+    "rate.window_intro" => "请输入回执上的办件编号和办件预留电话的后四位，进入该办件的评价页。", "Enter the case number on your receipt and the last four digits of the phone you gave, to rate that case.";
+    "rate.case_id" => "办件编号", "Case number";
+    "rate.phone_last4" => "预留电话后四位", "Last four digits of your phone";
+    "rate.find_case" => "去评价", "Rate it";
+    "rate.window_no_case" => "没有找到与本窗口匹配的办件，请核对办件编号和电话后四位。", "No case of this window matches; check the case number and the last four digits.";
+    "qr.title" => "评价二维码", "Rating QR codes";
+    "qr.intro" => "每个服务窗口一张二维码，打印后放在窗口；每个办件的二维码由业务系统打印在回执上（/rate/办件评价码/qr.png）。", "One QR code per service window, to print and put on the counter; each case's own code is printed on its receipt by the service system (/rate/CODE/qr.png).";
+    "qr.none" => "范围内没有服务窗口。", "No service windows in scope.";
+    "qr.cases" => "办件数", "Cases";
+    "qr.open" => "打开", "Open";
     "figures.intro" => "满意率 = 非常满意、满意、基本满意的评价数 / 评价数；排序使用向总体满意率收缩后的满意率及其 95% 区间，少量评价不会压过大量评价。", "Satisfaction rate = ratings at 3–5 / ratings. Rankings use the rate shrunk toward the overall rate, with its 95% interval, so that a few ratings do not outrank many.";
     "figures.by" => "分组", "Group by";
     "figures.by.unit" => "单位", "Unit";

@@ -43,6 +43,7 @@ mod error;
 pub mod i18n;
 mod pages;
 mod params;
+mod qr;
 pub mod service;
 mod service_pages;
 

@@ -84,6 +84,12 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/lang/{lang}", Permission::Public),
     ("/login", Permission::Public),
     ("/rate/{code}", Permission::Public),
+    ("/rate/{code}/qr.svg", Permission::Public),
+    ("/rate/{code}/qr.png", Permission::Public),
+    ("/rate/w/{unit}/{window}", Permission::Public),
+    ("/rate/w/{unit}/{window}/qr.svg", Permission::Public),
+    ("/rate/w/{unit}/{window}/qr.png", Permission::Public),
+    ("/service/qr", Permission::HandleRectification),
     ("/service/rectifications", Permission::HandleRectification),
     (
         "/service/rectifications/{id}",
@@ -130,6 +136,7 @@ enum Section {
     Cadres,
     Calendar,
     Frameworks,
+    Service,
     Admin,
     Other,
 }
@@ -148,6 +155,7 @@ impl Section {
             "calendar" => Section::Calendar,
             "frameworks" => Section::Frameworks,
             "admin" => Section::Admin,
+            "service" => Section::Service,
             _ => Section::Other,
         }
     }
@@ -180,6 +188,10 @@ pub(crate) struct PageCtx {
     manages_roles: bool,
     /// Whether the account may read the audit log (audit administrator).
     views_audit: bool,
+    /// Whether the account works on bad-review rectifications.
+    handles_ratings: bool,
+    /// Whether the account decides appeals.
+    decides_appeals: bool,
     section: Section,
     /// Path and query of the request without `lang`: where the language switch returns.
     here: String,
@@ -199,6 +211,8 @@ impl FromRequestParts<AppState> for PageCtx {
         ctx.manages_accounts = principal.holds(Permission::ManageAccounts);
         ctx.manages_roles = principal.holds(Permission::ManageRoles);
         ctx.views_audit = principal.holds(Permission::ViewAudit);
+        ctx.handles_ratings = principal.holds(Permission::HandleRectification);
+        ctx.decides_appeals = principal.holds(Permission::DecideAppeal);
         ctx.csrf = parts
             .extensions
             .get::<crate::auth::SessionCsrf>()
@@ -228,6 +242,8 @@ impl PageCtx {
             manages_accounts: false,
             manages_roles: false,
             views_audit: false,
+            handles_ratings: false,
+            decides_appeals: false,
             section: Section::of(path),
             here: href(path, &kept),
         }
@@ -284,6 +300,8 @@ impl PageCtx {
             ("/cadres", "nav.cadres", Section::Cadres),
             ("/calendar", "nav.calendar", Section::Calendar),
             ("/frameworks", "nav.frameworks", Section::Frameworks),
+            ("/service/rectifications", "nav.ratings", Section::Service),
+            ("/service/appeals", "nav.appeals", Section::Service),
             ("/admin/users", "nav.accounts", Section::Admin),
             ("/admin/roles", "nav.roles", Section::Admin),
             ("/admin/audit", "nav.audit", Section::Admin),
@@ -294,12 +312,15 @@ impl PageCtx {
             "/admin/users" => self.manages_accounts,
             "/admin/roles" => self.manages_roles,
             "/admin/audit" => self.views_audit,
+            "/service/rectifications" => self.handles_ratings,
+            "/service/appeals" => self.decides_appeals,
             _ => true,
         })
         .map(|(href, key, section)| NavLink {
             current: section == self.section
                 && section != Section::Other
-                && (section != Section::Admin || self.here.starts_with(href)),
+                && (!matches!(section, Section::Admin | Section::Service)
+                    || self.here.starts_with(href)),
             href: href.to_owned(),
             label: self.t(key),
             lang: self.lang.html_tag(),

@@ -31,7 +31,18 @@ use time::{Date, OffsetDateTime};
 pub(crate) fn router() -> Router<AppState> {
     let public = Router::new()
         .route("/rate/{code}", get(rate_form).post(rate))
+        .route("/rate/{code}/qr.svg", get(case_qr_svg))
+        .route("/rate/{code}/qr.png", get(case_qr_png))
+        .route(
+            "/rate/w/{unit}/{window}",
+            get(window_form).post(window_lookup),
+        )
+        .route("/rate/w/{unit}/{window}/qr.svg", get(window_qr_svg))
+        .route("/rate/w/{unit}/{window}/qr.png", get(window_qr_png))
         .require(Permission::Public);
+    let sheet = Router::new()
+        .route("/service/qr", get(qr_sheet))
+        .require(Permission::HandleRectification);
     let handle = Router::new()
         .route("/service/rectifications", get(queue))
         .route("/service/rectifications/{id}", get(case_page))
@@ -51,6 +62,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/service/figures", get(figures_page))
         .require(Permission::ViewServiceFigures);
     public
+        .merge(sheet)
         .merge(handle)
         .merge(contact)
         .merge(file)
@@ -1281,4 +1293,317 @@ async fn figures_page(
             ctx,
         },
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// QR codes: per case (on the receipt) and per service window (on the counter)
+
+/// `scheme://host` of the request, for the absolute URL a QR code must carry.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    let scheme = if secure(state, headers) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+fn qr_response(qr: Option<crate::qr::Qr>, png: bool, caption: &str) -> Response {
+    let Some(qr) = qr else {
+        return ApiError::invalid_param("url", "too long for a QR code").into_response();
+    };
+    let (kind, body) = if png {
+        ("image/png", qr.png(8))
+    } else {
+        (
+            "image/svg+xml; charset=utf-8",
+            qr.svg(320, caption).into_bytes(),
+        )
+    };
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(kind),
+    );
+    r
+}
+
+async fn case_qr(
+    ctx: PageCtx,
+    state: AppState,
+    headers: HeaderMap,
+    code: String,
+    png: bool,
+) -> PageResult {
+    let case = rating_case(&state, &ctx, &code).await?;
+    let url = format!(
+        "{}/rate/{}",
+        public_base(&state, &headers),
+        encode_component(&case.rating_code)
+    );
+    let caption = format!("{} · {}", ctx.t("rate.title"), case.case.id);
+    Ok(qr_response(crate::qr::Qr::new(&url), png, &caption))
+}
+
+/// `GET /rate/{code}/qr.svg`: the case's QR code, for its receipt.
+async fn case_qr_svg(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> PageResult {
+    case_qr(ctx, state, headers, code, false).await
+}
+
+/// `GET /rate/{code}/qr.png`.
+async fn case_qr_png(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> PageResult {
+    case_qr(ctx, state, headers, code, true).await
+}
+
+/// A window of the store, or 404.
+async fn known_window(
+    state: &AppState,
+    ctx: &PageCtx,
+    unit: &str,
+    window: &str,
+) -> Result<(Code, Code, String), crate::pages::PageError> {
+    let not_found = || ctx.fail(ApiError::not_found("window", format!("{unit}/{window}")));
+    let (unit, window) = match (Code::parse(unit), Code::parse(window)) {
+        (Ok(u), Ok(w)) => (u, w),
+        _ => return Err(not_found()),
+    };
+    let windows = state
+        .store
+        .service_windows()
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    if !windows.iter().any(|(u, w, _)| *u == unit && *w == window) {
+        return Err(not_found());
+    }
+    let name = state
+        .store
+        .get_unit(&unit)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .map_or_else(|| unit.to_string(), |u| u.name);
+    Ok((unit, window, name))
+}
+
+fn window_path(unit: &Code, window: &Code) -> String {
+    format!(
+        "/rate/w/{}/{}",
+        encode_component(unit.as_str()),
+        encode_component(window.as_str())
+    )
+}
+
+async fn window_qr(
+    ctx: PageCtx,
+    state: AppState,
+    headers: HeaderMap,
+    (unit, window): (String, String),
+    png: bool,
+) -> PageResult {
+    let (unit, window, name) = known_window(&state, &ctx, &unit, &window).await?;
+    let url = format!(
+        "{}{}",
+        public_base(&state, &headers),
+        window_path(&unit, &window)
+    );
+    let caption = format!("{name} · {window} · {}", ctx.t("rate.title"));
+    Ok(qr_response(crate::qr::Qr::new(&url), png, &caption))
+}
+
+/// `GET /rate/w/{unit}/{window}/qr.svg`: the window's QR code, for its counter.
+async fn window_qr_svg(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(p): Path<(String, String)>,
+) -> PageResult {
+    window_qr(ctx, state, headers, p, false).await
+}
+
+/// `GET /rate/w/{unit}/{window}/qr.png`.
+async fn window_qr_png(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(p): Path<(String, String)>,
+) -> PageResult {
+    window_qr(ctx, state, headers, p, true).await
+}
+
+#[derive(Template)]
+#[template(path = "rate_window.html")]
+struct WindowPage {
+    ctx: PageCtx,
+    token: String,
+    action: String,
+    unit: String,
+    window: String,
+    case_id: String,
+    error: Option<String>,
+}
+
+/// `GET /rate/w/{unit}/{window}`: scanned at the counter, asks which case to rate.
+async fn window_form(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((unit, window)): Path<(String, String)>,
+) -> PageResult {
+    let (unit, window, name) = known_window(&state, &ctx, &unit, &window).await?;
+    let token = random_token();
+    let mut response = render(
+        StatusCode::OK,
+        &WindowPage {
+            token: token.clone(),
+            action: window_path(&unit, &window),
+            unit: name,
+            window: window.to_string(),
+            case_id: String::new(),
+            error: None,
+            ctx,
+        },
+    );
+    response.headers_mut().insert(
+        SET_COOKIE,
+        set_cookie(
+            RATE_COOKIE,
+            &token,
+            "/rate",
+            Some(3600),
+            secure(&state, &headers),
+        ),
+    );
+    Ok(response)
+}
+
+/// `POST /rate/w/{unit}/{window}`: finds the case handled at this window whose phone ends with
+/// the four digits given, and goes to its rating page. Any mismatch gets the same answer, so
+/// that nobody can probe for cases; attempts count against the public rate limit.
+async fn window_lookup(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Path((unit, window)): Path<(String, String)>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let ip = connect.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+    if !state.rate_limiter.allow(
+        ip,
+        state.service.public_burst,
+        state.service.public_per_minute,
+    ) {
+        return Err(ctx.fail(ApiError::RateLimited));
+    }
+    let (unit, window, name) = known_window(&state, &ctx, &unit, &window).await?;
+    let get = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map_or("", |(_, v)| v.trim())
+    };
+    let case_id = get("case_id").to_owned();
+    let last4 = get("phone_last4");
+    let found = match Code::parse(&case_id) {
+        Ok(id) if last4.len() == 4 && last4.chars().all(|c| c.is_ascii_digit()) => state
+            .store
+            .get_case(&id)
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .filter(|c| {
+                c.case.unit == unit
+                    && c.case.window.as_ref() == Some(&window)
+                    && c.case
+                        .phone
+                        .as_ref()
+                        .is_some_and(|p| p.reveal().ends_with(last4))
+            }),
+        _ => None,
+    };
+    match found {
+        Some(case) => Ok(redirect(&format!(
+            "/rate/{}",
+            encode_component(&case.rating_code)
+        ))),
+        None => {
+            let token = crate::auth::cookie(&headers, RATE_COOKIE).unwrap_or_default();
+            Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &WindowPage {
+                    token,
+                    action: window_path(&unit, &window),
+                    unit: name,
+                    window: window.to_string(),
+                    error: Some(ctx.t("rate.window_no_case").to_owned()),
+                    case_id,
+                    ctx,
+                },
+            ))
+        }
+    }
+}
+
+#[derive(Debug)]
+struct WindowRow {
+    unit: String,
+    window: String,
+    cases: u64,
+    svg: String,
+    png: String,
+    page: String,
+}
+
+#[derive(Template)]
+#[template(path = "service_qr.html")]
+struct QrSheet {
+    ctx: PageCtx,
+    rows: Vec<WindowRow>,
+}
+
+/// `GET /service/qr`: the windows of the units in scope with their QR codes, to print.
+async fn qr_sheet(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> PageResult {
+    let store = state.store.as_ref();
+    let scope: std::collections::HashMap<Code, String> =
+        service::units_in_scope(store, &caller, Permission::HandleRectification)
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .into_iter()
+            .map(|u| (u.code, u.name))
+            .collect();
+    let rows = store
+        .service_windows()
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .filter_map(|(unit, window, cases)| {
+            let name = scope.get(&unit)?.clone();
+            let page = window_path(&unit, &window);
+            Some(WindowRow {
+                unit: name,
+                window: window.to_string(),
+                cases,
+                svg: format!("{page}/qr.svg"),
+                png: format!("{page}/qr.png"),
+                page,
+            })
+        })
+        .collect();
+    Ok(render(StatusCode::OK, &QrSheet { ctx, rows }))
 }

@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::access::{Caller, Permission, RequirePermission};
 use crate::auth::{SESSION_COOKIE, TOTP_ISSUER, cookie, now, verify_password};
 use crate::params::QueryParams;
+use crate::qr::Qr;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -33,9 +34,6 @@ use serde_json::json;
 /// Fewest bytes of a TOTP secret accepted back from the enrolment form (RFC 4226 asks for at
 /// least 128 bits; we issue 160).
 const MIN_SECRET_BYTES: usize = 16;
-
-/// Quiet zone around a QR code, in modules (the standard asks for 4).
-const QR_QUIET_ZONE: usize = 4;
 
 /// Routes of the account pages.
 pub(super) fn router() -> Router<AppState> {
@@ -214,34 +212,6 @@ async fn change_password(
     Ok(see_other("/account?done=password"))
 }
 
-/// A QR code as the path of an SVG drawing, one unit per module.
-#[derive(Debug)]
-struct Qr {
-    /// Width and height with the quiet zone, in modules.
-    size: usize,
-    /// The dark modules: `M x y h1 v1 h-1 z` for each.
-    path: String,
-}
-
-impl Qr {
-    /// The QR code of `text`, `None` when it does not fit one.
-    fn new(text: &str) -> Option<Self> {
-        let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
-        let width = code.width();
-        let mut path = String::new();
-        for (i, color) in code.to_colors().into_iter().enumerate() {
-            if color == qrcode::Color::Dark {
-                let (x, y) = (i % width + QR_QUIET_ZONE, i / width + QR_QUIET_ZONE);
-                path.push_str(&format!("M{x} {y}h1v1h-1z"));
-            }
-        }
-        Some(Self {
-            size: width + 2 * QR_QUIET_ZONE,
-            path,
-        })
-    }
-}
-
 #[derive(Template)]
 #[template(path = "account_totp.html")]
 struct TotpPage {
@@ -393,21 +363,4 @@ async fn remove_totp(
         .map_err(|e| ctx.fail(e))?;
     tracing::info!(account = %user.username, "second factor removed");
     Ok(see_other("/account?done=totp_removed"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn qr_codes_have_a_quiet_zone_and_dark_modules() {
-        let Some(qr) = Qr::new("otpauth://totp/kaohe:li?secret=JBSWY3DPEHPK3PXP") else {
-            panic!("the URI fits a QR code");
-        };
-        // Version 3 or 4 for a URI of this length: 29 or 33 modules, plus 8 of quiet zone.
-        assert!(matches!(qr.size, 37 | 41), "{}", qr.size);
-        // The finder pattern's top-left corner is dark, right after the quiet zone.
-        assert!(qr.path.starts_with("M4 4h1v1h-1z"), "{}", &qr.path[..40]);
-        assert!(!qr.path.contains("M0 "), "nothing in the quiet zone");
-    }
 }

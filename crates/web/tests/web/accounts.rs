@@ -388,6 +388,20 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             SIGNED_IN,
         ),
         ("/rate/{code}", "/rate/rate-bj-3", EVERYONE),
+        ("/rate/{code}/qr.svg", "/rate/rate-bj-3/qr.svg", EVERYONE),
+        ("/rate/{code}/qr.png", "/rate/rate-bj-3/qr.png", EVERYONE),
+        ("/rate/w/{unit}/{window}", "/rate/w/340102/W-01", EVERYONE),
+        (
+            "/rate/w/{unit}/{window}/qr.svg",
+            "/rate/w/340102/W-01/qr.svg",
+            EVERYONE,
+        ),
+        (
+            "/rate/w/{unit}/{window}/qr.png",
+            "/rate/w/340102/W-01/qr.png",
+            EVERYONE,
+        ),
+        ("/service/qr", "/service/qr", HANDLERS),
         (
             "/service/rectifications",
             "/service/rectifications",

@@ -694,3 +694,72 @@ async fn figures_are_grouped_shrunk_and_their_parameters_checked() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn qr_codes_lead_to_the_rating_pages_and_windows_find_their_cases() {
+    for app in spawn_apps().await {
+        let png = app
+            .client
+            .get(format!("{}/rate/rate-bj-3/qr.png", app.base))
+            .send()
+            .await
+            .expect("png");
+        assert_eq!(png.status(), 200);
+        assert_eq!(png.headers()["content-type"], "image/png");
+        let bytes = png.bytes().await.expect("bytes");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let svg = app.get_as(None, "/rate/rate-bj-3/qr.svg").await;
+        assert!(svg.header("content-type").starts_with("image/svg+xml"));
+        assert!(svg.body.starts_with("<svg") && svg.body.contains("BJ-3"));
+        assert_eq!(app.get_as(None, "/rate/nope/qr.png").await.status, 404);
+        assert_eq!(app.get_as(None, "/rate/w/340102/W-99").await.status, 404);
+
+        // At the counter: the case number and the last four digits of the phone.
+        let page = app.get_as(None, "/rate/w/340102/W-01").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("瑶海区") && page.body.contains("W-01"));
+        let token = rate_cookie(&page);
+        let cookie = format!("kaohe_rate={token}");
+        let r = app
+            .post_form(
+                "/rate/w/340102/W-01",
+                &cookie,
+                &[
+                    ("csrf", &token),
+                    ("case_id", "BJ-3"),
+                    ("phone_last4", "2222"),
+                ],
+            )
+            .await;
+        assert_eq!((r.status, r.header("location")), (303, "/rate/rate-bj-3"));
+        for (case, digits) in [
+            ("BJ-3", "2223"),
+            ("BJ-2", "1111"),
+            ("NOPE", "2222"),
+            ("BJ-3", "22"),
+        ] {
+            let r = app
+                .post_form(
+                    "/rate/w/340102/W-01",
+                    &cookie,
+                    &[("csrf", &token), ("case_id", case), ("phone_last4", digits)],
+                )
+                .await;
+            assert_eq!(r.status, 422, "{case} {digits}");
+            assert!(r.body.contains("没有找到与本窗口匹配的办件"));
+        }
+
+        // The leader's sheet lists the windows of the leader's unit only.
+        let leader = app
+            .sign_in_as("leader", &["unit_leader"], &["340102"], None)
+            .await;
+        let sheet = app.get_as(Some(&leader), "/service/qr").await;
+        assert_eq!(sheet.status, 200);
+        assert!(sheet.body.contains("/rate/w/340102/W-01/qr.svg"));
+        assert!(!sheet.body.contains("340103"), "{}", sheet.body);
+        // Their navigation offers the rectification queue, not the appeals.
+        assert!(sheet.body.contains("href=\"/service/rectifications\""));
+        assert!(!sheet.body.contains("href=\"/service/appeals\""));
+        app.finish().await;
+    }
+}
