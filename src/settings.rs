@@ -157,6 +157,7 @@ impl Accounts {
             secure_cookies,
             login_burst: self.login_burst,
             login_per_minute: self.login_per_minute,
+            ..kaohe_web::auth::AuthSettings::default()
         }
     }
 }

@@ -225,6 +225,8 @@ pub trait ServiceStore {
     ) -> Result<(), StoreError>;
     /// One case by id.
     async fn get_case(&self, id: &Code) -> Result<Option<StoredCase>, StoreError>;
+    /// The cases of these ids that exist, in no particular order.
+    async fn cases_by_ids(&self, ids: &[Code]) -> Result<Vec<StoredCase>, StoreError>;
     /// One case by the code of its rating page.
     async fn case_by_rating_code(&self, code: &str) -> Result<Option<StoredCase>, StoreError>;
     /// Number of cases and of ratings.
@@ -717,59 +719,118 @@ macro_rules! impl_service_store {
 
             async fn insert_ratings(&self, batch: &[$crate::RatingIntake]) -> Result<Vec<$crate::IntakeOutcome>, $crate::StoreError> {
                 use kaohe_domain::Labeled;
+                use std::collections::{HashMap, HashSet};
                 let mut tx = self.pool.begin().await?;
-                let mut out = Vec::with_capacity(batch.len());
-                for item in batch {
-                    let r = &item.rating;
-                    let known: Option<(String,)> = sqlx::query_as("SELECT id FROM service_cases WHERE id = $1")
-                        .bind(r.case_id.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if known.is_none() {
-                        out.push($crate::IntakeOutcome::UnknownCase);
-                        continue;
+                // Which cases exist, in one query per chunk.
+                let mut known: HashSet<String> = HashSet::new();
+                let ids: Vec<&str> = batch.iter().map(|i| i.rating.case_id.as_str()).collect();
+                for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM service_cases WHERE id IN (");
+                    let mut sep = q.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
                     }
-                    let id: Option<(i64,)> = sqlx::query_as(
-                        "INSERT INTO ratings (case_id, level, tags, comment, channel, real_name, contact, rated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (case_id) DO NOTHING RETURNING id",
-                    )
-                    .bind(r.case_id.as_str())
-                    .bind(i32::from(r.level.value()))
-                    .bind($crate::service::tags_text(&r.tags))
-                    .bind(r.comment.as_deref())
-                    .bind(r.channel.code())
-                    .bind(r.real_name)
-                    .bind(r.contact.as_ref().map(|p| p.reveal()))
-                    .bind(item.rated_at.unix_timestamp())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some((id,)) = id else {
-                        out.push($crate::IntakeOutcome::AlreadyRated);
-                        continue;
-                    };
-                    if let Some(rect) = &item.rectification {
-                        sqlx::query(
-                            "INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status) \
-                             VALUES ($1, $2, $3, $4, $5, $6)",
-                        )
-                        .bind(id)
-                        .bind(rect.unit.as_str())
-                        .bind(rect.real_name)
-                        .bind(rect.opened_on)
-                        .bind(rect.deadline)
-                        .bind(kaohe_domain::service::rectification::Status::Open.code())
-                        .execute(&mut *tx)
-                        .await?;
+                    q.push(")");
+                    for (id,) in q.build_query_as::<(String,)>().fetch_all(&mut *tx).await? {
+                        known.insert(id);
                     }
-                    out.push($crate::IntakeOutcome::Stored(kaohe_domain::service::Rating {
-                        id,
-                        rating: r.clone(),
-                        rated_at: time::OffsetDateTime::from_unix_timestamp(item.rated_at.unix_timestamp())
-                            .unwrap_or(item.rated_at),
-                        excluded: false,
-                    }));
+                }
+                // The first rating of a case in the batch is the one tried; later ones are
+                // already rated.
+                let mut out: Vec<Option<$crate::IntakeOutcome>> = vec![None; batch.len()];
+                let mut tried: HashMap<&str, usize> = HashMap::new();
+                for (i, item) in batch.iter().enumerate() {
+                    let case = item.rating.case_id.as_str();
+                    if !known.contains(case) {
+                        out[i] = Some($crate::IntakeOutcome::UnknownCase);
+                    } else if tried.contains_key(case) {
+                        out[i] = Some($crate::IntakeOutcome::AlreadyRated);
+                    } else {
+                        tried.insert(case, i);
+                    }
+                }
+                let mut order: Vec<usize> = tried.values().copied().collect();
+                order.sort_unstable();
+                let mut stored: HashMap<String, i64> = HashMap::new();
+                for chunk in order.chunks($crate::sql::BATCH_ROWS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ratings (case_id, level, tags, comment, channel, real_name, contact, rated_at) ",
+                    );
+                    q.push_values(chunk, |mut b, &i| {
+                        let item = &batch[i];
+                        let r = &item.rating;
+                        b.push_bind(r.case_id.as_str())
+                            .push_bind(i32::from(r.level.value()))
+                            .push_bind($crate::service::tags_text(&r.tags))
+                            .push_bind(r.comment.as_deref())
+                            .push_bind(r.channel.code())
+                            .push_bind(r.real_name)
+                            .push_bind(r.contact.as_ref().map(|p| p.reveal()))
+                            .push_bind(item.rated_at.unix_timestamp());
+                    });
+                    q.push(" ON CONFLICT (case_id) DO NOTHING RETURNING case_id, id");
+                    for (case, id) in q.build_query_as::<(String, i64)>().fetch_all(&mut *tx).await? {
+                        stored.insert(case, id);
+                    }
+                }
+                let opened: Vec<(i64, &$crate::NewRectification)> = order
+                    .iter()
+                    .filter_map(|&i| {
+                        let id = stored.get(batch[i].rating.case_id.as_str())?;
+                        batch[i].rectification.as_ref().map(|r| (*id, r))
+                    })
+                    .collect();
+                for chunk in opened.chunks($crate::sql::BATCH_ROWS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status) ",
+                    );
+                    q.push_values(chunk, |mut b, (id, rect)| {
+                        b.push_bind(*id)
+                            .push_bind(rect.unit.as_str())
+                            .push_bind(rect.real_name)
+                            .push_bind(rect.opened_on)
+                            .push_bind(rect.deadline)
+                            .push_bind(kaohe_domain::service::rectification::Status::Open.code());
+                    });
+                    q.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
+                Ok(out
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, o)| {
+                        o.unwrap_or_else(|| {
+                            let item = &batch[i];
+                            match stored.get(item.rating.case_id.as_str()) {
+                                Some(&id) => $crate::IntakeOutcome::Stored(kaohe_domain::service::Rating {
+                                    id,
+                                    rating: item.rating.clone(),
+                                    rated_at: item.rated_at.replace_nanosecond(0).unwrap_or(item.rated_at),
+                                    excluded: false,
+                                }),
+                                None => $crate::IntakeOutcome::AlreadyRated,
+                            }
+                        })
+                    })
+                    .collect())
+            }
+
+            async fn cases_by_ids(&self, ids: &[kaohe_domain::Code]) -> Result<Vec<$crate::StoredCase>, $crate::StoreError> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM service_cases c WHERE c.id IN (",
+                        $crate::service::CASE_COLS
+                    ));
+                    let mut sep = q.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id.as_str());
+                    }
+                    q.push(")");
+                    for row in q.build_query_as::<$crate::service::CaseRow>().fetch_all(&self.pool).await? {
+                        out.push(row.into_domain()?);
+                    }
+                }
                 Ok(out)
             }
 

@@ -64,14 +64,17 @@ macro_rules! impl_token_store {
             }
 
             async fn token_user(&self, hash: &str) -> Result<Option<$crate::User>, $crate::StoreError> {
-                let row: Option<(String,)> = sqlx::query_as("SELECT username FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL")
+                let sql = format!(
+                    "SELECT {} FROM users WHERE username = \
+                     (SELECT username FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL)",
+                    $crate::accounts::USER_COLS
+                );
+                sqlx::query_as::<_, $crate::accounts::UserRow>(&sql)
                     .bind(hash)
                     .fetch_optional(&self.pool)
-                    .await?;
-                match row {
-                    Some((username,)) => $crate::AccountStore::get_user(self, &username).await,
-                    None => Ok(None),
-                }
+                    .await?
+                    .map($crate::accounts::UserRow::into_domain)
+                    .transpose()
             }
 
             async fn revoke_token(&self, id: &str, at: i64, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {

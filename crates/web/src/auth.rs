@@ -52,6 +52,9 @@ pub struct AuthSettings {
     pub login_burst: u32,
     /// Login attempts given back to a client IP per minute.
     pub login_per_minute: u32,
+    /// Seconds an API token's account is remembered after it was looked up: a revoked token or
+    /// a disabled account is refused at the latest this long after the change (default 30).
+    pub token_cache_seconds: u64,
 }
 
 impl Default for AuthSettings {
@@ -63,6 +66,7 @@ impl Default for AuthSettings {
             secure_cookies: false,
             login_burst: 10,
             login_per_minute: 10,
+            token_cache_seconds: 30,
         }
     }
 }
@@ -133,6 +137,30 @@ pub fn token_hash(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Accounts of recently used API tokens, by token hash, so that intake does not read the
+/// accounts table on every request.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<String, (UserPrincipal, Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str, ttl_seconds: u64) -> Option<UserPrincipal> {
+        let entries = self.entries.lock().ok()?;
+        let (user, at) = entries.get(hash)?;
+        (at.elapsed().as_secs() < ttl_seconds).then(|| user.clone())
+    }
+
+    fn put(&self, hash: String, user: UserPrincipal) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() > 10_000 {
+                entries.clear();
+            }
+            entries.insert(hash, (user, Instant::now()));
+        }
+    }
 }
 
 /// Marks a request authenticated by an API token: no cookie rode along, so no CSRF check.
@@ -210,22 +238,30 @@ pub(crate) async fn resolve_session(
 ) -> Response {
     let mut principal = Principal::Anonymous;
     if let Some(token) = bearer(request.headers()) {
-        match state.store.token_user(&token_hash(token)).await {
-            Ok(Some(user)) if !user.disabled => {
-                request.extensions_mut().insert(TokenAuth);
-                request
-                    .extensions_mut()
-                    .insert(Principal::User(UserPrincipal {
+        let hash = token_hash(token);
+        let user = match state.token_cache.get(&hash, state.auth.token_cache_seconds) {
+            Some(user) => Some(user),
+            None => match state.store.token_user(&hash).await {
+                Ok(Some(user)) if !user.disabled => {
+                    let user = UserPrincipal {
                         username: user.username,
                         roles: user.roles,
                         units: user.units,
                         cadre: user.cadre,
-                    }));
-                return next.run(request).await;
-            }
-            Ok(_) => return crate::ApiError::Unauthorized.into_response(),
-            Err(e) => return crate::ApiError::from(e).into_response(),
-        }
+                    };
+                    state.token_cache.put(hash, user.clone());
+                    Some(user)
+                }
+                Ok(_) => None,
+                Err(e) => return crate::ApiError::from(e).into_response(),
+            },
+        };
+        let Some(user) = user else {
+            return crate::ApiError::Unauthorized.into_response();
+        };
+        request.extensions_mut().insert(TokenAuth);
+        request.extensions_mut().insert(Principal::User(user));
+        return next.run(request).await;
     }
     if let Some(token) = cookie(request.headers(), SESSION_COOKIE) {
         match state.store.session(&token).await {

@@ -91,6 +91,8 @@ pub struct AppState {
     pub rating_writer: service::RatingWriter,
     /// Per-IP buckets of the public rating form.
     pub rate_limiter: Arc<auth::LoginLimiter>,
+    /// Accounts of recently used API tokens.
+    pub token_cache: Arc<auth::TokenCache>,
 }
 
 impl AppState {
@@ -106,6 +108,7 @@ impl AppState {
             service: service::ServiceSettings::default(),
             rating_writer: service::RatingWriter::default(),
             rate_limiter: Arc::default(),
+            token_cache: Arc::default(),
         }
     }
 

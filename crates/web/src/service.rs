@@ -16,6 +16,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kaohe_domain::service::Rating;
 use kaohe_domain::service::rectification::RectificationPolicy;
 use kaohe_domain::service::suspicion::SuspicionPolicy;
 use kaohe_domain::service::{
@@ -77,13 +78,31 @@ impl Default for ServiceSettings {
 /// Most ratings committed in one transaction.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Option<IntakeOutcome>>;
+/// A rating taken: stored, with its rectification's deadline for a bad review.
+#[derive(Debug, Clone)]
+pub(crate) struct Accepted {
+    /// The stored rating.
+    pub(crate) rating: Rating,
+    /// Deadline of the rectification it opened.
+    pub(crate) deadline: Option<Date>,
+}
 
-/// Stores ratings through one task that commits whatever has queued up in one transaction
-/// (group commit), then answers each sender. Started on first use.
+type Reply = oneshot::Sender<Result<Accepted, ApiError>>;
+
+/// What the writer needs of the application state.
+#[derive(Clone)]
+struct WriterContext {
+    store: Arc<dyn Store>,
+    settings: ServiceSettings,
+    utc_offset: time::UtcOffset,
+}
+
+/// Stores ratings through one task that takes whatever has queued up, reads their cases in one
+/// query, checks each by the intake rules and commits them all in one transaction (group
+/// commit), then answers each sender. Started on first use.
 #[derive(Clone, Default)]
 pub struct RatingWriter {
-    queue: Arc<OnceLock<mpsc::Sender<(RatingIntake, Reply)>>>,
+    queue: Arc<OnceLock<mpsc::Sender<(NewRating, OffsetDateTime, Reply)>>>,
 }
 
 impl std::fmt::Debug for RatingWriter {
@@ -95,73 +114,138 @@ impl std::fmt::Debug for RatingWriter {
 }
 
 impl RatingWriter {
-    /// Stores one rating; returns once its transaction has committed. `None` when the store
-    /// failed (logged).
-    pub(crate) async fn submit(
+    /// Checks and stores one rating received at `now`; answers once its transaction has
+    /// committed.
+    async fn submit(
         &self,
-        store: &Arc<dyn Store>,
-        intake: RatingIntake,
-    ) -> Option<IntakeOutcome> {
+        state: &AppState,
+        rating: NewRating,
+        now: OffsetDateTime,
+    ) -> Result<Accepted, ApiError> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-            tokio::spawn(run_writer(store.clone(), rx));
+            let context = WriterContext {
+                store: state.store.clone(),
+                settings: state.service,
+                utc_offset: state.utc_offset,
+            };
+            tokio::spawn(run_writer(context, rx));
             tx
         });
         let (reply, answer) = oneshot::channel();
-        queue.send((intake, reply)).await.ok()?;
-        answer.await.ok().flatten()
+        queue
+            .send((rating, now, reply))
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        answer.await.map_err(|_| ApiError::Unavailable)?
     }
 }
 
-async fn run_writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(RatingIntake, Reply)>) {
+async fn run_writer(
+    context: WriterContext,
+    mut rx: mpsc::Receiver<(NewRating, OffsetDateTime, Reply)>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (intakes, replies): (Vec<RatingIntake>, Vec<Reply>) = batch.drain(..).unzip();
-        match store.insert_ratings(&intakes).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Some(outcome));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %crate::error::cause_chain(&e), n = intakes.len(), "storing ratings failed");
-                for reply in replies {
-                    let _ = reply.send(None);
-                }
-            }
+        let taken: Vec<_> = batch.drain(..).collect();
+        if let Err(e) = write_batch(&context, taken).await {
+            tracing::error!(error = %crate::error::cause_chain(&e), "storing ratings failed");
         }
     }
 }
 
-/// Checks and stores one rating of `case` received now: the one path of the API and of the
-/// public page.
-pub(crate) async fn take_rating(
-    state: &AppState,
-    case: &StoredCase,
-    rating: NewRating,
-) -> Result<kaohe_domain::service::Rating, ApiError> {
-    let now = OffsetDateTime::now_utc();
-    let calendar = if rating.level.is_bad() {
-        WorkCalendar::new(&state.store.calendar().await?)
-    } else {
-        WorkCalendar::default()
+/// One batch: its cases in one read, the rules, one transaction, the answers.
+async fn write_batch(
+    context: &WriterContext,
+    taken: Vec<(NewRating, OffsetDateTime, Reply)>,
+) -> Result<(), kaohe_store::StoreError> {
+    let store = context.store.as_ref();
+    let ids: Vec<Code> = taken
+        .iter()
+        .map(|(r, _, _)| r.case_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (cases, calendar) = match store.cases_by_ids(&ids).await {
+        Ok(cases) if taken.iter().any(|(r, _, _)| r.level.is_bad()) => {
+            match store.calendar().await {
+                Ok(entries) => (cases, WorkCalendar::new(&entries)),
+                Err(e) => return fail_all(taken, e),
+            }
+        }
+        Ok(cases) => (cases, WorkCalendar::default()),
+        Err(e) => return fail_all(taken, e),
     };
-    let intake = RatingIntake::prepare(
-        case,
-        rating,
-        now,
-        state.utc_offset,
-        &state.service.rating,
-        &calendar,
-        &state.service.rectification,
-    )
-    .map_err(refused)?;
-    match state.rating_writer.submit(&state.store, intake).await {
-        Some(IntakeOutcome::Stored(r)) => Ok(r),
-        Some(IntakeOutcome::AlreadyRated) => Err(already_rated(&case.case.id)),
-        Some(IntakeOutcome::UnknownCase) => Err(ApiError::not_found("case", case.case.id.as_str())),
-        None => Err(ApiError::Unavailable),
+    let cases: HashMap<&Code, &StoredCase> = cases.iter().map(|c| (&c.case.id, c)).collect();
+    let mut intakes = Vec::with_capacity(taken.len());
+    let mut waiting = Vec::with_capacity(taken.len());
+    for (rating, now, reply) in taken {
+        let Some(case) = cases.get(&rating.case_id) else {
+            let _ = reply.send(Err(ApiError::not_found("case", rating.case_id.as_str())));
+            continue;
+        };
+        match RatingIntake::prepare(
+            case,
+            rating,
+            now,
+            context.utc_offset,
+            &context.settings.rating,
+            &calendar,
+            &context.settings.rectification,
+        ) {
+            Ok(intake) => {
+                waiting.push((reply, intake.rectification.as_ref().map(|r| r.deadline)));
+                intakes.push(intake);
+            }
+            Err(e) => {
+                let _ = reply.send(Err(refused(e)));
+            }
+        }
     }
+    if intakes.is_empty() {
+        return Ok(());
+    }
+    match store.insert_ratings(&intakes).await {
+        Ok(outcomes) => {
+            for (((reply, deadline), outcome), intake) in
+                waiting.into_iter().zip(outcomes).zip(&intakes)
+            {
+                let answer = match outcome {
+                    IntakeOutcome::Stored(rating) => Ok(Accepted { rating, deadline }),
+                    IntakeOutcome::AlreadyRated => Err(already_rated(&intake.rating.case_id)),
+                    IntakeOutcome::UnknownCase => {
+                        Err(ApiError::not_found("case", intake.rating.case_id.as_str()))
+                    }
+                };
+                let _ = reply.send(answer);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            for (reply, _) in waiting {
+                let _ = reply.send(Err(ApiError::Unavailable));
+            }
+            Err(e)
+        }
+    }
+}
+
+fn fail_all(
+    taken: Vec<(NewRating, OffsetDateTime, Reply)>,
+    e: kaohe_store::StoreError,
+) -> Result<(), kaohe_store::StoreError> {
+    for (_, _, reply) in taken {
+        let _ = reply.send(Err(ApiError::Unavailable));
+    }
+    Err(e)
+}
+
+/// Checks and stores one rating received now: the one path of the API and of the public page.
+pub(crate) async fn take_rating(state: &AppState, rating: NewRating) -> Result<Accepted, ApiError> {
+    state
+        .rating_writer
+        .submit(state, rating, OffsetDateTime::now_utc())
+        .await
 }
 
 fn already_rated(case: &Code) -> ApiError {
@@ -601,18 +685,21 @@ pub(crate) async fn push_cases(
     let audit = NewAuditEntry::new(&actor, "cases.push", "service_cases")
         .after(format!(r#"{{"cases":{}}}"#, stored.len()));
     store.upsert_cases(&stored, &audit).await?;
-    let mut out = Vec::with_capacity(stored.len());
-    for s in &stored {
-        // A case pushed again keeps its first code.
-        let code = match store.get_case(&s.case.id).await? {
-            Some(c) => c.rating_code,
-            None => s.rating_code.clone(),
-        };
-        out.push(CaseOut {
-            id: s.case.id.to_string(),
-            rate_path: format!("/rate/{code}"),
-        });
-    }
+    // A case pushed again keeps its first code: read back the codes in one query.
+    let ids: Vec<Code> = stored.iter().map(|s| s.case.id.clone()).collect();
+    let codes: HashMap<Code, String> = store
+        .cases_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.case.id, c.rating_code))
+        .collect();
+    let out = ids
+        .into_iter()
+        .map(|id| CaseOut {
+            rate_path: format!("/rate/{}", codes.get(&id).map_or("", String::as_str)),
+            id: id.to_string(),
+        })
+        .collect();
     Ok(Json(out))
 }
 
@@ -689,11 +776,6 @@ pub(crate) async fn post_rating(
         .filter(|c| !c.trim().is_empty())
         .map(|c| field(|| "contact".to_owned(), Phone::parse(c)))
         .transpose()?;
-    let case = state
-        .store
-        .get_case(&case_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("case", case_id.as_str()))?;
     let rating = NewRating {
         case_id,
         level,
@@ -703,16 +785,10 @@ pub(crate) async fn post_rating(
         real_name: input.real_name,
         contact,
     };
-    let stored = take_rating(&state, &case, rating).await?;
-    let deadline = if level.is_bad() {
-        state
-            .store
-            .rectification(stored.id)
-            .await?
-            .map(|r| r.deadline.to_string())
-    } else {
-        None
-    };
+    let Accepted {
+        rating: stored,
+        deadline,
+    } = take_rating(&state, rating).await?;
     let out = RatingOut {
         id: stored.id,
         case_id: stored.rating.case_id.to_string(),
@@ -721,7 +797,7 @@ pub(crate) async fn post_rating(
             .rated_at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
-        rectification_deadline: deadline,
+        rectification_deadline: deadline.map(|d| d.to_string()),
     };
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }

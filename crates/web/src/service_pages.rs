@@ -317,7 +317,7 @@ async fn rate(
         real_name: input.real_name,
         contact,
     };
-    match service::take_rating(&state, &case, rating).await {
+    match service::take_rating(&state, rating).await {
         Ok(_) => {
             let thanks = if level.is_bad() {
                 let n = state.service.rectification.deadline_working_days;

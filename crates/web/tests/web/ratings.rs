@@ -4,7 +4,7 @@
 //! anonymous one of BJ-2 (庐阳区 340103); BJ-3 is unrated; BJ-OLD is past its rating window.
 
 use crate::accounts::csrf_in;
-use crate::helpers::{Fetched, TestApp, spawn_apps, spawn_apps_with_service};
+use crate::helpers::{Fetched, TestApp, spawn_apps, spawn_apps_with, spawn_apps_with_service};
 use kaohe_domain::WorkCalendar;
 use kaohe_store::TokenInfo;
 use serde_json::{Value, json};
@@ -80,7 +80,12 @@ fn case_json(id: &str, unit: &str, phone: &str) -> Value {
 
 #[tokio::test]
 async fn service_systems_push_cases_and_ratings_with_a_token() {
-    for app in spawn_apps().await {
+    // Tokens looked up on every request, so that the revocation below shows at once.
+    let auth = kaohe_web::auth::AuthSettings {
+        token_cache_seconds: 0,
+        ..kaohe_web::auth::AuthSettings::default()
+    };
+    for app in spawn_apps_with(auth).await {
         let token = app.service_token().await;
         // Without a token, or with a wrong one: 401.
         let r = app
