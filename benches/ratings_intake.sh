@@ -35,7 +35,7 @@ base="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 
 # Enough cases for the run: a generous upper bound of the rate times the duration.
-cases=$((secs * 40000))
+cases=$((secs * 25000))
 python3 benches/push_cases.py "$base" "$token" "$unit" "$cases"
 echo "pushed $cases cases to unit $unit"
 

@@ -147,7 +147,7 @@ async fn run_writer(
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let taken: Vec<_> = batch.drain(..).collect();
+        let taken = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
         if let Err(e) = write_batch(&context, taken).await {
             tracing::error!(error = %crate::error::cause_chain(&e), "storing ratings failed");
         }
