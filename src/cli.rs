@@ -58,6 +58,13 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Public service ratings (好差评): satisfaction figures as indicator values for
+    /// `kaohe assess`.
+    Ratings {
+        /// What to do.
+        #[command(subcommand)]
+        action: RatingsAction,
+    },
     /// Configuration helpers.
     Config {
         /// What to do.
@@ -359,4 +366,42 @@ pub(crate) enum TokenAction {
         /// The token's id, as listed.
         id: String,
     },
+}
+
+/// `kaohe ratings …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RatingsAction {
+    /// Write the satisfaction figures of a period per official or per unit as a values file
+    /// (person_id, unit_id, then one column per figure, in percent) that `kaohe assess --data`
+    /// reads: ratings become indicators of a framework.
+    Figures {
+        /// Per official (person_id = cadre id, unit_id = their unit) or per unit (person_id =
+        /// unit code, unit_id = the parent unit, or itself at the top).
+        #[arg(long, value_enum, default_value = "official")]
+        by: RatingsBy,
+        /// First day, YYYY-MM-DD [default: 1 January of the current year].
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD [default: today].
+        #[arg(long)]
+        to: Option<String>,
+        /// Figure columns to write, comma-separated (a framework must name every column of its
+        /// values file): ratings, excluded, satisfaction, satisfaction_shrunk, satisfaction_low,
+        /// satisfaction_high, bad_rate, rectification_rate, on_time_rate, callback_rate
+        /// [default: all].
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Output file, .csv or .xlsx.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Whom `kaohe ratings figures` writes a row for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum RatingsBy {
+    /// One row per handling official.
+    Official,
+    /// One row per responsible unit.
+    Unit,
 }

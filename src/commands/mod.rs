@@ -3,6 +3,7 @@
 mod assess;
 pub(crate) mod audit;
 mod data;
+mod ratings;
 mod serve;
 mod token;
 mod user;
@@ -68,6 +69,9 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
                 &settings.accounts.password_policy(),
             )
             .await
+        }
+        Command::Ratings { action } => {
+            ratings::run(&action, open_store(&settings).await?.as_ref(), &settings).await
         }
         Command::Token { action } => {
             token::run(&action, open_store(&settings).await?.as_ref()).await

@@ -154,3 +154,182 @@ async fn acknowledged_ratings_survive_sigkill() {
         db.finish().await.unwrap();
     }
 }
+
+/// Satisfaction figures become indicator values: `kaohe ratings figures` writes a values file
+/// that `kaohe assess` scores with a framework naming its columns.
+#[tokio::test(flavor = "multi_thread")]
+async fn satisfaction_figures_feed_an_assessment() {
+    use kaohe_domain::service::{Channel, NewRating, RatingLevel, ServiceCase};
+    use kaohe_domain::{Cadre, CadreStatus, Gender, RankLevel};
+    use kaohe_store::{RatingIntake, StoredCase};
+    let db = TestDatabase::sqlite().await.unwrap();
+    set_up(&db).await;
+    let code = |s: &str| Code::parse(s).unwrap();
+    let cadre = |id: &str| Cadre {
+        id: code(id),
+        name: format!("干部{id}"),
+        gender: Gender::Male,
+        ethnicity: "汉族".into(),
+        birth_date: time::macros::date!(1985 - 01 - 01),
+        unit: code("340102"),
+        post: "科员".into(),
+        rank: RankLevel::Staff1,
+        is_leader: false,
+        status: CadreStatus::Active,
+    };
+    let audit = || NewAuditEntry::new("test", "seed", "ratings.rs");
+    db.store
+        .upsert_cadres(&[cadre("A"), cadre("B")], &audit())
+        .await
+        .unwrap();
+    // A: 40 ratings, all satisfied. B: 40 ratings, 10 of them bad.
+    let closed = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let mut cases = Vec::new();
+    let mut intakes = Vec::new();
+    for i in 0..80 {
+        let official = if i < 40 { "A" } else { "B" };
+        let id = format!("F-{i:03}");
+        let case = StoredCase {
+            case: ServiceCase {
+                id: code(&id),
+                item: "医保报销".into(),
+                unit: code("340102"),
+                window: None,
+                officials: vec![code(official)],
+                channel: Channel::Window,
+                accepted_at: closed,
+                closed_at: closed,
+                applicant: None,
+                phone: None,
+            },
+            rating_code: format!("f{i}"),
+        };
+        let level = if official == "B" && i % 4 == 0 {
+            RatingLevel::Dissatisfied
+        } else {
+            RatingLevel::VerySatisfied
+        };
+        let rating = NewRating {
+            case_id: code(&id),
+            level,
+            tags: vec![],
+            comment: None,
+            channel: Channel::Online,
+            real_name: false,
+            contact: None,
+        };
+        intakes.push(
+            RatingIntake::prepare(
+                &case,
+                rating,
+                closed + time::Duration::minutes(i),
+                kaohe_web::CHINA_STANDARD_TIME,
+                &Default::default(),
+                &Default::default(),
+                &Default::default(),
+            )
+            .unwrap(),
+        );
+        cases.push(case);
+    }
+    db.store.upsert_cases(&cases, &audit()).await.unwrap();
+    db.store.insert_ratings(&intakes).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.csv");
+    let bad = run(
+        &db.url,
+        &[
+            "ratings",
+            "figures",
+            "--columns",
+            "stars",
+            "--out",
+            crate::util::s(&values),
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no figure \"stars\""));
+    let printed = ok(
+        &db.url,
+        &[
+            "ratings",
+            "figures",
+            "--by",
+            "official",
+            "--columns",
+            "satisfaction_shrunk,bad_rate",
+            "--out",
+            crate::util::s(&values),
+        ],
+    );
+    assert!(printed.contains("2 rows (80 ratings"), "{printed}");
+    let text = std::fs::read_to_string(&values).unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "person_id,unit_id,satisfaction_shrunk,bad_rate");
+    assert!(lines[1].starts_with("A,340102,"), "{text}");
+    assert!(
+        lines[2].starts_with("B,340102,") && lines[2].ends_with(",25"),
+        "{text}"
+    );
+
+    let framework = dir.path().join("fw.toml");
+    std::fs::write(
+        &framework,
+        r#"[framework]
+id = "service"
+version = "1"
+name = "窗口服务"
+
+[[dimensions]]
+id = "public"
+name = "群众评价"
+weight = 1
+
+  [[dimensions.indicators]]
+  id = "satisfaction_shrunk"
+  name = "满意率（收缩）"
+  unit = "%"
+  direction = "positive"
+  weight = 3
+  normalization = { method = "goalposts", min = 80, max = 100 }
+
+  [[dimensions.indicators]]
+  id = "bad_rate"
+  name = "差评率"
+  unit = "%"
+  direction = "negative"
+  weight = 1
+  normalization = { method = "goalposts", min = 0, max = 30 }
+"#,
+    )
+    .unwrap();
+    let result = dir.path().join("result.csv");
+    ok(
+        &db.url,
+        &[
+            "assess",
+            "--framework",
+            crate::util::s(&framework),
+            "--data",
+            crate::util::s(&values),
+            "--out",
+            crate::util::s(&result),
+        ],
+    );
+    let scored = std::fs::read_to_string(&result).unwrap();
+    let rank_of = |person: &str| {
+        scored
+            .lines()
+            .find(|l| {
+                l.trim_start_matches('\u{feff}')
+                    .starts_with(&format!("{person},"))
+            })
+            .and_then(|l| l.split(',').nth(3))
+            .unwrap_or_else(|| panic!("{person} in {scored}"))
+            .to_owned()
+    };
+    assert_eq!(rank_of("A"), "1", "{scored}");
+    assert_eq!(rank_of("B"), "2", "{scored}");
+    db.finish().await.unwrap();
+}

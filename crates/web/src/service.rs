@@ -347,7 +347,7 @@ pub(crate) async fn check_unit(
 /// How figures are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum GroupBy {
+pub enum GroupBy {
     /// Responsible unit.
     Unit,
     /// Handling official.
@@ -359,14 +359,16 @@ pub(crate) enum GroupBy {
 }
 
 impl GroupBy {
-    pub(crate) const ALL: [GroupBy; 4] = [
+    /// Every grouping.
+    pub const ALL: [GroupBy; 4] = [
         GroupBy::Unit,
         GroupBy::Official,
         GroupBy::Window,
         GroupBy::Item,
     ];
 
-    pub(crate) fn code(self) -> &'static str {
+    /// The grouping's code: `unit`, `official`, `window`, `item`.
+    pub fn code(self) -> &'static str {
         match self {
             GroupBy::Unit => "unit",
             GroupBy::Official => "official",
@@ -375,7 +377,8 @@ impl GroupBy {
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Option<Self> {
+    /// The grouping of a code.
+    pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|g| g.code() == s)
     }
 }
@@ -388,6 +391,45 @@ pub(crate) struct FiguresResult {
     pub(crate) groups: Vec<GroupFigures<String>>,
     /// Ratings flagged as suspicious, by id, with the kinds.
     pub(crate) flagged: Vec<(i64, Code, Vec<&'static str>)>,
+}
+
+/// The unix seconds `[start, end)` of the local days `from` to `to`.
+pub fn period_bounds(from: Date, to: Date, offset: time::UtcOffset) -> (i64, i64) {
+    let start = from.midnight().assume_offset(offset).unix_timestamp();
+    let end = to
+        .next_day()
+        .unwrap_or(to)
+        .midnight()
+        .assume_offset(offset)
+        .unix_timestamp();
+    (start, end)
+}
+
+/// Tallies ratings by group and shrinks each group's satisfaction toward all of them together:
+/// the one grouping of the figures pages, the API and `kaohe ratings figures`.
+pub fn figures_of(
+    facts: &[RatingFacts],
+    by: GroupBy,
+    prior_strength: f64,
+) -> (Tally, Vec<GroupFigures<String>>) {
+    let obs = |f: &RatingFacts| RatingObs {
+        level: f.rating.rating.level,
+        excluded: f.rating.excluded,
+        rectification: f.rectification.map(|(s, deadline)| RectificationObs {
+            closed_on_time: s.closed_on.map(|d| d <= deadline),
+            called_back: s.called_back,
+        }),
+    };
+    by_group(
+        facts.iter().map(|f| (f, obs(f))),
+        |f: &&RatingFacts| match by {
+            GroupBy::Unit => vec![f.unit.to_string()],
+            GroupBy::Official => f.officials.iter().map(Code::to_string).collect(),
+            GroupBy::Window => f.window.iter().map(Code::to_string).collect(),
+            GroupBy::Item => vec![f.item.clone()],
+        },
+        prior_strength,
+    )
 }
 
 /// Computes the figures of ratings received in `[from, to]` (local days).
@@ -404,16 +446,7 @@ pub(crate) async fn figures(
             .into_iter()
             .map(|u| u.code)
             .collect();
-    let start = from
-        .midnight()
-        .assume_offset(state.utc_offset)
-        .unix_timestamp();
-    let end = to
-        .next_day()
-        .unwrap_or(to)
-        .midnight()
-        .assume_offset(state.utc_offset)
-        .unix_timestamp();
+    let (start, end) = period_bounds(from, to, state.utc_offset);
     let facts: Vec<RatingFacts> = state
         .store
         .rating_facts(start, end)
@@ -421,24 +454,7 @@ pub(crate) async fn figures(
         .into_iter()
         .filter(|f| scope.contains(&f.unit))
         .collect();
-    let obs = |f: &RatingFacts| RatingObs {
-        level: f.rating.rating.level,
-        excluded: f.rating.excluded,
-        rectification: f.rectification.map(|(s, deadline)| RectificationObs {
-            closed_on_time: s.closed_on.map(|d| d <= deadline),
-            called_back: s.called_back,
-        }),
-    };
-    let (all, groups) = by_group(
-        facts.iter().map(|f| (f, obs(f))),
-        |f: &&RatingFacts| match by {
-            GroupBy::Unit => vec![f.unit.to_string()],
-            GroupBy::Official => f.officials.iter().map(Code::to_string).collect(),
-            GroupBy::Window => f.window.iter().map(Code::to_string).collect(),
-            GroupBy::Item => vec![f.item.clone()],
-        },
-        state.service.prior_strength,
-    );
+    let (all, groups) = figures_of(&facts, by, state.service.prior_strength);
     let contacts: Vec<Option<String>> = facts
         .iter()
         .map(|f| {

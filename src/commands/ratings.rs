@@ -1,0 +1,135 @@
+//! `kaohe ratings figures`: satisfaction figures as indicator values for `kaohe assess`.
+
+use super::print;
+use crate::cli::{RatingsAction, RatingsBy};
+use crate::settings::Settings;
+use anyhow::Context;
+use kaohe_data::WideCell;
+use kaohe_domain::{Code, NewAuditEntry};
+use kaohe_store::Store;
+use kaohe_web::service::{GroupBy, figures_of, period_bounds};
+use time::Date;
+
+/// Columns after `person_id,unit_id`, each an indicator id a framework can name.
+const COLUMNS: [&str; 10] = [
+    "ratings",
+    "excluded",
+    "satisfaction",
+    "satisfaction_shrunk",
+    "satisfaction_low",
+    "satisfaction_high",
+    "bad_rate",
+    "rectification_rate",
+    "on_time_rate",
+    "callback_rate",
+];
+
+pub(crate) async fn run(
+    action: &RatingsAction,
+    store: &dyn Store,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let RatingsAction::Figures {
+        by,
+        from,
+        to,
+        columns,
+        out,
+    } = action;
+    let keep: Vec<usize> = if columns.is_empty() {
+        (0..COLUMNS.len()).collect()
+    } else {
+        columns
+            .iter()
+            .map(|c| {
+                COLUMNS
+                    .iter()
+                    .position(|k| *k == c.trim())
+                    .with_context(|| {
+                        format!(
+                            "--columns: no figure {c:?}; expected some of {}",
+                            COLUMNS.join(", ")
+                        )
+                    })
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    let offset = kaohe_web::CHINA_STANDARD_TIME;
+    let today = time::OffsetDateTime::now_utc().to_offset(offset).date();
+    let day = |flag: &str, v: &Option<String>, default: Date| -> anyhow::Result<Date> {
+        match v {
+            Some(v) => Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+                .with_context(|| format!("--{flag} {v:?}: expected YYYY-MM-DD")),
+            None => Ok(default),
+        }
+    };
+    let from = day(
+        "from",
+        from,
+        Date::from_ordinal_date(today.year(), 1).unwrap_or(today),
+    )?;
+    let to = day("to", to, today)?;
+    anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
+    let (start, end) = period_bounds(from, to, offset);
+    let facts = store.rating_facts(start, end).await?;
+    let group = match by {
+        RatingsBy::Official => GroupBy::Official,
+        RatingsBy::Unit => GroupBy::Unit,
+    };
+    let (all, groups) = figures_of(&facts, group, settings.ratings.prior_strength);
+    let mut rows = Vec::with_capacity(groups.len());
+    for g in &groups {
+        let key = Code::parse(&g.key).context("stored identifier")?;
+        let unit = match by {
+            RatingsBy::Official => store.get_cadre(&key).await?.map(|c| c.unit),
+            RatingsBy::Unit => store
+                .get_unit(&key)
+                .await?
+                .map(|u| u.parent.unwrap_or(u.code)),
+        };
+        let Some(unit) = unit else {
+            anyhow::bail!(
+                "{} {key} of a rated case is not in the database",
+                group.code()
+            );
+        };
+        let pct = |r: Option<f64>| r.map_or(WideCell::Empty, |r| WideCell::Number(r * 100.0));
+        let count = |n: u64| WideCell::Number(n as f64);
+        let f = &g.figures;
+        let cells = [
+            count(g.tally.ratings),
+            count(g.tally.excluded),
+            pct(f.satisfaction_rate),
+            pct(Some(g.shrunk.value)),
+            pct(Some(g.shrunk.low)),
+            pct(Some(g.shrunk.high)),
+            pct(f.bad_rate),
+            pct(f.rectification_rate),
+            pct(f.on_time_rate),
+            pct(f.callback_rate),
+        ];
+        let mut row = vec![
+            WideCell::Text(key.to_string()),
+            WideCell::Text(unit.to_string()),
+        ];
+        row.extend(keep.iter().map(|&i| cells[i].clone()));
+        rows.push(row);
+    }
+    let header: Vec<String> = ["person_id", "unit_id"]
+        .into_iter()
+        .chain(keep.iter().map(|&i| COLUMNS[i]))
+        .map(str::to_owned)
+        .collect();
+    kaohe_data::write_wide(out, &header, &rows)?;
+    let entry = NewAuditEntry::new("cli", "ratings.figures", out.display().to_string()).after(
+        serde_json::json!({"by": group.code(), "from": from.to_string(), "to": to.to_string(), "rows": rows.len()})
+            .to_string(),
+    );
+    store.append_audit(&entry).await?;
+    print(&format!(
+        "{} rows ({} ratings, {from} to {to}) written to {}\n",
+        rows.len(),
+        all.ratings,
+        out.display()
+    ))
+}
