@@ -83,6 +83,28 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
+/// Appends `settings.applied` to the audit log, with the settings before and after, when the
+/// effective settings differ from those of the last start: a change of the configuration file
+/// or of the environment leaves a trace. The database URL is recorded without its password.
+pub(crate) async fn record_settings(
+    store: &dyn kaohe_store::Store,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let mut shown = settings.clone();
+    shown.database_url = kaohe_store::redact_url(&shown.database_url);
+    let now = serde_json::to_string(&shown).context("cannot serialize the settings")?;
+    let last = store.last_audit_of("settings.applied").await?;
+    let before = last.as_ref().and_then(|e| e.after.clone());
+    if before.as_deref() != Some(now.as_str()) {
+        let mut entry = kaohe_domain::NewAuditEntry::new("system", "settings.applied", "settings");
+        if let Some(before) = before {
+            entry = entry.before(before);
+        }
+        store.append_audit(&entry.after(now)).await?;
+    }
+    Ok(())
+}
+
 /// Opens and migrates the configured database.
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn kaohe_store::Store>> {
     kaohe_store::connect(&settings.database_url)

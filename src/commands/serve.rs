@@ -13,6 +13,9 @@ const DEMO_YEAR: i32 = 2025;
 
 pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<()> {
     let store = super::open_store(settings).await?;
+    super::record_settings(store.as_ref(), settings)
+        .await
+        .context("recording the settings in the audit log")?;
     if args.demo && store.counts().await?.units == 0 {
         let dataset = kaohe_data::synth::generate(&GenSpec {
             seed: DEMO_SEED,

@@ -53,3 +53,54 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
         db.finish().await.unwrap();
     }
 }
+
+/// A change of the settings between two starts leaves an audit entry with before and after;
+/// a start with the same settings adds none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_of_settings_is_recorded_in_the_audit_log() {
+    for db in TestDatabase::all().await.unwrap() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("kaohe.toml");
+        let config_arg = crate::util::s(&config).to_owned();
+        let applied = || async {
+            db.store
+                .audit_entries(1, 10_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.action == "settings.applied")
+                .collect::<Vec<_>>()
+        };
+        std::fs::write(&config, "[ratings]\nwindow_days = 15\n").unwrap();
+        for _ in 0..2 {
+            let server = Server::start(&db.url, &["--config", &config_arg]);
+            assert!(server.terminate());
+        }
+        assert_eq!(
+            applied().await.len(),
+            1,
+            "{}: the same settings twice",
+            db.name
+        );
+        std::fs::write(&config, "[ratings]\nwindow_days = 20\n").unwrap();
+        let server = Server::start(&db.url, &["--config", &config_arg]);
+        assert!(server.terminate());
+        let entries = applied().await;
+        assert_eq!(entries.len(), 2, "{}", db.name);
+        let last = &entries[1];
+        assert_eq!(last.actor, "system");
+        assert!(
+            last.before
+                .as_deref()
+                .unwrap_or_default()
+                .contains("\"window_days\":15")
+        );
+        assert!(
+            last.after
+                .as_deref()
+                .unwrap_or_default()
+                .contains("\"window_days\":20")
+        );
+        db.finish().await.unwrap();
+    }
+}

@@ -129,6 +129,8 @@ pub trait Store: AccountStore + ServiceStore + TokenStore + Send + Sync + 'stati
     /// Up to `limit` audit entries from sequence number `from_seq` on, in sequence order.
     async fn audit_entries(&self, from_seq: i64, limit: u32)
     -> Result<Vec<AuditEntry>, StoreError>;
+    /// The latest audit entry with this action, if any.
+    async fn last_audit_of(&self, action: &str) -> Result<Option<AuditEntry>, StoreError>;
     /// The audit head the database recorded with the last append (genesis when empty).
     async fn audit_head(&self) -> Result<AuditHead, StoreError>;
 }

@@ -324,6 +324,16 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn last_audit_of(&self, action: &str) -> Result<Option<kaohe_domain::AuditEntry>, $crate::StoreError> {
+                let sql = format!("SELECT {} FROM audit_log WHERE action = $1 ORDER BY seq DESC LIMIT 1", $crate::sql::AUDIT_COLS);
+                sqlx::query_as::<_, $crate::sql::AuditRow>(&sql)
+                    .bind(action)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map($crate::sql::AuditRow::into_domain)
+                    .transpose()
+            }
+
             async fn audit_head(&self) -> Result<kaohe_domain::AuditHead, $crate::StoreError> {
                 let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
                     .fetch_one(&self.pool)

@@ -110,3 +110,6 @@ CREATE TABLE api_tokens (
     created_at  BIGINT NOT NULL,
     revoked_at  BIGINT
 );
+
+-- Finding the latest entry of an action (e.g. the settings last applied) without a scan.
+CREATE INDEX audit_log_action ON audit_log (action, seq);
