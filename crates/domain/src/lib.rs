@@ -16,6 +16,7 @@ pub mod labels;
 pub mod org;
 pub mod sanction;
 pub mod service;
+pub mod upload;
 
 pub use access::{Permission, Principal, Role, Target, UserPrincipal};
 pub use audit::{AuditEntry, AuditHead, AuditProblem, AuditReport, HeadSource, NewAuditEntry};

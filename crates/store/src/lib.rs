@@ -25,8 +25,9 @@ pub use error::StoreError;
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
 pub use service::{
-    Appeal, IntakeOutcome, IntakeRefused, NewRectification, QueueItem, RatingFacts, RatingIntake,
-    RectificationRecord, RectificationState, ServiceStore, StoredCase, StoredStep,
+    Appeal, FileInfo, IntakeOutcome, IntakeRefused, NewFile, NewRectification, QueueItem,
+    RatingFacts, RatingIntake, RectificationRecord, RectificationState, ServiceStore, StoredCase,
+    StoredStep,
 };
 pub use sqlite::SqliteStore;
 pub use tokens::{TokenInfo, TokenStore};

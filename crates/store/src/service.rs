@@ -16,6 +16,7 @@ use kaohe_domain::service::{
     AppealDecision, AppealGround, IntakeError, NewRating, Phone, Rating, RatingLevel, RatingPolicy,
     ReasonTag, ServiceCase, check_rating,
 };
+use kaohe_domain::upload::FileKind;
 use kaohe_domain::{CalendarError, Code, Labeled, NewAuditEntry, WorkCalendar};
 use time::{Date, OffsetDateTime};
 
@@ -139,6 +140,8 @@ pub struct RectificationRecord {
     pub steps: Vec<StoredStep>,
     /// The appeal against the review, if any.
     pub appeal: Option<Appeal>,
+    /// Evidence files of the appeal.
+    pub files: Vec<FileInfo>,
 }
 
 /// The state of a rectification after a step, as kept for the queue.
@@ -150,6 +153,35 @@ pub struct RectificationState {
     pub closed_on: Option<Date>,
     /// Whether a callback has reached the rater.
     pub called_back: bool,
+}
+
+/// An evidence file to store with an appeal, already checked
+/// (`kaohe_domain::upload::check_upload`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    /// Name to keep.
+    pub name: String,
+    /// Kind, from the content.
+    pub kind: FileKind,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// A stored evidence file, without its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// Number given by the store.
+    pub id: i64,
+    /// Name kept.
+    pub name: String,
+    /// Kind.
+    pub kind: FileKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
 }
 
 /// One line of the rectification queue.
@@ -276,8 +308,26 @@ pub trait ServiceStore {
 
     /// Files an appeal against a rating, in one transaction with its audit entry. Returns false
     /// when the rating was appealed already.
-    async fn file_appeal(&self, appeal: &Appeal, audit: &NewAuditEntry)
-    -> Result<bool, StoreError>;
+    async fn file_appeal(
+        &self,
+        appeal: &Appeal,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.file_appeal_with(appeal, &[], audit).await
+    }
+    /// [`ServiceStore::file_appeal`] with evidence files, stored in the same transaction.
+    async fn file_appeal_with(
+        &self,
+        appeal: &Appeal,
+        files: &[NewFile],
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// One evidence file of the appeal against rating `rating_id`, with its content.
+    async fn appeal_file(
+        &self,
+        rating_id: i64,
+        file_id: i64,
+    ) -> Result<Option<(FileInfo, Vec<u8>)>, StoreError>;
     /// Decides a pending appeal; an upheld one excludes the rating from the figures. Returns
     /// false when there is no pending appeal on the rating.
     async fn decide_appeal(
@@ -310,6 +360,23 @@ fn timestamp(
         table,
         column,
         reason: e.to_string(),
+    })
+}
+
+/// A stored file's description.
+pub(crate) fn file_info(
+    id: i64,
+    name: String,
+    kind: &str,
+    size: i64,
+    sha256: String,
+) -> Result<FileInfo, StoreError> {
+    Ok(FileInfo {
+        id,
+        name,
+        kind: label("appeal_files", "kind", kind)?,
+        size: u64::try_from(size).unwrap_or_default(),
+        sha256,
     })
 }
 
@@ -902,6 +969,15 @@ macro_rules! impl_service_store {
                     .await?
                     .map($crate::service::AppealRow::into_domain)
                     .transpose()?;
+                let files = sqlx::query_as::<_, (i64, String, String, i64, String)>(
+                    "SELECT id, name, kind, size, sha256 FROM appeal_files WHERE rating_id = $1 ORDER BY id",
+                )
+                .bind(rating_id)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|(id, name, kind, size, sha256)| $crate::service::file_info(id, name, &kind, size, sha256))
+                .collect::<Result<Vec<_>, _>>()?;
                 Ok(Some($crate::RectificationRecord {
                     rating,
                     case,
@@ -911,6 +987,7 @@ macro_rules! impl_service_store {
                     deadline,
                     steps,
                     appeal,
+                    files,
                 }))
             }
 
@@ -991,7 +1068,12 @@ macro_rules! impl_service_store {
                     .collect()
             }
 
-            async fn file_appeal(&self, appeal: &$crate::Appeal, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
+            async fn file_appeal_with(
+                &self,
+                appeal: &$crate::Appeal,
+                files: &[$crate::NewFile],
+                audit: &kaohe_domain::NewAuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
@@ -1008,9 +1090,36 @@ macro_rules! impl_service_store {
                 if done.rows_affected() != 1 {
                     return Ok(false);
                 }
+                for f in files {
+                    sqlx::query(
+                        "INSERT INTO appeal_files (rating_id, name, kind, size, sha256, data) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(appeal.rating_id)
+                    .bind(f.name.as_str())
+                    .bind(f.kind.code())
+                    .bind(i64::try_from(f.bytes.len()).unwrap_or(i64::MAX))
+                    .bind(f.sha256.as_str())
+                    .bind(f.bytes.as_slice())
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Self::append_audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn appeal_file(&self, rating_id: i64, file_id: i64) -> Result<Option<($crate::FileInfo, Vec<u8>)>, $crate::StoreError> {
+                let row: Option<(i64, String, String, i64, String, Vec<u8>)> = sqlx::query_as(
+                    "SELECT id, name, kind, size, sha256, data FROM appeal_files WHERE rating_id = $1 AND id = $2",
+                )
+                .bind(rating_id)
+                .bind(file_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(id, name, kind, size, sha256, data)| {
+                    Ok(($crate::service::file_info(id, name, &kind, size, sha256)?, data))
+                })
+                .transpose()
             }
 
             async fn decide_appeal(

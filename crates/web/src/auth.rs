@@ -132,8 +132,13 @@ pub fn issue_token() -> (String, String, String) {
 
 /// Hex SHA-256 of an API token, as stored.
 pub fn token_hash(token: &str) -> String {
+    token_hash_bytes(token.as_bytes())
+}
+
+/// Hex SHA-256 of some bytes.
+pub(crate) fn token_hash_bytes(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes())
+    sha2::Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -322,6 +327,21 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// A text field of a `multipart/form-data` body with this boundary.
+fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let text = String::from_utf8_lossy(body);
+    let wanted = format!("name=\"{name}\"");
+    text.split(delimiter.as_str()).find_map(|part| {
+        let (head, value) = part.split_once("\r\n\r\n")?;
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
+        let is_field = disposition.split(';').any(|p| p.trim() == wanted);
+        is_field.then(|| value.strip_suffix("\r\n").unwrap_or(value).to_owned())
+    })
+}
+
 fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
         &format!("/?{}", String::from_utf8_lossy(body))
@@ -361,11 +381,20 @@ pub(crate) async fn csrf_guard(request: Request, next: Next) -> Response {
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let is_form = request
+    let content_type = request
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default()
+        .to_owned();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let boundary = content_type
+        .strip_prefix("multipart/form-data")
+        .and_then(|rest| {
+            rest.split(';')
+                .find_map(|p| p.trim().strip_prefix("boundary="))
+        })
+        .map(|b| b.trim_matches('"').to_owned());
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
         Ok(b) => b,
@@ -375,7 +404,9 @@ pub(crate) async fn csrf_guard(request: Request, next: Next) -> Response {
         if is_form {
             form_field(&bytes, CSRF_FIELD)
         } else {
-            None
+            boundary
+                .as_deref()
+                .and_then(|b| multipart_field(&bytes, b, CSRF_FIELD))
         }
     });
     match (expected, provided) {
@@ -684,5 +715,11 @@ mod tests {
             form_field(b"username=a&csrf=x%2By", CSRF_FIELD).as_deref(),
             Some("x+y")
         );
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrfx\"\r\n\r\nno\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok-1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--XyZ--\r\n";
+        assert_eq!(
+            multipart_field(body, "XyZ", CSRF_FIELD).as_deref(),
+            Some("tok-1")
+        );
+        assert_eq!(multipart_field(body, "XyZ", "missing"), None);
     }
 }

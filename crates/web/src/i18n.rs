@@ -380,6 +380,7 @@ messages! {
     "appeal.reason" => "理由", "Reason";
     "appeal.pending" => "待复核", "Pending";
     "appeal.file" => "提出申诉", "File the appeal";
+    "appeal.attachment" => "证据文件（选填，PDF、PNG 或 JPEG，不超过 5 MB）", "Evidence file (optional; PDF, PNG or JPEG, at most 5 MB)";
     "appeal.decide" => "作出结论", "Decide";
     "appeal.exists" => "该评价已申诉过。", "This review has been appealed already.";
     "appeal.not_pending" => "该申诉已作出结论。", "This appeal has been decided already.";

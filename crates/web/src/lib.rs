@@ -61,8 +61,9 @@ use time::{OffsetDateTime, UtcOffset};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest request body accepted, in bytes (2 MiB).
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Largest request body accepted, in bytes (6 MiB: an evidence file of at most 5 MiB with its
+/// form).
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
 
 /// China Standard Time (UTC+8), the default time zone for "today".
 pub const CHINA_STANDARD_TIME: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -154,6 +155,7 @@ pub fn app(state: AppState) -> Router {
             auth::resolve_session,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn(auth::security_headers))
         .with_state(state)

@@ -104,6 +104,10 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
         Permission::ViewContact,
     ),
     (
+        "/service/rectifications/{id}/files/{file}",
+        Permission::HandleRectification,
+    ),
+    (
         "/service/rectifications/{id}/appeal",
         Permission::FileAppeal,
     ),

@@ -47,6 +47,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/service/rectifications", get(queue))
         .route("/service/rectifications/{id}", get(case_page))
         .route("/service/rectifications/{id}/steps", post(add_step))
+        .route(
+            "/service/rectifications/{id}/files/{file}",
+            get(appeal_file),
+        )
         .require(Permission::HandleRectification);
     let contact = Router::new()
         .route("/service/rectifications/{id}/contact", get(contact))
@@ -523,6 +527,8 @@ struct CasePage {
     error: Option<String>,
     may_view_contact: bool,
     appeal: Option<AppealView>,
+    /// Evidence files: link, name, kind and size.
+    files: Vec<(String, String, &'static str, String)>,
     may_file_appeal: bool,
     may_decide_appeal: bool,
     grounds: Vec<(&'static str, &'static str)>,
@@ -706,6 +712,18 @@ async fn render_case(
         error,
         may_view_contact,
         appeal,
+        files: r
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    format!("/service/rectifications/{}/files/{}", r.rating.id, f.id),
+                    f.name.clone(),
+                    ctx.label(f.kind),
+                    format!("{:.1} KiB", f.size as f64 / 1024.0),
+                )
+            })
+            .collect(),
         may_file_appeal,
         may_decide_appeal,
         grounds: AppealGround::ALL
@@ -926,28 +944,80 @@ async fn contact(
 // ---------------------------------------------------------------------------------------------
 // Appeals
 
-/// `POST /service/rectifications/{id}/appeal`: the unit appeals the review.
+/// `POST /service/rectifications/{id}/appeal` (multipart): the unit appeals the review, with
+/// an optional evidence file (PDF, PNG or JPEG by content, at most 5 MiB).
 async fn file_appeal(
     ctx: PageCtx,
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult {
     let r = load_record(&state, &ctx, &caller, Permission::FileAppeal, &id).await?;
-    let get = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map_or("", |(_, v)| v.as_str())
+    let mut ground = String::new();
+    let mut evidence = String::new();
+    let mut files = Vec::new();
+    let mut problem: Option<String> = None;
+    match multipart {
+        Err(e) => problem = Some(format!("form: {e}")),
+        Ok(mut form) => loop {
+            match form.next_field().await {
+                Ok(None) => break,
+                Ok(Some(field)) => {
+                    let name = field.name().unwrap_or_default().to_owned();
+                    let file_name = field.file_name().map(str::to_owned);
+                    match field.bytes().await {
+                        Err(e) => {
+                            problem = Some(format!("{name}: {e}"));
+                            break;
+                        }
+                        Ok(bytes) => match (name.as_str(), file_name) {
+                            ("ground", _) => ground = String::from_utf8_lossy(&bytes).into_owned(),
+                            ("evidence", _) => {
+                                evidence = String::from_utf8_lossy(&bytes).into_owned();
+                            }
+                            ("file", Some(file_name))
+                                if !(bytes.is_empty() && file_name.is_empty()) =>
+                            {
+                                match kaohe_domain::upload::check_upload(
+                                    &file_name,
+                                    &bytes,
+                                    &kaohe_domain::upload::UploadPolicy::default(),
+                                ) {
+                                    Ok(accepted) => files.push(kaohe_store::NewFile {
+                                        name: accepted.name,
+                                        kind: accepted.kind,
+                                        sha256: crate::auth::token_hash_bytes(&bytes),
+                                        bytes: bytes.to_vec(),
+                                    }),
+                                    Err(e) => problem = Some(format!("file: {e}")),
+                                }
+                            }
+                            _ => {}
+                        },
+                    }
+                }
+                Err(e) => {
+                    problem = Some(format!("form: {e}"));
+                    break;
+                }
+            }
+        },
+    }
+    if files.len() > 1 {
+        problem = Some("file: one evidence file per appeal".into());
+    }
+    let parsed = match problem {
+        Some(p) => Err(p),
+        None => ground
+            .parse::<AppealGround>()
+            .map_err(|e| format!("ground: {e}"))
+            .and_then(|g| {
+                check_appeal_text("evidence", &evidence)
+                    .map(|t| (g, t))
+                    .map_err(|e| e.to_string())
+            }),
     };
-    let parsed = get("ground")
-        .parse::<AppealGround>()
-        .map_err(|e| format!("ground: {e}"))
-        .and_then(|g| {
-            check_appeal_text("evidence", get("evidence"))
-                .map(|t| (g, t))
-                .map_err(|e| e.to_string())
-        });
     let (ground, evidence) = match parsed {
         Ok(x) => x,
         Err(e) => {
@@ -971,11 +1041,17 @@ async fn file_appeal(
         filed_at: crate::auth::now(),
         decision: None,
     };
-    let audit = NewAuditEntry::new(&actor, "appeal.file", format!("rating:{}", r.rating.id))
-        .after(serde_json::json!({"ground": ground.code(), "evidence": evidence}).to_string());
+    let listed: Vec<serde_json::Value> = files
+        .iter()
+        .map(|f| serde_json::json!({"name": f.name, "kind": f.kind.code(), "size": f.bytes.len(), "sha256": f.sha256}))
+        .collect();
+    let audit = NewAuditEntry::new(&actor, "appeal.file", format!("rating:{}", r.rating.id)).after(
+        serde_json::json!({"ground": ground.code(), "evidence": evidence, "files": listed})
+            .to_string(),
+    );
     if !state
         .store
-        .file_appeal(&appeal, &audit)
+        .file_appeal_with(&appeal, &files, &audit)
         .await
         .map_err(|e| ctx.fail(e))?
     {
@@ -994,6 +1070,40 @@ async fn file_appeal(
         "/service/rectifications/{}",
         r.rating.id
     )))
+}
+
+/// `GET /service/rectifications/{id}/files/{file}`: an evidence file, as an attachment.
+async fn appeal_file(
+    ctx: PageCtx,
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+) -> PageResult {
+    let r = load_record(&state, &ctx, &caller, Permission::HandleRectification, &id).await?;
+    let not_found = || ctx.fail(ApiError::not_found("file", file.as_str()));
+    let file_id: i64 = file.parse().map_err(|_| not_found())?;
+    let (info, bytes) = state
+        .store
+        .appeal_file(r.rating.id, file_id)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .ok_or_else(not_found)?;
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(info.kind.content_type()),
+    );
+    let disposition = format!(
+        "attachment; filename=\"evidence-{}.{}\"; filename*=UTF-8''{}",
+        info.id,
+        info.kind.code(),
+        encode_component(&info.name)
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 #[derive(Debug)]

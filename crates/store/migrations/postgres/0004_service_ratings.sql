@@ -113,3 +113,15 @@ CREATE TABLE api_tokens (
 
 -- Finding the latest entry of an action (e.g. the settings last applied) without a scan.
 CREATE INDEX audit_log_action ON audit_log (action, seq);
+
+-- Evidence files of appeals (PDF, PNG or JPEG by content, checked before storing).
+CREATE TABLE appeal_files (
+    id           BIGSERIAL PRIMARY KEY,
+    rating_id    BIGINT NOT NULL REFERENCES appeals (rating_id),
+    name         TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('pdf', 'png', 'jpeg')),
+    size         BIGINT NOT NULL,
+    sha256       TEXT NOT NULL,
+    data         BYTEA NOT NULL
+);
+CREATE INDEX appeal_files_rating ON appeal_files (rating_id);

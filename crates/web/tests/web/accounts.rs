@@ -403,6 +403,11 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ),
         ("/service/qr", "/service/qr", HANDLERS),
         (
+            "/service/rectifications/{id}/files/{file}",
+            "/service/rectifications/2/files/1",
+            ASSESSORS,
+        ),
+        (
             "/service/rectifications",
             "/service/rectifications",
             HANDLERS,

@@ -407,4 +407,28 @@ async fn seed_service(store: &dyn Store) {
     }
     let out = store.insert_ratings(&intakes).await.expect("ratings");
     assert!(out.iter().all(|o| matches!(o, IntakeOutcome::Stored(_))));
+    // 庐阳区 appeals its bad review (rating 2) with a screenshot: file 1.
+    let appeal = kaohe_store::Appeal {
+        rating_id: 2,
+        ground: kaohe_domain::service::AppealGround::NotResponsible,
+        evidence: "系统故障导致超时".into(),
+        filed_by: "seed".into(),
+        filed_at: 1,
+        decision: None,
+    };
+    let file = kaohe_store::NewFile {
+        name: "截图.png".into(),
+        kind: kaohe_domain::upload::FileKind::Png,
+        sha256: "0".repeat(64),
+        bytes: PNG_EVIDENCE.to_vec(),
+    };
+    assert!(
+        store
+            .file_appeal_with(&appeal, &[file], &seed_audit("appeals"))
+            .await
+            .expect("appeal")
+    );
 }
+
+/// The content of the seeded evidence file: a PNG signature and a little more.
+pub(crate) const PNG_EVIDENCE: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-seed";

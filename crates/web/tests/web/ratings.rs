@@ -10,6 +10,51 @@ use kaohe_store::TokenInfo;
 use serde_json::{Value, json};
 
 impl TestApp {
+    /// `POST path` as `multipart/form-data` with text fields and an optional file.
+    async fn post_multipart(
+        &self,
+        path: &str,
+        cookie: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> Fetched {
+        let boundary = "kaohe-test-boundary-7f3a";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        if let Some((file_name, bytes)) = file {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body");
+        Fetched {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// Creates a service-system account with an API token; returns the token.
     async fn service_token(&self) -> String {
         self.create_user("gov_portal", &["service_system"], &[], None)
@@ -529,43 +574,89 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
             .await;
         let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
         let cookie = format!("kaohe_session={leader}");
+        let csrf = csrf_in(&page);
+        let appeal = |evidence: &'static str, file: Option<(&'static str, &'static [u8])>| {
+            let cookie = cookie.clone();
+            let csrf = csrf.clone();
+            let app = &app;
+            async move {
+                app.post_multipart(
+                    "/service/rectifications/1/appeal",
+                    &cookie,
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("ground", "malicious"),
+                        ("evidence", evidence),
+                    ],
+                    file,
+                )
+                .await
+            }
+        };
+        // Without the form token: refused.
         let r = app
-            .post_form(
+            .post_multipart(
                 "/service/rectifications/1/appeal",
                 &cookie,
-                &[
-                    ("csrf", &csrf_in(&page)),
-                    ("ground", "malicious"),
-                    ("evidence", " "),
-                ],
+                &[("ground", "malicious")],
+                None,
             )
             .await;
+        assert_eq!(r.status, 403);
+        let r = appeal(" ", None).await;
         assert_eq!(r.status, 422, "evidence is required: {}", r.body);
-        let r = app
-            .post_form(
-                "/service/rectifications/1/appeal",
-                &cookie,
-                &[
-                    ("csrf", &csrf_in(&page)),
-                    ("ground", "malicious"),
-                    ("evidence", "录像显示评价人当场表示报复"),
-                ],
-            )
-            .await;
+        // An executable named like a picture is refused, and nothing is filed.
+        let r = appeal(
+            "见附件",
+            Some(("录像截图.png", b"MZ\x90\x00\x03 not a picture")),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(
+            r.body.contains("is not a PDF, PNG or JPEG file"),
+            "{}",
+            r.body
+        );
+        let png: &'static [u8] = b"\x89PNG\r\n\x1a\n evidence bytes";
+        let r = appeal(
+            "录像显示评价人当场表示报复",
+            Some(("C:\\证据\\录像截图.png", png)),
+        )
+        .await;
         assert_eq!(r.status, 303, "{}", r.body);
-        let r = app
-            .post_form(
-                "/service/rectifications/1/appeal",
-                &cookie,
-                &[
-                    ("csrf", &csrf_in(&page)),
-                    ("ground", "mistaken"),
-                    ("evidence", "再次申诉"),
-                ],
-            )
-            .await;
+        let r = appeal("再次申诉", None).await;
         assert_eq!(r.status, 409, "one appeal per review: {}", r.body);
         assert!(r.body.contains("已申诉过"));
+        // The file is listed under its plain name and served back byte for byte, as an
+        // attachment of its own type.
+        let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
+        assert!(page.body.contains(">录像截图.png</a>"), "{}", page.body);
+        let link = page
+            .body
+            .split("href=\"/service/rectifications/1/files/")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("file link")
+            .to_owned();
+        let file = app
+            .client
+            .get(format!(
+                "{}/service/rectifications/1/files/{link}",
+                app.base
+            ))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("file");
+        assert_eq!(file.status(), 200);
+        assert_eq!(file.headers()["content-type"], "image/png");
+        assert!(
+            file.headers()["content-disposition"]
+                .to_str()
+                .unwrap_or_default()
+                .starts_with("attachment;")
+        );
+        assert_eq!(file.bytes().await.expect("bytes").as_ref(), png);
 
         // The leader may not decide; an assessor of the city may.
         let r = app
