@@ -18,10 +18,16 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
             seed: DEMO_SEED,
             cadres: DEMO_CADRES,
             year: DEMO_YEAR,
+            cases: None,
         });
-        data::load(store.as_ref(), &dataset, "demo.load")
-            .await
-            .context("loading demo data")?;
+        data::load(
+            store.as_ref(),
+            &dataset,
+            "demo.load",
+            settings.server.utc_offset.0,
+        )
+        .await
+        .context("loading demo data")?;
         tracing::info!(
             units = dataset.units.len(),
             cadres = dataset.cadres.len(),
@@ -55,6 +61,7 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
     let state = kaohe_web::AppState {
         demo: args.demo,
         sanction_periods: settings.rules.sanction_periods,
+        utc_offset: settings.server.utc_offset.0,
         auth: settings
             .accounts
             .auth_settings(settings.server.secure_cookies),

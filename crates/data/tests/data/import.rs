@@ -24,6 +24,7 @@ fn one_bad_row_among_thousands_fails_the_whole_file() {
         seed: 7,
         cadres: 3_000,
         year: 2025,
+        cases: None,
     });
     write_cadres(&path, &data.cadres, HeaderLang::Zh).expect("export");
     assert_eq!(read_cadres(&path).expect("valid file").len(), 3_000);
