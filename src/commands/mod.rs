@@ -3,6 +3,7 @@
 mod assess;
 pub(crate) mod audit;
 mod data;
+mod demo;
 mod serve;
 mod user;
 
