@@ -13,6 +13,7 @@ use kaohe_domain::service::{
 };
 use kaohe_domain::{NewAuditEntry, WorkCalendar};
 use kaohe_store::{Appeal, IntakeOutcome, RatingIntake, RectificationState, Store};
+use std::collections::HashMap;
 use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 
 /// Seed and size of the demo county: fixed, so every newcomer sees the same county.
@@ -65,9 +66,13 @@ pub(crate) async fn prepare(
         advance_rectifications(store, &calendar, now.to_offset(offset).date()).await?;
         appeals(store).await?;
     }
-    for case in &recent {
+    // A case stored by an earlier start today kept its code: read the codes back.
+    let ids: Vec<kaohe_domain::Code> = recent.iter().map(|c| c.case.id.clone()).collect();
+    let mut stored = store.cases_by_ids(&ids).await?;
+    stored.sort_by_key(|c| std::cmp::Reverse(c.case.closed_at));
+    for case in stored {
         if store.rating_of_case(&case.case.id).await?.is_none() {
-            return Ok(Some(case.rating_code.clone()));
+            return Ok(Some(case.rating_code));
         }
     }
     Ok(None)
@@ -253,9 +258,20 @@ async fn advance_rectifications(
 /// pending.
 async fn appeals(store: &dyn Store) -> anyhow::Result<()> {
     let facts = store.rating_facts(i64::MIN, i64::MAX).await?;
-    let mut suspects = facts
-        .iter()
-        .filter(|f| f.rating.rating.level.is_bad() && f.rating.rating.contact.is_some());
+    let mut per_contact: HashMap<&str, usize> = HashMap::new();
+    for f in &facts {
+        if let Some(c) = &f.rating.rating.contact {
+            *per_contact.entry(c.reveal()).or_default() += 1;
+        }
+    }
+    let mut suspects = facts.iter().filter(|f| {
+        f.rating.rating.level.is_bad()
+            && f.rating
+                .rating
+                .contact
+                .as_ref()
+                .is_some_and(|c| per_contact.get(c.reveal()).is_some_and(|n| *n > 5))
+    });
     let grounds = [
         (
             AppealGround::Malicious,

@@ -269,7 +269,12 @@ impl Record for CalendarEntry {
 impl Record for ServiceCase {
     const TABLE: Table = Table::ServiceCases;
     fn cells<'a>(&'a self, ctx: &Ctx, out: &mut Vec<Out<'a>>) {
-        let officials: Vec<&str> = self.officials.iter().map(|o| o.as_str()).collect();
+        let officials = if self.officials.is_empty() {
+            Out::Empty
+        } else {
+            let ids: Vec<&str> = self.officials.iter().map(|o| o.as_str()).collect();
+            Out::Owned(ids.join(";"))
+        };
         out.extend([
             Out::Text(self.id.as_str()),
             Out::Text(&self.item),
@@ -277,7 +282,7 @@ impl Record for ServiceCase {
             self.window
                 .as_ref()
                 .map_or(Out::Empty, |w| Out::Text(w.as_str())),
-            Out::Owned(officials.join(";")),
+            officials,
             label(self.channel, ctx.lang),
             ctx.moment(self.accepted_at),
             ctx.moment(self.closed_at),

@@ -1239,6 +1239,115 @@ mod tests {
     }
 
     #[test]
+    fn service_cases_with_lists_local_times_and_errors() {
+        use time::macros::{datetime, offset};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            &dir,
+            "service_cases.csv",
+            "办件编号,事项名称,单位编码,窗口,经办人,渠道,受理时间,办结时间,申请人,联系电话\n\
+             BJ-1,不动产登记,U1,W-01,G1、G2;G3,窗口,2025-03-04 09:00,2025-03-04T09:30:00+08:00,赵女士,138-1234-5678\n\
+             BJ-2,企业开办,U1,,,online,2025-03-04 20:00,2025-03-05 10:00,,\n",
+        );
+        let parsed = read_cases(&path, offset!(+8)).expect("valid");
+        let a = &parsed.rows[0].value;
+        assert_eq!(
+            a.officials.iter().map(Code::as_str).collect::<Vec<_>>(),
+            ["G1", "G2", "G3"]
+        );
+        assert_eq!(a.accepted_at, datetime!(2025-03-04 01:00 UTC));
+        assert_eq!(a.phone.as_ref().map(Phone::reveal), Some("13812345678"));
+        let b = &parsed.rows[1].value;
+        assert_eq!(
+            (b.channel, b.window.as_ref(), b.officials.len()),
+            (Channel::Online, None, 0)
+        );
+        let bad = write(
+            &dir,
+            "bad_cases.csv",
+            "id,item,unit,officials,channel,accepted_at,closed_at,phone\n\
+             BJ-1,不动产登记,U1,G1;G1,窗口,2025-03-04 09:00,2025-03-04 10:00,\n\
+             BJ-2,不动产登记,U1,G1,窗口,2025-03-04 09:00,2025-03-03 10:00,\n\
+             BJ-3,不动产登记,U1,G1,柜台,2025-03-04,2025-03-04 10:00,138x\n\
+             BJ-1,不动产登记,U1,G1,窗口,2025-03-04 09:00,2025-03-04 10:00,\n",
+        );
+        let e = rows_err(read_cases(&bad, offset!(+8)));
+        let found: Vec<(usize, &str)> = e
+            .errors()
+            .iter()
+            .map(|e| (e.row, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (2, "officials"),
+                (3, "closed_at"),
+                (4, "channel"),
+                (4, "accepted_at"),
+                (4, "phone"),
+                (5, "id"),
+            ],
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("closed_at is before accepted_at"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ratings_with_labels_numbers_and_errors() {
+        use time::macros::{datetime, offset};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            &dir,
+            "ratings.csv",
+            "办件编号,评价等级,评价原因,评价内容,评价渠道,是否实名,联系电话,评价时间\n\
+             BJ-1,非常满意,高效便捷,,窗口,否,,2025-03-04 09:43\n\
+             BJ-2,2,材料要求过多;多次跑动, 材料不一致 ,移动端,是,13900001111,2025-03-06T19:20:00+08:00\n",
+        );
+        let parsed = read_ratings(&path, offset!(+8)).expect("valid");
+        let r = &parsed.rows[1].value;
+        assert_eq!(r.rating.level, RatingLevel::Dissatisfied);
+        assert_eq!(
+            r.rating.tags,
+            [ReasonTag::TooManyDocuments, ReasonTag::RepeatVisits]
+        );
+        assert!(r.rating.real_name);
+        assert_eq!(r.rated_at, datetime!(2025-03-06 11:20 UTC));
+        assert_eq!(
+            parsed.rows[0].value.rating.level,
+            RatingLevel::VerySatisfied
+        );
+        let bad = write(
+            &dir,
+            "bad_ratings.csv",
+            "case_id,level,tags,channel,real_name,rated_at\n\
+             BJ-1,6,好评,窗口,也许,2025-03-04 09:43\n\
+             BJ-2,5,,窗口,否,yesterday\n\
+             BJ-2,5,,窗口,否,2025-03-04 09:43\n",
+        );
+        let e = rows_err(read_ratings(&bad, offset!(+8)));
+        let found: Vec<(usize, &str)> = e
+            .errors()
+            .iter()
+            .map(|e| (e.row, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (2, "level"),
+                (2, "tags"),
+                (2, "real_name"),
+                (3, "rated_at"),
+                (4, "case_id"),
+            ],
+            "{e}"
+        );
+        assert!(e.to_string().contains("is rated twice"), "{e}");
+    }
+
+    #[test]
     fn caller_reference_checks() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write(

@@ -324,6 +324,9 @@ fn timestamp(
 /// Ratings per statement of a bulk import: 8 parameters each, within SQLite's 32,766.
 pub(crate) const IMPORT_ROWS: usize = 4_000;
 
+/// Case ids per lookup of a bulk import.
+pub(crate) const LOOKUP_IDS: usize = 20_000;
+
 /// Rectifications per statement of a bulk import: 6 parameters each.
 pub(crate) const IMPORT_RECTIFICATIONS: usize = 5_000;
 
@@ -715,7 +718,7 @@ macro_rules! impl_service_store {
 
             async fn cases_by_ids(&self, ids: &[kaohe_domain::Code]) -> Result<Vec<$crate::StoredCase>, $crate::StoreError> {
                 let mut out = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
+                for chunk in ids.chunks($crate::service::LOOKUP_IDS) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!(
                         "SELECT {} FROM service_cases c WHERE c.id IN (",
                         $crate::service::CASE_COLS

@@ -119,7 +119,7 @@ struct Desk {
 impl Gen {
     /// Service cases of the year and their ratings.
     pub(super) fn service(&mut self, cases: usize) -> (Vec<ServiceCase>, Vec<RatingRecord>) {
-        let desks = self.desks();
+        let mut desks = self.desks();
         if desks.is_empty() || cases == 0 {
             return (Vec::new(), Vec::new());
         }
@@ -135,7 +135,6 @@ impl Gen {
             let d = &desks[self.rng.random_range(0..desks.len())];
             bad_officials.push(d.officials[self.rng.random_range(0..d.officials.len())].clone());
         }
-        let mut desks = desks;
         let worst = self.rng.random_range(0..desks.len());
         desks[worst].bad = 6.0;
         let hours = super::weights(&[
