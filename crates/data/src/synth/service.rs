@@ -4,8 +4,8 @@
 //! townships' service centres (便民服务中心) get one to three windows each, staffed by cadres of
 //! the unit. Cases arrive on working days in office hours at the windows, any day and into the
 //! evening online; about three quarters are rated, mostly 非常满意, with bad reviews around
-//! 1.5% but several times that at one window and for two officials, so that the figures and
-//! their shrinkage have something to show. A few patterns are planted for the suspicion checks:
+//! 1–3% but about 15% at one busy window and for two officials, so that the figures and their
+//! shrinkage have something to show. A few patterns are planted for the suspicion checks:
 //! a burst of praise for one official, one phone rating many cases, ratings at 2–4 a.m.
 
 use super::{Gen, Role};
@@ -129,14 +129,15 @@ impl Gen {
             .filter_map(|d| Date::from_ordinal_date(year, d).ok())
             .filter(|d| calendar.is_working_day(*d))
             .collect();
-        // Two officials and one window clearly worse than the rest.
+        // Two officials and one window clearly worse than the rest; that window, one of the
+        // busiest, takes three desks' share of the cases.
         let mut bad_officials: Vec<Code> = Vec::new();
         for _ in 0..2 {
             let d = &desks[self.rng.random_range(0..desks.len())];
             bad_officials.push(d.officials[self.rng.random_range(0..d.officials.len())].clone());
         }
         let worst = self.rng.random_range(0..desks.len());
-        desks[worst].bad = 6.0;
+        desks[worst].bad = 12.0;
         let hours = super::weights(&[
             (8u8, 4u32),
             (9, 18),
@@ -163,7 +164,8 @@ impl Gen {
         let mut out_cases = Vec::with_capacity(cases);
         let mut out_ratings = Vec::with_capacity(cases * 4 / 5);
         for seq in 1..=cases {
-            let desk = &desks[self.rng.random_range(0..desks.len())];
+            let pick = self.rng.random_range(0..desks.len() + 2);
+            let desk = &desks[if pick < desks.len() { pick } else { worst }];
             let channel = channel_of[channels.sample(&mut self.rng)];
             let item = desk.items[self.rng.random_range(0..desk.items.len())];
             let accepted_at = if matches!(channel, Channel::Online | Channel::Mobile) {
@@ -234,9 +236,9 @@ impl Gen {
                 _ => 0.65,
             };
             if self.rng.random_bool(rated_share) {
-                let mut bad = 0.015 * desk.bad;
+                let mut bad = 0.012 * desk.bad;
                 if case.officials.iter().any(|o| bad_officials.contains(o)) {
-                    bad *= 5.0;
+                    bad *= 12.0;
                 }
                 let rating = self.rating(&case, bad.min(0.6));
                 out_ratings.push(rating);
