@@ -55,7 +55,7 @@ pub(crate) async fn prepare(
     store
         .upsert_cases(
             &recent,
-            &audit("demo.load", "service_cases")
+            &NewAuditEntry::new(super::audit::actor(), "demo.load", "service_cases")
                 .after(serde_json::json!({ "recent": recent.len() }).to_string()),
         )
         .await
