@@ -97,6 +97,11 @@ pub(crate) enum ImportWhat {
     Sanctions,
     /// Working-day calendar overrides (节假日与调休).
     Calendar,
+    /// Service cases (办件) of public ratings; each new case gets the code of its rating page.
+    Cases,
+    /// Public ratings of service cases (好差评): one per case, by the intake rules at the time
+    /// of each rating; bad reviews open their rectification.
+    Ratings,
     /// Every table's file found in a directory, in dependency order.
     All,
 }
@@ -140,6 +145,10 @@ pub(crate) struct ExportArgs {
     /// Header language.
     #[arg(long, value_enum, default_value_t = LangArg::Zh)]
     pub(crate) lang: LangArg,
+    /// Write the public's phone numbers in full instead of masked (138****5678): recorded in
+    /// the audit log as an export of personal data.
+    #[arg(long)]
+    pub(crate) unmasked: bool,
 }
 
 /// `kaohe gen`.
@@ -154,6 +163,10 @@ pub(crate) struct GenArgs {
     /// Assessment year the data is generated for.
     #[arg(long, default_value_t = 2025)]
     pub(crate) year: i32,
+    /// Service cases of the year (about three quarters rated) [default: two per cadre, at
+    /// most 50000].
+    #[arg(long, value_name = "N")]
+    pub(crate) cases: Option<usize>,
     /// Write files into this directory.
     #[arg(
         long,

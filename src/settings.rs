@@ -103,6 +103,37 @@ pub(crate) struct Server {
     pub(crate) listen: String,
     /// Mark session cookies `Secure` (also done per request behind `X-Forwarded-Proto: https`).
     pub(crate) secure_cookies: bool,
+    /// Local time of the deployment.
+    pub(crate) utc_offset: LocalOffset,
+}
+
+/// An offset from UTC written `+08:00` (`-05:30`, `Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct LocalOffset(pub(crate) time::UtcOffset);
+
+impl TryFrom<String> for LocalOffset {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let t = s.trim();
+        if t == "Z" {
+            return Ok(Self(time::UtcOffset::UTC));
+        }
+        time::UtcOffset::parse(
+            t,
+            time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]"),
+        )
+        .map(Self)
+        .map_err(|_| format!("{t:?} is not a UTC offset; expected e.g. +08:00"))
+    }
+}
+
+impl From<LocalOffset> for String {
+    fn from(o: LocalOffset) -> Self {
+        let (h, m, _) = o.0.as_hms();
+        let sign = if h < 0 || m < 0 { '-' } else { '+' };
+        format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
+    }
 }
 
 /// Account settings (等保 practice).
@@ -196,6 +227,7 @@ impl Default for Server {
         Self {
             listen: "127.0.0.1:8080".into(),
             secure_cookies: false,
+            utc_offset: LocalOffset(kaohe_web::CHINA_STANDARD_TIME),
         }
     }
 }
@@ -291,6 +323,26 @@ mod tests {
         settings.accounts.login_per_minute = 0;
         let msg = settings.validate().expect_err("zero").to_string();
         assert!(msg.contains("accounts.login_per_minute"), "{msg}");
+    }
+
+    #[test]
+    fn offsets_read_and_write_back() {
+        for (text, seconds) in [
+            ("+08:00", 8 * 3600),
+            ("-05:30", -(5 * 3600 + 1800)),
+            ("Z", 0),
+        ] {
+            let o = LocalOffset::try_from(text.to_owned()).expect("valid");
+            assert_eq!(o.0.whole_seconds(), seconds, "{text}");
+            assert_eq!(
+                LocalOffset::try_from(String::from(o)).expect("round trip"),
+                o
+            );
+        }
+        assert!(LocalOffset::try_from("8".to_owned()).is_err());
+        let err = toml::from_str::<Settings>("[server]\nutc_offset = \"UTC+8\"\n")
+            .expect_err("invalid offset");
+        assert!(err.to_string().contains("expected e.g. +08:00"), "{err}");
     }
 
     #[test]

@@ -4,40 +4,50 @@ use super::print;
 use crate::cli::{ExportArgs, FormatArg, GenArgs, ImportArgs, ImportWhat, LangArg};
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec, ValuesSpec};
-use kaohe_data::{Format, HeaderLang, ImportError, Parsed, Table};
-use kaohe_domain::{Appointment, Cadre, Code, NewAuditEntry, Sanction};
+use kaohe_data::{Format, HeaderLang, ImportError, Parsed, Phones, RatingRecord, Table};
+use kaohe_domain::service::rectification::RectificationPolicy;
+use kaohe_domain::service::{IntakeError, RatingPolicy, ServiceCase, rating_code};
+use kaohe_domain::{Appointment, Cadre, Code, NewAuditEntry, Sanction, WorkCalendar};
 use kaohe_engine::Framework;
-use kaohe_store::Store;
-use std::collections::HashSet;
+use kaohe_store::{IntakeRefused, RatingIntake, Store, StoredCase};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
+use time::{OffsetDateTime, UtcOffset};
 
-pub(crate) async fn import(args: &ImportArgs, store: &Arc<dyn Store>) -> anyhow::Result<()> {
+pub(crate) async fn import(
+    args: &ImportArgs,
+    store: &Arc<dyn Store>,
+    offset: UtcOffset,
+) -> anyhow::Result<()> {
     let table = match args.what {
         ImportWhat::Units => Table::Units,
         ImportWhat::Cadres => Table::Cadres,
         ImportWhat::Appointments => Table::Appointments,
         ImportWhat::Sanctions => Table::Sanctions,
         ImportWhat::Calendar => Table::Calendar,
-        ImportWhat::All => return import_dir(&args.path, store).await,
+        ImportWhat::Cases => Table::ServiceCases,
+        ImportWhat::Ratings => Table::Ratings,
+        ImportWhat::All => return import_dir(&args.path, store, offset).await,
     };
-    import_file(table, &args.path, store.as_ref()).await
+    import_file(table, &args.path, store.as_ref(), offset).await
 }
 
 /// Imports each table's file found in `dir` (CSV preferred over XLSX), in dependency order.
 /// Each file is all or nothing; a failure stops before the next file.
-async fn import_dir(dir: &Path, store: &Arc<dyn Store>) -> anyhow::Result<()> {
+async fn import_dir(dir: &Path, store: &Arc<dyn Store>, offset: UtcOffset) -> anyhow::Result<()> {
     anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
     let mut found = 0;
-    // Table::ALL is in the order references need: units, cadres, then their history.
+    // Table::ALL is in the order references need: units, cadres, then their history, the
+    // calendar before ratings (their rectification deadlines), cases before their ratings.
     for table in Table::ALL {
         let file = [Format::Csv, Format::Xlsx]
             .into_iter()
             .map(|f| dir.join(format!("{}.{}", table.file_stem(), f.extension())))
             .find(|p| p.is_file());
         if let Some(file) = file {
-            import_file(table, &file, store.as_ref()).await?;
+            import_file(table, &file, store.as_ref(), offset).await?;
             found += 1;
         }
     }
@@ -49,7 +59,12 @@ async fn import_dir(dir: &Path, store: &Arc<dyn Store>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Result<()> {
+async fn import_file(
+    table: Table,
+    path: &Path,
+    store: &dyn Store,
+    offset: UtcOffset,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let audit = |n: usize| import_audit(table, path, n);
     let n = match table {
@@ -101,6 +116,48 @@ async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Re
                 .await?;
             entries.len()
         }
+        Table::ServiceCases => {
+            let (units, cadres) = (unit_codes(store).await?, cadre_ids(store).await?);
+            let parsed = kaohe_data::read_cases(path, offset)?;
+            let mut errors = parsed.new_errors();
+            parsed.check_refs(
+                &mut errors,
+                "unit",
+                "unit",
+                |c| Some(&c.unit),
+                |u| units.contains(u),
+            );
+            for r in &parsed.rows {
+                for o in r.value.officials.iter().filter(|o| !cadres.contains(*o)) {
+                    errors.push(parsed.error(
+                        r.row,
+                        "officials",
+                        format!("cadre {o} does not exist"),
+                    ));
+                }
+            }
+            errors.into_result()?;
+            let cases = with_rating_codes(parsed.into_values())?;
+            store.upsert_cases(&cases, &audit(cases.len())).await?;
+            cases.len()
+        }
+        Table::Ratings => {
+            let parsed = kaohe_data::read_ratings(path, offset)?;
+            let intakes = prepare_ratings(store, &parsed, offset).await?;
+            let refused = store
+                .import_ratings(&intakes, &audit(intakes.len()))
+                .await?;
+            if !refused.is_empty() {
+                let mut errors = parsed.new_errors();
+                for i in refused {
+                    let r = &parsed.rows[i];
+                    let e = IntakeError::AlreadyRated(r.value.rating.case_id.to_string());
+                    errors.push(parsed.error(r.row, "case_id", e.to_string()));
+                }
+                return Err(ImportError::Rows(errors).into());
+            }
+            intakes.len()
+        }
     };
     print(&format!(
         "imported {n} {} from {} in {:.2}s\n",
@@ -108,6 +165,93 @@ async fn import_file(table: Table, path: &Path, store: &dyn Store) -> anyhow::Re
         path.display(),
         started.elapsed().as_secs_f64()
     ))
+}
+
+/// Gives each case the code of its rating page, from the operating system's randomness (a
+/// case already stored keeps its code).
+pub(crate) fn with_rating_codes(cases: Vec<ServiceCase>) -> anyhow::Result<Vec<StoredCase>> {
+    use rand::TryRngCore;
+    let mut random = [0u8; 10];
+    cases
+        .into_iter()
+        .map(|case| {
+            rand::rngs::OsRng
+                .try_fill_bytes(&mut random)
+                .context("cannot draw random rating codes from the operating system")?;
+            Ok(StoredCase {
+                case,
+                rating_code: rating_code(&random),
+            })
+        })
+        .collect()
+}
+
+/// Checks every rating of a file by the intake rules at the time it was given (the rating
+/// window counts from its case's closing to its own `rated_at`) and opens the rectification of
+/// each bad review, with its deadline on the stored calendar: the ratings ready to store, or
+/// every refusal as `FILE:ROW:COLUMN: reason`.
+async fn prepare_ratings(
+    store: &dyn Store,
+    parsed: &Parsed<RatingRecord>,
+    offset: UtcOffset,
+) -> anyhow::Result<Vec<RatingIntake>> {
+    // In key order: the lookups walk the case table's index forward instead of at random.
+    let mut ids: Vec<Code> = parsed.values().map(|r| r.rating.case_id.clone()).collect();
+    ids.sort_unstable();
+    let cases: HashMap<Code, StoredCase> = store
+        .cases_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.case.id.clone(), c))
+        .collect();
+    let calendar = WorkCalendar::new(&store.calendar().await?);
+    let (policy, rectification) = (RatingPolicy::default(), RectificationPolicy::default());
+    let now = OffsetDateTime::now_utc();
+    let mut errors = parsed.new_errors();
+    let mut intakes = Vec::with_capacity(parsed.len());
+    for r in &parsed.rows {
+        let RatingRecord { rating, rated_at } = &r.value;
+        let Some(case) = cases.get(&rating.case_id) else {
+            errors.push(parsed.error(
+                r.row,
+                "case_id",
+                format!("case {} does not exist", rating.case_id),
+            ));
+            continue;
+        };
+        if *rated_at > now {
+            errors.push(parsed.error(r.row, "rated_at", "a rating cannot be given in the future"));
+            continue;
+        }
+        let prepared = RatingIntake::prepare(
+            case,
+            rating.clone(),
+            *rated_at,
+            offset,
+            &policy,
+            &calendar,
+            &rectification,
+        );
+        match prepared {
+            Ok(intake) => intakes.push(intake),
+            Err(e) => {
+                let column = match &e {
+                    IntakeRefused::Rule(IntakeError::AlreadyRated(_)) => "case_id",
+                    IntakeRefused::Rule(
+                        IntakeError::TooManyTags(_) | IntakeError::DuplicateTag(_),
+                    ) => "tags",
+                    IntakeRefused::Rule(IntakeError::CommentTooLong) => "comment",
+                    IntakeRefused::Rule(
+                        IntakeError::WindowClosed { .. } | IntakeError::NotClosed(_),
+                    )
+                    | IntakeRefused::Calendar(_) => "rated_at",
+                };
+                errors.push(parsed.error(r.row, column, e.to_string()));
+            }
+        }
+    }
+    errors.into_result()?;
+    Ok(intakes)
 }
 
 /// The audit entry of importing `n` rows of `table` from `path`.
@@ -171,20 +315,30 @@ fn lang(l: LangArg) -> HeaderLang {
     }
 }
 
-pub(crate) async fn export(args: &ExportArgs, store: &Arc<dyn Store>) -> anyhow::Result<()> {
+pub(crate) async fn export(
+    args: &ExportArgs,
+    store: &Arc<dyn Store>,
+    offset: UtcOffset,
+) -> anyhow::Result<()> {
+    let (action, phones) = if args.unmasked {
+        ("export.personal_data", Phones::Unmasked)
+    } else {
+        ("export.all", Phones::Masked)
+    };
     // Personal data leaves the database: recorded before anything is written.
     store
         .append_audit(
             &NewAuditEntry::new(
                 super::audit::actor(),
-                "export.all",
+                action,
                 args.out.display().to_string(),
             )
             .after(
                 serde_json::json!({
-                    "tables": ["units", "cadres", "appointments", "sanctions", "calendar"],
+                    "tables": Table::ALL.iter().map(|t| t.file_stem()).collect::<Vec<_>>(),
                     "dir": args.out.display().to_string(),
                     "format": format(args.format).extension(),
+                    "phones": if args.unmasked { "unmasked" } else { "masked" },
                 })
                 .to_string(),
             ),
@@ -197,8 +351,29 @@ pub(crate) async fn export(args: &ExportArgs, store: &Arc<dyn Store>) -> anyhow:
         appointments: store.all_appointments().await?,
         sanctions: store.all_sanctions().await?,
         calendar: store.calendar().await?,
+        cases: store
+            .all_cases()
+            .await?
+            .into_iter()
+            .map(|c| c.case)
+            .collect(),
+        ratings: store
+            .rating_facts(i64::MIN, i64::MAX)
+            .await?
+            .into_iter()
+            .map(|f| RatingRecord {
+                rating: f.rating.rating,
+                rated_at: f.rating.rated_at,
+            })
+            .collect(),
     };
-    let files = write(&args.out, &dataset, format(args.format), lang(args.lang))?;
+    let files = write(
+        &args.out,
+        &dataset,
+        (format(args.format), lang(args.lang)),
+        offset,
+        phones,
+    )?;
     print(&files)
 }
 
@@ -206,17 +381,20 @@ pub(crate) async fn export(args: &ExportArgs, store: &Arc<dyn Store>) -> anyhow:
 fn write(
     dir: &Path,
     dataset: &Dataset,
-    format: Format,
-    lang: HeaderLang,
+    (format, lang): (Format, HeaderLang),
+    offset: UtcOffset,
+    phones: Phones,
 ) -> anyhow::Result<String> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let paths = kaohe_data::synth::write_dataset(dir, dataset, lang, format)?;
+    let paths = kaohe_data::synth::write_dataset(dir, dataset, lang, format, offset, phones)?;
     let counts = [
         dataset.units.len(),
         dataset.cadres.len(),
         dataset.appointments.len(),
         dataset.sanctions.len(),
         dataset.calendar.len(),
+        dataset.cases.len(),
+        dataset.ratings.len(),
     ];
     Ok(paths
         .iter()
@@ -226,8 +404,14 @@ fn write(
 }
 
 /// Loads a whole dataset into the store, table by table in dependency order, each with an
-/// audit entry `action` (`gen.load`, `demo.load`) naming the table.
-pub(crate) async fn load(store: &dyn Store, dataset: &Dataset, action: &str) -> anyhow::Result<()> {
+/// audit entry `action` (`gen.load`, `demo.load`) naming the table. Ratings go through the
+/// intake rules at their own time, as in a file import.
+pub(crate) async fn load(
+    store: &dyn Store,
+    dataset: &Dataset,
+    action: &str,
+    offset: UtcOffset,
+) -> anyhow::Result<()> {
     let audit = |table: &str, rows: usize| {
         NewAuditEntry::new(super::audit::actor(), action, table)
             .after(serde_json::json!({ "rows": rows }).to_string())
@@ -261,28 +445,78 @@ pub(crate) async fn load(store: &dyn Store, dataset: &Dataset, action: &str) -> 
         )
         .await
         .context("loading calendar")?;
+    let cases = with_rating_codes(dataset.cases.clone())?;
+    store
+        .upsert_cases(&cases, &audit("service_cases", cases.len()))
+        .await
+        .context("loading service cases")?;
+    let by_id: HashMap<&Code, &StoredCase> = cases.iter().map(|c| (&c.case.id, c)).collect();
+    let calendar = WorkCalendar::new(&dataset.calendar);
+    let (policy, rectification) = (RatingPolicy::default(), RectificationPolicy::default());
+    let intakes = dataset
+        .ratings
+        .iter()
+        .map(|r| {
+            let case = by_id
+                .get(&r.rating.case_id)
+                .with_context(|| format!("rating of unknown case {}", r.rating.case_id))?;
+            RatingIntake::prepare(
+                case,
+                r.rating.clone(),
+                r.rated_at,
+                offset,
+                &policy,
+                &calendar,
+                &rectification,
+            )
+            .with_context(|| format!("rating of case {}", r.rating.case_id))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let refused = store
+        .import_ratings(&intakes, &audit("ratings", intakes.len()))
+        .await
+        .context("loading ratings")?;
+    anyhow::ensure!(
+        refused.is_empty(),
+        "loading ratings: {} cases were rated already",
+        refused.len()
+    );
     Ok(())
 }
 
-pub(crate) async fn generate(args: &GenArgs, store: Option<&Arc<dyn Store>>) -> anyhow::Result<()> {
+pub(crate) async fn generate(
+    args: &GenArgs,
+    store: Option<&Arc<dyn Store>>,
+    offset: UtcOffset,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let dataset = kaohe_data::synth::generate(&GenSpec {
         seed: args.seed,
         cadres: args.cadres,
         year: args.year,
+        cases: args.cases,
     });
     let generated = started.elapsed();
     let summary = match (store, &args.out) {
         (Some(store), _) => {
-            load(store.as_ref(), &dataset, "gen.load").await?;
+            load(store.as_ref(), &dataset, "gen.load", offset).await?;
             format!(
-                "loaded {} units and {} cadres into the database\n",
+                "loaded {} units, {} cadres, {} service cases and {} ratings into the database\n",
                 dataset.units.len(),
-                dataset.cadres.len()
+                dataset.cadres.len(),
+                dataset.cases.len(),
+                dataset.ratings.len()
             )
         }
         (None, Some(dir)) => {
-            let mut lines = write(dir, &dataset, format(args.format), lang(args.lang))?;
+            // Synthetic people: their phone numbers are written in full, to import back.
+            let mut lines = write(
+                dir,
+                &dataset,
+                (format(args.format), lang(args.lang)),
+                offset,
+                Phones::Unmasked,
+            )?;
             lines.push_str(&write_values(args, dir, &dataset)?);
             lines
         }

@@ -3,6 +3,7 @@
 mod assess;
 pub(crate) mod audit;
 mod data;
+mod demo;
 mod ratings;
 mod serve;
 mod token;
@@ -51,15 +52,29 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
             open_store(&settings).await?;
             print("migrations applied\n")
         }
-        Command::Import(args) => data::import(&args, &open_store(&settings).await?).await,
-        Command::Export(args) => data::export(&args, &open_store(&settings).await?).await,
+        Command::Import(args) => {
+            data::import(
+                &args,
+                &open_store(&settings).await?,
+                settings.server.utc_offset.0,
+            )
+            .await
+        }
+        Command::Export(args) => {
+            data::export(
+                &args,
+                &open_store(&settings).await?,
+                settings.server.utc_offset.0,
+            )
+            .await
+        }
         Command::Gen(args) => {
             let store = if args.load {
                 Some(open_store(&settings).await?)
             } else {
                 None
             };
-            data::generate(&args, store.as_ref()).await
+            data::generate(&args, store.as_ref(), settings.server.utc_offset.0).await
         }
         Command::User { action } => {
             let store = open_store(&settings).await?;

@@ -54,7 +54,7 @@ pub(crate) async fn run(
             })
             .collect::<anyhow::Result<_>>()?
     };
-    let offset = kaohe_web::CHINA_STANDARD_TIME;
+    let offset = settings.server.utc_offset.0;
     let today = time::OffsetDateTime::now_utc().to_offset(offset).date();
     let day = |flag: &str, v: &Option<String>, default: Date| -> anyhow::Result<Date> {
         match v {

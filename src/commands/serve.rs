@@ -1,36 +1,21 @@
 //! `kaohe serve`: the web server, optionally on demo data.
 
-use super::data;
 use crate::cli::ServeArgs;
 use crate::settings::Settings;
 use anyhow::Context;
-use kaohe_data::synth::GenSpec;
-
-/// Seed and size of the demo county: fixed, so every newcomer sees the same county.
-const DEMO_SEED: u64 = 2025;
-const DEMO_CADRES: usize = 800;
-const DEMO_YEAR: i32 = 2025;
 
 pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<()> {
     let store = super::open_store(settings).await?;
     super::record_settings(store.as_ref(), settings)
         .await
         .context("recording the settings in the audit log")?;
-    if args.demo && store.counts().await?.units == 0 {
-        let dataset = kaohe_data::synth::generate(&GenSpec {
-            seed: DEMO_SEED,
-            cadres: DEMO_CADRES,
-            year: DEMO_YEAR,
-        });
-        data::load(store.as_ref(), &dataset, "demo.load")
+    let rate_code = if args.demo {
+        super::demo::prepare(store.as_ref(), settings.server.utc_offset.0)
             .await
-            .context("loading demo data")?;
-        tracing::info!(
-            units = dataset.units.len(),
-            cadres = dataset.cadres.len(),
-            "demo data generated"
-        );
-    }
+            .context("preparing the demo")?
+    } else {
+        None
+    };
     // Demo accounts only on a demo start, and only while the database has no account.
     let demo_accounts = if args.demo {
         super::user::create_demo_accounts(store.as_ref())
@@ -55,9 +40,17 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
             tracing::warn!(%error, "could not print the demo accounts");
         }
     }
+    if let Some(code) = rate_code
+        && let Err(error) = super::print(&format!(
+            "Rate a service as the public would (好差评): http://{addr}/rate/{code}\n"
+        ))
+    {
+        tracing::warn!(%error, "could not print the rating page");
+    }
     let state = kaohe_web::AppState {
         demo: args.demo,
         sanction_periods: settings.rules.sanction_periods,
+        utc_offset: settings.server.utc_offset.0,
         auth: settings
             .accounts
             .auth_settings(settings.server.secure_cookies),

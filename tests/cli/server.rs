@@ -1,6 +1,7 @@
 //! `kaohe serve` as a process: demo data, health, pages, graceful shutdown.
 
 use crate::util::Server;
+use kaohe_domain::Labeled;
 use kaohe_store::testing::TestDatabase;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -44,11 +45,61 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
             .unwrap();
         assert_eq!(units["total"].as_u64(), Some(counts.units), "{}", db.name);
 
+        // Public ratings: the rectification queue shows every status, overdue ones among
+        // them; one appeal upheld, one pending; and a case closed in the last days awaits its
+        // rating.
+        let queue = db
+            .store
+            .rectification_queue(None, false, 10_000)
+            .await
+            .unwrap();
+        let today = time::OffsetDateTime::now_utc().date();
+        for status in kaohe_domain::service::rectification::Status::ALL {
+            assert!(
+                queue.iter().any(|q| q.status == *status),
+                "{}: no {status:?} in the queue",
+                db.name
+            );
+        }
+        let open = |q: &&kaohe_store::QueueItem| {
+            q.status != kaohe_domain::service::rectification::Status::Closed
+        };
+        assert!(queue.iter().filter(open).any(|q| q.deadline < today));
+        assert!(queue.iter().filter(open).any(|q| q.deadline >= today));
+        let appeals = db.store.appeals(false).await.unwrap();
+        let decisions: Vec<_> = appeals
+            .iter()
+            .map(|a| a.decision.as_ref().map(|d| d.0))
+            .collect();
+        assert_eq!(
+            decisions,
+            [None, Some(kaohe_domain::service::AppealDecision::Upheld)],
+            "{}",
+            db.name
+        );
+        let now = time::OffsetDateTime::now_utc();
+        let mut unrated_recent = 0;
+        for c in db.store.all_cases().await.unwrap() {
+            if now - c.case.closed_at < time::Duration::days(5)
+                && db.store.rating_of_case(&c.case.id).await.unwrap().is_none()
+            {
+                unrated_recent += 1;
+            }
+        }
+        assert!(unrated_recent >= 5, "{}: {unrated_recent}", db.name);
+
         assert!(server.terminate(), "{}: clean exit on SIGTERM", db.name);
 
         // A second start on the same database keeps the data as it is.
         let again = Server::start(&db.url, &["--demo"]);
         assert_eq!(db.store.counts().await.unwrap(), counts);
+        assert_eq!(
+            db.store
+                .rectification_queue(None, false, 10_000)
+                .await
+                .unwrap(),
+            queue
+        );
         assert!(again.terminate());
         db.finish().await.unwrap();
     }

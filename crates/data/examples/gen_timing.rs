@@ -2,8 +2,9 @@
 //! `cargo run --release -p kaohe-data --example gen_timing -- 100000 /tmp/kaohe-gen`.
 #![allow(clippy::print_stdout)]
 
-use kaohe_data::{Format, GenSpec, HeaderLang, generate, read_cadres, write_dataset};
+use kaohe_data::{Format, GenSpec, HeaderLang, Phones, generate, read_cadres, write_dataset};
 use std::time::Instant;
+use time::UtcOffset;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -15,12 +16,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seed: 42,
         cadres,
         year: 2025,
+        cases: None,
     };
     let t = Instant::now();
     let data = generate(&spec);
     let generated = t.elapsed();
     let t = Instant::now();
-    let paths = write_dataset(&dir, &data, HeaderLang::Zh, Format::Csv)?;
+    let paths = write_dataset(
+        &dir,
+        &data,
+        HeaderLang::Zh,
+        Format::Csv,
+        UtcOffset::UTC,
+        Phones::Unmasked,
+    )?;
     let written = t.elapsed();
     let t = Instant::now();
     let cadres_back = read_cadres(&paths[1])?;

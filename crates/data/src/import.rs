@@ -1,4 +1,4 @@
-//! Import of the five tables from CSV or XLSX files.
+//! Import of the tables from CSV or XLSX files.
 //!
 //! Every reader checks one file on its own: headers, cell syntax, required values, duplicate
 //! keys and date order. Checks that need the database (does the unit of a cadre exist?) are the
@@ -7,9 +7,12 @@
 //! [`check_unit_tree`] checks a unit tree without touching a database.
 
 use crate::error::{ImportError, RowError, RowErrors};
-use crate::parse::{format_date, parse_bool, parse_date};
+use crate::parse::{format_date, parse_bool, parse_date, parse_datetime};
 use crate::table::{Column, Format, Table};
 use calamine::{Data, Reader, Xlsx};
+use kaohe_domain::service::{
+    CaseError, Channel, MAX_TEXT, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase,
+};
 use kaohe_domain::{
     Appointment, Cadre, CadreStatus, CalendarEntry, Code, DayKind, Gender, Labeled, RankLevel,
     Sanction, SanctionKind, Unit, UnitKind,
@@ -18,7 +21,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
-use time::Date;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// Longest name, post title, ethnicity or holiday name, in characters.
 pub const MAX_NAME_LEN: usize = 100;
@@ -261,6 +264,106 @@ pub fn read_calendar(path: impl AsRef<Path>) -> Result<Parsed<CalendarEntry>, Im
     })
 }
 
+/// A rating as a file holds it: what the rater gave and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingRecord {
+    /// What the rater gave.
+    pub rating: NewRating,
+    /// When the rating was received.
+    pub rated_at: OffsetDateTime,
+}
+
+/// Separators of the cells that hold several values (officials, tags).
+const LIST_SEPARATORS: [char; 3] = [';', '；', '、'];
+
+/// Reads service cases (办件). Times without an offset are local time at `offset`.
+pub fn read_cases(
+    path: impl AsRef<Path>,
+    offset: UtcOffset,
+) -> Result<Parsed<ServiceCase>, ImportError> {
+    let mut seen: HashMap<Code, usize> = HashMap::new();
+    read_table(path.as_ref(), Table::ServiceCases, |row| {
+        let id = row.code(0);
+        let item = row.text(1, MAX_TEXT);
+        let unit = row.code(2);
+        let window = row.opt_code(3);
+        let officials = row.list(4, |t| Code::parse(t).map_err(|e| e.to_string()));
+        let channel = row.label::<Channel>(5);
+        let accepted_at = row.datetime(6, offset);
+        let closed_at = row.datetime(7, offset);
+        let applicant = row.optional(8, |t| {
+            if t.chars().count() > MAX_TEXT {
+                Err(format!("longer than {MAX_TEXT} characters"))
+            } else {
+                Ok(t.to_owned())
+            }
+        });
+        let phone = row.opt_phone(9);
+        if let Some(c) = &id {
+            row.unique(&mut seen, c.clone(), 0, || format!("duplicate case {c}"));
+        }
+        let case = ServiceCase {
+            id: id?,
+            item: item?,
+            unit: unit?,
+            window: window?,
+            officials: officials?,
+            channel: channel?,
+            accepted_at: accepted_at?,
+            closed_at: closed_at?,
+            applicant: applicant?,
+            phone: phone?,
+        };
+        if let Err(e) = case.check() {
+            let f = match &e {
+                CaseError::Empty(_) | CaseError::TooLong(_) => 1,
+                CaseError::ClosedBeforeAccepted => 7,
+                CaseError::DuplicateOfficial(_) => 4,
+            };
+            row.fail(f, e.to_string());
+            return None;
+        }
+        Some(case)
+    })
+}
+
+/// Reads ratings (好差评): one per case. Times without an offset are local time at `offset`.
+/// The intake rules that need the case (rating window, tags) are the caller's, through
+/// `RatingIntake::prepare` of the store.
+pub fn read_ratings(
+    path: impl AsRef<Path>,
+    offset: UtcOffset,
+) -> Result<Parsed<RatingRecord>, ImportError> {
+    let mut seen: HashMap<Code, usize> = HashMap::new();
+    read_table(path.as_ref(), Table::Ratings, |row| {
+        let case_id = row.code(0);
+        let level = row.label::<RatingLevel>(1);
+        let tags = row.list(2, |t| ReasonTag::parse_label(t).map_err(|e| e.to_string()));
+        let comment = row.optional(3, |t| Ok(t.to_owned()));
+        let channel = row.label::<Channel>(4);
+        let real_name = row.boolean(5);
+        let contact = row.opt_phone(6);
+        let rated_at = row.datetime(7, offset);
+        if let Some(c) = &case_id {
+            row.unique(&mut seen, c.clone(), 0, || {
+                format!("case {c} is rated twice: one rating per case")
+            });
+        }
+        Some(RatingRecord {
+            rating: NewRating {
+                case_id: case_id?,
+                level: level?,
+                tags: tags?,
+                comment: comment?,
+                channel: channel?,
+                real_name: real_name?,
+                contact: contact?,
+            },
+            rated_at: rated_at?,
+        })
+    })
+}
+
 /// Checks the unit tree that results from importing `imported` over the `stored` units (an
 /// imported unit replaces a stored one with the same code): every parent code must exist in one
 /// of them, every unit must be allowed under its parent ([`UnitKind::may_have_parent`]), and
@@ -416,6 +519,7 @@ pub(crate) enum Cell<'a> {
     Float(f64),
     Bool(bool),
     Date(Date),
+    DateTime(PrimitiveDateTime),
     Error(String),
 }
 
@@ -438,6 +542,16 @@ impl<'a> Cell<'a> {
             Cell::Date(d) => {
                 let mut buf = [0; 16];
                 Cow::Owned(format_date(*d, &mut buf).to_owned())
+            }
+            Cell::DateTime(p) => {
+                let mut buf = [0; 16];
+                Cow::Owned(format!(
+                    "{} {:02}:{:02}:{:02}",
+                    format_date(p.date(), &mut buf),
+                    p.hour(),
+                    p.minute(),
+                    p.second()
+                ))
             }
             Cell::Error(e) => return Err(format!("the cell holds the spreadsheet error {e}")),
         })
@@ -495,13 +609,14 @@ impl Cells for XlsxCells<'_> {
             Some(Data::Bool(b)) => Cell::Bool(*b),
             Some(Data::DateTime(dt)) => {
                 if dt.is_datetime() {
-                    let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                    match time::Month::try_from(m)
+                    let (y, m, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+                    let date = time::Month::try_from(m)
                         .ok()
-                        .and_then(|m| Date::from_calendar_date(i32::from(y), m, d).ok())
-                    {
-                        Some(date) => Cell::Date(date),
-                        None => Cell::Error(format!("date serial {}", dt.as_f64())),
+                        .and_then(|m| Date::from_calendar_date(i32::from(y), m, d).ok());
+                    match (date, time::Time::from_hms(h, mi, s)) {
+                        (Some(date), Ok(t)) if t == time::Time::MIDNIGHT => Cell::Date(date),
+                        (Some(date), Ok(t)) => Cell::DateTime(PrimitiveDateTime::new(date, t)),
+                        _ => Cell::Error(format!("date serial {}", dt.as_f64())),
                     }
                 } else {
                     Cell::Error(format!("duration {}", dt.as_f64()))
@@ -612,17 +727,43 @@ impl<'a> Row<'a> {
     }
 
     fn date(&mut self, f: usize) -> Option<Date> {
-        if let Cell::Date(d) = self.cell(f) {
-            return Some(d);
+        match self.cell(f) {
+            Cell::Date(d) => Some(d),
+            Cell::DateTime(p) => Some(p.date()),
+            _ => self.required(f, parse_date),
         }
-        self.required(f, parse_date)
     }
 
     fn opt_date(&mut self, f: usize) -> Option<Option<Date>> {
-        if let Cell::Date(d) = self.cell(f) {
-            return Some(Some(d));
+        match self.cell(f) {
+            Cell::Date(d) => Some(Some(d)),
+            Cell::DateTime(p) => Some(Some(p.date())),
+            _ => self.optional(f, parse_date),
         }
-        self.optional(f, parse_date)
+    }
+
+    /// A moment; a spreadsheet's date-time cell is local time at `offset`.
+    fn datetime(&mut self, f: usize, offset: UtcOffset) -> Option<OffsetDateTime> {
+        if let Cell::DateTime(p) = self.cell(f) {
+            return Some(p.assume_offset(offset));
+        }
+        self.required(f, |t| parse_datetime(t, offset))
+    }
+
+    fn opt_phone(&mut self, f: usize) -> Option<Option<Phone>> {
+        self.optional(f, |t| Phone::parse(t).map_err(|e| e.to_string()))
+    }
+
+    /// Values separated by `;`, `；` or `、` (empty: none).
+    fn list<R>(&mut self, f: usize, parse: impl Fn(&str) -> Result<R, String>) -> Option<Vec<R>> {
+        let parsed = self.optional(f, |t| {
+            t.split(LIST_SEPARATORS)
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(&parse)
+                .collect::<Result<Vec<R>, String>>()
+        })?;
+        Some(parsed.unwrap_or_default())
     }
 
     fn label<E: Labeled>(&mut self, f: usize) -> Option<E> {
@@ -1095,6 +1236,115 @@ mod tests {
             "code,name,kind,parent\n340102,区,县,3401\nX,局,部门,340102\n",
         );
         check_unit_tree(&stored, &read_units(&path).expect("valid")).expect("valid tree");
+    }
+
+    #[test]
+    fn service_cases_with_lists_local_times_and_errors() {
+        use time::macros::{datetime, offset};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            &dir,
+            "service_cases.csv",
+            "办件编号,事项名称,单位编码,窗口,经办人,渠道,受理时间,办结时间,申请人,联系电话\n\
+             BJ-1,不动产登记,U1,W-01,G1、G2;G3,窗口,2025-03-04 09:00,2025-03-04T09:30:00+08:00,赵女士,138-1234-5678\n\
+             BJ-2,企业开办,U1,,,online,2025-03-04 20:00,2025-03-05 10:00,,\n",
+        );
+        let parsed = read_cases(&path, offset!(+8)).expect("valid");
+        let a = &parsed.rows[0].value;
+        assert_eq!(
+            a.officials.iter().map(Code::as_str).collect::<Vec<_>>(),
+            ["G1", "G2", "G3"]
+        );
+        assert_eq!(a.accepted_at, datetime!(2025-03-04 01:00 UTC));
+        assert_eq!(a.phone.as_ref().map(Phone::reveal), Some("13812345678"));
+        let b = &parsed.rows[1].value;
+        assert_eq!(
+            (b.channel, b.window.as_ref(), b.officials.len()),
+            (Channel::Online, None, 0)
+        );
+        let bad = write(
+            &dir,
+            "bad_cases.csv",
+            "id,item,unit,officials,channel,accepted_at,closed_at,phone\n\
+             BJ-1,不动产登记,U1,G1;G1,窗口,2025-03-04 09:00,2025-03-04 10:00,\n\
+             BJ-2,不动产登记,U1,G1,窗口,2025-03-04 09:00,2025-03-03 10:00,\n\
+             BJ-3,不动产登记,U1,G1,柜台,2025-03-04,2025-03-04 10:00,138x\n\
+             BJ-1,不动产登记,U1,G1,窗口,2025-03-04 09:00,2025-03-04 10:00,\n",
+        );
+        let e = rows_err(read_cases(&bad, offset!(+8)));
+        let found: Vec<(usize, &str)> = e
+            .errors()
+            .iter()
+            .map(|e| (e.row, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (2, "officials"),
+                (3, "closed_at"),
+                (4, "channel"),
+                (4, "accepted_at"),
+                (4, "phone"),
+                (5, "id"),
+            ],
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("closed_at is before accepted_at"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ratings_with_labels_numbers_and_errors() {
+        use time::macros::{datetime, offset};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            &dir,
+            "ratings.csv",
+            "办件编号,评价等级,评价原因,评价内容,评价渠道,是否实名,联系电话,评价时间\n\
+             BJ-1,非常满意,高效便捷,,窗口,否,,2025-03-04 09:43\n\
+             BJ-2,2,材料要求过多;多次跑动, 材料不一致 ,移动端,是,13900001111,2025-03-06T19:20:00+08:00\n",
+        );
+        let parsed = read_ratings(&path, offset!(+8)).expect("valid");
+        let r = &parsed.rows[1].value;
+        assert_eq!(r.rating.level, RatingLevel::Dissatisfied);
+        assert_eq!(
+            r.rating.tags,
+            [ReasonTag::TooManyDocuments, ReasonTag::RepeatVisits]
+        );
+        assert!(r.rating.real_name);
+        assert_eq!(r.rated_at, datetime!(2025-03-06 11:20 UTC));
+        assert_eq!(
+            parsed.rows[0].value.rating.level,
+            RatingLevel::VerySatisfied
+        );
+        let bad = write(
+            &dir,
+            "bad_ratings.csv",
+            "case_id,level,tags,channel,real_name,rated_at\n\
+             BJ-1,6,好评,窗口,也许,2025-03-04 09:43\n\
+             BJ-2,5,,窗口,否,yesterday\n\
+             BJ-2,5,,窗口,否,2025-03-04 09:43\n",
+        );
+        let e = rows_err(read_ratings(&bad, offset!(+8)));
+        let found: Vec<(usize, &str)> = e
+            .errors()
+            .iter()
+            .map(|e| (e.row, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (2, "level"),
+                (2, "tags"),
+                (2, "real_name"),
+                (3, "rated_at"),
+                (4, "case_id"),
+            ],
+            "{e}"
+        );
+        assert!(e.to_string().contains("is rated twice"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Data files of kaohe (考核): import and export of the organization tables as CSV or XLSX,
-//! and a seeded generator of realistic synthetic data.
+//! Data files of kaohe (考核): import and export of the organization tables and of public
+//! service ratings (service cases, ratings) as CSV or XLSX, and a seeded generator of realistic
+//! synthetic data.
 //!
-//! - [`import`]: `read_units`, `read_cadres`, … read a `.csv` (UTF-8 with or without BOM, or
+//! - [`import`]: `read_units`, `read_cadres`, …, `read_cases`, `read_ratings` read a `.csv` (UTF-8 with or without BOM, or
 //!   GB18030/GBK) or `.xlsx` file with Chinese or English headers, and either return every
 //!   record with its row number or report every bad row as `FILE:ROW:COLUMN: reason`.
 //! - [`export`]: `write_units`, `write_cadres`, … write what import reads back exactly.
@@ -19,11 +20,14 @@ pub mod table;
 pub mod wide;
 
 pub use error::{ExportError, ImportError, MAX_SHOWN_ERRORS, RowError, RowErrors};
-pub use export::{write_appointments, write_cadres, write_calendar, write_sanctions, write_units};
+pub use export::{
+    Phones, write_appointments, write_cadres, write_calendar, write_cases, write_ratings,
+    write_sanctions, write_units,
+};
 
 pub use import::{
-    Located, Parsed, check_unit_tree, read_appointments, read_cadres, read_calendar,
-    read_sanctions, read_units,
+    Located, Parsed, RatingRecord, check_unit_tree, read_appointments, read_cadres, read_calendar,
+    read_cases, read_ratings, read_sanctions, read_units,
 };
 pub use synth::{Dataset, GenSpec, generate, official_calendar, write_dataset};
 pub use table::{Column, Format, HeaderLang, ParseNameError, Table};

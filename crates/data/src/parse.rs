@@ -1,6 +1,8 @@
-//! Parsing of single cells: dates, booleans, and the date text written on export.
+//! Parsing of single cells: dates, times, booleans, and the date and time text written on
+//! export.
 
-use time::{Date, Month};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// Parses a date written as `2025-03-01`, `2025/3/1`, `2025.3.1`, `2025年3月1日` or `20250301`.
 ///
@@ -47,6 +49,55 @@ fn parse_date_inner(t: &str) -> Option<Date> {
     let year: i32 = y.parse().ok()?;
     let month = Month::try_from(m.parse::<u8>().ok()?).ok()?;
     Date::from_calendar_date(year, month, d.parse().ok()?).ok()
+}
+
+/// Parses a moment: RFC 3339 (`2025-03-04T15:30:00+08:00`), or a date in any form
+/// [`parse_date`] reads followed by `HH:MM` or `HH:MM:SS`, in local time at `offset`
+/// (`2025-03-04 15:30`, `2025/3/4 9:05:00`).
+pub fn parse_datetime(s: &str, offset: UtcOffset) -> Result<OffsetDateTime, String> {
+    let t = s.trim();
+    if let Ok(at) = OffsetDateTime::parse(t, &Rfc3339) {
+        return Ok(at);
+    }
+    parse_local(t)
+        .map(|p| p.assume_offset(offset))
+        .ok_or_else(|| {
+            format!(
+                "invalid time {t:?}; expected e.g. 2025-03-04 15:30, 2025-03-04 15:30:00 (local time) or 2025-03-04T15:30:00+08:00"
+            )
+        })
+}
+
+fn parse_local(t: &str) -> Option<PrimitiveDateTime> {
+    let i = t.find([' ', 'T'])?;
+    let date = parse_date_inner(t[..i].trim())?;
+    let mut parts = t[i + 1..].trim().split(':');
+    let two = |s: &str, min_len: usize| -> Option<u8> {
+        if (min_len..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().ok()
+        } else {
+            None
+        }
+    };
+    let hour = two(parts.next()?, 1)?;
+    let minute = two(parts.next()?, 2)?;
+    let second = match parts.next() {
+        Some(s) => two(s, 2)?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(PrimitiveDateTime::new(
+        date,
+        Time::from_hms(hour, minute, second).ok()?,
+    ))
+}
+
+/// A moment as RFC 3339 text at `offset`, to the second: `2025-03-04T15:30:00+08:00`.
+pub fn format_datetime(at: OffsetDateTime, offset: UtcOffset) -> String {
+    let at = at.to_offset(offset).replace_nanosecond(0).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_default()
 }
 
 /// Parses a boolean: 是/否, true/false, 1/0, y/n, yes/no (English case-insensitive); also 对/错
@@ -135,6 +186,39 @@ mod tests {
         }
         assert!(parse_bool("maybe").is_err());
         assert!(parse_bool("").is_err());
+    }
+
+    #[test]
+    fn datetime_forms() {
+        use time::macros::{datetime, offset};
+        let at = datetime!(2025-03-04 15:30 +8);
+        for s in [
+            "2025-03-04T15:30:00+08:00",
+            "2025-03-04T07:30:00Z",
+            "2025-03-04 15:30",
+            "2025-03-04T15:30",
+            " 2025/3/4 15:30:00 ",
+            "2025年3月4日 15:30",
+        ] {
+            assert_eq!(parse_datetime(s, offset!(+8)), Ok(at), "{s}");
+        }
+        assert_eq!(
+            parse_datetime("2025-03-04 9:05", offset!(+8)),
+            Ok(datetime!(2025-03-04 9:05 +8))
+        );
+        for s in [
+            "2025-03-04",
+            "2025-03-04 25:00",
+            "2025-03-04 15:3",
+            "2025-03-04 15:30:00:00",
+            "15:30",
+            "",
+        ] {
+            assert!(parse_datetime(s, offset!(+8)).is_err(), "{s}");
+        }
+        let text = format_datetime(datetime!(2025-03-04 07:30:00.5 UTC), offset!(+8));
+        assert_eq!(text, "2025-03-04T15:30:00+08:00");
+        assert_eq!(parse_datetime(&text, offset!(-5)), Ok(at));
     }
 
     proptest! {

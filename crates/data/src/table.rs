@@ -1,4 +1,4 @@
-//! The five tables kaohe exchanges as files, their columns, header languages and file formats.
+//! The tables kaohe exchanges as files, their columns, header languages and file formats.
 
 use std::fmt;
 use std::path::Path;
@@ -17,16 +17,22 @@ pub enum Table {
     Sanctions,
     /// Holiday and make-up working-day overrides (节假日安排): `calendar`.
     Calendar,
+    /// Service cases (办件) of public ratings: `service_cases`.
+    ServiceCases,
+    /// Public ratings of service cases (好差评): `ratings`.
+    Ratings,
 }
 
 impl Table {
     /// Every table, in the order they are imported (referenced tables first).
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 7] = [
         Table::Units,
         Table::Cadres,
         Table::Appointments,
         Table::Sanctions,
         Table::Calendar,
+        Table::ServiceCases,
+        Table::Ratings,
     ];
 
     /// File name without extension, also the name on the command line: `units`, `cadres`, …
@@ -37,6 +43,8 @@ impl Table {
             Table::Appointments => "appointments",
             Table::Sanctions => "sanctions",
             Table::Calendar => "calendar",
+            Table::ServiceCases => "service_cases",
+            Table::Ratings => "ratings",
         }
     }
 
@@ -48,6 +56,8 @@ impl Table {
             Table::Appointments => APPOINTMENT_COLUMNS,
             Table::Sanctions => SANCTION_COLUMNS,
             Table::Calendar => CALENDAR_COLUMNS,
+            Table::ServiceCases => CASE_COLUMNS,
+            Table::Ratings => RATING_COLUMNS,
         }
     }
 }
@@ -80,7 +90,7 @@ impl FromStr for Table {
             .ok_or_else(|| ParseNameError {
                 what: "table",
                 value: t.to_owned(),
-                expected: "units, cadres, appointments, sanctions, calendar",
+                expected: "units, cadres, appointments, sanctions, calendar, service_cases, ratings",
             })
     }
 }
@@ -288,6 +298,36 @@ pub const CALENDAR_COLUMNS: &[Column] = &[
     req("date", "日期", &[]),
     req("kind", "类型", &["休/班", "day_kind"]),
     req("name", "名称", &["节日", "节日名称", "holiday"]),
+];
+
+/// Columns of `service_cases`.
+pub const CASE_COLUMNS: &[Column] = &[
+    req("id", "办件编号", &["办件号", "办件流水号", "case_id"]),
+    req("item", "事项名称", &["服务事项", "事项", "service_item"]),
+    req("unit", "单位编码", &["单位代码", "unit_code"]),
+    opt("window", "窗口", &["窗口编号", "window_code"]),
+    opt(
+        "officials",
+        "经办人",
+        &["经办人员", "经办人编号", "handled_by"],
+    ),
+    req("channel", "渠道", &["办理渠道", "申办渠道"]),
+    req("accepted_at", "受理时间", &["受理日期", "accepted"]),
+    req("closed_at", "办结时间", &["办结日期", "closed"]),
+    opt("applicant", "申请人", &["申请人姓名"]),
+    opt("phone", "联系电话", &["手机号码", "电话", "phone_number"]),
+];
+
+/// Columns of `ratings`.
+pub const RATING_COLUMNS: &[Column] = &[
+    req("case_id", "办件编号", &["办件号", "办件流水号"]),
+    req("level", "评价等级", &["评价结果", "满意度", "rating"]),
+    opt("tags", "评价原因", &["原因", "评价标签", "reasons"]),
+    opt("comment", "评价内容", &["意见建议", "留言"]),
+    req("channel", "评价渠道", &["渠道"]),
+    req("real_name", "是否实名", &["实名评价", "实名"]),
+    opt("contact", "联系电话", &["回访电话", "联系方式"]),
+    req("rated_at", "评价时间", &["评价日期", "rated"]),
 ];
 
 #[cfg(test)]

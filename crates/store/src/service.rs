@@ -257,14 +257,16 @@ pub trait ServiceStore {
     ) -> Result<(), StoreError>;
     /// One case by id.
     async fn get_case(&self, id: &Code) -> Result<Option<StoredCase>, StoreError>;
-    /// The cases of these ids that exist, in no particular order.
-    async fn cases_by_ids(&self, ids: &[Code]) -> Result<Vec<StoredCase>, StoreError>;
     /// One case by the code of its rating page.
     async fn case_by_rating_code(&self, code: &str) -> Result<Option<StoredCase>, StoreError>;
     /// Number of cases and of ratings.
     async fn service_counts(&self) -> Result<(u64, u64), StoreError>;
     /// Service windows (窗口): unit, window and how many cases it handled, by unit and window.
     async fn service_windows(&self) -> Result<Vec<(Code, Code, u64)>, StoreError>;
+    /// The cases among `ids` that exist, in no particular order.
+    async fn cases_by_ids(&self, ids: &[Code]) -> Result<Vec<StoredCase>, StoreError>;
+    /// Every case, by id.
+    async fn all_cases(&self) -> Result<Vec<StoredCase>, StoreError>;
 
     /// Stores a batch of ratings in one transaction (group commit): each is stored with its
     /// rectification, or refused alone because its case was rated already or is unknown.
@@ -272,6 +274,14 @@ pub trait ServiceStore {
         &self,
         batch: &[RatingIntake],
     ) -> Result<Vec<IntakeOutcome>, StoreError>;
+    /// Stores a whole file of ratings (bulk import) all or nothing, in one transaction with its
+    /// audit entry. Every case must exist (the caller checked); when any case had a rating
+    /// already, nothing is stored and the positions of those ratings in `batch` are returned.
+    async fn import_ratings(
+        &self,
+        batch: &[RatingIntake],
+        audit: &NewAuditEntry,
+    ) -> Result<Vec<usize>, StoreError>;
     /// The rating of a case.
     async fn rating_of_case(&self, case: &Code) -> Result<Option<Rating>, StoreError>;
     /// Every rating received in `[from, to)` (unix seconds), with what figures group it by,
@@ -379,6 +389,14 @@ pub(crate) fn file_info(
         sha256,
     })
 }
+/// Ratings per statement of a bulk import: 8 parameters each, within SQLite's 32,766.
+pub(crate) const IMPORT_ROWS: usize = 4_000;
+
+/// Case ids per lookup of a bulk import.
+pub(crate) const LOOKUP_IDS: usize = 20_000;
+
+/// Rectifications per statement of a bulk import: 6 parameters each.
+pub(crate) const IMPORT_RECTIFICATIONS: usize = 5_000;
 
 /// Space-separated tag codes, as stored.
 pub(crate) fn tags_text(tags: &[ReasonTag]) -> String {
@@ -784,6 +802,106 @@ macro_rules! impl_service_store {
                     .collect()
             }
 
+            async fn cases_by_ids(&self, ids: &[kaohe_domain::Code]) -> Result<Vec<$crate::StoredCase>, $crate::StoreError> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::service::LOOKUP_IDS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM service_cases c WHERE c.id IN (",
+                        $crate::service::CASE_COLS
+                    ));
+                    let mut sep = q.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id.as_str());
+                    }
+                    q.push(")");
+                    for row in q.build_query_as::<$crate::service::CaseRow>().fetch_all(&self.pool).await? {
+                        out.push(row.into_domain()?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn all_cases(&self) -> Result<Vec<$crate::StoredCase>, $crate::StoreError> {
+                let sql = format!("SELECT {} FROM service_cases c ORDER BY c.id", $crate::service::CASE_COLS);
+                sqlx::query_as::<_, $crate::service::CaseRow>(&sql)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::service::CaseRow::into_domain)
+                    .collect()
+            }
+
+            async fn import_ratings(
+                &self,
+                batch: &[$crate::RatingIntake],
+                audit: &kaohe_domain::NewAuditEntry,
+            ) -> Result<Vec<usize>, $crate::StoreError> {
+                use kaohe_domain::Labeled;
+                let open = kaohe_domain::service::rectification::Status::Open.code();
+                let mut tx = self.pool.begin().await?;
+                let mut refused = Vec::new();
+                for (c, chunk) in batch.chunks($crate::service::IMPORT_ROWS).enumerate() {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ratings (case_id, level, tags, comment, channel, real_name, contact, rated_at) ",
+                    );
+                    q.push_values(chunk, |mut b, item| {
+                        let r = &item.rating;
+                        b.push_bind(r.case_id.as_str())
+                            .push_bind(i32::from(r.level.value()))
+                            .push_bind($crate::service::tags_text(&r.tags))
+                            .push_bind(r.comment.as_deref())
+                            .push_bind(r.channel.code())
+                            .push_bind(r.real_name)
+                            .push_bind(r.contact.as_ref().map(|p| p.reveal()))
+                            .push_bind(item.rated_at.unix_timestamp());
+                    });
+                    q.push(" ON CONFLICT (case_id) DO NOTHING RETURNING id, case_id");
+                    let stored: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    let needs_ids = stored.len() != chunk.len() || chunk.iter().any(|i| i.rectification.is_some());
+                    if !needs_ids {
+                        continue;
+                    }
+                    let ids: std::collections::HashMap<&str, i64> =
+                        stored.iter().map(|(id, case)| (case.as_str(), *id)).collect();
+                    let base = c * $crate::service::IMPORT_ROWS;
+                    refused.extend(
+                        chunk
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, i)| !ids.contains_key(i.rating.case_id.as_str()))
+                            .map(|(k, _)| base + k),
+                    );
+                    if !refused.is_empty() {
+                        continue;
+                    }
+                    let rects: Vec<(i64, &$crate::NewRectification)> = chunk
+                        .iter()
+                        .filter_map(|i| Some((*ids.get(i.rating.case_id.as_str())?, i.rectification.as_ref()?)))
+                        .collect();
+                    for part in rects.chunks($crate::service::IMPORT_RECTIFICATIONS) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status) ",
+                        );
+                        q.push_values(part, |mut b, (id, rect)| {
+                            b.push_bind(*id)
+                                .push_bind(rect.unit.as_str())
+                                .push_bind(rect.real_name)
+                                .push_bind(rect.opened_on)
+                                .push_bind(rect.deadline)
+                                .push_bind(open);
+                        });
+                        q.build().execute(&mut *tx).await?;
+                    }
+                }
+                if !refused.is_empty() {
+                    tx.rollback().await?;
+                    return Ok(refused);
+                }
+                Self::append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(refused)
+            }
+
             async fn insert_ratings(&self, batch: &[$crate::RatingIntake]) -> Result<Vec<$crate::IntakeOutcome>, $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 use std::collections::{HashMap, HashSet};
@@ -880,25 +998,6 @@ macro_rules! impl_service_store {
                         })
                     })
                     .collect())
-            }
-
-            async fn cases_by_ids(&self, ids: &[kaohe_domain::Code]) -> Result<Vec<$crate::StoredCase>, $crate::StoreError> {
-                let mut out = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {} FROM service_cases c WHERE c.id IN (",
-                        $crate::service::CASE_COLS
-                    ));
-                    let mut sep = q.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(id.as_str());
-                    }
-                    q.push(")");
-                    for row in q.build_query_as::<$crate::service::CaseRow>().fetch_all(&self.pool).await? {
-                        out.push(row.into_domain()?);
-                    }
-                }
-                Ok(out)
             }
 
             async fn rating_of_case(&self, case: &kaohe_domain::Code) -> Result<Option<kaohe_domain::service::Rating>, $crate::StoreError> {

@@ -867,6 +867,75 @@ mod service {
         );
     });
 
+    on_all_backends!(a_bulk_import_of_ratings_is_all_or_nothing, |store| {
+        seed(store).await;
+        let cases: Vec<StoredCase> = (1..=9)
+            .map(|i| case(&format!("BJ-{i}"), &["C005"]))
+            .collect();
+        store
+            .upsert_cases(&cases, &audit("test.cases"))
+            .await
+            .unwrap();
+        let mut found = store
+            .cases_by_ids(&[code("BJ-3"), code("BJ-99"), code("BJ-1")])
+            .await
+            .unwrap();
+        found.sort_by(|a, b| a.case.id.cmp(&b.case.id));
+        assert_eq!(found, vec![cases[0].clone(), cases[2].clone()]);
+        assert_eq!(store.all_cases().await.unwrap(), cases);
+        store
+            .insert_ratings(&[intake("BJ-4", RatingLevel::Satisfied, false)])
+            .await
+            .unwrap();
+        // BJ-4 was rated already: nothing of the batch is stored.
+        let batch: Vec<RatingIntake> = (1..=9)
+            .map(|i| {
+                let level = if i % 3 == 0 {
+                    RatingLevel::Dissatisfied
+                } else {
+                    RatingLevel::VerySatisfied
+                };
+                intake(&format!("BJ-{i}"), level, false)
+            })
+            .collect();
+        let audit_before = store.audit_head().await.unwrap().seq;
+        assert_eq!(
+            store
+                .import_ratings(&batch, &audit("import.ratings"))
+                .await
+                .unwrap(),
+            vec![3]
+        );
+        assert_eq!(store.service_counts().await.unwrap(), (9, 1));
+        assert_eq!(store.audit_head().await.unwrap().seq, audit_before);
+        // Without it, all are stored with a rectification for each bad review.
+        let batch: Vec<RatingIntake> = batch
+            .into_iter()
+            .filter(|i| i.rating.case_id != code("BJ-4"))
+            .collect();
+        assert!(
+            store
+                .import_ratings(&batch, &audit("import.ratings"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.service_counts().await.unwrap(), (9, 9));
+        assert_eq!(store.audit_head().await.unwrap().seq, audit_before + 1);
+        let queue = store.rectification_queue(None, true, 50).await.unwrap();
+        let mut rectified: Vec<&str> = queue.iter().map(|q| q.case_id.as_str()).collect();
+        rectified.sort_unstable();
+        assert_eq!(rectified, vec!["BJ-3", "BJ-6", "BJ-9"]);
+        assert_eq!(
+            store
+                .rating_of_case(&code("BJ-6"))
+                .await
+                .unwrap()
+                .map(|r| r.rating),
+            Some(batch[4].rating.clone())
+        );
+    });
+
     #[tokio::test]
     async fn the_database_refuses_to_delete_or_change_a_rating() {
         for db in TestDatabase::all().await.unwrap() {

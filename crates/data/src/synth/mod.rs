@@ -13,9 +13,11 @@
 
 mod holidays;
 mod names;
+mod service;
 mod values;
 
 pub use holidays::official_calendar;
+pub use service::{DEFAULT_MAX_CASES, recent_cases};
 pub use values::{
     GrowthColumn, LatentColumn, PersonFacts, RECKLESS_SHARE, ValueColumn, ValueDist, ValuesSpec,
     generate_values, people_facts, write_baseline, write_history, write_people, write_values,
@@ -23,9 +25,12 @@ pub use values::{
 
 use crate::error::ExportError;
 use crate::export::{
-    write_appointments, write_cadres, write_calendar, write_sanctions, write_units,
+    Phones, write_appointments, write_cadres, write_calendar, write_cases, write_ratings,
+    write_sanctions, write_units,
 };
+use crate::import::RatingRecord;
 use crate::table::{Format, HeaderLang, Table};
+use kaohe_domain::service::ServiceCase;
 use kaohe_domain::{
     Appointment, Cadre, CadreStatus, CalendarEntry, Code, Gender, RankLevel, Sanction,
     SanctionKind, Unit, UnitKind,
@@ -37,7 +42,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use time::{Date, Duration};
+use time::{Date, Duration, UtcOffset};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +53,18 @@ pub struct GenSpec {
     /// million; a million takes a few seconds and about a gigabyte of memory.
     pub cadres: usize,
     /// The current year: ages, appointment history and sanctions (the last three years) are
-    /// counted back from its end.
+    /// counted back from its end; service cases fall in it.
     pub year: i32,
+    /// Service cases of the year; by default two per cadre, at most [`DEFAULT_MAX_CASES`].
+    pub cases: Option<usize>,
+}
+
+impl GenSpec {
+    /// Number of service cases to generate.
+    pub fn case_count(&self) -> usize {
+        self.cases
+            .unwrap_or_else(|| (2 * self.cadres).min(DEFAULT_MAX_CASES))
+    }
 }
 
 impl Default for GenSpec {
@@ -58,6 +73,7 @@ impl Default for GenSpec {
             seed: 1,
             cadres: 500,
             year: 2025,
+            cases: None,
         }
     }
 }
@@ -75,15 +91,22 @@ pub struct Dataset {
     pub sanctions: Vec<Sanction>,
     /// Official holiday overrides of 2024–2026 ([`official_calendar`]).
     pub calendar: Vec<CalendarEntry>,
+    /// Service cases of the year, by case id.
+    pub cases: Vec<ServiceCase>,
+    /// Ratings of the cases, by time.
+    pub ratings: Vec<RatingRecord>,
 }
 
-/// Writes the five tables into `dir` (created if missing) as `units.csv`, `cadres.csv`, … (or
-/// `.xlsx`), and returns the paths in import order.
+/// Writes the tables into `dir` (created if missing) as `units.csv`, `cadres.csv`, … (or
+/// `.xlsx`), and returns the paths in import order. Times of cases and ratings are written at
+/// `offset`, the public's phone numbers as `phones` says.
 pub fn write_dataset(
     dir: impl AsRef<Path>,
     data: &Dataset,
     lang: HeaderLang,
     format: Format,
+    offset: UtcOffset,
+    phones: Phones,
 ) -> Result<Vec<PathBuf>, ExportError> {
     let dir = dir.as_ref();
     std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
@@ -97,6 +120,8 @@ pub fn write_dataset(
     write_appointments(&paths[2], &data.appointments, lang)?;
     write_sanctions(&paths[3], &data.sanctions, lang)?;
     write_calendar(&paths[4], &data.calendar, lang)?;
+    write_cases(&paths[5], &data.cases, lang, offset, phones)?;
+    write_ratings(&paths[6], &data.ratings, lang, offset, phones)?;
     Ok(paths)
 }
 
@@ -106,12 +131,15 @@ pub fn generate(spec: &GenSpec) -> Dataset {
     g.build_tree();
     g.people();
     g.sanctions();
+    let (cases, ratings) = g.service(spec.case_count());
     Dataset {
         units: g.units,
         cadres: g.cadres,
         appointments: g.appointments,
         sanctions: g.sanctions_out,
         calendar: official_calendar(),
+        cases,
+        ratings,
     }
 }
 

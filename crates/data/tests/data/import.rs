@@ -1,8 +1,8 @@
 //! Import of hand-made and damaged files.
 
 use kaohe_data::{
-    Format, GenSpec, HeaderLang, ImportError, generate, read_cadres, read_calendar, read_units,
-    write_cadres,
+    Format, GenSpec, HeaderLang, ImportError, generate, read_cadres, read_calendar, read_ratings,
+    read_units, write_cadres,
 };
 use kaohe_domain::{CadreStatus, DayKind, Gender, RankLevel, UnitKind};
 use rust_xlsxwriter::{ExcelDateTime, Workbook};
@@ -24,6 +24,7 @@ fn one_bad_row_among_thousands_fails_the_whole_file() {
         seed: 7,
         cadres: 3_000,
         year: 2025,
+        cases: None,
     });
     write_cadres(&path, &data.cadres, HeaderLang::Zh).expect("export");
     assert_eq!(read_cadres(&path).expect("valid file").len(), 3_000);
@@ -229,6 +230,40 @@ fn xlsx_with_date_cells_numbers_and_booleans() {
         (errors.errors()[0].row, errors.errors()[0].column.as_str()),
         (3, "出生日期")
     );
+}
+
+#[test]
+fn xlsx_date_time_cells_are_local_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ratings.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    for (c, h) in ["办件编号", "评价等级", "评价渠道", "是否实名", "评价时间"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).expect("header");
+    }
+    sheet.write_string(1, 0, "BJ-1").expect("cell");
+    sheet.write_number(1, 1, 4.0).expect("cell");
+    sheet.write_string(1, 2, "二维码").expect("cell");
+    sheet.write_boolean(1, 3, true).expect("cell");
+    let at = ExcelDateTime::from_ymd(2025, 3, 4)
+        .and_then(|d| d.and_hms(15, 30, 0))
+        .expect("date time");
+    sheet
+        .write_datetime_with_format(1, 4, &at, &format)
+        .expect("cell");
+    book.save(&path).expect("save");
+    let parsed = read_ratings(&path, time::macros::offset!(+8)).expect("valid workbook");
+    let r = &parsed.rows[0].value;
+    assert_eq!(r.rated_at, time::macros::datetime!(2025-03-04 07:30 UTC));
+    assert_eq!(
+        r.rating.level,
+        kaohe_domain::service::RatingLevel::Satisfied
+    );
+    assert!(r.rating.real_name);
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! Export → import gives back exactly what was exported.
 
 use kaohe_data::{
-    Dataset, Format, GenSpec, HeaderLang, Table, generate, read_appointments, read_cadres,
-    read_calendar, read_sanctions, read_units, write_dataset, write_sanctions, write_units,
+    Dataset, Format, GenSpec, HeaderLang, Phones, Table, generate, read_appointments, read_cadres,
+    read_calendar, read_cases, read_ratings, read_sanctions, read_units, write_dataset,
+    write_sanctions, write_units,
 };
 use kaohe_domain::{Code, Sanction, SanctionKind, Unit, UnitKind};
 use proptest::prelude::*;
-use time::{Date, Duration};
+use time::macros::offset;
+use time::{Date, Duration, UtcOffset};
 
 fn read_all(dir: &std::path::Path, format: Format) -> Dataset {
     let path = |t: Table| dir.join(format!("{}.{}", t.file_stem(), format.extension()));
@@ -24,6 +26,12 @@ fn read_all(dir: &std::path::Path, format: Format) -> Dataset {
         calendar: read_calendar(path(Table::Calendar))
             .expect("calendar")
             .into_values(),
+        cases: read_cases(path(Table::ServiceCases), offset!(+8))
+            .expect("cases")
+            .into_values(),
+        ratings: read_ratings(path(Table::Ratings), offset!(+8))
+            .expect("ratings")
+            .into_values(),
     }
 }
 
@@ -33,19 +41,31 @@ fn generated_dataset_round_trips_in_every_format_and_language() {
         seed: 2025,
         cadres: 2_500,
         year: 2025,
+        cases: None,
     });
     assert!(!data.sanctions.is_empty());
     for format in [Format::Csv, Format::Xlsx] {
         for lang in [HeaderLang::Zh, HeaderLang::En] {
             let dir = tempfile::tempdir().expect("tempdir");
-            let paths = write_dataset(dir.path(), &data, lang, format).expect("export");
-            assert_eq!(paths.len(), 5);
+            // Times written in UTC read back as the same moments under any local offset.
+            let paths = write_dataset(
+                dir.path(),
+                &data,
+                lang,
+                format,
+                UtcOffset::UTC,
+                Phones::Unmasked,
+            )
+            .expect("export");
+            assert_eq!(paths.len(), 7);
             let back = read_all(dir.path(), format);
             assert_eq!(back.units, data.units, "{format:?} {lang:?}");
             assert_eq!(back.cadres, data.cadres, "{format:?} {lang:?}");
             assert_eq!(back.appointments, data.appointments, "{format:?} {lang:?}");
             assert_eq!(back.sanctions, data.sanctions, "{format:?} {lang:?}");
             assert_eq!(back.calendar, data.calendar, "{format:?} {lang:?}");
+            assert_eq!(back.cases, data.cases, "{format:?} {lang:?}");
+            assert_eq!(back.ratings, data.ratings, "{format:?} {lang:?}");
         }
     }
 }
@@ -56,6 +76,7 @@ fn export_headers_follow_the_language() {
         seed: 1,
         cadres: 50,
         year: 2025,
+        cases: None,
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let zh = dir.path().join("zh.csv");

@@ -1,10 +1,11 @@
 //! The generator's guarantees.
 
 use kaohe_data::{
-    Format, GenSpec, HeaderLang, check_unit_tree, generate, read_units, write_dataset,
+    Format, GenSpec, HeaderLang, Phones, check_unit_tree, generate, read_units, write_dataset,
 };
 use kaohe_domain::{Labeled, UnitKind, WorkCalendar};
 use std::collections::{HashMap, HashSet};
+use time::UtcOffset;
 use time::macros::date;
 
 fn spec(seed: u64, cadres: usize) -> GenSpec {
@@ -12,6 +13,7 @@ fn spec(seed: u64, cadres: usize) -> GenSpec {
         seed,
         cadres,
         year: 2025,
+        cases: None,
     }
 }
 
@@ -152,7 +154,15 @@ fn datasets_of_every_shape_are_consistent() {
 fn written_dataset_passes_the_tree_check() {
     let data = generate(&spec(3, 5_000));
     let dir = tempfile::tempdir().expect("tempdir");
-    let paths = write_dataset(dir.path(), &data, HeaderLang::Zh, Format::Csv).expect("write");
+    let paths = write_dataset(
+        dir.path(),
+        &data,
+        HeaderLang::Zh,
+        Format::Csv,
+        UtcOffset::UTC,
+        Phones::Unmasked,
+    )
+    .expect("write");
     let names: Vec<String> = paths
         .iter()
         .map(|p| {
@@ -169,7 +179,9 @@ fn written_dataset_passes_the_tree_check() {
             "cadres.csv",
             "appointments.csv",
             "sanctions.csv",
-            "calendar.csv"
+            "calendar.csv",
+            "service_cases.csv",
+            "ratings.csv"
         ]
     );
     let units = read_units(&paths[0]).expect("units");
@@ -203,4 +215,113 @@ fn calendar_holds_the_official_2025_days() {
     ] {
         assert!(cal.is_working_day(on), "{on}");
     }
+}
+
+#[test]
+fn service_cases_and_ratings_look_like_a_county_service_centre() {
+    use kaohe_domain::service::suspicion::{RatingFact, SuspicionKind, SuspicionPolicy, flag};
+    use kaohe_domain::service::{RatingPolicy, check_rating};
+    let data = generate(&spec(5, 800));
+    assert_eq!(data, generate(&spec(5, 800)), "deterministic");
+    assert_eq!(data.cases.len(), 1_600, "two cases per cadre");
+    let cadre_unit: HashMap<&str, &str> = data
+        .cadres
+        .iter()
+        .map(|c| (c.id.as_str(), c.unit.as_str()))
+        .collect();
+    let cases: HashMap<&str, &kaohe_domain::service::ServiceCase> =
+        data.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    assert_eq!(cases.len(), data.cases.len(), "case ids are unique");
+    for c in &data.cases {
+        c.check().expect("a valid case");
+        assert!(!c.officials.is_empty());
+        for o in &c.officials {
+            assert_eq!(
+                cadre_unit.get(o.as_str()),
+                Some(&c.unit.as_str()),
+                "{o} of {}",
+                c.id
+            );
+        }
+        assert!(
+            c.window.is_some() == (c.channel == kaohe_domain::service::Channel::Window),
+            "{}",
+            c.id
+        );
+    }
+    assert!(data.cases.iter().any(|c| c.item == "不动产登记"));
+    let rated = data.ratings.len() as f64 / data.cases.len() as f64;
+    assert!((0.6..=0.8).contains(&rated), "rated share {rated}");
+    let mut seen = HashSet::new();
+    let policy = RatingPolicy::default();
+    for r in &data.ratings {
+        assert!(
+            seen.insert(r.rating.case_id.as_str()),
+            "one rating per case"
+        );
+        let case = cases[r.rating.case_id.as_str()];
+        check_rating(case, r.rating.clone(), r.rated_at, &policy).expect("within the rules");
+        let bad = r.rating.level.is_bad();
+        for t in &r.rating.tags {
+            let praise = matches!(
+                t,
+                kaohe_domain::service::ReasonTag::Efficient
+                    | kaohe_domain::service::ReasonTag::Courteous
+            );
+            assert!(!(bad && praise), "praise on a bad review of {}", case.id);
+        }
+        if bad {
+            assert!(!r.rating.tags.is_empty(), "a bad review names a reason");
+        }
+    }
+    let share = |pred: &dyn Fn(u8) -> bool| {
+        data.ratings
+            .iter()
+            .filter(|r| pred(r.rating.level.value()))
+            .count() as f64
+            / data.ratings.len() as f64
+    };
+    assert!(share(&|l| l == 5) > 0.75, "mostly 非常满意");
+    let bad = share(&|l| l <= 2);
+    assert!((0.01..=0.06).contains(&bad), "bad share {bad}");
+    assert!(
+        data.ratings
+            .iter()
+            .any(|r| r.rating.real_name && r.rating.contact.is_some())
+    );
+    // Planted patterns are found by the suspicion checks.
+    let facts: Vec<RatingFact<'_>> = data
+        .ratings
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let case = cases[r.rating.case_id.as_str()];
+            RatingFact {
+                id: i as i64,
+                rated_at: r.rated_at,
+                officials: &case.officials,
+                case_id: &case.id,
+                contact: r
+                    .rating
+                    .contact
+                    .as_ref()
+                    .or(case.phone.as_ref())
+                    .map(|p| p.reveal()),
+            }
+        })
+        .collect();
+    let flags = flag(
+        &facts,
+        &SuspicionPolicy {
+            utc_offset: time::macros::offset!(+8),
+            ..SuspicionPolicy::default()
+        },
+    );
+    let count = |k: SuspicionKind| flags.values().filter(|f| f.contains(&k)).count();
+    assert!(count(SuspicionKind::Burst) >= 10, "{flags:?}");
+    assert!(count(SuspicionKind::RepeatContact) >= 6, "{flags:?}");
+    assert!(
+        (1..=10).contains(&count(SuspicionKind::OddHour)),
+        "{flags:?}"
+    );
 }

@@ -1,0 +1,321 @@
+//! The demo county of `kaohe serve --demo`: the generated dataset with its service cases and
+//! ratings, rectifications advanced to every status, two appeals, and cases closed in the last
+//! days, open for rating at once.
+
+use super::data;
+use anyhow::Context;
+use kaohe_data::synth::{Dataset, GenSpec};
+use kaohe_domain::service::rectification::{
+    Rectification, RectificationPolicy, Step, StepKind, Verdict,
+};
+use kaohe_domain::service::{
+    AppealDecision, AppealGround, Channel, NewRating, RatingLevel, RatingPolicy, ReasonTag,
+};
+use kaohe_domain::{NewAuditEntry, WorkCalendar};
+use kaohe_store::{Appeal, IntakeOutcome, RatingIntake, RectificationState, Store};
+use std::collections::HashMap;
+use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
+
+/// Seed and size of the demo county: fixed, so every newcomer sees the same county.
+const DEMO_SEED: u64 = 2025;
+const DEMO_CADRES: usize = 800;
+const DEMO_YEAR: i32 = 2025;
+
+/// Recent cases added on every demo start, the first three of them rated on the first.
+const RECENT_CASES: usize = 12;
+
+/// Account the demo's rectification steps and appeals are recorded under.
+const UNIT_LEADER: &str = "demo_unit_leader";
+/// Account that decides the demo's appeal.
+const ASSESSOR: &str = "demo_assessor";
+
+/// Fills an empty database with the demo county, and on every start adds cases closed in the
+/// last days. Returns the rating code of a recent case nobody rated yet.
+pub(crate) async fn prepare(
+    store: &dyn Store,
+    offset: UtcOffset,
+) -> anyhow::Result<Option<String>> {
+    let dataset = dataset();
+    let first_start = store.counts().await?.units == 0;
+    if first_start {
+        data::load(store, &dataset, "demo.load", offset)
+            .await
+            .context("loading demo data")?;
+        tracing::info!(
+            units = dataset.units.len(),
+            cadres = dataset.cadres.len(),
+            cases = dataset.cases.len(),
+            ratings = dataset.ratings.len(),
+            "demo data generated"
+        );
+    }
+    let now = OffsetDateTime::now_utc();
+    let recent = kaohe_data::synth::recent_cases(&dataset.cases, now, RECENT_CASES);
+    let recent = data::with_rating_codes(recent)?;
+    store
+        .upsert_cases(
+            &recent,
+            &NewAuditEntry::new(super::audit::actor(), "demo.load", "service_cases")
+                .after(serde_json::json!({ "recent": recent.len() }).to_string()),
+        )
+        .await
+        .context("adding recent service cases")?;
+    let calendar = WorkCalendar::new(&store.calendar().await?);
+    if first_start {
+        rate_recent(store, &recent, now, offset, &calendar).await?;
+        advance_rectifications(store, &calendar, now.to_offset(offset).date()).await?;
+        appeals(store).await?;
+    }
+    // A case stored by an earlier start today kept its code: read the codes back.
+    let ids: Vec<kaohe_domain::Code> = recent.iter().map(|c| c.case.id.clone()).collect();
+    let mut stored = store.cases_by_ids(&ids).await?;
+    stored.sort_by_key(|c| std::cmp::Reverse(c.case.closed_at));
+    for case in stored {
+        if store.rating_of_case(&case.case.id).await?.is_none() {
+            return Ok(Some(case.rating_code));
+        }
+    }
+    Ok(None)
+}
+
+fn audit(action: &str, target: &str) -> NewAuditEntry {
+    NewAuditEntry::new(UNIT_LEADER, action, target)
+}
+
+/// Rates the first three recent cases: two bad reviews (one real-name) and a good one.
+async fn rate_recent(
+    store: &dyn Store,
+    recent: &[kaohe_store::StoredCase],
+    now: OffsetDateTime,
+    offset: UtcOffset,
+    calendar: &WorkCalendar,
+) -> anyhow::Result<()> {
+    let given = [
+        (
+            RatingLevel::VeryDissatisfied,
+            vec![ReasonTag::RepeatVisits],
+            true,
+        ),
+        (RatingLevel::Dissatisfied, vec![ReasonTag::Overdue], false),
+        (
+            RatingLevel::VerySatisfied,
+            vec![ReasonTag::Efficient],
+            false,
+        ),
+    ];
+    let mut batch = Vec::new();
+    for (case, (level, tags, real_name)) in recent.iter().zip(given) {
+        let rated_at = (case.case.closed_at + Duration::minutes(20)).min(now);
+        let rating = NewRating {
+            case_id: case.case.id.clone(),
+            level,
+            tags,
+            comment: level
+                .is_bad()
+                .then(|| "材料要求前后不一致，跑了两趟".to_owned()),
+            channel: Channel::QrCode,
+            real_name,
+            contact: None,
+        };
+        batch.push(
+            RatingIntake::prepare(
+                case,
+                rating,
+                rated_at,
+                offset,
+                &RatingPolicy::default(),
+                calendar,
+                &RectificationPolicy::default(),
+            )
+            .with_context(|| format!("rating demo case {}", case.case.id))?,
+        );
+    }
+    for outcome in store.insert_ratings(&batch).await? {
+        anyhow::ensure!(
+            matches!(outcome, IntakeOutcome::Stored(_)),
+            "a recent demo case was rated already"
+        );
+    }
+    Ok(())
+}
+
+/// How far a demo rectification goes.
+#[derive(Clone, Copy)]
+enum Progress {
+    Open,
+    Verified,
+    Handled,
+    CalledBack,
+    ClosedOnTime,
+    ClosedLate,
+    AnotherRound,
+}
+
+/// Takes the bad reviews through their steps so that the queue shows every status: open
+/// (overdue for the old ones), verified, handled, called back, closed on time and late, and
+/// one sent back for another round by the rater's verdict.
+async fn advance_rectifications(
+    store: &dyn Store,
+    calendar: &WorkCalendar,
+    today: Date,
+) -> anyhow::Result<()> {
+    use Progress::*;
+    const PLAN: [Progress; 8] = [
+        ClosedOnTime,
+        Open,
+        Verified,
+        ClosedOnTime,
+        Handled,
+        CalledBack,
+        ClosedLate,
+        AnotherRound,
+    ];
+    let queue = store.rectification_queue(None, true, 10_000).await?;
+    // The newest two (the recent bad reviews) stay open and verified, within their deadline.
+    let (old, recent) = queue.split_at(queue.len().saturating_sub(2));
+    let plans = old
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q, PLAN[i % PLAN.len()]))
+        .chain(recent.iter().zip([Open, Verified]));
+    for (item, progress) in plans {
+        let record = store
+            .rectification(item.rating_id)
+            .await?
+            .context("a queued rectification without its record")?;
+        let mut r = Rectification::open(
+            record.real_name,
+            record.opened_on,
+            calendar,
+            &RectificationPolicy::default(),
+        )?;
+        // Days after the review on which each step is taken, capped at today.
+        let late = matches!(progress, ClosedLate);
+        let day =
+            |n: i64| (record.opened_on + Duration::days(if late { 3 * n } else { n })).min(today);
+        let step = |kind, note: &str, on| Step {
+            kind,
+            note: note.to_owned(),
+            reached: None,
+            verdict: None,
+            on,
+        };
+        let callback = |verdict, on| Step {
+            reached: Some(true),
+            verdict: Some(verdict),
+            ..step(StepKind::Callback, "已电话回访评价人", on)
+        };
+        let mut steps = Vec::new();
+        if !matches!(progress, Open) {
+            steps.push(step(StepKind::Verify, "经核实，评价反映情况属实", day(1)));
+        }
+        if matches!(
+            progress,
+            Handled | CalledBack | ClosedOnTime | ClosedLate | AnotherRound
+        ) {
+            steps.push(step(
+                StepKind::Rectify,
+                "已对窗口人员批评教育，并在窗口公示一次性告知清单",
+                day(2),
+            ));
+        }
+        if matches!(progress, CalledBack | ClosedOnTime | ClosedLate) {
+            steps.push(callback(Verdict::Satisfied, day(3)));
+        }
+        if matches!(progress, AnotherRound) {
+            steps.push(callback(Verdict::Dissatisfied, day(3)));
+        }
+        if matches!(progress, ClosedOnTime | ClosedLate) {
+            steps.push(step(StepKind::Close, "整改完成，评价人满意", day(4)));
+        }
+        for (seq, s) in steps.iter().enumerate() {
+            r.apply(s)
+                .with_context(|| format!("demo step {seq} of rating {}", item.rating_id))?;
+            let state = RectificationState {
+                status: r.status,
+                closed_on: r.closed_on,
+                called_back: r.callbacks_reached > 0,
+            };
+            let at = s.on.with_time(Time::from_hms(10, 0, 0)?).assume_utc();
+            let added = store
+                .add_step(
+                    item.rating_id,
+                    u32::try_from(seq + 1)?,
+                    s,
+                    state,
+                    UNIT_LEADER,
+                    at.unix_timestamp(),
+                    &audit("rectification.step", &item.rating_id.to_string()),
+                )
+                .await?;
+            anyhow::ensure!(added, "demo step {seq} of rating {} exists", item.rating_id);
+        }
+    }
+    Ok(())
+}
+
+/// Two appeals on bad reviews from the one phone that rated many cases: one upheld, one
+/// pending.
+async fn appeals(store: &dyn Store) -> anyhow::Result<()> {
+    let facts = store.rating_facts(i64::MIN, i64::MAX).await?;
+    let mut per_contact: HashMap<&str, usize> = HashMap::new();
+    for f in &facts {
+        if let Some(c) = &f.rating.rating.contact {
+            *per_contact.entry(c.reveal()).or_default() += 1;
+        }
+    }
+    let mut suspects = facts.iter().filter(|f| {
+        f.rating.rating.level.is_bad()
+            && f.rating
+                .rating
+                .contact
+                .as_ref()
+                .is_some_and(|c| per_contact.get(c.reveal()).is_some_and(|n| *n > 5))
+    });
+    let grounds = [
+        (
+            AppealGround::Malicious,
+            "同一号码一个月内对多个办件给出差评，且所述情况与窗口录像不符",
+        ),
+        (AppealGround::Mistaken, "评价人来电说明误选了评价等级"),
+    ];
+    for (i, (ground, evidence)) in grounds.into_iter().enumerate() {
+        let Some(f) = suspects.next() else { break };
+        let filed_at = f.rating.rated_at.unix_timestamp() + 86_400;
+        let appeal = Appeal {
+            rating_id: f.rating.id,
+            ground,
+            evidence: evidence.to_owned(),
+            filed_by: UNIT_LEADER.to_owned(),
+            filed_at,
+            decision: None,
+        };
+        let target = f.rating.id.to_string();
+        store
+            .file_appeal(&appeal, &audit("appeal.file", &target))
+            .await?;
+        if i == 0 {
+            store
+                .decide_appeal(
+                    f.rating.id,
+                    AppealDecision::Upheld,
+                    "经调取录像核实，差评与事实不符，申诉成立",
+                    ASSESSOR,
+                    filed_at + 2 * 86_400,
+                    &NewAuditEntry::new(ASSESSOR, "appeal.decide", target),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The demo county's generated dataset.
+fn dataset() -> Dataset {
+    kaohe_data::synth::generate(&GenSpec {
+        seed: DEMO_SEED,
+        cadres: DEMO_CADRES,
+        year: DEMO_YEAR,
+        cases: None,
+    })
+}
