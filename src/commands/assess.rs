@@ -196,32 +196,47 @@ fn read_values(path: &Path, fw: &Framework) -> anyhow::Result<Values> {
         .iter()
         .position(|h| UNIT_ID.aliases.iter().any(|a| a.eq_ignore_ascii_case(h)))
         .unwrap_or(0);
-    let mut errors = table.errors;
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(table.rows.len());
-    let mut people = Vec::with_capacity(table.rows.len());
-    for (r, &row) in table.rows.iter().enumerate() {
-        let id = table.text[0][r].as_str();
-        let unit = table.text[1][r].as_str();
+    let kaohe_data::WideColumns {
+        header,
+        rows,
+        text,
+        numbers,
+        mut errors,
+        ..
+    } = table;
+    // The id and unit texts become the people's, without copies.
+    let mut text = text.into_iter();
+    let (ids, units) = (
+        text.next().unwrap_or_default(),
+        text.next().unwrap_or_default(),
+    );
+    let people: Vec<Person> = ids
+        .into_iter()
+        .zip(units)
+        .map(|(id, unit)| Person::new(id, unit))
+        .collect();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    for (p, &row) in people.iter().zip(&rows) {
+        let id = p.person_id.as_str();
         if id.is_empty() {
-            errors.push_at(row, &table.header[id_col], "the person id is empty");
+            errors.push_at(row, &header[id_col], "the person id is empty");
         } else if let Some(prev) = seen.insert(id, row) {
             errors.push_at(
                 row,
-                &table.header[id_col],
+                &header[id_col],
                 format!("person id {id:?} is already given in row {prev}"),
             );
         }
-        if unit.is_empty() {
-            errors.push_at(row, &table.header[unit_col], "the unit id is empty");
+        if p.unit_id.is_empty() {
+            errors.push_at(row, &header[unit_col], "the unit id is empty");
         }
-        people.push(Person::new(id, unit));
     }
     errors.into_result()?;
     drop(seen);
     let columns: Vec<String> = {
         // The chosen value columns, in file order (as `choose` returned them).
         let mut cols = Vec::new();
-        for name in &table.header {
+        for name in &header {
             if (indicators.contains(&name.as_str()) || aux.contains(&name.as_str()))
                 && !cols.contains(name)
             {
@@ -230,8 +245,7 @@ fn read_values(path: &Path, fw: &Framework) -> anyhow::Result<Values> {
         }
         cols
     };
-    let rows = table.rows.len();
-    let matrix = Matrix::from_col_major(rows, columns.len(), table.numbers)?;
+    let matrix = Matrix::from_col_major(rows.len(), columns.len(), numbers)?;
     Ok(Values {
         people,
         columns,

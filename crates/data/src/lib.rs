@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod parse;
+mod plain;
 pub mod synth;
 pub mod table;
 pub mod wide;

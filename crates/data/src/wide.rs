@@ -7,7 +7,8 @@
 
 use crate::error::{ExportError, ImportError, RowErrors};
 use crate::export::MAX_XLSX_RECORDS;
-use crate::import::{Cells, bytecount_newlines, csv_reader, needs_guard, read_text, walk_rows};
+use crate::import::{Cells, LineCounter, csv_reader, needs_guard, read_text, walk_rows};
+use crate::plain::{Plain, read_plain};
 use crate::table::Format;
 use rust_xlsxwriter::Workbook;
 use std::io::Write;
@@ -122,9 +123,10 @@ pub struct WideColumns {
 /// empty cells are `NaN`. Blank rows are skipped and values in columns without a header are
 /// errors, as in [`read_wide`].
 ///
-/// A UTF-8 CSV file is parsed from its bytes without a `String` per cell, on two threads when
-/// it holds no quoted fields (so that rows can be split at line ends); GB18030 files and XLSX
-/// workbooks go through [`read_wide`].
+/// A plain UTF-8 CSV file (no quoted field) is streamed from disk by several threads, each
+/// parsing its share of the lines straight into the column-major numbers, without a `String`
+/// per number cell. Other CSV files (quoted fields, GB18030) are parsed from their bytes on one
+/// thread; XLSX workbooks go through [`read_wide`]. All paths give the same result.
 pub fn read_wide_columns(
     path: impl AsRef<Path>,
     choose: impl FnOnce(&[String]) -> Result<(Vec<usize>, Vec<usize>), ImportError>,
@@ -136,6 +138,18 @@ pub fn read_wide_columns(
     if format == Format::Xlsx {
         return columns_of(read_wide(path)?, choose);
     }
+    match read_plain(path, choose)? {
+        Plain::Read(columns) => Ok(columns),
+        Plain::Other(choose) => csv_columns(path, choose),
+        Plain::Chosen(text, numbers) => csv_columns(path, move |_| Ok((text, numbers))),
+    }
+}
+
+/// [`read_wide_columns`] of any CSV file, on one thread.
+fn csv_columns(
+    path: &Path,
+    choose: impl FnOnce(&[String]) -> Result<(Vec<usize>, Vec<usize>), ImportError>,
+) -> Result<WideColumns, ImportError> {
     let text = read_text(path)?;
     let csv_err = |source| ImportError::Csv {
         file: path.to_owned(),
@@ -158,82 +172,58 @@ pub fn read_wide_columns(
         });
     }
     let (text_cols, num_cols) = choose(&header)?;
-    let start = usize::try_from(reader.position().byte())
-        .unwrap_or(text.len())
-        .min(text.len());
-    let first_line = usize::try_from(reader.position().line()).unwrap_or(2);
-    drop(reader);
-    let body = &text.as_bytes()[start..];
-    let plan = Plan {
-        header: &header,
-        text_cols: &text_cols,
-        num_cols: &num_cols,
-    };
-    // Split at line ends into two halves when no field can hold a line end (no quotes).
-    let split = if body.len() > 1 << 20 && !body.contains(&b'"') {
-        let mid = body.len() / 2;
-        body[mid..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|p| mid + p + 1)
-    } else {
-        None
-    };
-    let chunks: Vec<Result<Chunk, csv::Error>> = match split {
-        Some(at) => {
-            let (a, b) = body.split_at(at);
-            let b_line = first_line + bytecount_newlines(a);
-            std::thread::scope(|s| {
-                let hb = s.spawn(|| plan.parse(b, b_line));
-                let ra = plan.parse(a, first_line);
-                let rb = hb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-                vec![ra, rb]
-            })
-        }
-        None => vec![plan.parse(body, first_line)],
-    };
+    let mut lines = LineCounter::default();
     let mut errors = RowErrors::new(path);
-    let mut chunks_ok = Vec::with_capacity(chunks.len());
-    for c in chunks {
-        let c = c.map_err(csv_err)?;
-        for (row, col, msg) in &c.errors {
-            errors.push_at(*row, col.clone(), msg.clone());
+    let mut rows = Vec::new();
+    let mut texts: Vec<Vec<String>> = vec![Vec::new(); text_cols.len()];
+    // Row-major while reading, then transposed.
+    let mut nums: Vec<f64> = Vec::new();
+    while reader.read_byte_record(&mut record).map_err(csv_err)? {
+        let line = lines.line_of(text.as_bytes(), record.position());
+        if record.iter().all(blank) {
+            continue;
         }
-        chunks_ok.push(c);
-    }
-    let n: usize = chunks_ok.iter().map(|c| c.rows.len()).sum();
-    let k = num_cols.len();
-    let mut rows = Vec::with_capacity(n);
-    let mut texts: Vec<Vec<String>> = (0..text_cols.len())
-        .map(|_| Vec::with_capacity(n))
-        .collect();
-    for c in &mut chunks_ok {
-        rows.append(&mut c.rows);
-        for (t, ct) in texts.iter_mut().zip(&mut c.text) {
-            t.append(ct);
+        for (i, f) in record.iter().enumerate() {
+            if header.get(i).is_none_or(String::is_empty) && !blank(f) {
+                errors.push_at(
+                    line,
+                    format!("column {}", i + 1),
+                    "a value in a column without a header",
+                );
+            }
         }
-    }
-    // Row-major chunks → one column-major buffer, columns split between two threads.
-    let mut numbers = vec![f64::NAN; n * k];
-    if n > 0 {
-        let fill = |cols: &mut [f64], first_col: usize| {
-            for (dj, col) in cols.chunks_mut(n).enumerate() {
-                let j = first_col + dj;
-                let mut i = 0;
-                for c in &chunks_ok {
-                    for r in 0..c.rows_len {
-                        col[i] = c.nums[r * k + j];
-                        i += 1;
+        for (t, &col) in texts.iter_mut().zip(&text_cols) {
+            t.push(record.get(col).map(text_of).unwrap_or_default());
+        }
+        for &col in &num_cols {
+            let f = record.get(col).unwrap_or_default().trim_ascii();
+            let x = if f.is_empty() {
+                f64::NAN
+            } else {
+                match std::str::from_utf8(f)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                {
+                    Some(x) if x.is_finite() => x,
+                    _ => {
+                        let t = text_of(f);
+                        if !t.is_empty() {
+                            errors.push_at(line, &header[col], format!("{t:?} is not a number"));
+                        }
+                        f64::NAN
                     }
                 }
-            }
-        };
-        let half = k / 2;
-        let (left, right) = numbers.split_at_mut(half * n);
-        std::thread::scope(|s| {
-            s.spawn(|| fill(right, half));
-            fill(left, 0);
-        });
+            };
+            nums.push(x);
+        }
+        rows.push(line);
+    }
+    let (n, k) = (rows.len(), num_cols.len());
+    let mut numbers = vec![f64::NAN; n * k];
+    for (j, col) in numbers.chunks_mut(n.max(1)).enumerate().take(k) {
+        for (i, x) in col.iter_mut().enumerate() {
+            *x = nums[i * k + j];
+        }
     }
     Ok(WideColumns {
         file: path.to_owned(),
@@ -245,95 +235,13 @@ pub fn read_wide_columns(
     })
 }
 
-/// Which columns to keep, shared by the parsing threads.
-struct Plan<'a> {
-    header: &'a [String],
-    text_cols: &'a [usize],
-    num_cols: &'a [usize],
-}
-
-/// The rows of one part of a file: numbers row-major.
-struct Chunk {
-    rows: Vec<usize>,
-    rows_len: usize,
-    text: Vec<Vec<String>>,
-    nums: Vec<f64>,
-    errors: Vec<(usize, String, String)>,
-}
-
-impl Plan<'_> {
-    fn parse(&self, bytes: &[u8], first_line: usize) -> Result<Chunk, csv::Error> {
-        let estimate = bytecount_newlines(bytes) + 1;
-        let mut c = Chunk {
-            rows: Vec::with_capacity(estimate),
-            rows_len: 0,
-            text: (0..self.text_cols.len())
-                .map(|_| Vec::with_capacity(estimate))
-                .collect(),
-            nums: Vec::with_capacity(estimate * self.num_cols.len()),
-            errors: Vec::new(),
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(bytes);
-        let mut record = csv::ByteRecord::new();
-        let text_of = |b: &[u8]| String::from_utf8_lossy(b.trim_ascii()).trim().to_owned();
-        while reader.read_byte_record(&mut record)? {
-            if record.iter().all(blank) {
-                continue;
-            }
-            let line =
-                usize::try_from(record.position().map_or(1, csv::Position::line)).unwrap_or(1);
-            let row = first_line + line - 1;
-            for (i, f) in record.iter().enumerate().skip(self.header.len()) {
-                if !f.trim_ascii().is_empty() {
-                    c.errors.push((
-                        row,
-                        format!("column {}", i + 1),
-                        "a value in a column without a header".to_owned(),
-                    ));
-                }
-            }
-            for (t, &col) in c.text.iter_mut().zip(self.text_cols) {
-                t.push(record.get(col).map(text_of).unwrap_or_default());
-            }
-            for &col in self.num_cols {
-                let f = record.get(col).unwrap_or_default().trim_ascii();
-                let x = if f.is_empty() {
-                    f64::NAN
-                } else {
-                    match std::str::from_utf8(f)
-                        .ok()
-                        .and_then(|t| t.parse::<f64>().ok())
-                    {
-                        Some(x) if x.is_finite() => x,
-                        _ => {
-                            let t = text_of(f);
-                            if t.is_empty() {
-                                f64::NAN
-                            } else {
-                                c.errors.push((
-                                    row,
-                                    self.header[col].clone(),
-                                    format!("{t:?} is not a number"),
-                                ));
-                                f64::NAN
-                            }
-                        }
-                    }
-                };
-                c.nums.push(x);
-            }
-            c.rows.push(row);
-            c.rows_len += 1;
-        }
-        Ok(c)
-    }
+/// The trimmed text of a cell.
+pub(crate) fn text_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b.trim_ascii()).trim().to_owned()
 }
 
 /// Whether a cell is empty or white space only, without allocating.
-fn blank(f: &[u8]) -> bool {
+pub(crate) fn blank(f: &[u8]) -> bool {
     let t = f.trim_ascii();
     t.is_empty() || std::str::from_utf8(t).is_ok_and(|s| s.trim().is_empty())
 }
@@ -614,50 +522,224 @@ mod tests {
         assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
     }
 
+    type Choose = fn(&[String]) -> Result<(Vec<usize>, Vec<usize>), ImportError>;
+
+    /// Reads `text` (written to `dir/name`) by every path: the plain fast path, the general CSV
+    /// path (forced by quoting the first header cell) and [`read_wide`].
+    fn all_paths(
+        dir: &Path,
+        name: &str,
+        text: &str,
+        choose: Choose,
+    ) -> [Result<WideColumns, ImportError>; 3] {
+        let plain = dir.join(format!("{name}.csv"));
+        std::fs::write(&plain, text).expect("write");
+        let quoted = dir.join(format!("{name}-quoted.csv"));
+        let body = text.trim_start_matches('\u{feff}');
+        std::fs::write(&quoted, format!("\"{body}")).expect("write");
+        let quoted_text = std::fs::read_to_string(&quoted).expect("read");
+        let first_comma = quoted_text.find(',').expect("a comma");
+        let mut q = quoted_text;
+        q.insert(first_comma, '"');
+        std::fs::write(&quoted, q).expect("write");
+        [
+            read_wide_columns(&plain, choose),
+            read_wide_columns(&quoted, choose),
+            read_wide(&plain).and_then(|t| columns_of(t, choose)),
+        ]
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Everything but the file name, and the errors as text without the file name.
+    fn same(a: &WideColumns, b: &WideColumns) {
+        assert_eq!(a.header, b.header);
+        assert_eq!(a.rows, b.rows);
+        assert_eq!(a.text, b.text);
+        assert_eq!(bits(&a.numbers), bits(&b.numbers));
+        let errs = |c: &WideColumns| {
+            c.errors
+                .errors()
+                .iter()
+                .map(|e| (e.row, e.column.clone(), e.message.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(errs(a), errs(b));
+        assert_eq!(a.errors.len(), b.errors.len());
+    }
+
     #[test]
-    fn columns_fast_path_matches_read_wide_and_locates_errors() {
+    fn every_path_reads_the_same_columns_rows_and_errors() {
         let dir = tempfile::tempdir().expect("tempdir");
         let choose = |h: &[String]| -> Result<(Vec<usize>, Vec<usize>), ImportError> {
             assert_eq!(h, ["id", "x", "y"]);
             Ok((vec![0], vec![2, 1]))
         };
-        // Large enough (> 1 MiB, no quotes) to be split between two threads.
-        let mut text = String::from("\u{feff}id,x,y\n");
-        for i in 0..120_000 {
-            if i == 70_000 {
-                text.push_str("\n , ,\n");
+        // Large enough (> 1 MiB) to be split between threads; blank lines (which leave gaps to
+        // close), white space, empty and missing trailing cells; LF and CRLF line ends.
+        for (name, eol) in [("lf", "\n"), ("crlf", "\r\n")] {
+            let mut text = format!("\u{feff}id,x,y{eol}");
+            for i in 0..120_000 {
+                if i == 30_000 || i == 90_000 {
+                    text.push_str(&format!("{eol} , ,{eol}"));
+                }
+                let x = if i % 7 == 0 {
+                    String::new()
+                } else {
+                    format!("{i}.5")
+                };
+                match i % 11 {
+                    0 => text.push_str(&format!("p{i}{eol}")),
+                    1 => text.push_str(&format!("p{i}, {x} {eol}")),
+                    _ => text.push_str(&format!("p{i}, {x} ,{}{eol}", i % 13)),
+                }
             }
-            let x = if i % 7 == 0 {
-                String::new()
-            } else {
-                format!("{}.5", i)
-            };
-            text.push_str(&format!("p{i}, {x} ,{}\n", i % 13));
+            let [plain, general, wide] = all_paths(dir.path(), name, &text, choose);
+            let plain = plain.expect("plain");
+            let general = general.expect("general");
+            let wide = wide.expect("wide");
+            assert!(plain.errors.is_empty());
+            assert_eq!(plain.rows.len(), 120_000);
+            same(&plain, &wide);
+            same(&general, &wide);
+            assert_eq!(plain.rows[30_000], 30_004);
+            assert_eq!(plain.rows[119_999], 120_005);
+            assert_eq!(plain.text[0][119_999], "p119999");
+            // Column-major: y first, then x.
+            assert_eq!(plain.numbers[120_000 + 3], 3.5);
+            assert!(plain.numbers[120_000 + 7].is_nan());
+            assert_eq!(plain.numbers[2], 2.0);
+            assert!(plain.numbers[0].is_nan() && plain.numbers[1].is_nan());
         }
-        let path = dir.path().join("big.csv");
-        std::fs::write(&path, &text).expect("write");
-        let fast = read_wide_columns(&path, choose).expect("read");
-        let slow = columns_of(read_wide(&path).expect("read"), choose).expect("columns");
-        assert!(fast.errors.is_empty() && slow.errors.is_empty());
-        assert_eq!(fast.rows.len(), 120_000);
-        assert_eq!(fast.rows, slow.rows);
-        assert_eq!(fast.text, slow.text);
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&fast.numbers), bits(&slow.numbers));
-        assert_eq!(fast.rows[70_000], 70_004);
-        assert_eq!(fast.numbers[120_000 + 1], 1.5);
-        assert!(fast.numbers[120_000].is_nan());
+    }
 
-        let bad = dir.path().join("bad.csv");
-        std::fs::write(&bad, "id,x,y\n\"p,1\",abc,2\np2,1,2,9\n").expect("write");
-        let e = read_wide_columns(&bad, choose)
-            .and_then(|c| c.errors.into_result())
-            .expect_err("bad cells");
-        let msg = e.to_string();
-        assert!(
-            msg.contains(":2:x:") && msg.contains("\"abc\" is not a number"),
-            "{msg}"
+    #[test]
+    fn every_path_locates_the_same_cell_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let choose = |h: &[String]| -> Result<(Vec<usize>, Vec<usize>), ImportError> {
+            assert_eq!(h, ["id", "x", "", "y"]);
+            Ok((vec![0], vec![1, 3]))
+        };
+        let text = "id,x,,y\np1,abc,,2\np2,1,,2,9\n\np3, 1e400 ,,\np4,,v,-inf\np5,NaN\n";
+        let [plain, general, wide] = all_paths(dir.path(), "bad", text, choose);
+        let (plain, general) = (plain.expect("plain"), general.expect("general"));
+        same(&plain, &general);
+        // `read_wide` reports the values without a header itself.
+        let wide = wide.expect_err("values without a header").to_string();
+        assert!(wide.contains("bad.csv:3:column 5: a value"), "{wide}");
+        assert!(wide.contains("bad.csv:6:column 3: a value"), "{wide}");
+        let msg = plain.errors.to_string();
+        for want in [
+            "bad.csv:2:x: \"abc\" is not a number",
+            "bad.csv:3:column 5: a value in a column without a header",
+            "bad.csv:5:x: \"1e400\" is not a number",
+            "bad.csv:6:column 3: a value in a column without a header",
+            "bad.csv:6:y: \"-inf\" is not a number",
+            "bad.csv:7:x: \"NaN\" is not a number",
+        ] {
+            assert!(msg.contains(want), "{want} not in {msg}");
+        }
+        assert_eq!(plain.errors.len(), 6, "{msg}");
+        assert_eq!(plain.rows, [2, 3, 5, 6, 7]);
+    }
+
+    #[test]
+    fn the_fast_number_parser_accepts_what_rust_accepts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let choose = |h: &[String]| -> Result<(Vec<usize>, Vec<usize>), ImportError> {
+            assert_eq!(h, ["id", "x"]);
+            Ok((vec![0], vec![1]))
+        };
+        let cells = [
+            "+5",
+            "-0",
+            ".5",
+            "5.",
+            "1e5",
+            "1E+05",
+            "1.e3",
+            "1e",
+            "e5",
+            ".",
+            "-",
+            "+",
+            "0x10",
+            "inf",
+            "infinity",
+            "1_0",
+            "１",
+            "00012",
+            "1.7976931348623157e308",
+            "1.8e308",
+            "4.9e-324",
+            "2.4703282292062327e-324",
+            "0.1000000000000000055511151231257827",
+            "123456789012345678901234567890",
+            " 7 ",
+            "\t8",
+            "9 9",
+            "1-2",
+            "--1",
+            "+-1",
+            "1e+",
+            "0.30000000000000004",
+            "111.38",
+            "-45.36e-2",
+        ];
+        let mut text = String::from("id,x\n");
+        for (i, c) in cells.iter().enumerate() {
+            text.push_str(&format!("p{i},{c}\n"));
+        }
+        let [plain, general, wide] = all_paths(dir.path(), "num", &text, choose);
+        let (plain, general, wide) = (
+            plain.expect("plain"),
+            general.expect("general"),
+            wide.expect("wide"),
         );
-        assert!(msg.contains(":3:column 4:"), "{msg}");
+        same(&plain, &wide);
+        same(&general, &wide);
+        for (i, c) in cells.iter().enumerate() {
+            let want = c.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+            let got = plain.numbers[i];
+            match want {
+                Some(x) => assert_eq!(got.to_bits(), x.to_bits(), "{c:?}"),
+                None => assert!(got.is_nan(), "{c:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn files_that_are_not_plain_utf8_take_the_general_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let choose = |h: &[String]| -> Result<(Vec<usize>, Vec<usize>), ImportError> {
+            assert_eq!(h, ["人员编号", "x"]);
+            Ok((vec![0], vec![1]))
+        };
+        let gbk = dir.path().join("g.csv");
+        let (bytes, _, _) = encoding_rs::GB18030.encode("人员编号,x\n张三,2\n\"李,四\",3\n");
+        std::fs::write(&gbk, &bytes).expect("write");
+        let c = read_wide_columns(&gbk, choose).expect("gbk");
+        assert_eq!(c.text[0], ["张三", "李,四"]);
+        assert_eq!(c.numbers, [2.0, 3.0]);
+        // A lone carriage return ends a record in CSV: not plain.
+        let cr = dir.path().join("cr.csv");
+        std::fs::write(&cr, "人员编号,x\n张三,2\r李四,3\n").expect("write");
+        let c = read_wide_columns(&cr, choose).expect("cr");
+        assert_eq!(c.text[0], ["张三", "李四"]);
+        assert_eq!(c.numbers, [2.0, 3.0]);
+        // A column chosen twice.
+        let twice = dir.path().join("twice.csv");
+        std::fs::write(&twice, "人员编号,x\n张三,2\n").expect("write");
+        let c = read_wide_columns(&twice, |_| Ok((vec![0, 0], vec![1, 1]))).expect("twice");
+        assert_eq!(c.text, [["张三"], ["张三"]]);
+        assert_eq!(c.numbers, [2.0, 2.0]);
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, " , \n1,2\n").expect("write");
+        assert!(matches!(
+            read_wide_columns(&empty, choose),
+            Err(ImportError::Empty { .. })
+        ));
     }
 }
