@@ -10,6 +10,7 @@ use kaohe_engine::{
     Assessment, Framework, GradeScale, Input, Matrix, Person, RankUncertainty, Settings,
     WeightNoise, presets,
 };
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
@@ -752,6 +753,44 @@ fn grade_cell(result: &Assessment, i: usize) -> String {
         .unwrap_or_default()
 }
 
+/// One cell of a result row, borrowed from the result where it can be.
+enum Cell<'a> {
+    Text(Cow<'a, str>),
+    /// Texts joined by `;`.
+    Joined(&'a [String]),
+    Number(f64),
+}
+
+/// The cells of person `i`'s row of a result table, in the order of its header, into `row`.
+fn result_row<'a>(
+    input: &'a Input,
+    result: &'a Assessment,
+    ranks: Option<&[RankUncertainty]>,
+    i: usize,
+    row: &mut Vec<Cell<'a>>,
+) {
+    let p = &input.people[i];
+    row.clear();
+    row.extend([
+        Cell::Text(Cow::Borrowed(&p.person_id)),
+        Cell::Text(Cow::Borrowed(&p.unit_id)),
+        Cell::Number(result.scores[i]),
+        Cell::Number(f64::from(result.ranks[i])),
+        Cell::Number(f64::from(result.unit_ranks[i])),
+        Cell::Text(Cow::Borrowed(result.grades[i].map_or("", |g| g.zh()))),
+        Cell::Text(result.rules[i].code()),
+        Cell::Joined(&result.flags[i]),
+    ]);
+    if let Some(r) = ranks.and_then(|r| r.get(i)) {
+        row.extend([
+            Cell::Number(f64::from(r.median_rank)),
+            Cell::Number(f64::from(r.p05)),
+            Cell::Number(f64::from(r.p95)),
+            Cell::Number(r.p_top_grade),
+        ]);
+    }
+}
+
 fn write_table(
     path: &Path,
     input: &Input,
@@ -773,40 +812,37 @@ fn write_table(
     if ranks.is_some() {
         header.extend(["median_rank", "p05", "p95", "p_top_grade"].map(str::to_owned));
     }
-    let cells = |i: usize, row: &mut Vec<WideCell>| {
-        let p = &input.people[i];
-        row.extend([
-            WideCell::Text(p.person_id.clone()),
-            WideCell::Text(p.unit_id.clone()),
-            WideCell::Number(result.scores[i]),
-            WideCell::Number(f64::from(result.ranks[i])),
-            WideCell::Number(f64::from(result.unit_ranks[i])),
-            WideCell::Text(grade_cell(result, i)),
-            WideCell::Text(result.rules[i].code().into_owned()),
-            WideCell::Text(result.flags[i].join(";")),
-        ]);
-        if let Some(r) = ranks.and_then(|r| r.get(i)) {
-            row.extend([
-                WideCell::Number(f64::from(r.median_rank)),
-                WideCell::Number(f64::from(r.p05)),
-                WideCell::Number(f64::from(r.p95)),
-                WideCell::Number(r.p_top_grade),
-            ]);
-        }
-    };
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let mut row = Vec::with_capacity(header.len());
     if is_csv {
-        // Streamed: no table of all result cells in memory.
-        kaohe_data::write_wide_csv_rows(path, &header, result.len(), cells)?;
+        // Streamed to disk: no table of all result cells in memory, no copies of the texts.
+        let mut w = kaohe_data::WideCsvWriter::create(path, &header)?;
+        for i in 0..result.len() {
+            result_row(input, result, ranks, i, &mut row);
+            for cell in &row {
+                match cell {
+                    Cell::Text(t) => w.text(t)?,
+                    Cell::Joined(parts) => w.joined(parts, ";")?,
+                    Cell::Number(x) => w.number(*x)?,
+                }
+            }
+            w.end_row()?;
+        }
+        w.finish()?;
         return Ok(());
     }
     let rows: Vec<Vec<WideCell>> = (0..result.len())
         .map(|i| {
-            let mut row = Vec::new();
-            cells(i, &mut row);
-            row
+            result_row(input, result, ranks, i, &mut row);
+            row.iter()
+                .map(|cell| match cell {
+                    Cell::Text(t) => WideCell::Text(t.clone().into_owned()),
+                    Cell::Joined(parts) => WideCell::Text(parts.join(";")),
+                    Cell::Number(x) => WideCell::Number(*x),
+                })
+                .collect()
         })
         .collect();
     kaohe_data::write_wide(path, &header, &rows)?;

@@ -296,14 +296,8 @@ pub enum WideCell {
     Empty,
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file in the same directory, renamed
-/// over `path` only once complete. On failure `path` is left as it was.
-pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), ExportError> {
-    let path = path.as_ref();
-    let io_err = |source| ExportError::Io {
-        file: path.to_owned(),
-        source,
-    };
+/// The temporary file a result is written to before it is renamed over `path`.
+fn temp_path(path: &Path) -> PathBuf {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
@@ -312,7 +306,18 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), ExportEr
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file in the same directory, renamed
+/// over `path` only once complete. On failure `path` is left as it was.
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), ExportError> {
+    let path = path.as_ref();
+    let io_err = |source| ExportError::Io {
+        file: path.to_owned(),
+        source,
+    };
+    let tmp = temp_path(path);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -333,90 +338,201 @@ pub fn write_wide(
     rows: &[Vec<WideCell>],
 ) -> Result<(), ExportError> {
     let path = path.as_ref();
-    let bytes = match Format::from_path(path) {
-        Some(Format::Csv) => wide_csv(path, header, rows)?,
-        Some(Format::Xlsx) => wide_xlsx(path, header, rows)?,
-        None => {
-            return Err(ExportError::UnsupportedFormat {
-                file: path.to_owned(),
-            });
-        }
-    };
-    write_atomic(path, &bytes)
-}
-
-/// Writes a wide `.csv` file like [`write_wide`], asking `row(i, cells)` for the cells of each
-/// of `rows` rows in turn (`cells` comes cleared) instead of holding all rows in memory.
-pub fn write_wide_csv_rows(
-    path: impl AsRef<Path>,
-    header: &[String],
-    rows: usize,
-    mut row: impl FnMut(usize, &mut Vec<WideCell>),
-) -> Result<(), ExportError> {
-    let path = path.as_ref();
-    let csv_err = |source| ExportError::Csv {
-        file: path.to_owned(),
-        source,
-    };
-    let mut buf = Vec::with_capacity(64 * rows.min(1 << 24) + 1024);
-    buf.extend_from_slice(b"\xEF\xBB\xBF");
-    let mut w = csv::WriterBuilder::new().from_writer(buf);
-    w.write_record(header).map_err(csv_err)?;
-    let mut cells = Vec::new();
-    let mut number = String::new();
-    for i in 0..rows {
-        cells.clear();
-        row(i, &mut cells);
-        for c in &cells {
-            match c {
-                WideCell::Text(s) if needs_guard(s) => w.write_field(format!("'{s}")),
-                WideCell::Text(s) => w.write_field(s),
-                WideCell::Number(x) => {
-                    use std::fmt::Write as _;
-                    number.clear();
-                    let _ = write!(number, "{x}");
-                    w.write_field(&number)
+    match Format::from_path(path) {
+        Some(Format::Csv) => {
+            let mut w = WideCsvWriter::create(path, header)?;
+            for row in rows {
+                for c in row {
+                    match c {
+                        WideCell::Text(s) => w.text(s)?,
+                        WideCell::Number(x) => w.number(*x)?,
+                        WideCell::Empty => w.empty()?,
+                    }
                 }
-                WideCell::Empty => w.write_field(""),
+                w.end_row()?;
             }
-            .map_err(csv_err)?;
+            w.finish()
         }
-        w.write_record(None::<&[u8]>).map_err(csv_err)?;
+        Some(Format::Xlsx) => write_atomic(path, &wide_xlsx(path, header, rows)?),
+        None => Err(ExportError::UnsupportedFormat {
+            file: path.to_owned(),
+        }),
     }
-    let bytes = w.into_inner().map_err(|e| ExportError::Io {
-        file: path.to_owned(),
-        source: e.into_error(),
-    })?;
-    write_atomic(path, &bytes)
 }
 
-fn wide_csv(
-    path: &Path,
-    header: &[String],
-    rows: &[Vec<WideCell>],
-) -> Result<Vec<u8>, ExportError> {
-    let csv_err = |source| ExportError::Csv {
-        file: path.to_owned(),
-        source,
-    };
-    let mut w = csv::WriterBuilder::new().from_writer(b"\xEF\xBB\xBF".to_vec());
-    w.write_record(header).map_err(csv_err)?;
-    for row in rows {
-        for c in row {
-            match c {
-                WideCell::Text(s) if needs_guard(s) => w.write_field(format!("'{s}")),
-                WideCell::Text(s) => w.write_field(s),
-                WideCell::Number(x) => w.write_field(x.to_string()),
-                WideCell::Empty => w.write_field(""),
-            }
-            .map_err(csv_err)?;
+/// A wide `.csv` file written row by row, straight to disk: like [`write_wide`]'s CSV (UTF-8
+/// with BOM, formula guard, numbers as Rust displays them) without holding the file in memory.
+/// It goes to a temporary file in the same directory, synced and renamed over the path only by
+/// [`WideCsvWriter::finish`]; dropped unfinished, it removes the temporary file.
+pub struct WideCsvWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: Option<csv::Writer<std::fs::File>>,
+    field: String,
+    numbers: NumberText,
+}
+
+impl WideCsvWriter {
+    /// Starts the file with its header.
+    pub fn create(path: impl AsRef<Path>, header: &[String]) -> Result<Self, ExportError> {
+        let path = path.as_ref().to_owned();
+        let tmp = temp_path(&path);
+        let mut file = std::fs::File::create(&tmp).map_err(|source| ExportError::Io {
+            file: path.clone(),
+            source,
+        })?;
+        let mut w = Self {
+            out: None,
+            field: String::new(),
+            numbers: NumberText::default(),
+            path,
+            tmp,
+        };
+        file.write_all(b"\xEF\xBB\xBF").map_err(|e| w.io(e))?;
+        w.out = Some(
+            csv::WriterBuilder::new()
+                .buffer_capacity(1 << 20)
+                .from_writer(file),
+        );
+        for h in header {
+            w.text(h)?;
         }
-        w.write_record(None::<&[u8]>).map_err(csv_err)?;
+        w.end_row()?;
+        Ok(w)
     }
-    w.into_inner().map_err(|e| ExportError::Io {
-        file: path.to_owned(),
-        source: e.into_error(),
-    })
+
+    fn io(&self, source: std::io::Error) -> ExportError {
+        ExportError::Io {
+            file: self.path.clone(),
+            source,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ExportError> {
+        match &mut self.out {
+            Some(w) => w.write_field(bytes).map_err(|source| ExportError::Csv {
+                file: self.path.clone(),
+                source,
+            }),
+            None => Err(self.io(std::io::ErrorKind::BrokenPipe.into())),
+        }
+    }
+
+    /// Writes a text cell (with a leading apostrophe when it looks like a formula).
+    pub fn text(&mut self, s: &str) -> Result<(), ExportError> {
+        if needs_guard(s) {
+            self.field.clear();
+            self.field.push('\'');
+            self.field.push_str(s);
+            let field = std::mem::take(&mut self.field);
+            let r = self.put(field.as_bytes());
+            self.field = field;
+            r
+        } else {
+            self.put(s.as_bytes())
+        }
+    }
+
+    /// Writes a text cell of `parts` joined by `sep`, like [`WideCsvWriter::text`] of the join.
+    pub fn joined<S: AsRef<str>>(&mut self, parts: &[S], sep: &str) -> Result<(), ExportError> {
+        let mut field = std::mem::take(&mut self.field);
+        field.clear();
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                field.push_str(sep);
+            }
+            field.push_str(p.as_ref());
+        }
+        let r = self.text(&field);
+        self.field = field;
+        r
+    }
+
+    /// Writes a number cell.
+    pub fn number(&mut self, x: f64) -> Result<(), ExportError> {
+        let mut numbers = std::mem::take(&mut self.numbers);
+        let r = self.put(numbers.format(x).as_bytes());
+        self.numbers = numbers;
+        r
+    }
+
+    /// Writes an empty cell.
+    pub fn empty(&mut self) -> Result<(), ExportError> {
+        self.put(b"")
+    }
+
+    /// Ends the current row.
+    pub fn end_row(&mut self) -> Result<(), ExportError> {
+        match &mut self.out {
+            Some(w) => w
+                .write_record(None::<&[u8]>)
+                .map_err(|source| ExportError::Csv {
+                    file: self.path.clone(),
+                    source,
+                }),
+            None => Err(self.io(std::io::ErrorKind::BrokenPipe.into())),
+        }
+    }
+
+    /// Completes the file: flushes and syncs it, then renames it over the path.
+    pub fn finish(mut self) -> Result<(), ExportError> {
+        let Some(w) = self.out.take() else {
+            return Err(self.io(std::io::ErrorKind::BrokenPipe.into()));
+        };
+        let file = w.into_inner().map_err(|e| self.io(e.into_error()))?;
+        file.sync_all().map_err(|e| self.io(e))?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| self.io(e))?;
+        self.tmp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for WideCsvWriter {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            drop(self.out.take());
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Numbers as text exactly as `f64`'s `Display` writes them (shortest digits that read back
+/// to the same number, never an exponent), without its cost for the usual cases.
+#[derive(Default)]
+struct NumberText {
+    ints: itoa::Buffer,
+    floats: ryu::Buffer,
+    other: String,
+}
+
+impl NumberText {
+    fn format(&mut self, x: f64) -> &str {
+        if x.fract() == 0.0 && x.abs() < 1e15 {
+            if x == 0.0 && x.is_sign_negative() {
+                return "-0";
+            }
+            // Integral and exactly an i64.
+            return self.ints.format(x as i64);
+        }
+        if x.is_finite() {
+            let s = self.floats.format_finite(x);
+            // With at most 15 significant digits the shortest digits are unique, so both
+            // algorithms agree (with 16 or 17 they may break a tie differently).
+            let digits = s
+                .trim_start_matches(['-', '0', '.'])
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .count();
+            if digits <= 15 && !s.contains('e') && !s.ends_with(".0") {
+                return s;
+            }
+        }
+        use std::fmt::Write as _;
+        self.other.clear();
+        let _ = write!(self.other, "{x}");
+        &self.other
+    }
 }
 
 fn wide_xlsx(
@@ -498,28 +614,76 @@ mod tests {
     }
 
     #[test]
-    fn streamed_csv_equals_write_wide() {
+    fn csv_writer_quotes_guards_and_writes_numbers_as_display_does() {
         let dir = tempfile::tempdir().expect("tempdir");
         let header = vec!["person_id".to_owned(), "x".to_owned(), "y".to_owned()];
-        let rows = vec![
-            vec![
-                WideCell::Text("=A1".into()),
-                WideCell::Number(1.5),
-                WideCell::Empty,
-            ],
-            vec![
-                WideCell::Text("p,2".into()),
-                WideCell::Number(2.0),
-                WideCell::Text("q".into()),
-            ],
-        ];
-        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
-        write_wide(&a, &header, &rows).expect("write");
-        write_wide_csv_rows(&b, &header, rows.len(), |i, cells| {
-            cells.extend(rows[i].clone());
-        })
-        .expect("stream");
-        assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
+        let path = dir.path().join("a.csv");
+        let mut w = WideCsvWriter::create(&path, &header).expect("create");
+        w.text("=A1").expect("text");
+        w.number(1.5).expect("number");
+        w.empty().expect("empty");
+        w.end_row().expect("row");
+        w.text("p,2").expect("text");
+        w.number(-0.0).expect("number");
+        w.joined(&["missing:x", "veto:\"y\""], ";").expect("joined");
+        w.end_row().expect("row");
+        assert!(std::fs::read_dir(dir.path()).expect("dir").count() == 1);
+        assert!(!path.exists(), "renamed only when finished");
+        w.finish().expect("finish");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "\u{feff}person_id,x,y\n'=A1,1.5,\n\"p,2\",-0,\"missing:x;veto:\"\"y\"\"\"\n"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+        // Dropped unfinished: no file, no temporary file left.
+        let other = dir.path().join("b.csv");
+        drop(WideCsvWriter::create(&other, &header).expect("create"));
+        assert!(!other.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+    }
+
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        let mut t = NumberText::default();
+        let mut check = |x: f64| assert_eq!(t.format(x), format!("{x}"), "{:?}", x.to_bits());
+        for k in (0..2_000_000u64).step_by(7) {
+            check(k as f64 / 1e4);
+            check(-(k as f64) / 1e2);
+        }
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            1e15,
+            1e16,
+            1e17,
+            1e21,
+            1e22,
+            1e-5,
+            1e-6,
+            1e-7,
+            1.5e-300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.1 + 0.2,
+            123_456_789.123_456_78,
+            9007199254740993.0,
+            999999999999999.9,
+        ] {
+            check(x);
+        }
+        // Pseudo-random doubles across all magnitudes.
+        let mut bits = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            check(f64::from_bits(bits));
+        }
     }
 
     type Choose = fn(&[String]) -> Result<(Vec<usize>, Vec<usize>), ImportError>;

@@ -309,10 +309,15 @@ pub fn assess(
     let geometric = framework.aggregation() == Aggregation::Geometric;
     let floor = framework.geometric_floor();
 
-    // Weighted terms in place, summed per person.
+    // Weighted terms in place (the contributions), summed per person. Without contributions,
+    // an arithmetic score needs only the sums.
+    let terms = geometric || settings.keep_contributions;
     let mut acc = vec![0.0; n];
     let mut below_floor = 0usize;
-    for (j, col) in z.chunks_mut(n).enumerate().take(m) {
+    if !terms {
+        weighted_sums(&z, &w, &mut acc);
+    }
+    for (j, col) in z.chunks_mut(n).enumerate().take(if terms { m } else { 0 }) {
         let wj = w[j];
         if geometric {
             for (c, a) in col.iter_mut().zip(acc.iter_mut()) {
@@ -341,6 +346,7 @@ pub fn assess(
             let mut d = 1.0;
             for &c in cols {
                 let c = c as usize;
+                // Without terms, `z` holds the left-out score itself: 0.
                 acc[r] -= z[c * n + r];
                 if geometric {
                     // The excluded 0 was counted as below the floor above.
@@ -353,8 +359,10 @@ pub fn assess(
             den[r] = d;
             if d > 0.0 {
                 acc[r] /= d;
-                for j in 0..m {
-                    z[j * n + r] /= d;
+                if terms {
+                    for j in 0..m {
+                        z[j * n + r] /= d;
+                    }
                 }
             } else {
                 acc[r] = 0.0;
@@ -547,6 +555,36 @@ pub fn assess(
         quota_lines: lines,
         warnings,
     })
+}
+
+/// Rows per block of [`weighted_sums`]: the block's sums stay in the L1 cache.
+const SUM_BLOCK: usize = 2048;
+
+/// `acc[r] += w[j] · z[j][r]` for every column `j` in order, as the terms loop of [`assess`]
+/// adds them (so the sums are the same to the bit), on up to two threads by row ranges.
+fn weighted_sums(z: &[f64], w: &[f64], acc: &mut [f64]) {
+    let n = acc.len();
+    let sum = |from: usize, acc: &mut [f64]| {
+        for (b, block) in acc.chunks_mut(SUM_BLOCK).enumerate() {
+            let start = from + b * SUM_BLOCK;
+            for (j, &wj) in w.iter().enumerate() {
+                let col = &z[j * n + start..j * n + start + block.len()];
+                for (a, &c) in block.iter_mut().zip(col) {
+                    *a += wj * c;
+                }
+            }
+        }
+    };
+    if n * w.len() < 1 << 20 {
+        sum(0, acc);
+        return;
+    }
+    let half = n / 2;
+    let (a, b) = acc.split_at_mut(half);
+    std::thread::scope(|s| {
+        s.spawn(|| sum(half, b));
+        sum(0, a);
+    });
 }
 
 fn is_excluded(rows: &[u32], start: &[u32], cols: &[u32], r: usize, j: usize) -> bool {
