@@ -924,8 +924,10 @@ mod large {
         let units: Vec<&str> = units.iter().map(String::as_str).collect();
         let names: Vec<&str> = ids.iter().map(String::as_str).collect();
         let inp = input(&names, &units, cols);
-        let mut st = Settings::default();
-        st.keep_contributions = true;
+        let mut st = Settings {
+            keep_contributions: true,
+            ..Settings::default()
+        };
         let with = assess(&fw, &inp, &st).unwrap();
         st.keep_contributions = false;
         let without = assess(&fw, &inp, &st).unwrap();
