@@ -387,11 +387,16 @@ fn parse_line(ctx: &Ctx<'_>, line: &[u8], row: usize, cols: &mut [&mut [f64]], p
         let rest = &line[pos..];
         let used = match ctx.roles.get(i).copied().unwrap_or(Role::Unnamed) {
             Role::Number(j) => {
-                let (x, used) = match fast_float2::parse_partial::<f64, _>(rest) {
-                    Ok((x, used)) if x.is_finite() && rest.get(used).is_none_or(|&b| b == b',') => {
-                        (x, used)
-                    }
-                    _ => {
+                let fast = simple_decimal(rest).or_else(|| {
+                    fast_float2::parse_partial::<f64, _>(rest)
+                        .ok()
+                        .filter(|&(x, used)| {
+                            x.is_finite() && rest.get(used).is_none_or(|&b| b == b',')
+                        })
+                });
+                let (x, used) = match fast {
+                    Some(parsed) => parsed,
+                    None => {
                         let used = field_end(rest);
                         let x =
                             number_or_error(&rest[..used], row, &ctx.header[i], &mut part.errors);
@@ -434,6 +439,48 @@ fn parse_line(ctx: &Ctx<'_>, line: &[u8], row: usize, cols: &mut [&mut [f64]], p
         }
     }
     part.rows.push(row);
+}
+
+/// Powers of ten that are exact as `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The usual number cell, `[-]digits[.digits]` ended by a comma or the end of `s`: its value
+/// and length, or `None` for anything else (which the general parsers handle). Exact, as
+/// Rust's parser: with at most 2^53 as digits and at most 22 decimals, both the digits and the
+/// power of ten are exact `f64`s, and their quotient is rounded once, correctly (Clinger's fast
+/// path).
+fn simple_decimal(s: &[u8]) -> Option<(f64, usize)> {
+    let neg = s.first() == Some(&b'-');
+    let mut i = usize::from(neg);
+    let mut digits: u64 = 0;
+    let mut count = 0;
+    let mut decimals = 0;
+    let mut point = false;
+    while let Some(&b) = s.get(i) {
+        if b.is_ascii_digit() {
+            if count == 19 {
+                return None;
+            }
+            digits = digits * 10 + u64::from(b - b'0');
+            count += 1;
+            decimals += usize::from(point);
+        } else if b == b'.' && !point {
+            point = true;
+        } else if b == b',' {
+            break;
+        } else {
+            return None;
+        }
+        i += 1;
+    }
+    if count == 0 || digits > 1 << 53 || decimals >= POW10.len() {
+        return None;
+    }
+    let x = digits as f64 / POW10[decimals];
+    Some((if neg { -x } else { x }, i))
 }
 
 fn field_end(rest: &[u8]) -> usize {
@@ -491,4 +538,63 @@ fn on_threads_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) 
         }
         out
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_decimals_are_parsed_exactly_as_rust_parses_them() {
+        for t in [
+            "-0",
+            "5.",
+            ".5",
+            "0.1",
+            "111.38",
+            "-45.36",
+            "9007199254740992",
+            "0.3",
+        ] {
+            let (x, used) = simple_decimal(t.as_bytes()).expect(t);
+            assert_eq!(used, t.len());
+            assert_eq!(x.to_bits(), t.parse::<f64>().expect(t).to_bits(), "{t}");
+        }
+        assert_eq!(simple_decimal(b"1.5,2"), Some((1.5, 3)));
+        for t in [
+            "",
+            "-",
+            ".",
+            "+1",
+            "1e5",
+            " 1",
+            "1 ",
+            "1.2.3",
+            "9007199254740993",
+            "12345678901234567890",
+            "0.00000000000000000000001",
+            "inf",
+        ] {
+            assert_eq!(simple_decimal(t.as_bytes()), None, "{t:?}");
+        }
+        // Pseudo-random decimals of every length and point position.
+        let mut bits = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..300_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            let len = 1 + (bits % 19) as usize;
+            let mut t: String = (0..len)
+                .map(|k| char::from(b'0' + ((bits >> (k * 3)) % 10) as u8))
+                .collect();
+            t.insert((bits >> 60) as usize % (len + 1), '.');
+            if bits & 1 == 1 {
+                t.insert(0, '-');
+            }
+            let want = t.parse::<f64>().expect("a decimal");
+            if let Some((x, _)) = simple_decimal(t.as_bytes()) {
+                assert_eq!(x.to_bits(), want.to_bits(), "{t}");
+            }
+        }
+    }
 }
