@@ -5,7 +5,7 @@ use crate::error::EngineError;
 use crate::framework::{Aggregation, Framework};
 use crate::grading::{Grade, QuotaState, Rule, TopOutcome, quota_k};
 use crate::input::{Input, Matrix};
-use crate::prepare::{Prepared, prepare};
+use crate::prepare::{Prepared, prepare, weighted_sums};
 use crate::rank::{RadixSorter, competition_ranks, group_ranks};
 use crate::settings::{MethodChoice, QuotaScope, Settings};
 use kaohe_domain::GradeScale;
@@ -291,12 +291,24 @@ pub fn assess(
     settings: &Settings,
 ) -> Result<Assessment, EngineError> {
     settings.validate()?;
-    let prepared = prepare(framework, input, settings, MethodChoice::Declared, true)?;
+    let geometric = framework.aggregation() == Aggregation::Geometric;
+    // The weighted terms are the contributions; an arithmetic score without them needs only
+    // the weighted sums.
+    let terms = geometric || settings.keep_contributions;
+    let prepared = prepare(
+        framework,
+        input,
+        settings,
+        MethodChoice::Declared,
+        true,
+        !terms,
+    )?;
     let block = blocks(input, &prepared, settings);
     let Prepared {
         n,
         m,
         mut z,
+        sums,
         excl_rows,
         excl_start,
         excl_cols,
@@ -306,17 +318,19 @@ pub fn assess(
         flags: prepared_flags,
         ..
     } = prepared;
-    let geometric = framework.aggregation() == Aggregation::Geometric;
     let floor = framework.geometric_floor();
 
-    // Weighted terms in place (the contributions), summed per person. Without contributions,
-    // an arithmetic score needs only the sums.
-    let terms = geometric || settings.keep_contributions;
-    let mut acc = vec![0.0; n];
+    // Weighted terms in place, summed per person.
     let mut below_floor = 0usize;
-    if !terms {
-        weighted_sums(&z, &w, &mut acc);
-    }
+    let mut acc = match sums {
+        Some(sums) => sums,
+        None if !terms => {
+            let mut acc = vec![0.0; n];
+            weighted_sums(&z, &w, &mut acc);
+            acc
+        }
+        None => vec![0.0; n],
+    };
     for (j, col) in z.chunks_mut(n).enumerate().take(if terms { m } else { 0 }) {
         let wj = w[j];
         if geometric {
@@ -346,13 +360,15 @@ pub fn assess(
             let mut d = 1.0;
             for &c in cols {
                 let c = c as usize;
-                // Without terms, `z` holds the left-out score itself: 0.
-                acc[r] -= z[c * n + r];
+                // Without terms, the left-out score was added as 0: nothing to take back.
+                if terms {
+                    acc[r] -= z[c * n + r];
+                    z[c * n + r] = 0.0;
+                }
                 if geometric {
                     // The excluded 0 was counted as below the floor above.
                     below_floor = below_floor.saturating_sub(1);
                 }
-                z[c * n + r] = 0.0;
                 d -= w[c];
             }
             let d = if d > 1e-12 { d } else { 0.0 };
@@ -555,36 +571,6 @@ pub fn assess(
         quota_lines: lines,
         warnings,
     })
-}
-
-/// Rows per block of [`weighted_sums`]: the block's sums stay in the L1 cache.
-const SUM_BLOCK: usize = 2048;
-
-/// `acc[r] += w[j] · z[j][r]` for every column `j` in order, as the terms loop of [`assess`]
-/// adds them (so the sums are the same to the bit), on up to two threads by row ranges.
-fn weighted_sums(z: &[f64], w: &[f64], acc: &mut [f64]) {
-    let n = acc.len();
-    let sum = |from: usize, acc: &mut [f64]| {
-        for (b, block) in acc.chunks_mut(SUM_BLOCK).enumerate() {
-            let start = from + b * SUM_BLOCK;
-            for (j, &wj) in w.iter().enumerate() {
-                let col = &z[j * n + start..j * n + start + block.len()];
-                for (a, &c) in block.iter_mut().zip(col) {
-                    *a += wj * c;
-                }
-            }
-        }
-    };
-    if n * w.len() < 1 << 20 {
-        sum(0, acc);
-        return;
-    }
-    let half = n / 2;
-    let (a, b) = acc.split_at_mut(half);
-    std::thread::scope(|s| {
-        s.spawn(|| sum(half, b));
-        sum(0, a);
-    });
 }
 
 fn is_excluded(rows: &[u32], start: &[u32], cols: &[u32], r: usize, j: usize) -> bool {
