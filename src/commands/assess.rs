@@ -216,7 +216,8 @@ fn read_values(path: &Path, fw: &Framework) -> anyhow::Result<Values> {
         .zip(units)
         .map(|(id, unit)| Person::new(id, unit))
         .collect();
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    let mut seen: FastMap<&str, usize> =
+        FastMap::with_capacity_and_hasher(rows.len(), Default::default());
     for (p, &row) in people.iter().zip(&rows) {
         let id = p.person_id.as_str();
         if id.is_empty() {
@@ -320,8 +321,12 @@ fn apply_people(path: &Path, people: &mut [Person]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A hash map with a fast hash (ids from local files need no protection against collisions
+/// crafted by an attacker).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Row index of each person of the VALUES file, by id.
-fn person_index(input: &Input) -> HashMap<&str, usize> {
+fn person_index(input: &Input) -> FastMap<&str, usize> {
     input
         .people
         .iter()
