@@ -425,14 +425,18 @@ const HISTORY_COLUMNS: [Col; 4] = [
     },
 ];
 
-/// Most past years kept per indicator (the longest latent window is 30 years).
-const MAX_HISTORY_YEARS: i64 = 29;
-
 /// Reads a HISTORY file (`person_id, indicator, period, value`, one past value a row) into the
-/// engine's year-major [`History`] of each latent indicator. Periods are years; the latest
-/// period in the file is taken as the year before the assessed one (`y = 0`), and earlier
-/// periods count back from it. Empty values are missing years.
-fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Vec<History>> {
+/// engine's year-major [`History`] of each latent indicator. Periods are years before `year`,
+/// the assessed one: the year before is `y = 0`, earlier years count back from it. A period
+/// not before `year` is an error at its row; periods before an indicator's window are not
+/// used, and an indicator with rows but none in its window is an error (a wrong `year` or
+/// file). Empty values are missing years.
+fn read_history(
+    path: &Path,
+    fw: &Framework,
+    input: &Input,
+    year: i64,
+) -> anyhow::Result<Vec<History>> {
     let table = kaohe_data::read_wide(path)?;
     let h = resolve(&table.header, &HISTORY_COLUMNS);
     let unknown = h.rest.iter().map(|&i| table.header[i].clone()).collect();
@@ -440,11 +444,11 @@ fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Ve
     header_error(&table.file, unknown, h)?;
     let [id_col, ind_col, period_col, value_col] = [0, 1, 2, 3].map(|k| fixed[k].unwrap_or(0));
     let index = person_index(input);
-    let latent: Vec<&str> = fw
+    // (id, past years in the window) of each latent indicator.
+    let latent: Vec<(&str, usize)> = fw
         .indicators()
         .iter()
-        .filter(|i| i.latent.is_some())
-        .map(|i| i.id.as_str())
+        .filter_map(|i| i.latent.map(|l| (i.id.as_str(), l.window - 1)))
         .collect();
     let all = fw.indicator_ids();
     let mut errors = table.new_errors();
@@ -470,7 +474,7 @@ fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Ve
             p
         };
         let ind = cell(ind_col);
-        let indicator = match latent.iter().position(|l| *l == ind) {
+        let indicator = match latent.iter().position(|l| l.0 == ind) {
             Some(k) => Some(k),
             None if all.contains(&ind) => {
                 errors.push_at(
@@ -496,13 +500,25 @@ fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Ve
             .parse::<i64>()
             .ok()
             .filter(|y| (1..=9999).contains(y));
-        if period.is_none() {
-            errors.push_at(
-                row.row,
-                at(period_col),
-                format!("{pt:?} is not a year (e.g. 2024)"),
-            );
-        }
+        let period = match period {
+            None => {
+                errors.push_at(
+                    row.row,
+                    at(period_col),
+                    format!("{pt:?} is not a year (e.g. 2024)"),
+                );
+                None
+            }
+            Some(y) if y >= year => {
+                errors.push_at(
+                    row.row,
+                    at(period_col),
+                    format!("{y} is not before the assessed year {year} (--year)"),
+                );
+                None
+            }
+            y => y,
+        };
         let vt = cell(value_col);
         let value = if vt.is_empty() {
             Some(f64::NAN)
@@ -526,28 +542,30 @@ fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Ve
         }
     }
     errors.into_result()?;
-    let Some(latest) = entries.iter().map(|e| e.2).max() else {
-        return Ok(Vec::new());
-    };
     let n = input.people.len();
     let mut out = Vec::new();
-    for (k, id) in latent.iter().enumerate() {
+    for (k, &(id, years)) in latent.iter().enumerate() {
         let mine: Vec<_> = entries.iter().filter(|e| e.0 == k).collect();
         if mine.is_empty() {
             continue;
         }
-        let oldest = mine.iter().map(|e| e.2).min().unwrap_or(latest);
-        let years = usize::try_from((latest - oldest + 1).min(MAX_HISTORY_YEARS)).unwrap_or(1);
+        let back = |y: i64| usize::try_from(year - 1 - y).ok().filter(|&b| b < years);
+        if mine.iter().all(|e| back(e.2).is_none()) {
+            anyhow::bail!(
+                "{}: no period of {id:?} is within its latent window {}–{} (the {years} years before --year {year})",
+                path.display(),
+                year - years as i64,
+                year - 1,
+            );
+        }
         let mut data = vec![f64::NAN; years * n];
         for &&(_, p, y, v) in &mine {
-            if let Ok(back) = usize::try_from(latest - y)
-                && back < years
-            {
-                data[back * n + p] = v;
+            if let Some(b) = back(y) {
+                data[b * n + p] = v;
             }
         }
         out.push(History {
-            column: (*id).to_owned(),
+            column: id.to_owned(),
             years,
             data,
         });
@@ -598,7 +616,11 @@ pub(crate) fn assess(args: &AssessArgs) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.history {
         progress.step("reading history");
-        input.history = read_history(path, &fw, &input)?;
+        // clap requires --year with --history.
+        let year = args
+            .year
+            .context("--history needs --year, the assessed year")?;
+        input.history = read_history(path, &fw, &input, year)?;
     }
     let settings = settings(args, kind)?;
     progress.step("assessing");
