@@ -4,7 +4,7 @@
 use super::print;
 use crate::cli::{AssessArgs, FrameworkAction, ScaleArg};
 use anyhow::Context;
-use kaohe_data::{ImportError, WideCell};
+use kaohe_data::{ImportError, WideCell, WideCsvRow};
 use kaohe_engine::History;
 use kaohe_engine::{
     Assessment, Framework, GradeScale, Input, Matrix, Person, RankUncertainty, Settings,
@@ -823,6 +823,18 @@ fn result_row<'a>(
     }
 }
 
+fn write_csv_row(w: &mut impl WideCsvRow, row: &[Cell<'_>]) -> anyhow::Result<()> {
+    for cell in row {
+        match cell {
+            Cell::Text(t) => w.text(t)?,
+            Cell::Joined(parts) => w.joined(parts, ";")?,
+            Cell::Number(x) => w.number(*x)?,
+        }
+    }
+    w.end_row()?;
+    Ok(())
+}
+
 fn write_table(
     path: &Path,
     input: &Input,
@@ -849,19 +861,28 @@ fn write_table(
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let mut row = Vec::with_capacity(header.len());
     if is_csv {
-        // Streamed to disk: no table of all result cells in memory, no copies of the texts.
+        // Streamed to disk, no copies of the texts; the second half of the rows is formatted
+        // by another thread meanwhile and appended.
+        let n = result.len();
+        let half = n / 2;
         let mut w = kaohe_data::WideCsvWriter::create(path, &header)?;
-        for i in 0..result.len() {
-            result_row(input, result, ranks, i, &mut row);
-            for cell in &row {
-                match cell {
-                    Cell::Text(t) => w.text(t)?,
-                    Cell::Joined(parts) => w.joined(parts, ";")?,
-                    Cell::Number(x) => w.number(*x)?,
+        let rest = std::thread::scope(|s| {
+            let rest = s.spawn(|| {
+                let mut rows = kaohe_data::WideCsvRows::new(path);
+                let mut row = Vec::with_capacity(header.len());
+                for i in half..n {
+                    result_row(input, result, ranks, i, &mut row);
+                    write_csv_row(&mut rows, &row)?;
                 }
+                anyhow::Ok(rows)
+            });
+            for i in 0..half {
+                result_row(input, result, ranks, i, &mut row);
+                write_csv_row(&mut w, &row)?;
             }
-            w.end_row()?;
-        }
+            rest.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })?;
+        w.append(rest)?;
         w.finish()?;
         return Ok(());
     }

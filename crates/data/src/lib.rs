@@ -29,6 +29,6 @@ pub use import::{
 pub use synth::{Dataset, GenSpec, generate, official_calendar, write_dataset};
 pub use table::{Column, Format, HeaderLang, ParseNameError, Table};
 pub use wide::{
-    WideCell, WideColumns, WideCsvWriter, WideRow, WideTable, read_wide, read_wide_columns,
-    write_atomic, write_wide,
+    WideCell, WideColumns, WideCsvRow, WideCsvRows, WideCsvWriter, WideRow, WideTable, read_wide,
+    read_wide_columns, write_atomic, write_wide,
 };

@@ -360,71 +360,69 @@ pub fn write_wide(
     }
 }
 
-/// A wide `.csv` file written row by row, straight to disk: like [`write_wide`]'s CSV (UTF-8
-/// with BOM, formula guard, numbers as Rust displays them) without holding the file in memory.
-/// It goes to a temporary file in the same directory, synced and renamed over the path only by
-/// [`WideCsvWriter::finish`]; dropped unfinished, it removes the temporary file.
-pub struct WideCsvWriter {
+/// Writing the cells of a wide `.csv` file, row by row: a [`WideCsvWriter`] (the file itself)
+/// or [`WideCsvRows`] (a part of it formatted in memory, e.g. by another thread).
+pub trait WideCsvRow {
+    /// Writes a text cell (with a leading apostrophe when it looks like a formula).
+    fn text(&mut self, s: &str) -> Result<(), ExportError>;
+    /// Writes a text cell of `parts` joined by `sep`, like [`WideCsvRow::text`] of the join.
+    fn joined(&mut self, parts: &[String], sep: &str) -> Result<(), ExportError>;
+    /// Writes a number cell, as Rust displays the number.
+    fn number(&mut self, x: f64) -> Result<(), ExportError>;
+    /// Writes an empty cell.
+    fn empty(&mut self) -> Result<(), ExportError>;
+    /// Ends the current row.
+    fn end_row(&mut self) -> Result<(), ExportError>;
+}
+
+/// The cell writing shared by [`WideCsvWriter`] and [`WideCsvRows`].
+struct CellWriter<W: Write> {
     path: PathBuf,
-    tmp: PathBuf,
-    out: Option<csv::Writer<std::fs::File>>,
+    out: csv::Writer<W>,
     field: String,
     numbers: NumberText,
 }
 
-impl WideCsvWriter {
-    /// Starts the file with its header.
-    pub fn create(path: impl AsRef<Path>, header: &[String]) -> Result<Self, ExportError> {
-        let path = path.as_ref().to_owned();
-        let tmp = temp_path(&path);
-        let mut file = std::fs::File::create(&tmp).map_err(|source| ExportError::Io {
-            file: path.clone(),
-            source,
-        })?;
-        let mut w = Self {
-            out: None,
+impl<W: Write> CellWriter<W> {
+    fn new(path: PathBuf, out: W) -> Self {
+        Self {
+            path,
+            out: csv::WriterBuilder::new()
+                .buffer_capacity(1 << 20)
+                .from_writer(out),
             field: String::new(),
             numbers: NumberText::default(),
-            path,
-            tmp,
-        };
-        file.write_all(b"\xEF\xBB\xBF").map_err(|e| w.io(e))?;
-        w.out = Some(
-            csv::WriterBuilder::new()
-                .buffer_capacity(1 << 20)
-                .from_writer(file),
-        );
-        for h in header {
-            w.text(h)?;
         }
-        w.end_row()?;
-        Ok(w)
     }
 
-    fn io(&self, source: std::io::Error) -> ExportError {
-        ExportError::Io {
+    fn csv_err(&self, source: csv::Error) -> ExportError {
+        ExportError::Csv {
             file: self.path.clone(),
             source,
         }
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<(), ExportError> {
-        match &mut self.out {
-            Some(w) => w.write_field(bytes).map_err(|source| ExportError::Csv {
-                file: self.path.clone(),
-                source,
-            }),
-            None => Err(self.io(std::io::ErrorKind::BrokenPipe.into())),
-        }
+        self.out.write_field(bytes).map_err(|e| self.csv_err(e))
     }
 
-    /// Writes a text cell (with a leading apostrophe when it looks like a formula).
-    pub fn text(&mut self, s: &str) -> Result<(), ExportError> {
+    /// The inner writer, flushed.
+    fn into_inner(self) -> Result<W, ExportError> {
+        let path = self.path;
+        self.out.into_inner().map_err(|e| ExportError::Io {
+            file: path,
+            source: e.into_error(),
+        })
+    }
+}
+
+impl<W: Write> WideCsvRow for CellWriter<W> {
+    fn text(&mut self, s: &str) -> Result<(), ExportError> {
         if needs_guard(s) {
-            self.field.clear();
-            self.field.push('\'');
-            self.field.push_str(s);
-            let field = std::mem::take(&mut self.field);
+            let mut field = std::mem::take(&mut self.field);
+            field.clear();
+            field.push('\'');
+            field.push_str(s);
             let r = self.put(field.as_bytes());
             self.field = field;
             r
@@ -433,67 +431,171 @@ impl WideCsvWriter {
         }
     }
 
-    /// Writes a text cell of `parts` joined by `sep`, like [`WideCsvWriter::text`] of the join.
-    pub fn joined<S: AsRef<str>>(&mut self, parts: &[S], sep: &str) -> Result<(), ExportError> {
+    fn joined(&mut self, parts: &[String], sep: &str) -> Result<(), ExportError> {
         let mut field = std::mem::take(&mut self.field);
         field.clear();
         for (i, p) in parts.iter().enumerate() {
             if i > 0 {
                 field.push_str(sep);
             }
-            field.push_str(p.as_ref());
+            field.push_str(p);
         }
         let r = self.text(&field);
         self.field = field;
         r
     }
 
-    /// Writes a number cell.
-    pub fn number(&mut self, x: f64) -> Result<(), ExportError> {
+    fn number(&mut self, x: f64) -> Result<(), ExportError> {
         let mut numbers = std::mem::take(&mut self.numbers);
         let r = self.put(numbers.format(x).as_bytes());
         self.numbers = numbers;
         r
     }
 
-    /// Writes an empty cell.
-    pub fn empty(&mut self) -> Result<(), ExportError> {
+    fn empty(&mut self) -> Result<(), ExportError> {
         self.put(b"")
     }
 
-    /// Ends the current row.
-    pub fn end_row(&mut self) -> Result<(), ExportError> {
-        match &mut self.out {
-            Some(w) => w
-                .write_record(None::<&[u8]>)
-                .map_err(|source| ExportError::Csv {
-                    file: self.path.clone(),
-                    source,
-                }),
-            None => Err(self.io(std::io::ErrorKind::BrokenPipe.into())),
+    fn end_row(&mut self) -> Result<(), ExportError> {
+        self.out
+            .write_record(None::<&[u8]>)
+            .map_err(|e| self.csv_err(e))
+    }
+}
+
+/// A wide `.csv` file written row by row, straight to disk: like [`write_wide`]'s CSV (UTF-8
+/// with BOM, formula guard, numbers as Rust displays them) without holding the file in memory.
+/// It goes to a temporary file in the same directory, synced and renamed over the path only by
+/// [`WideCsvWriter::finish`]; dropped unfinished, it removes the temporary file.
+pub struct WideCsvWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    cells: Option<CellWriter<std::fs::File>>,
+}
+
+impl WideCsvWriter {
+    /// Starts the file with its header.
+    pub fn create(path: impl AsRef<Path>, header: &[String]) -> Result<Self, ExportError> {
+        let path = path.as_ref().to_owned();
+        let tmp = temp_path(&path);
+        let io_err = |source| ExportError::Io {
+            file: path.clone(),
+            source,
+        };
+        let mut file = std::fs::File::create(&tmp).map_err(io_err)?;
+        let mut w = Self {
+            path: path.clone(),
+            tmp,
+            cells: None,
+        };
+        file.write_all(b"\xEF\xBB\xBF").map_err(io_err)?;
+        let mut cells = CellWriter::new(path, file);
+        for h in header {
+            cells.text(h)?;
         }
+        cells.end_row()?;
+        w.cells = Some(cells);
+        Ok(w)
+    }
+
+    fn cells(&mut self) -> Result<&mut CellWriter<std::fs::File>, ExportError> {
+        // Empty only after a failed `append`.
+        match &mut self.cells {
+            Some(c) => Ok(c),
+            None => Err(ExportError::Io {
+                file: self.path.clone(),
+                source: std::io::ErrorKind::BrokenPipe.into(),
+            }),
+        }
+    }
+
+    /// Appends rows formatted by [`WideCsvRows`] (complete rows only).
+    pub fn append(&mut self, rows: WideCsvRows) -> Result<(), ExportError> {
+        let bytes = rows.0.into_inner()?;
+        let Some(cells) = self.cells.take() else {
+            return self.cells().map(|_| ());
+        };
+        let mut file = cells.into_inner()?;
+        file.write_all(&bytes).map_err(|source| ExportError::Io {
+            file: self.path.clone(),
+            source,
+        })?;
+        self.cells = Some(CellWriter::new(self.path.clone(), file));
+        Ok(())
     }
 
     /// Completes the file: flushes and syncs it, then renames it over the path.
     pub fn finish(mut self) -> Result<(), ExportError> {
-        let Some(w) = self.out.take() else {
-            return Err(self.io(std::io::ErrorKind::BrokenPipe.into()));
+        let path = self.path.clone();
+        let Some(cells) = self.cells.take() else {
+            return self.cells().map(|_| ());
         };
-        let file = w.into_inner().map_err(|e| self.io(e.into_error()))?;
-        file.sync_all().map_err(|e| self.io(e))?;
+        let io_err = |source| ExportError::Io {
+            file: path.clone(),
+            source,
+        };
+        let file = cells.into_inner()?;
+        file.sync_all().map_err(io_err)?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| self.io(e))?;
+        std::fs::rename(&self.tmp, &path).map_err(io_err)?;
         self.tmp = PathBuf::new();
         Ok(())
+    }
+}
+
+impl WideCsvRow for WideCsvWriter {
+    fn text(&mut self, s: &str) -> Result<(), ExportError> {
+        self.cells()?.text(s)
+    }
+    fn joined(&mut self, parts: &[String], sep: &str) -> Result<(), ExportError> {
+        self.cells()?.joined(parts, sep)
+    }
+    fn number(&mut self, x: f64) -> Result<(), ExportError> {
+        self.cells()?.number(x)
+    }
+    fn empty(&mut self) -> Result<(), ExportError> {
+        self.cells()?.empty()
+    }
+    fn end_row(&mut self) -> Result<(), ExportError> {
+        self.cells()?.end_row()
     }
 }
 
 impl Drop for WideCsvWriter {
     fn drop(&mut self) {
         if !self.tmp.as_os_str().is_empty() {
-            drop(self.out.take());
+            drop(self.cells.take());
             let _ = std::fs::remove_file(&self.tmp);
         }
+    }
+}
+
+/// Rows of a wide `.csv` file formatted in memory, for [`WideCsvWriter::append`]: lets other
+/// threads format parts of a large file while the writer writes its own.
+pub struct WideCsvRows(CellWriter<Vec<u8>>);
+
+impl WideCsvRows {
+    /// Empty rows for the file at `path` (named in errors).
+    pub fn new(path: impl AsRef<Path>) -> Self {
+        Self(CellWriter::new(path.as_ref().to_owned(), Vec::new()))
+    }
+}
+
+impl WideCsvRow for WideCsvRows {
+    fn text(&mut self, s: &str) -> Result<(), ExportError> {
+        self.0.text(s)
+    }
+    fn joined(&mut self, parts: &[String], sep: &str) -> Result<(), ExportError> {
+        self.0.joined(parts, sep)
+    }
+    fn number(&mut self, x: f64) -> Result<(), ExportError> {
+        self.0.number(x)
+    }
+    fn empty(&mut self) -> Result<(), ExportError> {
+        self.0.empty()
+    }
+    fn end_row(&mut self) -> Result<(), ExportError> {
+        self.0.end_row()
     }
 }
 
@@ -625,14 +727,25 @@ mod tests {
         w.end_row().expect("row");
         w.text("p,2").expect("text");
         w.number(-0.0).expect("number");
-        w.joined(&["missing:x", "veto:\"y\""], ";").expect("joined");
+        w.joined(&["missing:x".to_owned(), "veto:\"y\"".to_owned()], ";")
+            .expect("joined");
+        w.end_row().expect("row");
+        // Rows formatted apart and appended come out as if written in place.
+        let mut rows = WideCsvRows::new(&path);
+        rows.text("+1").expect("text");
+        rows.number(1e-7).expect("number");
+        rows.joined(&[], ";").expect("joined");
+        rows.end_row().expect("row");
+        w.append(rows).expect("append");
+        w.number(2.0).expect("number");
         w.end_row().expect("row");
         assert!(std::fs::read_dir(dir.path()).expect("dir").count() == 1);
         assert!(!path.exists(), "renamed only when finished");
         w.finish().expect("finish");
         assert_eq!(
             std::fs::read_to_string(&path).expect("read"),
-            "\u{feff}person_id,x,y\n'=A1,1.5,\n\"p,2\",-0,\"missing:x;veto:\"\"y\"\"\"\n"
+            "\u{feff}person_id,x,y\n'=A1,1.5,\n\"p,2\",-0,\"missing:x;veto:\"\"y\"\"\"\n\
+             '+1,0.0000001,\n2\n"
         );
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
         // Dropped unfinished: no file, no temporary file left.
