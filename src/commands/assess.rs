@@ -544,20 +544,21 @@ fn read_history(
     errors.into_result()?;
     let n = input.people.len();
     let mut out = Vec::new();
-    for (k, &(id, years)) in latent.iter().enumerate() {
+    for (k, &(id, window)) in latent.iter().enumerate() {
         let mine: Vec<_> = entries.iter().filter(|e| e.0 == k).collect();
         if mine.is_empty() {
             continue;
         }
-        let back = |y: i64| usize::try_from(year - 1 - y).ok().filter(|&b| b < years);
-        if mine.iter().all(|e| back(e.2).is_none()) {
+        let back = |y: i64| usize::try_from(year - 1 - y).ok().filter(|&b| b < window);
+        // Years kept: back to the earliest one given within the window.
+        let Some(years) = mine.iter().filter_map(|e| back(e.2)).max().map(|b| b + 1) else {
             anyhow::bail!(
-                "{}: no period of {id:?} is within its latent window {}–{} (the {years} years before --year {year})",
+                "{}: no period of {id:?} is within its latent window {}–{} (the {window} years before --year {year})",
                 path.display(),
-                year - years as i64,
+                year - window as i64,
                 year - 1,
             );
-        }
+        };
         let mut data = vec![f64::NAN; years * n];
         for &&(_, p, y, v) in &mine {
             if let Some(b) = back(y) {
