@@ -318,6 +318,15 @@ pub fn assess(
         flags: prepared_flags,
         ..
     } = prepared;
+    // Each person's flags, gathered on another thread while the scores are ranked (they are
+    // independent until grading adds its own).
+    let gathered = std::thread::spawn(move || {
+        let mut flags: Vec<Vec<String>> = vec![Vec::new(); n];
+        for (r, f) in prepared_flags {
+            flags[r as usize].push(f);
+        }
+        flags
+    });
     let floor = framework.geometric_floor();
 
     // Weighted terms in place, summed per person.
@@ -467,10 +476,9 @@ pub fn assess(
     for &(r, j) in &vetoes {
         veto_ids[r as usize].push(framework.indicators()[j as usize].id.clone());
     }
-    let mut flags: Vec<Vec<String>> = vec![Vec::new(); n];
-    for (r, f) in prepared_flags {
-        flags[r as usize].push(f);
-    }
+    let mut flags = gathered
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p));
     let mut grades = Vec::with_capacity(n);
     let mut rules = Vec::with_capacity(n);
     for i in 0..n {
