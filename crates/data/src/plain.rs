@@ -357,6 +357,7 @@ fn parse_part(ctx: &Ctx<'_>, job: Job<'_>) -> std::io::Result<Part> {
         errors: RowErrors::new(ctx.path),
     };
     let mut number = first_line;
+    let mut changed = false;
     blocks(ctx.path, start, end, |block| {
         let mut from = 0;
         while from < block.len() {
@@ -371,10 +372,18 @@ fn parse_part(ctx: &Ctx<'_>, job: Job<'_>) -> std::io::Result<Part> {
             {
                 continue;
             }
+            if part.rows.len() == lines {
+                // More lines than the first pass counted.
+                changed = true;
+                return false;
+            }
             parse_line(ctx, line, row, &mut cols, &mut part);
         }
         true
     })?;
+    if changed {
+        return Err(std::io::Error::other("the file changed while it was read"));
+    }
     Ok(part)
 }
 
