@@ -283,9 +283,13 @@ pub(crate) struct AssessArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) baseline: Option<PathBuf>,
     /// Past values for latent credit (.csv or .xlsx), one row per value:
-    /// person_id, indicator, period (a year), value.
-    #[arg(long, value_name = "FILE")]
+    /// person_id, indicator, period (a year before --year), value. Needs --year.
+    #[arg(long, value_name = "FILE", requires = "year")]
     pub(crate) history: Option<PathBuf>,
+    /// The assessed year: --history periods count back from it (the year before is the
+    /// latest past year).
+    #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(i64).range(2..=9999))]
+    pub(crate) year: Option<i64>,
     /// Monte Carlo draws for rank intervals (none when absent).
     #[arg(long, value_name = "N")]
     pub(crate) draws: Option<usize>,

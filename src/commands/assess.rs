@@ -4,12 +4,13 @@
 use super::print;
 use crate::cli::{AssessArgs, FrameworkAction, ScaleArg};
 use anyhow::Context;
-use kaohe_data::{ImportError, WideCell};
+use kaohe_data::{ImportError, WideCell, WideCsvRow};
 use kaohe_engine::History;
 use kaohe_engine::{
     Assessment, Framework, GradeScale, Input, Matrix, Person, RankUncertainty, Settings,
     WeightNoise, presets,
 };
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
@@ -196,32 +197,48 @@ fn read_values(path: &Path, fw: &Framework) -> anyhow::Result<Values> {
         .iter()
         .position(|h| UNIT_ID.aliases.iter().any(|a| a.eq_ignore_ascii_case(h)))
         .unwrap_or(0);
-    let mut errors = table.errors;
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(table.rows.len());
-    let mut people = Vec::with_capacity(table.rows.len());
-    for (r, &row) in table.rows.iter().enumerate() {
-        let id = table.text[0][r].as_str();
-        let unit = table.text[1][r].as_str();
+    let kaohe_data::WideColumns {
+        header,
+        rows,
+        text,
+        numbers,
+        mut errors,
+        ..
+    } = table;
+    // The id and unit texts become the people's, without copies.
+    let mut text = text.into_iter();
+    let (ids, units) = (
+        text.next().unwrap_or_default(),
+        text.next().unwrap_or_default(),
+    );
+    let people: Vec<Person> = ids
+        .into_iter()
+        .zip(units)
+        .map(|(id, unit)| Person::new(id, unit))
+        .collect();
+    let mut seen: FastMap<&str, usize> =
+        FastMap::with_capacity_and_hasher(rows.len(), Default::default());
+    for (p, &row) in people.iter().zip(&rows) {
+        let id = p.person_id.as_str();
         if id.is_empty() {
-            errors.push_at(row, &table.header[id_col], "the person id is empty");
+            errors.push_at(row, &header[id_col], "the person id is empty");
         } else if let Some(prev) = seen.insert(id, row) {
             errors.push_at(
                 row,
-                &table.header[id_col],
+                &header[id_col],
                 format!("person id {id:?} is already given in row {prev}"),
             );
         }
-        if unit.is_empty() {
-            errors.push_at(row, &table.header[unit_col], "the unit id is empty");
+        if p.unit_id.is_empty() {
+            errors.push_at(row, &header[unit_col], "the unit id is empty");
         }
-        people.push(Person::new(id, unit));
     }
     errors.into_result()?;
     drop(seen);
     let columns: Vec<String> = {
         // The chosen value columns, in file order (as `choose` returned them).
         let mut cols = Vec::new();
-        for name in &table.header {
+        for name in &header {
             if (indicators.contains(&name.as_str()) || aux.contains(&name.as_str()))
                 && !cols.contains(name)
             {
@@ -230,8 +247,7 @@ fn read_values(path: &Path, fw: &Framework) -> anyhow::Result<Values> {
         }
         cols
     };
-    let rows = table.rows.len();
-    let matrix = Matrix::from_col_major(rows, columns.len(), table.numbers)?;
+    let matrix = Matrix::from_col_major(rows.len(), columns.len(), numbers)?;
     Ok(Values {
         people,
         columns,
@@ -305,8 +321,12 @@ fn apply_people(path: &Path, people: &mut [Person]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A hash map with a fast hash (ids from local files need no protection against collisions
+/// crafted by an attacker).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Row index of each person of the VALUES file, by id.
-fn person_index(input: &Input) -> HashMap<&str, usize> {
+fn person_index(input: &Input) -> FastMap<&str, usize> {
     input
         .people
         .iter()
@@ -405,14 +425,18 @@ const HISTORY_COLUMNS: [Col; 4] = [
     },
 ];
 
-/// Most past years kept per indicator (the longest latent window is 30 years).
-const MAX_HISTORY_YEARS: i64 = 29;
-
 /// Reads a HISTORY file (`person_id, indicator, period, value`, one past value a row) into the
-/// engine's year-major [`History`] of each latent indicator. Periods are years; the latest
-/// period in the file is taken as the year before the assessed one (`y = 0`), and earlier
-/// periods count back from it. Empty values are missing years.
-fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Vec<History>> {
+/// engine's year-major [`History`] of each latent indicator. Periods are years before `year`,
+/// the assessed one: the year before is `y = 0`, earlier years count back from it. A period
+/// not before `year` is an error at its row; periods before an indicator's window are not
+/// used, and an indicator with rows but none in its window is an error (a wrong `year` or
+/// file). Empty values are missing years.
+fn read_history(
+    path: &Path,
+    fw: &Framework,
+    input: &Input,
+    year: i64,
+) -> anyhow::Result<Vec<History>> {
     let table = kaohe_data::read_wide(path)?;
     let h = resolve(&table.header, &HISTORY_COLUMNS);
     let unknown = h.rest.iter().map(|&i| table.header[i].clone()).collect();
@@ -420,11 +444,11 @@ fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Ve
     header_error(&table.file, unknown, h)?;
     let [id_col, ind_col, period_col, value_col] = [0, 1, 2, 3].map(|k| fixed[k].unwrap_or(0));
     let index = person_index(input);
-    let latent: Vec<&str> = fw
+    // (id, past years in the window) of each latent indicator.
+    let latent: Vec<(&str, usize)> = fw
         .indicators()
         .iter()
-        .filter(|i| i.latent.is_some())
-        .map(|i| i.id.as_str())
+        .filter_map(|i| i.latent.map(|l| (i.id.as_str(), l.window - 1)))
         .collect();
     let all = fw.indicator_ids();
     let mut errors = table.new_errors();
@@ -450,7 +474,7 @@ fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Ve
             p
         };
         let ind = cell(ind_col);
-        let indicator = match latent.iter().position(|l| *l == ind) {
+        let indicator = match latent.iter().position(|l| l.0 == ind) {
             Some(k) => Some(k),
             None if all.contains(&ind) => {
                 errors.push_at(
@@ -476,13 +500,25 @@ fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Ve
             .parse::<i64>()
             .ok()
             .filter(|y| (1..=9999).contains(y));
-        if period.is_none() {
-            errors.push_at(
-                row.row,
-                at(period_col),
-                format!("{pt:?} is not a year (e.g. 2024)"),
-            );
-        }
+        let period = match period {
+            None => {
+                errors.push_at(
+                    row.row,
+                    at(period_col),
+                    format!("{pt:?} is not a year (e.g. 2024)"),
+                );
+                None
+            }
+            Some(y) if y >= year => {
+                errors.push_at(
+                    row.row,
+                    at(period_col),
+                    format!("{y} is not before the assessed year {year} (--year)"),
+                );
+                None
+            }
+            y => y,
+        };
         let vt = cell(value_col);
         let value = if vt.is_empty() {
             Some(f64::NAN)
@@ -506,28 +542,31 @@ fn read_history(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<Ve
         }
     }
     errors.into_result()?;
-    let Some(latest) = entries.iter().map(|e| e.2).max() else {
-        return Ok(Vec::new());
-    };
     let n = input.people.len();
     let mut out = Vec::new();
-    for (k, id) in latent.iter().enumerate() {
+    for (k, &(id, window)) in latent.iter().enumerate() {
         let mine: Vec<_> = entries.iter().filter(|e| e.0 == k).collect();
         if mine.is_empty() {
             continue;
         }
-        let oldest = mine.iter().map(|e| e.2).min().unwrap_or(latest);
-        let years = usize::try_from((latest - oldest + 1).min(MAX_HISTORY_YEARS)).unwrap_or(1);
+        let back = |y: i64| usize::try_from(year - 1 - y).ok().filter(|&b| b < window);
+        // Years kept: back to the earliest one given within the window.
+        let Some(years) = mine.iter().filter_map(|e| back(e.2)).max().map(|b| b + 1) else {
+            anyhow::bail!(
+                "{}: no period of {id:?} is within its latent window {}–{} (the {window} years before --year {year})",
+                path.display(),
+                year - window as i64,
+                year - 1,
+            );
+        };
         let mut data = vec![f64::NAN; years * n];
         for &&(_, p, y, v) in &mine {
-            if let Ok(back) = usize::try_from(latest - y)
-                && back < years
-            {
-                data[back * n + p] = v;
+            if let Some(b) = back(y) {
+                data[b * n + p] = v;
             }
         }
         out.push(History {
-            column: (*id).to_owned(),
+            column: id.to_owned(),
             years,
             data,
         });
@@ -578,7 +617,11 @@ pub(crate) fn assess(args: &AssessArgs) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.history {
         progress.step("reading history");
-        input.history = read_history(path, &fw, &input)?;
+        // clap requires --year with --history.
+        let year = args
+            .year
+            .context("--history needs --year, the assessed year")?;
+        input.history = read_history(path, &fw, &input, year)?;
     }
     let settings = settings(args, kind)?;
     progress.step("assessing");
@@ -599,7 +642,12 @@ pub(crate) fn assess(args: &AssessArgs) -> anyhow::Result<()> {
         OutKind::Json => write_json(&args.out, &input, &result, ranks.as_deref())?,
     }
     drop(progress);
-    print(&summary(&args.out, &result, started))
+    let summary = summary(&args.out, &result, started);
+    // The process ends next: the system takes the memory back at once, faster than freeing
+    // millions of texts one by one.
+    std::mem::forget(input);
+    std::mem::forget(result);
+    print(&summary)
 }
 
 /// VALUES files from this size on get a progress bar.
@@ -738,6 +786,56 @@ fn grade_cell(result: &Assessment, i: usize) -> String {
         .unwrap_or_default()
 }
 
+/// One cell of a result row, borrowed from the result where it can be.
+enum Cell<'a> {
+    Text(Cow<'a, str>),
+    /// Texts joined by `;`.
+    Joined(&'a [String]),
+    Number(f64),
+}
+
+/// The cells of person `i`'s row of a result table, in the order of its header, into `row`.
+fn result_row<'a>(
+    input: &'a Input,
+    result: &'a Assessment,
+    ranks: Option<&[RankUncertainty]>,
+    i: usize,
+    row: &mut Vec<Cell<'a>>,
+) {
+    let p = &input.people[i];
+    row.clear();
+    row.extend([
+        Cell::Text(Cow::Borrowed(&p.person_id)),
+        Cell::Text(Cow::Borrowed(&p.unit_id)),
+        Cell::Number(result.scores[i]),
+        Cell::Number(f64::from(result.ranks[i])),
+        Cell::Number(f64::from(result.unit_ranks[i])),
+        Cell::Text(Cow::Borrowed(result.grades[i].map_or("", |g| g.zh()))),
+        Cell::Text(result.rules[i].code()),
+        Cell::Joined(&result.flags[i]),
+    ]);
+    if let Some(r) = ranks.and_then(|r| r.get(i)) {
+        row.extend([
+            Cell::Number(f64::from(r.median_rank)),
+            Cell::Number(f64::from(r.p05)),
+            Cell::Number(f64::from(r.p95)),
+            Cell::Number(r.p_top_grade),
+        ]);
+    }
+}
+
+fn write_csv_row(w: &mut impl WideCsvRow, row: &[Cell<'_>]) -> anyhow::Result<()> {
+    for cell in row {
+        match cell {
+            Cell::Text(t) => w.text(t)?,
+            Cell::Joined(parts) => w.joined(parts, ";")?,
+            Cell::Number(x) => w.number(*x)?,
+        }
+    }
+    w.end_row()?;
+    Ok(())
+}
+
 fn write_table(
     path: &Path,
     input: &Input,
@@ -759,40 +857,46 @@ fn write_table(
     if ranks.is_some() {
         header.extend(["median_rank", "p05", "p95", "p_top_grade"].map(str::to_owned));
     }
-    let cells = |i: usize, row: &mut Vec<WideCell>| {
-        let p = &input.people[i];
-        row.extend([
-            WideCell::Text(p.person_id.clone()),
-            WideCell::Text(p.unit_id.clone()),
-            WideCell::Number(result.scores[i]),
-            WideCell::Number(f64::from(result.ranks[i])),
-            WideCell::Number(f64::from(result.unit_ranks[i])),
-            WideCell::Text(grade_cell(result, i)),
-            WideCell::Text(result.rules[i].code().into_owned()),
-            WideCell::Text(result.flags[i].join(";")),
-        ]);
-        if let Some(r) = ranks.and_then(|r| r.get(i)) {
-            row.extend([
-                WideCell::Number(f64::from(r.median_rank)),
-                WideCell::Number(f64::from(r.p05)),
-                WideCell::Number(f64::from(r.p95)),
-                WideCell::Number(r.p_top_grade),
-            ]);
-        }
-    };
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let mut row = Vec::with_capacity(header.len());
     if is_csv {
-        // Streamed: no table of all result cells in memory.
-        kaohe_data::write_wide_csv_rows(path, &header, result.len(), cells)?;
+        // Streamed to disk, no copies of the texts; the second half of the rows is formatted
+        // by another thread meanwhile and appended.
+        let n = result.len();
+        let half = n / 2;
+        let mut w = kaohe_data::WideCsvWriter::create(path, &header)?;
+        let rest = std::thread::scope(|s| {
+            let rest = s.spawn(|| {
+                let mut rows = kaohe_data::WideCsvRows::new(path);
+                let mut row = Vec::with_capacity(header.len());
+                for i in half..n {
+                    result_row(input, result, ranks, i, &mut row);
+                    write_csv_row(&mut rows, &row)?;
+                }
+                anyhow::Ok(rows)
+            });
+            for i in 0..half {
+                result_row(input, result, ranks, i, &mut row);
+                write_csv_row(&mut w, &row)?;
+            }
+            rest.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })?;
+        w.append(rest)?;
+        w.finish()?;
         return Ok(());
     }
     let rows: Vec<Vec<WideCell>> = (0..result.len())
         .map(|i| {
-            let mut row = Vec::new();
-            cells(i, &mut row);
-            row
+            result_row(input, result, ranks, i, &mut row);
+            row.iter()
+                .map(|cell| match cell {
+                    Cell::Text(t) => WideCell::Text(t.clone().into_owned()),
+                    Cell::Joined(parts) => WideCell::Text(parts.join(";")),
+                    Cell::Number(x) => WideCell::Number(*x),
+                })
+                .collect()
         })
         .collect();
     kaohe_data::write_wide(path, &header, &rows)?;

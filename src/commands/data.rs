@@ -593,8 +593,10 @@ fn write_values(args: &GenArgs, dir: &Path, dataset: &Dataset) -> anyhow::Result
         let path = dir.join("history.csv");
         let n = kaohe_data::synth::write_history(&path, dataset, &spec, &latent, args.year)?;
         lines.push_str(&format!(
-            "wrote {n} rows of history to {}\n",
-            path.display()
+            "wrote {n} rows of history to {} (years before {}: assess with --year {})\n",
+            path.display(),
+            args.year,
+            args.year
         ));
     }
     Ok(lines)

@@ -559,6 +559,8 @@ fn baseline_caps_growth_credit_and_bad_cells_are_located() {
         s(&baseline),
         "--history",
         s(&history),
+        "--year",
+        "2025",
         "--out",
         s(&latent),
     ]);
@@ -628,12 +630,97 @@ fn baseline_caps_growth_credit_and_bad_cells_are_located() {
         &values,
         "--history",
         s(&history),
+        "--year",
+        "2025",
         "--out",
         s(&out),
     ]);
     assert!(!failed.status.success());
     let err = String::from_utf8_lossy(&failed.stderr);
     assert!(err.contains(&format!("{}:3:数值:", s(&history))), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn history_periods_count_back_from_the_assessed_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = growth_values(dir.path(), [50.0; 4]);
+    let history = dir.path().join("history.csv");
+    std::fs::write(
+        &history,
+        "人员编号,指标,期间,数值\np1,forest_cover,2024,80\np1,forest_cover,2023年,80\n\
+         p2,forest_cover,2024,40\n",
+    )
+    .unwrap();
+    let assess = |year: &str, out: &Path| {
+        run(&[
+            "assess",
+            "--framework",
+            "county_team_hqd",
+            "--data",
+            &values,
+            "--history",
+            s(&history),
+            "--year",
+            year,
+            "--out",
+            s(out),
+        ])
+    };
+    // Window 5 (4 past years). Assessing 2025: 2024 and 2023 are both in the window; p1's
+    // blend is 0.5·60 + 0.5·(60+80+80)/3, p2's 0.5·60 + 0.5·(60+40)/2 = 55, p3 and p4 60.
+    let r2025 = dir.path().join("r2025.json");
+    assert!(assess("2025", &r2025).status.success());
+    let f = contributions(&r2025, "forest_cover");
+    let p1 = 0.5 * 60.0 + 0.5 * 220.0 / 3.0;
+    assert!((f[2] / f[0] - 5.0 / (p1 - 55.0)).abs() < 1e-9, "{f:?}");
+    // Assessing 2028: 2024 is 4 years back (in), 2023 is 5 (out of the window): p1's blend is
+    // 0.5·60 + 0.5·(60+80)/2 = 65, so p3 lies halfway between p2 and p1.
+    let r2028 = dir.path().join("r2028.json");
+    assert!(assess("2028", &r2028).status.success());
+    let f = contributions(&r2028, "forest_cover");
+    assert!((f[2] / f[0] - 0.5).abs() < 1e-9, "{f:?}");
+    assert!(f[1].abs() < 1e-9, "{f:?}");
+
+    // A period that is not before the assessed year is located.
+    let out = dir.path().join("bad.json");
+    let failed = assess("2024", &out);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    for row in [2, 4] {
+        assert!(
+            err.contains(&format!(
+                "{}:{row}:期间: 2024 is not before the assessed year 2024 (--year)",
+                s(&history)
+            )),
+            "{err}"
+        );
+    }
+    assert!(!out.exists());
+    // Rows, but none in the window: a wrong year or file.
+    let failed = assess("2035", &out);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        err.contains("no period of \"forest_cover\" is within its latent window 2031–2034"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // --history without --year: no guessing.
+    let failed = run(&[
+        "assess",
+        "--framework",
+        "county_team_hqd",
+        "--data",
+        &values,
+        "--history",
+        s(&history),
+        "--out",
+        s(&out),
+    ]);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("--year"), "{err}");
     assert!(!out.exists());
 }
 
@@ -686,6 +773,8 @@ fn gen_baseline_and_history_feed_growth_and_latent_credit() {
         s(&g.join("baseline.csv")),
         "--history",
         s(&g.join("history.csv")),
+        "--year",
+        "2025",
         "--out",
         s(&g.join("r.json")),
     ]);

@@ -55,6 +55,16 @@ impl RowErrors {
         });
     }
 
+    /// Adds the errors of `other` (of the same file, found after those of `self`), keeping
+    /// the first [`MAX_SHOWN_ERRORS`] of both in order and counting all.
+    pub(crate) fn append(&mut self, other: RowErrors) {
+        let uncounted = other.total - other.errors.len();
+        for e in other.errors {
+            self.push(e);
+        }
+        self.total += uncounted;
+    }
+
     /// The file the errors are in.
     pub fn file(&self) -> &Path {
         &self.file

@@ -894,25 +894,9 @@ pub(crate) fn walk_rows<H>(
             }
             let header: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
             let context = on_header(&header)?;
-            // Line numbers are counted here: the reader skips blank lines without counting
-            // them.
-            let (mut line, mut seen) = (1, 0);
+            let mut lines = LineCounter::default();
             while reader.read_record(&mut record).map_err(csv_err)? {
-                let offset = record
-                    .position()
-                    .and_then(|p| usize::try_from(p.byte()).ok())
-                    .unwrap_or(seen)
-                    .clamp(seen, text.len());
-                line += bytecount_newlines(&text.as_bytes()[seen..offset]);
-                // The position is where the reader started, before any blank lines.
-                let bytes = text.as_bytes();
-                let mut offset = offset;
-                while let Some(b @ (b'\r' | b'\n')) = bytes.get(offset) {
-                    line += usize::from(*b == b'\n');
-                    offset += 1;
-                }
-                seen = offset;
-                let number = line;
+                let number = lines.line_of(text.as_bytes(), record.position());
                 on_row(&CsvCells(&record), number, &header, &context);
             }
             Ok((header, context))
@@ -971,7 +955,35 @@ pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
-pub(crate) fn bytecount_newlines(bytes: &[u8]) -> usize {
+/// Line numbers of CSV records, counted here: the reader skips blank lines without counting
+/// them.
+#[derive(Default)]
+pub(crate) struct LineCounter {
+    line: usize,
+    seen: usize,
+}
+
+impl LineCounter {
+    /// The line on which the record read at `position` of `text` starts (the header is line 1);
+    /// records must be given in order.
+    pub(crate) fn line_of(&mut self, text: &[u8], position: Option<&csv::Position>) -> usize {
+        let offset = position
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(self.seen)
+            .clamp(self.seen, text.len());
+        self.line = self.line.max(1) + bytecount_newlines(&text[self.seen..offset]);
+        // The position is where the reader started, before any blank lines.
+        let mut offset = offset;
+        while let Some(b @ (b'\r' | b'\n')) = text.get(offset) {
+            self.line += usize::from(*b == b'\n');
+            offset += 1;
+        }
+        self.seen = offset;
+        self.line
+    }
+}
+
+fn bytecount_newlines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b == b'\n').count()
 }
 

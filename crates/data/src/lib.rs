@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod parse;
+mod plain;
 pub mod synth;
 pub mod table;
 pub mod wide;
@@ -32,6 +33,6 @@ pub use import::{
 pub use synth::{Dataset, GenSpec, generate, official_calendar, write_dataset};
 pub use table::{Column, Format, HeaderLang, ParseNameError, Table};
 pub use wide::{
-    WideCell, WideColumns, WideRow, WideTable, read_wide, read_wide_columns, write_atomic,
-    write_wide, write_wide_csv_rows,
+    WideCell, WideColumns, WideCsvRow, WideCsvRows, WideCsvWriter, WideRow, WideTable, read_wide,
+    read_wide_columns, write_atomic, write_wide,
 };

@@ -7,7 +7,8 @@
 
 use crate::error::{ExportError, ImportError, RowErrors};
 use crate::export::MAX_XLSX_RECORDS;
-use crate::import::{Cells, bytecount_newlines, csv_reader, needs_guard, read_text, walk_rows};
+use crate::import::{Cells, LineCounter, csv_reader, needs_guard, read_text, walk_rows};
+use crate::plain::{Plain, read_plain};
 use crate::table::Format;
 use rust_xlsxwriter::Workbook;
 use std::io::Write;
@@ -122,9 +123,10 @@ pub struct WideColumns {
 /// empty cells are `NaN`. Blank rows are skipped and values in columns without a header are
 /// errors, as in [`read_wide`].
 ///
-/// A UTF-8 CSV file is parsed from its bytes without a `String` per cell, on two threads when
-/// it holds no quoted fields (so that rows can be split at line ends); GB18030 files and XLSX
-/// workbooks go through [`read_wide`].
+/// A plain UTF-8 CSV file (no quoted field) is streamed from disk by several threads, each
+/// parsing its share of the lines straight into the column-major numbers, without a `String`
+/// per number cell. Other CSV files (quoted fields, GB18030) are parsed from their bytes on one
+/// thread; XLSX workbooks go through [`read_wide`]. All paths give the same result.
 pub fn read_wide_columns(
     path: impl AsRef<Path>,
     choose: impl FnOnce(&[String]) -> Result<(Vec<usize>, Vec<usize>), ImportError>,
@@ -136,6 +138,18 @@ pub fn read_wide_columns(
     if format == Format::Xlsx {
         return columns_of(read_wide(path)?, choose);
     }
+    match read_plain(path, choose)? {
+        Plain::Read(columns) => Ok(columns),
+        Plain::Other(choose) => csv_columns(path, choose),
+        Plain::Chosen(text, numbers) => csv_columns(path, move |_| Ok((text, numbers))),
+    }
+}
+
+/// [`read_wide_columns`] of any CSV file, on one thread.
+fn csv_columns(
+    path: &Path,
+    choose: impl FnOnce(&[String]) -> Result<(Vec<usize>, Vec<usize>), ImportError>,
+) -> Result<WideColumns, ImportError> {
     let text = read_text(path)?;
     let csv_err = |source| ImportError::Csv {
         file: path.to_owned(),
@@ -158,82 +172,58 @@ pub fn read_wide_columns(
         });
     }
     let (text_cols, num_cols) = choose(&header)?;
-    let start = usize::try_from(reader.position().byte())
-        .unwrap_or(text.len())
-        .min(text.len());
-    let first_line = usize::try_from(reader.position().line()).unwrap_or(2);
-    drop(reader);
-    let body = &text.as_bytes()[start..];
-    let plan = Plan {
-        header: &header,
-        text_cols: &text_cols,
-        num_cols: &num_cols,
-    };
-    // Split at line ends into two halves when no field can hold a line end (no quotes).
-    let split = if body.len() > 1 << 20 && !body.contains(&b'"') {
-        let mid = body.len() / 2;
-        body[mid..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|p| mid + p + 1)
-    } else {
-        None
-    };
-    let chunks: Vec<Result<Chunk, csv::Error>> = match split {
-        Some(at) => {
-            let (a, b) = body.split_at(at);
-            let b_line = first_line + bytecount_newlines(a);
-            std::thread::scope(|s| {
-                let hb = s.spawn(|| plan.parse(b, b_line));
-                let ra = plan.parse(a, first_line);
-                let rb = hb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-                vec![ra, rb]
-            })
-        }
-        None => vec![plan.parse(body, first_line)],
-    };
+    let mut lines = LineCounter::default();
     let mut errors = RowErrors::new(path);
-    let mut chunks_ok = Vec::with_capacity(chunks.len());
-    for c in chunks {
-        let c = c.map_err(csv_err)?;
-        for (row, col, msg) in &c.errors {
-            errors.push_at(*row, col.clone(), msg.clone());
+    let mut rows = Vec::new();
+    let mut texts: Vec<Vec<String>> = vec![Vec::new(); text_cols.len()];
+    // Row-major while reading, then transposed.
+    let mut nums: Vec<f64> = Vec::new();
+    while reader.read_byte_record(&mut record).map_err(csv_err)? {
+        let line = lines.line_of(text.as_bytes(), record.position());
+        if record.iter().all(blank) {
+            continue;
         }
-        chunks_ok.push(c);
-    }
-    let n: usize = chunks_ok.iter().map(|c| c.rows.len()).sum();
-    let k = num_cols.len();
-    let mut rows = Vec::with_capacity(n);
-    let mut texts: Vec<Vec<String>> = (0..text_cols.len())
-        .map(|_| Vec::with_capacity(n))
-        .collect();
-    for c in &mut chunks_ok {
-        rows.append(&mut c.rows);
-        for (t, ct) in texts.iter_mut().zip(&mut c.text) {
-            t.append(ct);
+        for (i, f) in record.iter().enumerate() {
+            if header.get(i).is_none_or(String::is_empty) && !blank(f) {
+                errors.push_at(
+                    line,
+                    format!("column {}", i + 1),
+                    "a value in a column without a header",
+                );
+            }
         }
-    }
-    // Row-major chunks → one column-major buffer, columns split between two threads.
-    let mut numbers = vec![f64::NAN; n * k];
-    if n > 0 {
-        let fill = |cols: &mut [f64], first_col: usize| {
-            for (dj, col) in cols.chunks_mut(n).enumerate() {
-                let j = first_col + dj;
-                let mut i = 0;
-                for c in &chunks_ok {
-                    for r in 0..c.rows_len {
-                        col[i] = c.nums[r * k + j];
-                        i += 1;
+        for (t, &col) in texts.iter_mut().zip(&text_cols) {
+            t.push(record.get(col).map(text_of).unwrap_or_default());
+        }
+        for &col in &num_cols {
+            let f = record.get(col).unwrap_or_default().trim_ascii();
+            let x = if f.is_empty() {
+                f64::NAN
+            } else {
+                match std::str::from_utf8(f)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                {
+                    Some(x) if x.is_finite() => x,
+                    _ => {
+                        let t = text_of(f);
+                        if !t.is_empty() {
+                            errors.push_at(line, &header[col], format!("{t:?} is not a number"));
+                        }
+                        f64::NAN
                     }
                 }
-            }
-        };
-        let half = k / 2;
-        let (left, right) = numbers.split_at_mut(half * n);
-        std::thread::scope(|s| {
-            s.spawn(|| fill(right, half));
-            fill(left, 0);
-        });
+            };
+            nums.push(x);
+        }
+        rows.push(line);
+    }
+    let (n, k) = (rows.len(), num_cols.len());
+    let mut numbers = vec![f64::NAN; n * k];
+    for (j, col) in numbers.chunks_mut(n.max(1)).enumerate().take(k) {
+        for (i, x) in col.iter_mut().enumerate() {
+            *x = nums[i * k + j];
+        }
     }
     Ok(WideColumns {
         file: path.to_owned(),
@@ -245,95 +235,13 @@ pub fn read_wide_columns(
     })
 }
 
-/// Which columns to keep, shared by the parsing threads.
-struct Plan<'a> {
-    header: &'a [String],
-    text_cols: &'a [usize],
-    num_cols: &'a [usize],
-}
-
-/// The rows of one part of a file: numbers row-major.
-struct Chunk {
-    rows: Vec<usize>,
-    rows_len: usize,
-    text: Vec<Vec<String>>,
-    nums: Vec<f64>,
-    errors: Vec<(usize, String, String)>,
-}
-
-impl Plan<'_> {
-    fn parse(&self, bytes: &[u8], first_line: usize) -> Result<Chunk, csv::Error> {
-        let estimate = bytecount_newlines(bytes) + 1;
-        let mut c = Chunk {
-            rows: Vec::with_capacity(estimate),
-            rows_len: 0,
-            text: (0..self.text_cols.len())
-                .map(|_| Vec::with_capacity(estimate))
-                .collect(),
-            nums: Vec::with_capacity(estimate * self.num_cols.len()),
-            errors: Vec::new(),
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(bytes);
-        let mut record = csv::ByteRecord::new();
-        let text_of = |b: &[u8]| String::from_utf8_lossy(b.trim_ascii()).trim().to_owned();
-        while reader.read_byte_record(&mut record)? {
-            if record.iter().all(blank) {
-                continue;
-            }
-            let line =
-                usize::try_from(record.position().map_or(1, csv::Position::line)).unwrap_or(1);
-            let row = first_line + line - 1;
-            for (i, f) in record.iter().enumerate().skip(self.header.len()) {
-                if !f.trim_ascii().is_empty() {
-                    c.errors.push((
-                        row,
-                        format!("column {}", i + 1),
-                        "a value in a column without a header".to_owned(),
-                    ));
-                }
-            }
-            for (t, &col) in c.text.iter_mut().zip(self.text_cols) {
-                t.push(record.get(col).map(text_of).unwrap_or_default());
-            }
-            for &col in self.num_cols {
-                let f = record.get(col).unwrap_or_default().trim_ascii();
-                let x = if f.is_empty() {
-                    f64::NAN
-                } else {
-                    match std::str::from_utf8(f)
-                        .ok()
-                        .and_then(|t| t.parse::<f64>().ok())
-                    {
-                        Some(x) if x.is_finite() => x,
-                        _ => {
-                            let t = text_of(f);
-                            if t.is_empty() {
-                                f64::NAN
-                            } else {
-                                c.errors.push((
-                                    row,
-                                    self.header[col].clone(),
-                                    format!("{t:?} is not a number"),
-                                ));
-                                f64::NAN
-                            }
-                        }
-                    }
-                };
-                c.nums.push(x);
-            }
-            c.rows.push(row);
-            c.rows_len += 1;
-        }
-        Ok(c)
-    }
+/// The trimmed text of a cell.
+pub(crate) fn text_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b.trim_ascii()).trim().to_owned()
 }
 
 /// Whether a cell is empty or white space only, without allocating.
-fn blank(f: &[u8]) -> bool {
+pub(crate) fn blank(f: &[u8]) -> bool {
     let t = f.trim_ascii();
     t.is_empty() || std::str::from_utf8(t).is_ok_and(|s| s.trim().is_empty())
 }
@@ -388,14 +296,8 @@ pub enum WideCell {
     Empty,
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file in the same directory, renamed
-/// over `path` only once complete. On failure `path` is left as it was.
-pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), ExportError> {
-    let path = path.as_ref();
-    let io_err = |source| ExportError::Io {
-        file: path.to_owned(),
-        source,
-    };
+/// The temporary file a result is written to before it is renamed over `path`.
+fn temp_path(path: &Path) -> PathBuf {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
@@ -404,7 +306,18 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), ExportEr
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file in the same directory, renamed
+/// over `path` only once complete. On failure `path` is left as it was.
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), ExportError> {
+    let path = path.as_ref();
+    let io_err = |source| ExportError::Io {
+        file: path.to_owned(),
+        source,
+    };
+    let tmp = temp_path(path);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -425,90 +338,303 @@ pub fn write_wide(
     rows: &[Vec<WideCell>],
 ) -> Result<(), ExportError> {
     let path = path.as_ref();
-    let bytes = match Format::from_path(path) {
-        Some(Format::Csv) => wide_csv(path, header, rows)?,
-        Some(Format::Xlsx) => wide_xlsx(path, header, rows)?,
-        None => {
-            return Err(ExportError::UnsupportedFormat {
-                file: path.to_owned(),
-            });
-        }
-    };
-    write_atomic(path, &bytes)
-}
-
-/// Writes a wide `.csv` file like [`write_wide`], asking `row(i, cells)` for the cells of each
-/// of `rows` rows in turn (`cells` comes cleared) instead of holding all rows in memory.
-pub fn write_wide_csv_rows(
-    path: impl AsRef<Path>,
-    header: &[String],
-    rows: usize,
-    mut row: impl FnMut(usize, &mut Vec<WideCell>),
-) -> Result<(), ExportError> {
-    let path = path.as_ref();
-    let csv_err = |source| ExportError::Csv {
-        file: path.to_owned(),
-        source,
-    };
-    let mut buf = Vec::with_capacity(64 * rows.min(1 << 24) + 1024);
-    buf.extend_from_slice(b"\xEF\xBB\xBF");
-    let mut w = csv::WriterBuilder::new().from_writer(buf);
-    w.write_record(header).map_err(csv_err)?;
-    let mut cells = Vec::new();
-    let mut number = String::new();
-    for i in 0..rows {
-        cells.clear();
-        row(i, &mut cells);
-        for c in &cells {
-            match c {
-                WideCell::Text(s) if needs_guard(s) => w.write_field(format!("'{s}")),
-                WideCell::Text(s) => w.write_field(s),
-                WideCell::Number(x) => {
-                    use std::fmt::Write as _;
-                    number.clear();
-                    let _ = write!(number, "{x}");
-                    w.write_field(&number)
+    match Format::from_path(path) {
+        Some(Format::Csv) => {
+            let mut w = WideCsvWriter::create(path, header)?;
+            for row in rows {
+                for c in row {
+                    match c {
+                        WideCell::Text(s) => w.text(s)?,
+                        WideCell::Number(x) => w.number(*x)?,
+                        WideCell::Empty => w.empty()?,
+                    }
                 }
-                WideCell::Empty => w.write_field(""),
+                w.end_row()?;
             }
-            .map_err(csv_err)?;
+            w.finish()
         }
-        w.write_record(None::<&[u8]>).map_err(csv_err)?;
+        Some(Format::Xlsx) => write_atomic(path, &wide_xlsx(path, header, rows)?),
+        None => Err(ExportError::UnsupportedFormat {
+            file: path.to_owned(),
+        }),
     }
-    let bytes = w.into_inner().map_err(|e| ExportError::Io {
-        file: path.to_owned(),
-        source: e.into_error(),
-    })?;
-    write_atomic(path, &bytes)
 }
 
-fn wide_csv(
-    path: &Path,
-    header: &[String],
-    rows: &[Vec<WideCell>],
-) -> Result<Vec<u8>, ExportError> {
-    let csv_err = |source| ExportError::Csv {
-        file: path.to_owned(),
-        source,
-    };
-    let mut w = csv::WriterBuilder::new().from_writer(b"\xEF\xBB\xBF".to_vec());
-    w.write_record(header).map_err(csv_err)?;
-    for row in rows {
-        for c in row {
-            match c {
-                WideCell::Text(s) if needs_guard(s) => w.write_field(format!("'{s}")),
-                WideCell::Text(s) => w.write_field(s),
-                WideCell::Number(x) => w.write_field(x.to_string()),
-                WideCell::Empty => w.write_field(""),
-            }
-            .map_err(csv_err)?;
+/// Writing the cells of a wide `.csv` file, row by row: a [`WideCsvWriter`] (the file itself)
+/// or [`WideCsvRows`] (a part of it formatted in memory, e.g. by another thread).
+pub trait WideCsvRow {
+    /// Writes a text cell (with a leading apostrophe when it looks like a formula).
+    fn text(&mut self, s: &str) -> Result<(), ExportError>;
+    /// Writes a text cell of `parts` joined by `sep`, like [`WideCsvRow::text`] of the join.
+    fn joined(&mut self, parts: &[String], sep: &str) -> Result<(), ExportError>;
+    /// Writes a number cell, as Rust displays the number.
+    fn number(&mut self, x: f64) -> Result<(), ExportError>;
+    /// Writes an empty cell.
+    fn empty(&mut self) -> Result<(), ExportError>;
+    /// Ends the current row.
+    fn end_row(&mut self) -> Result<(), ExportError>;
+}
+
+/// The cell writing shared by [`WideCsvWriter`] and [`WideCsvRows`].
+struct CellWriter<W: Write> {
+    path: PathBuf,
+    out: csv::Writer<W>,
+    field: String,
+    numbers: NumberText,
+}
+
+impl<W: Write> CellWriter<W> {
+    fn new(path: PathBuf, out: W) -> Self {
+        Self {
+            path,
+            out: csv::WriterBuilder::new()
+                .buffer_capacity(1 << 20)
+                .from_writer(out),
+            field: String::new(),
+            numbers: NumberText::default(),
         }
-        w.write_record(None::<&[u8]>).map_err(csv_err)?;
     }
-    w.into_inner().map_err(|e| ExportError::Io {
-        file: path.to_owned(),
-        source: e.into_error(),
-    })
+
+    fn csv_err(&self, source: csv::Error) -> ExportError {
+        ExportError::Csv {
+            file: self.path.clone(),
+            source,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ExportError> {
+        self.out.write_field(bytes).map_err(|e| self.csv_err(e))
+    }
+
+    /// The inner writer, flushed.
+    fn into_inner(self) -> Result<W, ExportError> {
+        let path = self.path;
+        self.out.into_inner().map_err(|e| ExportError::Io {
+            file: path,
+            source: e.into_error(),
+        })
+    }
+}
+
+impl<W: Write> WideCsvRow for CellWriter<W> {
+    fn text(&mut self, s: &str) -> Result<(), ExportError> {
+        if needs_guard(s) {
+            let mut field = std::mem::take(&mut self.field);
+            field.clear();
+            field.push('\'');
+            field.push_str(s);
+            let r = self.put(field.as_bytes());
+            self.field = field;
+            r
+        } else {
+            self.put(s.as_bytes())
+        }
+    }
+
+    fn joined(&mut self, parts: &[String], sep: &str) -> Result<(), ExportError> {
+        let mut field = std::mem::take(&mut self.field);
+        field.clear();
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                field.push_str(sep);
+            }
+            field.push_str(p);
+        }
+        let r = self.text(&field);
+        self.field = field;
+        r
+    }
+
+    fn number(&mut self, x: f64) -> Result<(), ExportError> {
+        let mut numbers = std::mem::take(&mut self.numbers);
+        let r = self.put(numbers.format(x).as_bytes());
+        self.numbers = numbers;
+        r
+    }
+
+    fn empty(&mut self) -> Result<(), ExportError> {
+        self.put(b"")
+    }
+
+    fn end_row(&mut self) -> Result<(), ExportError> {
+        self.out
+            .write_record(None::<&[u8]>)
+            .map_err(|e| self.csv_err(e))
+    }
+}
+
+/// A wide `.csv` file written row by row, straight to disk: like [`write_wide`]'s CSV (UTF-8
+/// with BOM, formula guard, numbers as Rust displays them) without holding the file in memory.
+/// It goes to a temporary file in the same directory, synced and renamed over the path only by
+/// [`WideCsvWriter::finish`]; dropped unfinished, it removes the temporary file.
+pub struct WideCsvWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    cells: Option<CellWriter<std::fs::File>>,
+}
+
+impl WideCsvWriter {
+    /// Starts the file with its header.
+    pub fn create(path: impl AsRef<Path>, header: &[String]) -> Result<Self, ExportError> {
+        let path = path.as_ref().to_owned();
+        let tmp = temp_path(&path);
+        let io_err = |source| ExportError::Io {
+            file: path.clone(),
+            source,
+        };
+        let mut file = std::fs::File::create(&tmp).map_err(io_err)?;
+        let mut w = Self {
+            path: path.clone(),
+            tmp,
+            cells: None,
+        };
+        file.write_all(b"\xEF\xBB\xBF").map_err(io_err)?;
+        let mut cells = CellWriter::new(path, file);
+        for h in header {
+            cells.text(h)?;
+        }
+        cells.end_row()?;
+        w.cells = Some(cells);
+        Ok(w)
+    }
+
+    fn cells(&mut self) -> Result<&mut CellWriter<std::fs::File>, ExportError> {
+        // Empty only after a failed `append`.
+        match &mut self.cells {
+            Some(c) => Ok(c),
+            None => Err(ExportError::Io {
+                file: self.path.clone(),
+                source: std::io::ErrorKind::BrokenPipe.into(),
+            }),
+        }
+    }
+
+    /// Appends rows formatted by [`WideCsvRows`] (complete rows only).
+    pub fn append(&mut self, rows: WideCsvRows) -> Result<(), ExportError> {
+        let bytes = rows.0.into_inner()?;
+        let Some(cells) = self.cells.take() else {
+            return self.cells().map(|_| ());
+        };
+        let mut file = cells.into_inner()?;
+        file.write_all(&bytes).map_err(|source| ExportError::Io {
+            file: self.path.clone(),
+            source,
+        })?;
+        self.cells = Some(CellWriter::new(self.path.clone(), file));
+        Ok(())
+    }
+
+    /// Completes the file: flushes and syncs it, then renames it over the path.
+    pub fn finish(mut self) -> Result<(), ExportError> {
+        let path = self.path.clone();
+        let Some(cells) = self.cells.take() else {
+            return self.cells().map(|_| ());
+        };
+        let io_err = |source| ExportError::Io {
+            file: path.clone(),
+            source,
+        };
+        let file = cells.into_inner()?;
+        file.sync_all().map_err(io_err)?;
+        drop(file);
+        std::fs::rename(&self.tmp, &path).map_err(io_err)?;
+        self.tmp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl WideCsvRow for WideCsvWriter {
+    fn text(&mut self, s: &str) -> Result<(), ExportError> {
+        self.cells()?.text(s)
+    }
+    fn joined(&mut self, parts: &[String], sep: &str) -> Result<(), ExportError> {
+        self.cells()?.joined(parts, sep)
+    }
+    fn number(&mut self, x: f64) -> Result<(), ExportError> {
+        self.cells()?.number(x)
+    }
+    fn empty(&mut self) -> Result<(), ExportError> {
+        self.cells()?.empty()
+    }
+    fn end_row(&mut self) -> Result<(), ExportError> {
+        self.cells()?.end_row()
+    }
+}
+
+impl Drop for WideCsvWriter {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            drop(self.cells.take());
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Rows of a wide `.csv` file formatted in memory, for [`WideCsvWriter::append`]: lets other
+/// threads format parts of a large file while the writer writes its own.
+pub struct WideCsvRows(CellWriter<Vec<u8>>);
+
+impl WideCsvRows {
+    /// Empty rows for the file at `path` (named in errors).
+    pub fn new(path: impl AsRef<Path>) -> Self {
+        Self(CellWriter::new(path.as_ref().to_owned(), Vec::new()))
+    }
+}
+
+impl WideCsvRow for WideCsvRows {
+    fn text(&mut self, s: &str) -> Result<(), ExportError> {
+        self.0.text(s)
+    }
+    fn joined(&mut self, parts: &[String], sep: &str) -> Result<(), ExportError> {
+        self.0.joined(parts, sep)
+    }
+    fn number(&mut self, x: f64) -> Result<(), ExportError> {
+        self.0.number(x)
+    }
+    fn empty(&mut self) -> Result<(), ExportError> {
+        self.0.empty()
+    }
+    fn end_row(&mut self) -> Result<(), ExportError> {
+        self.0.end_row()
+    }
+}
+
+/// Numbers as text exactly as `f64`'s `Display` writes them (shortest digits that read back
+/// to the same number, never an exponent), without its cost for the usual cases.
+#[derive(Default)]
+struct NumberText {
+    ints: itoa::Buffer,
+    floats: ryu::Buffer,
+    other: String,
+}
+
+impl NumberText {
+    fn format(&mut self, x: f64) -> &str {
+        if x.fract() == 0.0 && x.abs() < 1e15 {
+            if x == 0.0 && x.is_sign_negative() {
+                return "-0";
+            }
+            // Integral and exactly an i64.
+            return self.ints.format(x as i64);
+        }
+        if x.is_finite() {
+            let s = self.floats.format_finite(x);
+            // With at most 15 significant digits the shortest digits are unique, so both
+            // algorithms agree (with 16 or 17 they may break a tie differently).
+            let digits = s
+                .trim_start_matches(['-', '0', '.'])
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .count();
+            if digits <= 15 && !s.contains('e') && !s.ends_with(".0") {
+                return s;
+            }
+        }
+        use std::fmt::Write as _;
+        self.other.clear();
+        let _ = write!(self.other, "{x}");
+        &self.other
+    }
 }
 
 fn wide_xlsx(
@@ -590,74 +716,307 @@ mod tests {
     }
 
     #[test]
-    fn streamed_csv_equals_write_wide() {
+    fn csv_writer_quotes_guards_and_writes_numbers_as_display_does() {
         let dir = tempfile::tempdir().expect("tempdir");
         let header = vec!["person_id".to_owned(), "x".to_owned(), "y".to_owned()];
-        let rows = vec![
-            vec![
-                WideCell::Text("=A1".into()),
-                WideCell::Number(1.5),
-                WideCell::Empty,
-            ],
-            vec![
-                WideCell::Text("p,2".into()),
-                WideCell::Number(2.0),
-                WideCell::Text("q".into()),
-            ],
-        ];
-        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
-        write_wide(&a, &header, &rows).expect("write");
-        write_wide_csv_rows(&b, &header, rows.len(), |i, cells| {
-            cells.extend(rows[i].clone());
-        })
-        .expect("stream");
-        assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
+        let path = dir.path().join("a.csv");
+        let mut w = WideCsvWriter::create(&path, &header).expect("create");
+        w.text("=A1").expect("text");
+        w.number(1.5).expect("number");
+        w.empty().expect("empty");
+        w.end_row().expect("row");
+        w.text("p,2").expect("text");
+        w.number(-0.0).expect("number");
+        w.joined(&["missing:x".to_owned(), "veto:\"y\"".to_owned()], ";")
+            .expect("joined");
+        w.end_row().expect("row");
+        // Rows formatted apart and appended come out as if written in place.
+        let mut rows = WideCsvRows::new(&path);
+        rows.text("+1").expect("text");
+        rows.number(1e-7).expect("number");
+        rows.joined(&[], ";").expect("joined");
+        rows.end_row().expect("row");
+        w.append(rows).expect("append");
+        w.number(2.0).expect("number");
+        w.end_row().expect("row");
+        assert!(std::fs::read_dir(dir.path()).expect("dir").count() == 1);
+        assert!(!path.exists(), "renamed only when finished");
+        w.finish().expect("finish");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "\u{feff}person_id,x,y\n'=A1,1.5,\n\"p,2\",-0,\"missing:x;veto:\"\"y\"\"\"\n\
+             '+1,0.0000001,\n2\n"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+        // Dropped unfinished: no file, no temporary file left.
+        let other = dir.path().join("b.csv");
+        drop(WideCsvWriter::create(&other, &header).expect("create"));
+        assert!(!other.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
     }
 
     #[test]
-    fn columns_fast_path_matches_read_wide_and_locates_errors() {
+    fn numbers_are_written_as_display_writes_them() {
+        let mut t = NumberText::default();
+        let mut check = |x: f64| assert_eq!(t.format(x), format!("{x}"), "{:?}", x.to_bits());
+        for k in (0..2_000_000u64).step_by(7) {
+            check(k as f64 / 1e4);
+            check(-(k as f64) / 1e2);
+        }
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            1e15,
+            1e16,
+            1e17,
+            1e21,
+            1e22,
+            1e-5,
+            1e-6,
+            1e-7,
+            1.5e-300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.1 + 0.2,
+            123_456_789.123_456_78,
+            9007199254740993.0,
+            999999999999999.9,
+        ] {
+            check(x);
+        }
+        // Pseudo-random doubles across all magnitudes.
+        let mut bits = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            check(f64::from_bits(bits));
+        }
+    }
+
+    type Choose = fn(&[String]) -> Result<(Vec<usize>, Vec<usize>), ImportError>;
+
+    /// Reads `text` (written to `dir/name`) by every path: the plain fast path, the general CSV
+    /// path (forced by quoting the first header cell) and [`read_wide`].
+    fn all_paths(
+        dir: &Path,
+        name: &str,
+        text: &str,
+        choose: Choose,
+    ) -> [Result<WideColumns, ImportError>; 3] {
+        let plain = dir.join(format!("{name}.csv"));
+        std::fs::write(&plain, text).expect("write");
+        let quoted = dir.join(format!("{name}-quoted.csv"));
+        let body = text.trim_start_matches('\u{feff}');
+        std::fs::write(&quoted, format!("\"{body}")).expect("write");
+        let quoted_text = std::fs::read_to_string(&quoted).expect("read");
+        let first_comma = quoted_text.find(',').expect("a comma");
+        let mut q = quoted_text;
+        q.insert(first_comma, '"');
+        std::fs::write(&quoted, q).expect("write");
+        [
+            read_wide_columns(&plain, choose),
+            read_wide_columns(&quoted, choose),
+            read_wide(&plain).and_then(|t| columns_of(t, choose)),
+        ]
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Everything but the file name, and the errors as text without the file name.
+    fn same(a: &WideColumns, b: &WideColumns) {
+        assert_eq!(a.header, b.header);
+        assert_eq!(a.rows, b.rows);
+        assert_eq!(a.text, b.text);
+        assert_eq!(bits(&a.numbers), bits(&b.numbers));
+        let errs = |c: &WideColumns| {
+            c.errors
+                .errors()
+                .iter()
+                .map(|e| (e.row, e.column.clone(), e.message.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(errs(a), errs(b));
+        assert_eq!(a.errors.len(), b.errors.len());
+    }
+
+    #[test]
+    fn every_path_reads_the_same_columns_rows_and_errors() {
         let dir = tempfile::tempdir().expect("tempdir");
         let choose = |h: &[String]| -> Result<(Vec<usize>, Vec<usize>), ImportError> {
             assert_eq!(h, ["id", "x", "y"]);
             Ok((vec![0], vec![2, 1]))
         };
-        // Large enough (> 1 MiB, no quotes) to be split between two threads.
-        let mut text = String::from("\u{feff}id,x,y\n");
-        for i in 0..120_000 {
-            if i == 70_000 {
-                text.push_str("\n , ,\n");
+        // Large enough (> 1 MiB) to be split between threads; blank lines (which leave gaps to
+        // close), white space, empty and missing trailing cells; LF and CRLF line ends.
+        for (name, eol) in [("lf", "\n"), ("crlf", "\r\n")] {
+            let mut text = format!("\u{feff}id,x,y{eol}");
+            for i in 0..120_000 {
+                if i == 30_000 || i == 90_000 {
+                    text.push_str(&format!("{eol} , ,{eol}"));
+                }
+                let x = if i % 7 == 0 {
+                    String::new()
+                } else {
+                    format!("{i}.5")
+                };
+                match i % 11 {
+                    0 => text.push_str(&format!("p{i}{eol}")),
+                    1 => text.push_str(&format!("p{i}, {x} {eol}")),
+                    _ => text.push_str(&format!("p{i}, {x} ,{}{eol}", i % 13)),
+                }
             }
-            let x = if i % 7 == 0 {
-                String::new()
-            } else {
-                format!("{}.5", i)
-            };
-            text.push_str(&format!("p{i}, {x} ,{}\n", i % 13));
+            let [plain, general, wide] = all_paths(dir.path(), name, &text, choose);
+            let plain = plain.expect("plain");
+            let general = general.expect("general");
+            let wide = wide.expect("wide");
+            assert!(plain.errors.is_empty());
+            assert_eq!(plain.rows.len(), 120_000);
+            same(&plain, &wide);
+            same(&general, &wide);
+            assert_eq!(plain.rows[30_000], 30_004);
+            assert_eq!(plain.rows[119_999], 120_005);
+            assert_eq!(plain.text[0][119_999], "p119999");
+            // Column-major: y first, then x.
+            assert_eq!(plain.numbers[120_000 + 3], 3.5);
+            assert!(plain.numbers[120_000 + 7].is_nan());
+            assert_eq!(plain.numbers[2], 2.0);
+            assert!(plain.numbers[0].is_nan() && plain.numbers[1].is_nan());
         }
-        let path = dir.path().join("big.csv");
-        std::fs::write(&path, &text).expect("write");
-        let fast = read_wide_columns(&path, choose).expect("read");
-        let slow = columns_of(read_wide(&path).expect("read"), choose).expect("columns");
-        assert!(fast.errors.is_empty() && slow.errors.is_empty());
-        assert_eq!(fast.rows.len(), 120_000);
-        assert_eq!(fast.rows, slow.rows);
-        assert_eq!(fast.text, slow.text);
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&fast.numbers), bits(&slow.numbers));
-        assert_eq!(fast.rows[70_000], 70_004);
-        assert_eq!(fast.numbers[120_000 + 1], 1.5);
-        assert!(fast.numbers[120_000].is_nan());
+    }
 
-        let bad = dir.path().join("bad.csv");
-        std::fs::write(&bad, "id,x,y\n\"p,1\",abc,2\np2,1,2,9\n").expect("write");
-        let e = read_wide_columns(&bad, choose)
-            .and_then(|c| c.errors.into_result())
-            .expect_err("bad cells");
-        let msg = e.to_string();
-        assert!(
-            msg.contains(":2:x:") && msg.contains("\"abc\" is not a number"),
-            "{msg}"
+    #[test]
+    fn every_path_locates_the_same_cell_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let choose = |h: &[String]| -> Result<(Vec<usize>, Vec<usize>), ImportError> {
+            assert_eq!(h, ["id", "x", "", "y"]);
+            Ok((vec![0], vec![1, 3]))
+        };
+        let text = "id,x,,y\np1,abc,,2\np2,1,,2,9\n\np3, 1e400 ,,\np4,,v,-inf\np5,NaN\n";
+        let [plain, general, wide] = all_paths(dir.path(), "bad", text, choose);
+        let (plain, general) = (plain.expect("plain"), general.expect("general"));
+        same(&plain, &general);
+        // `read_wide` reports the values without a header itself.
+        let wide = wide.expect_err("values without a header").to_string();
+        assert!(wide.contains("bad.csv:3:column 5: a value"), "{wide}");
+        assert!(wide.contains("bad.csv:6:column 3: a value"), "{wide}");
+        let msg = plain.errors.to_string();
+        for want in [
+            "bad.csv:2:x: \"abc\" is not a number",
+            "bad.csv:3:column 5: a value in a column without a header",
+            "bad.csv:5:x: \"1e400\" is not a number",
+            "bad.csv:6:column 3: a value in a column without a header",
+            "bad.csv:6:y: \"-inf\" is not a number",
+            "bad.csv:7:x: \"NaN\" is not a number",
+        ] {
+            assert!(msg.contains(want), "{want} not in {msg}");
+        }
+        assert_eq!(plain.errors.len(), 6, "{msg}");
+        assert_eq!(plain.rows, [2, 3, 5, 6, 7]);
+    }
+
+    #[test]
+    fn the_fast_number_parser_accepts_what_rust_accepts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let choose = |h: &[String]| -> Result<(Vec<usize>, Vec<usize>), ImportError> {
+            assert_eq!(h, ["id", "x"]);
+            Ok((vec![0], vec![1]))
+        };
+        let cells = [
+            "+5",
+            "-0",
+            ".5",
+            "5.",
+            "1e5",
+            "1E+05",
+            "1.e3",
+            "1e",
+            "e5",
+            ".",
+            "-",
+            "+",
+            "0x10",
+            "inf",
+            "infinity",
+            "1_0",
+            "１",
+            "00012",
+            "1.7976931348623157e308",
+            "1.8e308",
+            "4.9e-324",
+            "2.4703282292062327e-324",
+            "0.1000000000000000055511151231257827",
+            "123456789012345678901234567890",
+            " 7 ",
+            "\t8",
+            "9 9",
+            "1-2",
+            "--1",
+            "+-1",
+            "1e+",
+            "0.30000000000000004",
+            "111.38",
+            "-45.36e-2",
+        ];
+        let mut text = String::from("id,x\n");
+        for (i, c) in cells.iter().enumerate() {
+            text.push_str(&format!("p{i},{c}\n"));
+        }
+        let [plain, general, wide] = all_paths(dir.path(), "num", &text, choose);
+        let (plain, general, wide) = (
+            plain.expect("plain"),
+            general.expect("general"),
+            wide.expect("wide"),
         );
-        assert!(msg.contains(":3:column 4:"), "{msg}");
+        same(&plain, &wide);
+        same(&general, &wide);
+        for (i, c) in cells.iter().enumerate() {
+            let want = c.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+            let got = plain.numbers[i];
+            match want {
+                Some(x) => assert_eq!(got.to_bits(), x.to_bits(), "{c:?}"),
+                None => assert!(got.is_nan(), "{c:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn files_that_are_not_plain_utf8_take_the_general_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let choose = |h: &[String]| -> Result<(Vec<usize>, Vec<usize>), ImportError> {
+            assert_eq!(h, ["人员编号", "x"]);
+            Ok((vec![0], vec![1]))
+        };
+        let gbk = dir.path().join("g.csv");
+        let (bytes, _, _) = encoding_rs::GB18030.encode("人员编号,x\n张三,2\n\"李,四\",3\n");
+        std::fs::write(&gbk, &bytes).expect("write");
+        let c = read_wide_columns(&gbk, choose).expect("gbk");
+        assert_eq!(c.text[0], ["张三", "李,四"]);
+        assert_eq!(c.numbers, [2.0, 3.0]);
+        // A lone carriage return ends a record in CSV: not plain.
+        let cr = dir.path().join("cr.csv");
+        std::fs::write(&cr, "人员编号,x\n张三,2\r李四,3\n").expect("write");
+        let c = read_wide_columns(&cr, choose).expect("cr");
+        assert_eq!(c.text[0], ["张三", "李四"]);
+        assert_eq!(c.numbers, [2.0, 3.0]);
+        // A column chosen twice.
+        let twice = dir.path().join("twice.csv");
+        std::fs::write(&twice, "人员编号,x\n张三,2\n").expect("write");
+        let c = read_wide_columns(&twice, |_| Ok((vec![0, 0], vec![1, 1]))).expect("twice");
+        assert_eq!(c.text, [["张三"], ["张三"]]);
+        assert_eq!(c.numbers, [2.0, 2.0]);
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, " , \n1,2\n").expect("write");
+        assert!(matches!(
+            read_wide_columns(&empty, choose),
+            Err(ImportError::Empty { .. })
+        ));
     }
 }

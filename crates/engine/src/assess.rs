@@ -5,7 +5,7 @@ use crate::error::EngineError;
 use crate::framework::{Aggregation, Framework};
 use crate::grading::{Grade, QuotaState, Rule, TopOutcome, quota_k};
 use crate::input::{Input, Matrix};
-use crate::prepare::{Prepared, prepare};
+use crate::prepare::{Prepared, prepare, weighted_sums};
 use crate::rank::{RadixSorter, competition_ranks, group_ranks};
 use crate::settings::{MethodChoice, QuotaScope, Settings};
 use kaohe_domain::GradeScale;
@@ -291,12 +291,24 @@ pub fn assess(
     settings: &Settings,
 ) -> Result<Assessment, EngineError> {
     settings.validate()?;
-    let prepared = prepare(framework, input, settings, MethodChoice::Declared, true)?;
+    let geometric = framework.aggregation() == Aggregation::Geometric;
+    // The weighted terms are the contributions; an arithmetic score without them needs only
+    // the weighted sums.
+    let terms = geometric || settings.keep_contributions;
+    let prepared = prepare(
+        framework,
+        input,
+        settings,
+        MethodChoice::Declared,
+        true,
+        !terms,
+    )?;
     let block = blocks(input, &prepared, settings);
     let Prepared {
         n,
         m,
         mut z,
+        sums,
         excl_rows,
         excl_start,
         excl_cols,
@@ -306,13 +318,29 @@ pub fn assess(
         flags: prepared_flags,
         ..
     } = prepared;
-    let geometric = framework.aggregation() == Aggregation::Geometric;
+    // Each person's flags, gathered on another thread while the scores are ranked (they are
+    // independent until grading adds its own).
+    let gathered = std::thread::spawn(move || {
+        let mut flags: Vec<Vec<String>> = vec![Vec::new(); n];
+        for (r, f) in prepared_flags {
+            flags[r as usize].push(f);
+        }
+        flags
+    });
     let floor = framework.geometric_floor();
 
     // Weighted terms in place, summed per person.
-    let mut acc = vec![0.0; n];
     let mut below_floor = 0usize;
-    for (j, col) in z.chunks_mut(n).enumerate().take(m) {
+    let mut acc = match sums {
+        Some(sums) => sums,
+        None if !terms => {
+            let mut acc = vec![0.0; n];
+            weighted_sums(&z, &w, &mut acc);
+            acc
+        }
+        None => vec![0.0; n],
+    };
+    for (j, col) in z.chunks_mut(n).enumerate().take(if terms { m } else { 0 }) {
         let wj = w[j];
         if geometric {
             for (c, a) in col.iter_mut().zip(acc.iter_mut()) {
@@ -341,20 +369,25 @@ pub fn assess(
             let mut d = 1.0;
             for &c in cols {
                 let c = c as usize;
-                acc[r] -= z[c * n + r];
+                // Without terms, the left-out score was added as 0: nothing to take back.
+                if terms {
+                    acc[r] -= z[c * n + r];
+                    z[c * n + r] = 0.0;
+                }
                 if geometric {
                     // The excluded 0 was counted as below the floor above.
                     below_floor = below_floor.saturating_sub(1);
                 }
-                z[c * n + r] = 0.0;
                 d -= w[c];
             }
             let d = if d > 1e-12 { d } else { 0.0 };
             den[r] = d;
             if d > 0.0 {
                 acc[r] /= d;
-                for j in 0..m {
-                    z[j * n + r] /= d;
+                if terms {
+                    for j in 0..m {
+                        z[j * n + r] /= d;
+                    }
                 }
             } else {
                 acc[r] = 0.0;
@@ -443,10 +476,9 @@ pub fn assess(
     for &(r, j) in &vetoes {
         veto_ids[r as usize].push(framework.indicators()[j as usize].id.clone());
     }
-    let mut flags: Vec<Vec<String>> = vec![Vec::new(); n];
-    for (r, f) in prepared_flags {
-        flags[r as usize].push(f);
-    }
+    let mut flags = gathered
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p));
     let mut grades = Vec::with_capacity(n);
     let mut rules = Vec::with_capacity(n);
     for i in 0..n {

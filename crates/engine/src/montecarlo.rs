@@ -100,7 +100,7 @@ pub fn monte_carlo(
     let mut variants = Vec::with_capacity(methods.len());
     let mut first: Option<Prepared> = None;
     for &method in &methods {
-        let mut p = prepare(framework, input, settings, method, false)?;
+        let mut p = prepare(framework, input, settings, method, false, false)?;
         if geometric {
             for x in &mut p.z {
                 *x = x.max(floor).ln();

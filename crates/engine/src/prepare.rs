@@ -14,7 +14,11 @@ pub(crate) struct Prepared {
     pub(crate) n: usize,
     pub(crate) m: usize,
     /// `n × m` column-major normalized scores on 0–100; 0 where an indicator is left out.
+    /// Empty when only the sums were kept.
     pub(crate) z: Vec<f64>,
+    /// When asked for and the weights are known before the data (no entropy weighting): each
+    /// person's `Σ_j w_j z_j` with the effective weights, added in indicator order.
+    pub(crate) sums: Option<Vec<f64>>,
     /// Rows with left-out (reweighted) indicators, as compressed rows: the columns of
     /// `excl_rows[r]` are `excl_cols[excl_start[r]..excl_start[r + 1]]`.
     pub(crate) excl_rows: Vec<u32>,
@@ -52,12 +56,19 @@ struct Ctx<'a> {
     method: MethodChoice,
 }
 
+/// Columns normalized at a time when only the sums are kept.
+const GROUP: usize = 8;
+
+/// Normalizes every indicator. With `sums_only`, keeps the weighted sums instead of the
+/// scores when it can (see [`Prepared::sums`]): columns are then normalized a few at a time
+/// into a small buffer, which saves a buffer of all scores.
 pub(crate) fn prepare(
     fw: &Framework,
     input: &Input,
     settings: &Settings,
     method: MethodChoice,
     collect_flags: bool,
+    sums_only: bool,
 ) -> Result<Prepared, EngineError> {
     input.validate()?;
     let n = input.people.len();
@@ -104,39 +115,32 @@ pub(crate) fn prepare(
         collect_flags,
         method,
     };
-    let mut z = vec![0.0; n * m];
     let threads = if n * m >= 200_000 { 2 } else { 1 };
+    let entropy = fw
+        .dimensions()
+        .iter()
+        .any(|d| matches!(d.weighting, Weighting::Entropy));
+    let dim_local: Vec<f64> = fw.dimensions().iter().map(|d| d.local_weight).collect();
+    let mut ind_local: Vec<f64> = fw.indicators().iter().map(|i| i.local_weight).collect();
     let mut outs: Vec<(usize, ColumnOut)> = Vec::with_capacity(m);
-    if threads == 1 || m < 2 {
-        for (j, col) in z.chunks_mut(n.max(1)).enumerate().take(m) {
-            outs.push((j, column(&ctx, j, col)));
+    let (z, sums) = if sums_only && !entropy && m > 0 {
+        let w = fw.effective_from(&dim_local, &ind_local);
+        let width = GROUP.min(m);
+        let mut buf = vec![0.0; n * width];
+        let mut acc = vec![0.0; n];
+        for first in (0..m).step_by(width) {
+            let cols = first..(first + width).min(m);
+            let part = &mut buf[..n * cols.len()];
+            normalize(&ctx, cols.clone(), part, threads, &mut outs);
+            weighted_sums(part, &w[cols], &mut acc);
         }
+        (Vec::new(), Some(acc))
     } else {
-        let mut parts: Vec<Vec<(usize, &mut [f64])>> = (0..threads).map(|_| Vec::new()).collect();
-        for (j, col) in z.chunks_mut(n).enumerate().take(m) {
-            parts[j % threads].push((j, col));
-        }
-        std::thread::scope(|s| {
-            let handles: Vec<_> = parts
-                .into_iter()
-                .map(|part| {
-                    let ctx = &ctx;
-                    s.spawn(move || {
-                        part.into_iter()
-                            .map(|(j, col)| (j, column(ctx, j, col)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                match h.join() {
-                    Ok(v) => outs.extend(v),
-                    Err(e) => std::panic::resume_unwind(e),
-                }
-            }
-        });
-        outs.sort_by_key(|(j, _)| *j);
-    }
+        let mut z = vec![0.0; n * m];
+        normalize(&ctx, 0..m, &mut z, threads, &mut outs);
+        (z, None)
+    };
+    outs.sort_by_key(|(j, _)| *j);
 
     let mut flags = Vec::new();
     let mut excl_pairs: Vec<(u32, u32)> = Vec::new();
@@ -166,8 +170,6 @@ pub(crate) fn prepare(
     }
     excl_start.push(excl_cols.len() as u32);
 
-    let dim_local: Vec<f64> = fw.dimensions().iter().map(|d| d.local_weight).collect();
-    let mut ind_local: Vec<f64> = fw.indicators().iter().map(|i| i.local_weight).collect();
     for (k, d) in fw.dimensions().iter().enumerate() {
         if !matches!(d.weighting, Weighting::Entropy) {
             continue;
@@ -199,6 +201,7 @@ pub(crate) fn prepare(
         n,
         m,
         z,
+        sums,
         excl_rows,
         excl_start,
         excl_cols,
@@ -209,6 +212,78 @@ pub(crate) fn prepare(
         warnings,
         flags,
     })
+}
+
+/// Normalizes the indicators `cols` into `out` (their columns, in order), on `threads`
+/// threads; adds what each column produced to `outs`.
+fn normalize(
+    ctx: &Ctx<'_>,
+    cols: std::ops::Range<usize>,
+    out: &mut [f64],
+    threads: usize,
+    outs: &mut Vec<(usize, ColumnOut)>,
+) {
+    let n = ctx.input.people.len();
+    let columns = out.chunks_mut(n.max(1)).zip(cols);
+    if threads == 1 || columns.len() < 2 {
+        for (col, j) in columns {
+            outs.push((j, column(ctx, j, col)));
+        }
+        return;
+    }
+    let mut parts: Vec<Vec<(usize, &mut [f64])>> = (0..threads).map(|_| Vec::new()).collect();
+    for (col, j) in columns {
+        parts[j % threads].push((j, col));
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                s.spawn(move || {
+                    part.into_iter()
+                        .map(|(j, col)| (j, column(ctx, j, col)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(v) => outs.extend(v),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+    });
+}
+
+/// Rows per block of [`weighted_sums`]: the block's sums stay in the L1 cache.
+const SUM_BLOCK: usize = 2048;
+
+/// `acc[r] += w[j] · z[j][r]` for the columns `j` of `z` (of `acc.len()` rows each) in order,
+/// as [`crate::assess`] adds the terms (so the sums are the same to the bit), on up to two
+/// threads by row ranges.
+pub(crate) fn weighted_sums(z: &[f64], w: &[f64], acc: &mut [f64]) {
+    let n = acc.len();
+    let sum = |from: usize, acc: &mut [f64]| {
+        for (b, block) in acc.chunks_mut(SUM_BLOCK).enumerate() {
+            let start = from + b * SUM_BLOCK;
+            for (j, &wj) in w.iter().enumerate() {
+                let col = &z[j * n + start..j * n + start + block.len()];
+                for (a, &c) in block.iter_mut().zip(col) {
+                    *a += wj * c;
+                }
+            }
+        }
+    };
+    if n * w.len() < 1 << 20 {
+        sum(0, acc);
+        return;
+    }
+    let half = n / 2;
+    let (a, b) = acc.split_at_mut(half);
+    std::thread::scope(|s| {
+        s.spawn(|| sum(half, b));
+        sum(0, a);
+    });
 }
 
 fn method_for(ind: &Indicator, choice: MethodChoice) -> Normalization {

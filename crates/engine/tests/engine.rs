@@ -888,3 +888,66 @@ mod properties {
         }
     }
 }
+
+mod large {
+    use super::*;
+
+    /// Large enough for the engine's threads, with missing values (left out and reweighted)
+    /// and a person with nothing observed.
+    #[test]
+    fn scores_are_the_same_with_or_without_contributions() {
+        let (n, m) = (40_000, 30);
+        let ids: Vec<String> = (0..m).map(|j| format!("x{j}")).collect();
+        let inds: Vec<(&str, &str, f64, &str)> = ids
+            .iter()
+            .enumerate()
+            .map(|(j, id)| {
+                let dir = if j % 4 == 3 { "negative" } else { "positive" };
+                (id.as_str(), dir, 1.0 + (j % 5) as f64, "\"minmax\"")
+            })
+            .collect();
+        let fw = framework(&inds, "");
+        let cols: Vec<Vec<f64>> = (0..m)
+            .map(|j| {
+                (0..n)
+                    .map(|i| {
+                        if i == 7 || (i * 31 + j * 17) % 37 == 0 {
+                            f64::NAN
+                        } else {
+                            ((i * (7 + j * 5) + j * 3) % 1009) as f64 / 7.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let units: Vec<String> = (0..n).map(|i| format!("u{}", i / 50)).collect();
+        let units: Vec<&str> = units.iter().map(String::as_str).collect();
+        let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let inp = input(&names, &units, cols);
+        let mut st = Settings {
+            keep_contributions: true,
+            ..Settings::default()
+        };
+        let with = assess(&fw, &inp, &st).unwrap();
+        st.keep_contributions = false;
+        let without = assess(&fw, &inp, &st).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&with.scores), bits(&without.scores));
+        assert_eq!(with.ranks, without.ranks);
+        assert_eq!(with.unit_ranks, without.unit_ranks);
+        assert_eq!(with.grades, without.grades);
+        assert_eq!(with.flags, without.flags);
+        assert!(without.contributions.is_none());
+        assert_eq!(with.scores[7], 0.0);
+        assert!(with.flags[7].contains(&"missing:x0".to_owned()));
+        // The contributions of a person with a left-out indicator add up to the score.
+        let row = 0;
+        assert!(with.flags[row].iter().any(|f| f.starts_with("missing:")));
+        let total: f64 = with.contributions_of(row).iter().map(|(_, c)| c).sum();
+        assert!(
+            (total - with.scores[row]).abs() < 1e-3,
+            "{total} {}",
+            with.scores[row]
+        );
+    }
+}
