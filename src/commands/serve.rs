@@ -18,9 +18,13 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
     };
     // Demo accounts only on a demo start, and only while the database has no account.
     let demo_accounts = if args.demo {
-        super::user::create_demo_accounts(store.as_ref())
+        match super::user::create_demo_accounts(store.as_ref())
             .await
             .context("creating demo accounts")?
+        {
+            Some(accounts) => Some(accounts + &demo_token(store.as_ref()).await?),
+            None => None,
+        }
     } else {
         None
     };
@@ -62,4 +66,27 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
         .context("web server failed")?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// An API token for the demo service-system account, so that a newcomer can push cases and
+/// ratings at once; printed with the demo accounts (demo databases only).
+async fn demo_token(store: &dyn kaohe_store::Store) -> anyhow::Result<String> {
+    let username = "demo_service_system";
+    let (id, token, hash) = kaohe_web::auth::issue_token();
+    let info = kaohe_store::TokenInfo {
+        id: id.clone(),
+        username: username.to_owned(),
+        label: "demo".into(),
+        created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        revoked_at: None,
+    };
+    let audit = kaohe_domain::NewAuditEntry::new("demo", "token.issue", username)
+        .after(serde_json::json!({"id": id, "label": "demo"}).to_string());
+    store
+        .create_token(&info, &hash, &audit)
+        .await
+        .context("issuing the demo API token")?;
+    Ok(format!(
+        "API token of {username} (POST /api/v1/cases, /api/v1/ratings; Authorization: Bearer …): {token}\n"
+    ))
 }

@@ -246,7 +246,7 @@ async fn serve_demo_prints_demo_accounts_that_sign_in_and_a_normal_start_does_no
     assert!(header.starts_with("DEMO ACCOUNTS"), "{header}");
     lines.next().unwrap().unwrap(); // column names
     let mut accounts = Vec::new();
-    for _ in 0..7 {
+    for _ in 0..8 {
         let line = lines.next().unwrap().unwrap();
         let cols: Vec<String> = line.split('\t').map(str::to_owned).collect();
         accounts.push(cols);
@@ -261,9 +261,26 @@ async fn serve_demo_prints_demo_accounts_that_sign_in_and_a_normal_start_does_no
             "assessor",
             "unit_leader",
             "official",
-            "rater"
+            "rater",
+            "service_system"
         ]
     );
+    // And an API token of the demo service system, which pushes cases.
+    let token_line = lines.next().unwrap().unwrap();
+    let token = token_line
+        .rsplit(' ')
+        .next()
+        .filter(|t| t.starts_with("kh_"))
+        .unwrap_or_else(|| panic!("{token_line}"))
+        .to_owned();
+    let pushed = reqwest::Client::new()
+        .post(format!("{base}/api/v1/cases"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"cases": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 200);
     let assessor = &accounts[3];
     let session = login(&base, &assessor[0], &assessor[1], "").await;
     let http = reqwest::Client::new();
