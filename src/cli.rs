@@ -396,7 +396,7 @@ pub(crate) enum RatingsAction {
         /// unit code, unit_id = the parent unit, or itself at the top).
         #[arg(long, value_enum, default_value = "official")]
         by: RatingsBy,
-        /// First day, YYYY-MM-DD [default: 1 January of the current year].
+        /// First day, YYYY-MM-DD [default: the last 12 months up to --to's default, today].
         #[arg(long)]
         from: Option<String>,
         /// Last day, YYYY-MM-DD [default: today].

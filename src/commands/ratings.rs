@@ -66,7 +66,7 @@ pub(crate) async fn run(
     let from = day(
         "from",
         from,
-        Date::from_ordinal_date(today.year(), 1).unwrap_or(today),
+        kaohe_web::service::default_period_start(today),
     )?;
     let to = day("to", to, today)?;
     anyhow::ensure!(from <= to, "--to {to} is before --from {from}");

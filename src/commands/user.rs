@@ -265,6 +265,17 @@ pub(crate) async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<Op
         })
         .await?;
     let cadre = cadres.items.first().cloned();
+    // The unit leader leads the unit with the most bad reviews, so that the rectification queue
+    // shows work at once; without ratings, the first cadre's unit.
+    let mut per_unit: std::collections::BTreeMap<Code, usize> = std::collections::BTreeMap::new();
+    for item in store.rectification_queue(None, false, 10_000).await? {
+        *per_unit.entry(item.unit).or_default() += 1;
+    }
+    let led_unit = per_unit
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(unit, _)| unit)
+        .or_else(|| cadre.as_ref().map(|c| c.unit.clone()));
     let mut out = String::from(
         "DEMO ACCOUNTS (demo database only; never use these on real data)\n\
          username\tpassword\trole\tscope\tTOTP secret\n",
@@ -273,7 +284,7 @@ pub(crate) async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<Op
         let username = format!("demo_{}", role.code());
         let (units, own) = match role {
             Role::Assessor => (root.iter().cloned().collect(), None),
-            Role::UnitLeader => (cadre.iter().map(|c| c.unit.clone()).collect(), None),
+            Role::UnitLeader => (led_unit.iter().cloned().collect(), None),
             Role::Official => (Vec::new(), cadre.as_ref().map(|c| c.id.clone())),
             _ => (Vec::new(), None),
         };

@@ -393,6 +393,15 @@ pub(crate) struct FiguresResult {
     pub(crate) flagged: Vec<(i64, Code, Vec<&'static str>)>,
 }
 
+/// First day of the default period of the figures: the last 12 months up to `today`.
+pub fn default_period_start(today: Date) -> Date {
+    let year_ago = today
+        .replace_year(today.year() - 1)
+        .or_else(|_| (today - time::Duration::days(1)).replace_year(today.year() - 1))
+        .unwrap_or(today);
+    year_ago.next_day().unwrap_or(year_ago)
+}
+
 /// The unix seconds `[start, end)` of the local days `from` to `to`.
 pub fn period_bounds(from: Date, to: Date, offset: time::UtcOffset) -> (i64, i64) {
     let start = from.midnight().assume_offset(offset).unix_timestamp();
@@ -823,7 +832,8 @@ pub(crate) async fn post_rating(
 pub(crate) struct FiguresQuery {
     /// Grouping: unit, official, window or item (default unit).
     by: Option<String>,
-    /// First day, YYYY-MM-DD (default: 1 January of this year).
+    /// First day, YYYY-MM-DD (default: the day after the same day a year ago: the last 12
+    /// months).
     from: Option<String>,
     /// Last day, YYYY-MM-DD (default: today).
     to: Option<String>,
@@ -843,8 +853,7 @@ pub(crate) fn figures_params(
             .map_err(|e| ApiError::invalid_param(name, format!("{v:?}: {e}; expected YYYY-MM-DD"))),
         None => Ok(default),
     };
-    let start_of_year = Date::from_ordinal_date(today.year(), 1).unwrap_or(today);
-    let from = day("from", from, start_of_year)?;
+    let from = day("from", from, default_period_start(today))?;
     let to = day("to", to, today)?;
     if to < from {
         return Err(ApiError::invalid_param("to", "before `from`"));
@@ -950,4 +959,26 @@ pub(crate) async fn get_figures(
             .map(|(id, case, kinds)| serde_json::json!({"rating_id": id, "case_id": case, "kinds": kinds}))
             .collect(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn the_default_period_is_the_last_twelve_months() {
+        assert_eq!(
+            default_period_start(date!(2026 - 11 - 25)),
+            date!(2025 - 11 - 26)
+        );
+        assert_eq!(
+            default_period_start(date!(2028 - 02 - 29)),
+            date!(2027 - 03 - 01)
+        );
+        assert_eq!(
+            default_period_start(date!(2026 - 12 - 31)),
+            date!(2026 - 01 - 01)
+        );
+    }
 }
