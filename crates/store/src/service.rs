@@ -7,7 +7,7 @@
 //! rating, enforced by a unique key, so two concurrent ratings of a case cannot both land.
 
 use crate::StoreError;
-use crate::sql::parse_code;
+use crate::sql::{label, parse_code};
 use async_trait::async_trait;
 use kaohe_domain::service::rectification::{
     Rectification, RectificationPolicy, Status, Step, StepKind, Verdict,
@@ -353,14 +353,6 @@ pub trait ServiceStore {
     async fn appeals(&self, pending_only: bool) -> Result<Vec<Appeal>, StoreError>;
 }
 
-fn label<T: Labeled>(table: &'static str, column: &'static str, s: &str) -> Result<T, StoreError> {
-    T::parse_label(s).map_err(|e| StoreError::Corrupt {
-        table,
-        column,
-        reason: e.to_string(),
-    })
-}
-
 fn timestamp(
     table: &'static str,
     column: &'static str,
@@ -698,6 +690,55 @@ impl FactsRow {
 /// Expands the backend-independent [`ServiceStore`] implementation for one backend.
 macro_rules! impl_service_store {
     ($store:ty, $db:ty) => {
+        impl $store {
+            /// Inserts ratings in one statement, skipping cases rated already; returns the case
+            /// and id of each rating stored.
+            async fn insert_rating_rows<'a>(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                rows: impl IntoIterator<Item = &'a $crate::RatingIntake>,
+            ) -> Result<Vec<(String, i64)>, $crate::StoreError> {
+                use kaohe_domain::Labeled;
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO ratings (case_id, level, tags, comment, channel, real_name, contact, rated_at) ",
+                );
+                q.push_values(rows, |mut b, item| {
+                    let r = &item.rating;
+                    b.push_bind(r.case_id.as_str())
+                        .push_bind(i32::from(r.level.value()))
+                        .push_bind($crate::service::tags_text(&r.tags))
+                        .push_bind(r.comment.as_deref())
+                        .push_bind(r.channel.code())
+                        .push_bind(r.real_name)
+                        .push_bind(r.contact.as_ref().map(|p| p.reveal()))
+                        .push_bind(item.rated_at.unix_timestamp());
+                });
+                q.push(" ON CONFLICT (case_id) DO NOTHING RETURNING case_id, id");
+                Ok(q.build_query_as().fetch_all(&mut **tx).await?)
+            }
+
+            /// Opens the rectifications of stored bad reviews, in one statement.
+            async fn insert_rectification_rows(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                rows: &[(i64, &$crate::NewRectification)],
+            ) -> Result<(), $crate::StoreError> {
+                use kaohe_domain::Labeled;
+                let open = kaohe_domain::service::rectification::Status::Open.code();
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status) ",
+                );
+                q.push_values(rows, |mut b, (id, rect)| {
+                    b.push_bind(*id)
+                        .push_bind(rect.unit.as_str())
+                        .push_bind(rect.real_name)
+                        .push_bind(rect.opened_on)
+                        .push_bind(rect.deadline)
+                        .push_bind(open);
+                });
+                q.build().execute(&mut **tx).await?;
+                Ok(())
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::ServiceStore for $store {
             async fn upsert_cases(&self, cases: &[$crate::StoredCase], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
@@ -836,33 +877,16 @@ macro_rules! impl_service_store {
                 batch: &[$crate::RatingIntake],
                 audit: &kaohe_domain::NewAuditEntry,
             ) -> Result<Vec<usize>, $crate::StoreError> {
-                use kaohe_domain::Labeled;
-                let open = kaohe_domain::service::rectification::Status::Open.code();
                 let mut tx = self.pool.begin().await?;
                 let mut refused = Vec::new();
                 for (c, chunk) in batch.chunks($crate::service::IMPORT_ROWS).enumerate() {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO ratings (case_id, level, tags, comment, channel, real_name, contact, rated_at) ",
-                    );
-                    q.push_values(chunk, |mut b, item| {
-                        let r = &item.rating;
-                        b.push_bind(r.case_id.as_str())
-                            .push_bind(i32::from(r.level.value()))
-                            .push_bind($crate::service::tags_text(&r.tags))
-                            .push_bind(r.comment.as_deref())
-                            .push_bind(r.channel.code())
-                            .push_bind(r.real_name)
-                            .push_bind(r.contact.as_ref().map(|p| p.reveal()))
-                            .push_bind(item.rated_at.unix_timestamp());
-                    });
-                    q.push(" ON CONFLICT (case_id) DO NOTHING RETURNING id, case_id");
-                    let stored: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    let stored = Self::insert_rating_rows(&mut tx, chunk).await?;
                     let needs_ids = stored.len() != chunk.len() || chunk.iter().any(|i| i.rectification.is_some());
                     if !needs_ids {
                         continue;
                     }
                     let ids: std::collections::HashMap<&str, i64> =
-                        stored.iter().map(|(id, case)| (case.as_str(), *id)).collect();
+                        stored.iter().map(|(case, id)| (case.as_str(), *id)).collect();
                     let base = c * $crate::service::IMPORT_ROWS;
                     refused.extend(
                         chunk
@@ -879,18 +903,7 @@ macro_rules! impl_service_store {
                         .filter_map(|i| Some((*ids.get(i.rating.case_id.as_str())?, i.rectification.as_ref()?)))
                         .collect();
                     for part in rects.chunks($crate::service::IMPORT_RECTIFICATIONS) {
-                        let mut q = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status) ",
-                        );
-                        q.push_values(part, |mut b, (id, rect)| {
-                            b.push_bind(*id)
-                                .push_bind(rect.unit.as_str())
-                                .push_bind(rect.real_name)
-                                .push_bind(rect.opened_on)
-                                .push_bind(rect.deadline)
-                                .push_bind(open);
-                        });
-                        q.build().execute(&mut *tx).await?;
+                        Self::insert_rectification_rows(&mut tx, part).await?;
                     }
                 }
                 if !refused.is_empty() {
@@ -903,7 +916,6 @@ macro_rules! impl_service_store {
             }
 
             async fn insert_ratings(&self, batch: &[$crate::RatingIntake]) -> Result<Vec<$crate::IntakeOutcome>, $crate::StoreError> {
-                use kaohe_domain::Labeled;
                 use std::collections::{HashMap, HashSet};
                 let mut tx = self.pool.begin().await?;
                 // Which cases exist, in one query per chunk.
@@ -938,25 +950,8 @@ macro_rules! impl_service_store {
                 order.sort_unstable();
                 let mut stored: HashMap<String, i64> = HashMap::new();
                 for chunk in order.chunks($crate::sql::BATCH_ROWS) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO ratings (case_id, level, tags, comment, channel, real_name, contact, rated_at) ",
-                    );
-                    q.push_values(chunk, |mut b, &i| {
-                        let item = &batch[i];
-                        let r = &item.rating;
-                        b.push_bind(r.case_id.as_str())
-                            .push_bind(i32::from(r.level.value()))
-                            .push_bind($crate::service::tags_text(&r.tags))
-                            .push_bind(r.comment.as_deref())
-                            .push_bind(r.channel.code())
-                            .push_bind(r.real_name)
-                            .push_bind(r.contact.as_ref().map(|p| p.reveal()))
-                            .push_bind(item.rated_at.unix_timestamp());
-                    });
-                    q.push(" ON CONFLICT (case_id) DO NOTHING RETURNING case_id, id");
-                    for (case, id) in q.build_query_as::<(String, i64)>().fetch_all(&mut *tx).await? {
-                        stored.insert(case, id);
-                    }
+                    let rows = chunk.iter().map(|&i| &batch[i]);
+                    stored.extend(Self::insert_rating_rows(&mut tx, rows).await?);
                 }
                 let opened: Vec<(i64, &$crate::NewRectification)> = order
                     .iter()
@@ -966,18 +961,7 @@ macro_rules! impl_service_store {
                     })
                     .collect();
                 for chunk in opened.chunks($crate::sql::BATCH_ROWS) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status) ",
-                    );
-                    q.push_values(chunk, |mut b, (id, rect)| {
-                        b.push_bind(*id)
-                            .push_bind(rect.unit.as_str())
-                            .push_bind(rect.real_name)
-                            .push_bind(rect.opened_on)
-                            .push_bind(rect.deadline)
-                            .push_bind(kaohe_domain::service::rectification::Status::Open.code());
-                    });
-                    q.build().execute(&mut *tx).await?;
+                    Self::insert_rectification_rows(&mut tx, chunk).await?;
                 }
                 tx.commit().await?;
                 Ok(out

@@ -40,7 +40,11 @@ pub(crate) fn parse_code(
     })
 }
 
-fn label<T: Labeled>(table: &'static str, column: &'static str, s: &str) -> Result<T, StoreError> {
+pub(crate) fn label<T: Labeled>(
+    table: &'static str,
+    column: &'static str,
+    s: &str,
+) -> Result<T, StoreError> {
     T::parse_label(s).map_err(|e| StoreError::Corrupt {
         table,
         column,

@@ -94,6 +94,45 @@ fn redirect(to: &str) -> Response {
     r
 }
 
+/// The form's token cookie of the public pages (`/rate/…`), for the form just rendered.
+fn set_rate_cookie(response: &mut Response, token: &str, state: &AppState, headers: &HeaderMap) {
+    response.headers_mut().insert(
+        SET_COOKIE,
+        set_cookie(
+            RATE_COOKIE,
+            token,
+            "/rate",
+            Some(3600),
+            secure(state, headers),
+        ),
+    );
+}
+
+/// Takes one public submission (rating or window lookup) from the client's IP bucket.
+fn public_rate_limit(
+    state: &AppState,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+) -> Result<(), ApiError> {
+    let ip = connect.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+    if state.rate_limiter.allow(
+        ip,
+        state.service.public_burst,
+        state.service.public_per_minute,
+    ) {
+        Ok(())
+    } else {
+        tracing::info!(%ip, "public form rate limit");
+        Err(ApiError::RateLimited)
+    }
+}
+
+/// The trimmed value of field `name` of a urlencoded form, empty when absent.
+fn form_value<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.trim())
+}
+
 // ---------------------------------------------------------------------------------------------
 // The public rating page
 
@@ -230,16 +269,7 @@ async fn rate_form(
         StatusCode::OK,
     )
     .await?;
-    response.headers_mut().insert(
-        SET_COOKIE,
-        set_cookie(
-            RATE_COOKIE,
-            &token,
-            "/rate",
-            Some(3600),
-            secure(&state, &headers),
-        ),
-    );
+    set_rate_cookie(&mut response, &token, &state, &headers);
     Ok(response)
 }
 
@@ -252,15 +282,7 @@ async fn rate(
     Path(code): Path<String>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let ip = connect.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
-    if !state.rate_limiter.allow(
-        ip,
-        state.service.public_burst,
-        state.service.public_per_minute,
-    ) {
-        tracing::info!(%ip, "public rating rate limit");
-        return Err(ctx.fail(ApiError::RateLimited));
-    }
+    public_rate_limit(&state, connect).map_err(|e| ctx.fail(e))?;
     let case = rating_case(&state, &ctx, &code).await?;
     let token = crate::auth::cookie(&headers, RATE_COOKIE).unwrap_or_default();
     let mut input = RateInput::default();
@@ -645,17 +667,23 @@ async fn render_case(
             )
         }),
     });
-    let may_view_contact = service::check_unit(store, caller, Permission::ViewContact, &r.unit)
+    // What else the caller may do here, asked of the unit's ancestry read once.
+    let ancestors = crate::data::ancestor_codes(store, &r.unit)
         .await
-        .is_ok();
-    let may_file_appeal = r.appeal.is_none()
-        && service::check_unit(store, caller, Permission::FileAppeal, &r.unit)
-            .await
-            .is_ok();
-    let may_decide_appeal = r.appeal.as_ref().is_some_and(|a| a.decision.is_none())
-        && service::check_unit(store, caller, Permission::DecideAppeal, &r.unit)
-            .await
-            .is_ok();
+        .map_err(|e| ctx.fail(e))?;
+    let may = |permission| {
+        caller.0.may(
+            permission,
+            crate::access::Target::Unit {
+                code: &r.unit,
+                ancestors: &ancestors,
+            },
+        )
+    };
+    let may_view_contact = may(Permission::ViewContact);
+    let may_file_appeal = r.appeal.is_none() && may(Permission::FileAppeal);
+    let may_decide_appeal =
+        r.appeal.as_ref().is_some_and(|a| a.decision.is_none()) && may(Permission::DecideAppeal);
     let page = CasePage {
         id: r.rating.id,
         case_id: r.case.case.id.to_string(),
@@ -739,6 +767,25 @@ async fn render_case(
     Ok(render(status, &page))
 }
 
+/// The case page again, 422, with what was wrong with the form sent.
+async fn refuse_step(
+    state: &AppState,
+    ctx: PageCtx,
+    caller: &Caller,
+    r: RectificationRecord,
+    error: String,
+) -> PageResult {
+    render_case(
+        state,
+        ctx,
+        caller,
+        r,
+        Some(error),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 /// A name masked for display: the family name kept (赵**).
 fn mask_name(name: &str) -> String {
     let mut chars = name.trim().chars();
@@ -767,7 +814,7 @@ async fn add_step(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
     let r = load_record(&state, &ctx, &caller, Permission::HandleRectification, &id).await?;
-    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
+    let get = |k: &str| Some(form_value(&form, k)).filter(|v| !v.is_empty());
     let parsed = (|| -> Result<Step, String> {
         let kind: StepKind = get("kind")
             .unwrap_or_default()
@@ -807,27 +854,11 @@ async fn add_step(
     let step = match parsed {
         Ok(s) => s,
         Err(e) => {
-            return render_case(
-                &state,
-                ctx,
-                &caller,
-                r,
-                Some(e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refuse_step(&state, ctx, &caller, r, e).await;
         }
     };
     if let Err(e) = now.apply(&step) {
-        return render_case(
-            &state,
-            ctx,
-            &caller,
-            r,
-            Some(e.to_string()),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse_step(&state, ctx, &caller, r, e.to_string()).await;
     }
     let actor = caller.0.username().unwrap_or_default().to_owned();
     let audit = NewAuditEntry::new(
@@ -1021,15 +1052,7 @@ async fn file_appeal(
     let (ground, evidence) = match parsed {
         Ok(x) => x,
         Err(e) => {
-            return render_case(
-                &state,
-                ctx,
-                &caller,
-                r,
-                Some(e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refuse_step(&state, ctx, &caller, r, e).await;
         }
     };
     let actor = caller.0.username().unwrap_or_default().to_owned();
@@ -1184,11 +1207,7 @@ async fn decide_appeal(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
     let r = load_record(&state, &ctx, &caller, Permission::DecideAppeal, &id).await?;
-    let get = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let get = |k: &str| form_value(&form, k);
     let parsed = get("decision")
         .parse::<AppealDecision>()
         .map_err(|e| format!("decision: {e}"))
@@ -1200,15 +1219,7 @@ async fn decide_appeal(
     let (decision, reason) = match parsed {
         Ok(x) => x,
         Err(e) => {
-            return render_case(
-                &state,
-                ctx,
-                &caller,
-                r,
-                Some(e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refuse_step(&state, ctx, &caller, r, e).await;
         }
     };
     let actor = caller.0.username().unwrap_or_default().to_owned();
@@ -1591,16 +1602,7 @@ async fn window_form(
             ctx,
         },
     );
-    response.headers_mut().insert(
-        SET_COOKIE,
-        set_cookie(
-            RATE_COOKIE,
-            &token,
-            "/rate",
-            Some(3600),
-            secure(&state, &headers),
-        ),
-    );
+    set_rate_cookie(&mut response, &token, &state, &headers);
     Ok(response)
 }
 
@@ -1615,20 +1617,9 @@ async fn window_lookup(
     Path((unit, window)): Path<(String, String)>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let ip = connect.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
-    if !state.rate_limiter.allow(
-        ip,
-        state.service.public_burst,
-        state.service.public_per_minute,
-    ) {
-        return Err(ctx.fail(ApiError::RateLimited));
-    }
+    public_rate_limit(&state, connect).map_err(|e| ctx.fail(e))?;
     let (unit, window, name) = known_window(&state, &ctx, &unit, &window).await?;
-    let get = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map_or("", |(_, v)| v.trim())
-    };
+    let get = |k: &str| form_value(&form, k);
     let case_id = get("case_id").to_owned();
     let last4 = get("phone_last4");
     let found = match Code::parse(&case_id) {

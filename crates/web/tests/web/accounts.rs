@@ -88,14 +88,7 @@ impl TestApp {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{}: POST {path}: {e}", self.name));
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.text().await.expect("body");
-        Fetched {
-            status,
-            headers,
-            body,
-        }
+        Fetched::read(response).await
     }
 
     /// Submits the login form; the response of `POST /login`.
@@ -168,14 +161,7 @@ impl TestApp {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{}: GET {path}: {e}", self.name));
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.text().await.expect("body");
-        Fetched {
-            status,
-            headers,
-            body,
-        }
+        Fetched::read(response).await
     }
 }
 

@@ -45,6 +45,18 @@ pub(crate) struct Fetched {
 }
 
 impl Fetched {
+    /// Reads a response whole.
+    pub(crate) async fn read(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body");
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
@@ -96,14 +108,7 @@ impl TestApp {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{}: GET {path}: {e}", self.name));
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.text().await.expect("body");
-        Fetched {
-            status,
-            headers,
-            body,
-        }
+        Fetched::read(response).await
     }
 
     /// Stops the server and drops the database.

@@ -45,14 +45,7 @@ impl TestApp {
             .send()
             .await
             .expect("POST");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.text().await.expect("body");
-        Fetched {
-            status,
-            headers,
-            body,
-        }
+        Fetched::read(response).await
     }
 
     /// Creates a service-system account with an API token; returns the token.
@@ -87,14 +80,7 @@ impl TestApp {
             request = request.header("authorization", format!("Bearer {t}"));
         }
         let response = request.send().await.expect("POST");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.text().await.expect("body");
-        Fetched {
-            status,
-            headers,
-            body,
-        }
+        Fetched::read(response).await
     }
 }
 
