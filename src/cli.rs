@@ -412,6 +412,11 @@ pub(crate) enum RatingsAction {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Escalate (督办) the open rectifications overdue today, as the server does at start and
+    /// periodically: each once, on the first working day after its deadline, to the unit's
+    /// leaders and the assessors covering the unit, with an audit entry. Prints what it
+    /// escalated; running it again escalates nothing new. For cron.
+    Escalate,
 }
 
 /// Whom `kaohe ratings figures` writes a row for.

@@ -36,6 +36,8 @@ pub(crate) struct Ratings {
     pub(crate) window_days: u32,
     /// Working days to rectify a bad review.
     pub(crate) rectification_working_days: u32,
+    /// Minutes between two escalation sweeps of the server (one also runs at start).
+    pub(crate) escalation_sweep_minutes: u32,
     /// Ratings the public rating page takes from one client IP at once.
     pub(crate) public_burst: u32,
     /// Public ratings given back to a client IP per minute.
@@ -58,6 +60,7 @@ impl Default for Ratings {
         Self {
             window_days: d.rating.window_days,
             rectification_working_days: d.rectification.deadline_working_days,
+            escalation_sweep_minutes: 60,
             public_burst: d.public_burst,
             public_per_minute: d.public_per_minute,
             prior_strength: d.prior_strength,
@@ -278,6 +281,10 @@ impl Settings {
             (
                 "ratings.rectification_working_days",
                 self.ratings.rectification_working_days,
+            ),
+            (
+                "ratings.escalation_sweep_minutes",
+                self.ratings.escalation_sweep_minutes,
             ),
             ("ratings.public_burst", self.ratings.public_burst),
             ("ratings.public_per_minute", self.ratings.public_per_minute),

@@ -1,6 +1,10 @@
 //! The demo county of `kaohe serve --demo`: the generated dataset with its service cases and
 //! ratings, rectifications advanced to every status, two appeals, and cases closed in the last
 //! days, open for rating at once.
+//!
+//! The old rectifications left open are overdue: the server's first escalation sweep, run once
+//! the demo accounts exist (`serve.rs`), escalates them (督办) to `demo_unit_leader` and
+//! `demo_assessor`, whose home pages then show the notice.
 
 use super::data;
 use anyhow::Context;

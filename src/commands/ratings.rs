@@ -1,4 +1,5 @@
-//! `kaohe ratings figures`: satisfaction figures as indicator values for `kaohe assess`.
+//! `kaohe ratings figures`: satisfaction figures as indicator values for `kaohe assess`;
+//! `kaohe ratings escalate`: one escalation sweep (督办) of overdue rectifications.
 
 use super::print;
 use crate::cli::{RatingsAction, RatingsBy};
@@ -6,9 +7,9 @@ use crate::settings::Settings;
 use anyhow::Context;
 use kaohe_data::WideCell;
 use kaohe_domain::{Code, NewAuditEntry};
-use kaohe_store::Store;
+use kaohe_store::{Escalation, Store};
 use kaohe_web::service::{GroupBy, figures_of, period_bounds};
-use time::Date;
+use time::{Date, OffsetDateTime, UtcOffset};
 
 /// Columns after `person_id,unit_id`, each an indicator id a framework can name.
 const COLUMNS: [&str; 10] = [
@@ -29,13 +30,71 @@ pub(crate) async fn run(
     store: &dyn Store,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let RatingsAction::Figures {
-        by,
-        from,
-        to,
-        columns,
-        out,
-    } = action;
+    match action {
+        RatingsAction::Figures {
+            by,
+            from,
+            to,
+            columns,
+            out,
+        } => figures(store, settings, *by, from, to, columns, out).await,
+        RatingsAction::Escalate => escalate(store, settings).await,
+    }
+}
+
+/// One escalation sweep on today's date at the deployment's `offset`, audited as `actor`: the
+/// one call of the server (at start and periodically) and of `kaohe ratings escalate`.
+pub(crate) async fn sweep(
+    store: &dyn Store,
+    offset: UtcOffset,
+    actor: &str,
+) -> Result<Vec<Escalation>, kaohe_store::EscalationError> {
+    let now = OffsetDateTime::now_utc();
+    kaohe_store::escalate_overdue(
+        store,
+        now.to_offset(offset).date(),
+        now.unix_timestamp(),
+        actor,
+    )
+    .await
+}
+
+async fn escalate(store: &dyn Store, settings: &Settings) -> anyhow::Result<()> {
+    let done = sweep(store, settings.server.utc_offset.0, &super::audit::actor())
+        .await
+        .context("escalation sweep")?;
+    let names = |n: &[String]| {
+        if n.is_empty() {
+            "-".to_owned()
+        } else {
+            n.join(",")
+        }
+    };
+    let mut text = String::new();
+    for e in &done {
+        text.push_str(&format!(
+            "escalated rectification {}	unit {}	deadline {}	due {}	leaders {}	assessors {}\n",
+            e.rating_id,
+            e.unit,
+            e.deadline,
+            e.due_on,
+            names(&e.leaders),
+            names(&e.assessors)
+        ));
+    }
+    text.push_str(&format!("{} rectifications escalated\n", done.len()));
+    print(&text)
+}
+
+async fn figures(
+    store: &dyn Store,
+    settings: &Settings,
+    by: RatingsBy,
+    from: &Option<String>,
+    to: &Option<String>,
+    columns: &[String],
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
     let keep: Vec<usize> = if columns.is_empty() {
         (0..COLUMNS.len()).collect()
     } else {
@@ -55,7 +114,7 @@ pub(crate) async fn run(
             .collect::<anyhow::Result<_>>()?
     };
     let offset = settings.server.utc_offset.0;
-    let today = time::OffsetDateTime::now_utc().to_offset(offset).date();
+    let today = OffsetDateTime::now_utc().to_offset(offset).date();
     let day = |flag: &str, v: &Option<String>, default: Date| -> anyhow::Result<Date> {
         match v {
             Some(v) => Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))

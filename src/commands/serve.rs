@@ -28,6 +28,15 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
     } else {
         None
     };
+    // The first escalation sweep, before listening: after the demo accounts, so that the demo's
+    // overdue rectifications reach demo_unit_leader and demo_assessor at once.
+    let offset = settings.server.utc_offset.0;
+    escalation_sweep(store.as_ref(), offset).await;
+    let sweeps = tokio::spawn(escalation_sweeps(
+        store.clone(),
+        offset,
+        std::time::Duration::from_secs(u64::from(settings.ratings.escalation_sweep_minutes) * 60),
+    ));
     let listen = args.listen.as_deref().unwrap_or(&settings.server.listen);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -61,11 +70,37 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
         service: settings.ratings.service_settings(),
         ..kaohe_web::AppState::new(store)
     };
-    kaohe_web::serve(listener, state, shutdown)
-        .await
-        .context("web server failed")?;
+    let served = kaohe_web::serve(listener, state, shutdown).await;
+    sweeps.abort();
+    served.context("web server failed")?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Account the server's escalation sweeps are audited under.
+const SWEEP_ACTOR: &str = "system";
+
+/// One escalation sweep of the server; a failure is logged and the next sweep tries again.
+async fn escalation_sweep(store: &dyn kaohe_store::Store, offset: time::UtcOffset) {
+    match super::ratings::sweep(store, offset, SWEEP_ACTOR).await {
+        Ok(done) if done.is_empty() => tracing::debug!("escalation sweep: nothing overdue"),
+        Ok(done) => tracing::info!(escalated = done.len(), "escalation sweep"),
+        Err(error) => tracing::error!(%error, "escalation sweep failed"),
+    }
+}
+
+/// An escalation sweep every `period` after the first, for as long as the server runs.
+async fn escalation_sweeps(
+    store: std::sync::Arc<dyn kaohe_store::Store>,
+    offset: time::UtcOffset,
+    period: std::time::Duration,
+) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        escalation_sweep(store.as_ref(), offset).await;
+    }
 }
 
 /// An API token for the demo service-system account, so that a newcomer can push cases and

@@ -333,3 +333,99 @@ weight = 1
     assert_eq!(rank_of("B"), "2", "{scored}");
     db.finish().await.unwrap();
 }
+
+/// `kaohe ratings escalate` escalates an overdue rectification once, prints it, and records
+/// nothing more when run again (for cron).
+#[tokio::test(flavor = "multi_thread")]
+async fn escalate_records_an_overdue_rectification_once() {
+    use kaohe_domain::service::{Channel, NewRating, RatingLevel, ServiceCase};
+    use kaohe_store::{NewRectification, NewUser, RatingIntake, StoredCase};
+    for db in TestDatabase::all().await.unwrap() {
+        set_up(&db).await;
+        let code = |s: &str| Code::parse(s).unwrap();
+        let audit = || NewAuditEntry::new("test", "seed", "ratings.rs");
+        let leader = NewUser {
+            username: "yaohai_leader".into(),
+            display_name: "瑶海区领导".into(),
+            password_hash: "$argon2id$fake".into(),
+            roles: [kaohe_domain::Role::UnitLeader].into_iter().collect(),
+            units: vec![code("340102")],
+            cadre: None,
+            totp_secret: None,
+            must_change_password: false,
+        };
+        assert!(db.store.create_user(&leader, 1, &audit()).await.unwrap());
+        let closed = time::OffsetDateTime::now_utc() - time::Duration::days(40);
+        db.store
+            .upsert_cases(
+                &[StoredCase {
+                    case: ServiceCase {
+                        id: code("E-1"),
+                        item: "社保卡办理".into(),
+                        unit: code("340102"),
+                        window: None,
+                        officials: vec![],
+                        channel: Channel::Window,
+                        accepted_at: closed,
+                        closed_at: closed,
+                        applicant: None,
+                        phone: None,
+                    },
+                    rating_code: "e1".into(),
+                }],
+                &audit(),
+            )
+            .await
+            .unwrap();
+        let opened = closed.date();
+        db.store
+            .insert_ratings(&[RatingIntake {
+                rating: NewRating {
+                    case_id: code("E-1"),
+                    level: RatingLevel::VeryDissatisfied,
+                    tags: vec![],
+                    comment: None,
+                    channel: Channel::Online,
+                    real_name: false,
+                    contact: None,
+                },
+                rated_at: closed,
+                rectification: Some(NewRectification {
+                    unit: code("340102"),
+                    real_name: false,
+                    opened_on: opened,
+                    deadline: opened + time::Duration::days(7),
+                }),
+            }])
+            .await
+            .unwrap();
+
+        let first = ok(&db.url, &["ratings", "escalate"]);
+        assert!(
+            first.contains("escalated rectification 1\tunit 340102")
+                && first.contains("leaders yaohai_leader\tassessors -")
+                && first.ends_with("1 rectifications escalated\n"),
+            "{}: {first}",
+            db.name
+        );
+        let again = ok(&db.url, &["ratings", "escalate"]);
+        assert_eq!(again, "0 rectifications escalated\n", "{}", db.name);
+        let escalated: Vec<_> = db
+            .store
+            .audit_entries(1, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "rectification.escalated")
+            .collect();
+        assert_eq!(escalated.len(), 1, "{}", db.name);
+        assert!(
+            escalated[0].actor.starts_with("cli"),
+            "{}",
+            escalated[0].actor
+        );
+        assert_eq!(escalated[0].target, "rating:1");
+        assert!(db.store.escalation(1).await.unwrap().is_some());
+        db.finish().await.unwrap();
+    }
+}

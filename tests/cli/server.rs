@@ -66,6 +66,31 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
         };
         assert!(queue.iter().filter(open).any(|q| q.deadline < today));
         assert!(queue.iter().filter(open).any(|q| q.deadline >= today));
+        // The start's escalation sweep escalated the overdue ones to the demo unit leader (of
+        // the unit with the most bad reviews) and the demo assessor, whose home page says so.
+        let escalated = db.store.open_escalations().await.unwrap();
+        assert!(!escalated.is_empty(), "{}: nothing escalated", db.name);
+        let mut to_leader = false;
+        for (id, _) in &escalated {
+            let e = db.store.escalation(*id).await.unwrap().unwrap();
+            assert_eq!(e.assessors, vec!["demo_assessor"], "{}", db.name);
+            to_leader |= e.leaders == ["demo_unit_leader"];
+        }
+        assert!(to_leader, "{}: none to demo_unit_leader", db.name);
+        let home = http
+            .get(&server.base)
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            home.contains(&format!("{} 件差评整改逾期已督办", escalated.len())),
+            "{}: {home}",
+            db.name
+        );
         let appeals = db.store.appeals(false).await.unwrap();
         let decisions: Vec<_> = appeals
             .iter()

@@ -228,6 +228,20 @@ impl Principal {
 }
 
 impl UserPrincipal {
+    /// Whether the account holds `role` and that role's unit scope covers `unit`, given with
+    /// its ancestors: an assessor's assigned units and the units under them, a unit leader's
+    /// own unit.
+    pub fn covers(&self, role: Role, unit: &Code, ancestors: &[Code]) -> bool {
+        self.roles.contains(&role)
+            && self.in_scope(
+                role,
+                Target::Unit {
+                    code: unit,
+                    ancestors,
+                },
+            )
+    }
+
     fn in_scope(&self, role: Role, target: Target<'_>) -> bool {
         let covers = |unit: &Code, ancestors: &[Code]| match role {
             Role::Assessor => self

@@ -24,5 +24,5 @@ pub use calendar::{CalendarEntry, CalendarError, DayKind, WorkCalendar};
 pub use code::{Code, CodeError};
 pub use grade::{AnnualGrade, GradeScale, RoutineGrade, TeamGrade};
 pub use labels::{Labeled, ParseLabelError};
-pub use org::{Appointment, Cadre, CadreStatus, Gender, RankLevel, Unit, UnitKind};
+pub use org::{Appointment, Cadre, CadreStatus, Gender, RankLevel, Unit, UnitKind, UnitTree};
 pub use sanction::{GradeBlocks, Sanction, SanctionKind, SanctionPeriods};

@@ -52,6 +52,41 @@ pub struct Unit {
     pub parent: Option<Code>,
 }
 
+/// The parents of a set of units, to walk a unit's ancestry without asking the store again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitTree {
+    parents: std::collections::HashMap<Code, Option<Code>>,
+}
+
+impl UnitTree {
+    /// Deepest ancestry walked: a stored cycle (never made by kaohe) ends the walk there.
+    const MAX_DEPTH: usize = 64;
+
+    /// The tree of `units`.
+    pub fn new<'a>(units: impl IntoIterator<Item = &'a Unit>) -> Self {
+        Self {
+            parents: units
+                .into_iter()
+                .map(|u| (u.code.clone(), u.parent.clone()))
+                .collect(),
+        }
+    }
+
+    /// The ancestors of `unit`, parent first, up to its root; a unit not in the tree has none.
+    pub fn ancestors(&self, unit: &Code) -> Vec<Code> {
+        let mut out: Vec<Code> = Vec::new();
+        let mut next = self.parents.get(unit).and_then(Option::as_ref);
+        while let Some(p) = next {
+            if out.contains(p) || out.len() >= Self::MAX_DEPTH {
+                break;
+            }
+            out.push(p.clone());
+            next = self.parents.get(p).and_then(Option::as_ref);
+        }
+        out
+    }
+}
+
 labeled_enum! {
     /// Gender as recorded in the cadre file (干部档案).
     pub enum Gender: "gender" {
@@ -207,5 +242,27 @@ mod tests {
         assert!(!UnitKind::Township.may_have_parent(UnitKind::Province));
         assert!(UnitKind::Department.may_have_parent(UnitKind::Department));
         assert!(!UnitKind::Province.may_have_parent(UnitKind::City));
+    }
+
+    #[test]
+    fn a_units_ancestry_runs_to_its_root_and_stops_at_a_cycle() {
+        let code = |s: &str| Code::parse(s).expect("valid");
+        let unit = |c: &str, parent: Option<&str>| Unit {
+            code: code(c),
+            name: c.into(),
+            kind: UnitKind::Department,
+            parent: parent.map(code),
+        };
+        let tree = UnitTree::new(&[
+            unit("A", None),
+            unit("B", Some("A")),
+            unit("C", Some("B")),
+            unit("X", Some("Y")),
+            unit("Y", Some("X")),
+        ]);
+        assert_eq!(tree.ancestors(&code("C")), vec![code("B"), code("A")]);
+        assert!(tree.ancestors(&code("A")).is_empty());
+        assert!(tree.ancestors(&code("Z")).is_empty());
+        assert_eq!(tree.ancestors(&code("X")), vec![code("Y"), code("X")]);
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! Everything here is pure: callers pass in the time and the settings.
 
+pub mod escalation;
 pub mod rectification;
 pub mod suspicion;
 

@@ -8,6 +8,7 @@
 mod accounts;
 mod audit;
 mod error;
+mod escalation;
 mod model;
 mod postgres;
 mod service;
@@ -22,6 +23,7 @@ pub use audit::{
     AUDIT_PAGE, AuditVerification, for_each_audit_entry, recent_audit_entries, verify_audit,
 };
 pub use error::StoreError;
+pub use escalation::{Escalation, EscalationCandidate, EscalationError, escalate_overdue};
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
 pub use service::{

@@ -351,6 +351,24 @@ pub trait ServiceStore {
     ) -> Result<bool, StoreError>;
     /// Appeals, pending first, then by filing time.
     async fn appeals(&self, pending_only: bool) -> Result<Vec<Appeal>, StoreError>;
+
+    /// Open rectifications of reviews not excluded, due before `today` and not escalated yet,
+    /// by deadline: what an escalation sweep asks the rule about.
+    async fn escalation_candidates(
+        &self,
+        today: Date,
+    ) -> Result<Vec<crate::EscalationCandidate>, StoreError>;
+    /// Records escalations, each with its audit entry, in one transaction; one already
+    /// recorded for its rectification is skipped with its entry. Returns the ids of the
+    /// rectifications recorded now.
+    async fn record_escalations(
+        &self,
+        escalations: &[(crate::Escalation, NewAuditEntry)],
+    ) -> Result<Vec<i64>, StoreError>;
+    /// The escalation of a rectification, if it was escalated.
+    async fn escalation(&self, rating_id: i64) -> Result<Option<crate::Escalation>, StoreError>;
+    /// Escalated rectifications still open: rating id and responsible unit, by deadline.
+    async fn open_escalations(&self) -> Result<Vec<(i64, Code)>, StoreError>;
 }
 
 fn timestamp(
@@ -1252,6 +1270,80 @@ macro_rules! impl_service_store {
                     .await?
                     .into_iter()
                     .map($crate::service::AppealRow::into_domain)
+                    .collect()
+            }
+
+            async fn escalation_candidates(
+                &self,
+                today: time::Date,
+            ) -> Result<Vec<$crate::EscalationCandidate>, $crate::StoreError> {
+                sqlx::query_as::<_, $crate::escalation::CandidateRow>(
+                    "SELECT x.rating_id, x.unit, x.deadline, x.status FROM rectifications x \
+                     JOIN ratings r ON r.id = x.rating_id \
+                     WHERE x.status <> 'closed' AND x.deadline < $1 AND NOT r.excluded \
+                     AND NOT EXISTS (SELECT 1 FROM rectification_escalations e WHERE e.rating_id = x.rating_id) \
+                     ORDER BY x.deadline, x.rating_id",
+                )
+                .bind(today)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map($crate::escalation::CandidateRow::into_domain)
+                .collect()
+            }
+
+            async fn record_escalations(
+                &self,
+                escalations: &[($crate::Escalation, kaohe_domain::NewAuditEntry)],
+            ) -> Result<Vec<i64>, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut recorded = Vec::new();
+                for (e, audit) in escalations {
+                    let done = sqlx::query(
+                        "INSERT INTO rectification_escalations (rating_id, due_on, on_day, leaders, assessors, at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rating_id) DO NOTHING",
+                    )
+                    .bind(e.rating_id)
+                    .bind(e.due_on)
+                    .bind(e.on)
+                    .bind($crate::escalation::names_text(&e.leaders))
+                    .bind($crate::escalation::names_text(&e.assessors))
+                    .bind(e.at)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        Self::append_audit_in(&mut tx, audit).await?;
+                        recorded.push(e.rating_id);
+                    }
+                }
+                tx.commit().await?;
+                Ok(recorded)
+            }
+
+            async fn escalation(&self, rating_id: i64) -> Result<Option<$crate::Escalation>, $crate::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM rectification_escalations e JOIN rectifications x ON x.rating_id = e.rating_id \
+                     WHERE e.rating_id = $1",
+                    $crate::escalation::ESCALATION_COLS
+                );
+                sqlx::query_as::<_, $crate::escalation::EscalationRow>(&sql)
+                    .bind(rating_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map($crate::escalation::EscalationRow::into_domain)
+                    .transpose()
+            }
+
+            async fn open_escalations(&self) -> Result<Vec<(i64, kaohe_domain::Code)>, $crate::StoreError> {
+                let rows: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT x.rating_id, x.unit FROM rectification_escalations e \
+                     JOIN rectifications x ON x.rating_id = e.rating_id \
+                     WHERE x.status <> 'closed' ORDER BY x.deadline, x.rating_id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, unit)| Ok((id, $crate::sql::parse_code("rectifications", "unit", &unit)?)))
                     .collect()
             }
         }

@@ -1202,3 +1202,247 @@ on_all_backends!(api_tokens_resolve_to_their_account_until_revoked, |store| {
     assert_eq!(store.token_user("hash-1").await.unwrap(), None);
     assert_eq!(store.list_tokens().await.unwrap()[0].revoked_at, Some(9));
 });
+
+mod escalation {
+    use super::*;
+    use kaohe_domain::service::rectification::{Status, Step, StepKind};
+    use kaohe_domain::service::{
+        AppealDecision, AppealGround, Channel, NewRating, RatingLevel, ServiceCase,
+    };
+    use kaohe_store::{
+        Appeal, IntakeOutcome, NewRectification, NewUser, RatingIntake, RectificationState,
+        StoredCase, escalate_overdue,
+    };
+    use time::macros::datetime;
+
+    fn case(id: &str) -> StoredCase {
+        StoredCase {
+            case: ServiceCase {
+                id: code(id),
+                item: "不动产登记".into(),
+                unit: code("341000-01"),
+                window: None,
+                officials: vec![],
+                channel: Channel::Window,
+                accepted_at: datetime!(2026-03-02 09:00 UTC),
+                closed_at: datetime!(2026-03-04 07:00 UTC),
+                applicant: None,
+                phone: None,
+            },
+            rating_code: format!("code-{id}"),
+        }
+    }
+
+    /// A bad review of `id` on Thursday 5 March 2026, due Thursday 12 March.
+    fn bad_review(id: &str) -> RatingIntake {
+        RatingIntake {
+            rating: NewRating {
+                case_id: code(id),
+                level: RatingLevel::Dissatisfied,
+                tags: vec![],
+                comment: None,
+                channel: Channel::Online,
+                real_name: false,
+                contact: None,
+            },
+            rated_at: datetime!(2026-03-05 02:00 UTC),
+            rectification: Some(NewRectification {
+                unit: code("341000-01"),
+                real_name: false,
+                opened_on: date!(2026 - 03 - 05),
+                deadline: date!(2026 - 03 - 12),
+            }),
+        }
+    }
+
+    async fn account(store: &dyn Store, name: &str, role: Role, unit: &str) {
+        let user = NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            password_hash: "$argon2id$fake".into(),
+            roles: [role].into_iter().collect(),
+            units: vec![code(unit)],
+            cadre: None,
+            totp_secret: None,
+            must_change_password: false,
+        };
+        assert!(
+            store
+                .create_user(&user, 1, &audit("user.create"))
+                .await
+                .unwrap()
+        );
+    }
+
+    async fn step(store: &dyn Store, id: i64, seq: u32, kind: StepKind, status: Status) {
+        let on = date!(2026 - 03 - 20);
+        let step = Step {
+            kind,
+            note: "已处理".into(),
+            reached: None,
+            verdict: None,
+            on,
+        };
+        let state = RectificationState {
+            status,
+            closed_on: (status == Status::Closed).then_some(on),
+            called_back: false,
+        };
+        assert!(
+            store
+                .add_step(id, seq, &step, state, "leader", 9, &audit("rect.step"))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_overdue_rectification_is_escalated_once_and_the_record_outlives_its_closing() {
+        for db in TestDatabase::all().await.unwrap() {
+            let store = db.store.as_ref();
+            seed(store).await;
+            account(store, "leader", Role::UnitLeader, "341000-01").await;
+            account(store, "town_leader", Role::UnitLeader, "341001").await;
+            account(store, "assessor", Role::Assessor, "341000").await;
+            account(store, "retired", Role::Assessor, "341000").await;
+            assert!(
+                store
+                    .set_disabled("retired", true, &audit("user.disable"))
+                    .await
+                    .unwrap()
+            );
+            store
+                .upsert_cases(
+                    &[case("BJ-1"), case("BJ-2"), case("BJ-3")],
+                    &audit("test.cases"),
+                )
+                .await
+                .unwrap();
+            let ids: Vec<i64> = store
+                .insert_ratings(&[bad_review("BJ-1"), bad_review("BJ-2"), bad_review("BJ-3")])
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| match o {
+                    IntakeOutcome::Stored(r) => r.id,
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            // BJ-2 closes in time; BJ-3's review is excluded by an upheld appeal.
+            step(store, ids[1], 1, StepKind::Verify, Status::Verified).await;
+            step(store, ids[1], 2, StepKind::Explain, Status::Handled).await;
+            step(store, ids[1], 3, StepKind::Close, Status::Closed).await;
+            let appeal = Appeal {
+                rating_id: ids[2],
+                ground: AppealGround::Mistaken,
+                evidence: "评价人误选".into(),
+                filed_by: "leader".into(),
+                filed_at: 3,
+                decision: None,
+            };
+            assert!(
+                store
+                    .file_appeal(&appeal, &audit("appeal.file"))
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                store
+                    .decide_appeal(
+                        ids[2],
+                        AppealDecision::Upheld,
+                        "属实",
+                        "assessor",
+                        4,
+                        &audit("appeal.decide")
+                    )
+                    .await
+                    .unwrap()
+            );
+            // Friday 13 March is a holiday here: nothing escalates before Monday 16 March.
+            store
+                .upsert_calendar(
+                    &[CalendarEntry {
+                        date: date!(2026 - 03 - 13),
+                        kind: DayKind::Holiday,
+                        name: "测试假日".into(),
+                    }],
+                    &audit("calendar"),
+                )
+                .await
+                .unwrap();
+            for today in [
+                date!(2026 - 03 - 12),
+                date!(2026 - 03 - 13),
+                date!(2026 - 03 - 15),
+            ] {
+                let none = escalate_overdue(store, today, 100, "system").await.unwrap();
+                assert!(none.is_empty(), "{}: {today}: {none:?}", db.name);
+            }
+            let head = store.audit_head().await.unwrap().seq;
+            let today = date!(2026 - 03 - 17);
+            let done = escalate_overdue(store, today, 200, "system").await.unwrap();
+            assert_eq!(done.len(), 1, "{}: {done:?}", db.name);
+            let e = &done[0];
+            assert_eq!(e.rating_id, ids[0]);
+            assert_eq!(
+                (e.deadline, e.due_on, e.on),
+                (date!(2026 - 03 - 12), date!(2026 - 03 - 16), today)
+            );
+            assert_eq!(e.leaders, vec!["leader"]);
+            assert_eq!(
+                e.assessors,
+                vec!["assessor"],
+                "a disabled account gets nothing"
+            );
+            assert_eq!(store.escalation(ids[0]).await.unwrap().as_ref(), Some(e));
+            assert_eq!(store.escalation(ids[1]).await.unwrap(), None);
+            assert_eq!(
+                store.open_escalations().await.unwrap(),
+                vec![(ids[0], code("341000-01"))]
+            );
+            let entries = store.audit_entries(head + 1, 10).await.unwrap();
+            assert_eq!(entries.len(), 1, "{}", db.name);
+            assert_eq!(entries[0].action, "rectification.escalated");
+            assert_eq!(entries[0].actor, "system");
+            assert_eq!(entries[0].target, format!("rating:{}", ids[0]));
+            let before: serde_json::Value =
+                serde_json::from_str(entries[0].before.as_deref().unwrap()).unwrap();
+            let after: serde_json::Value =
+                serde_json::from_str(entries[0].after.as_deref().unwrap()).unwrap();
+            assert_eq!(before["escalated_on"], serde_json::Value::Null);
+            assert_eq!(after["escalated_on"], "2026-03-17");
+            assert_eq!(after["due_on"], "2026-03-16");
+            assert_eq!(after["leaders"], serde_json::json!(["leader"]));
+
+            // A second sweep, the same day or later, records nothing.
+            for again in [today, date!(2026 - 03 - 18)] {
+                assert!(
+                    escalate_overdue(store, again, 300, "system")
+                        .await
+                        .unwrap()
+                        .is_empty()
+                );
+            }
+            assert_eq!(store.audit_head().await.unwrap().seq, head + 1);
+
+            // Closing late keeps the record that it was escalated.
+            step(store, ids[0], 1, StepKind::Verify, Status::Verified).await;
+            step(store, ids[0], 2, StepKind::Explain, Status::Handled).await;
+            step(store, ids[0], 3, StepKind::Close, Status::Closed).await;
+            assert_eq!(store.escalation(ids[0]).await.unwrap().as_ref(), Some(e));
+            assert!(store.open_escalations().await.unwrap().is_empty());
+            for sql in [
+                "DELETE FROM rectification_escalations",
+                "UPDATE rectification_escalations SET leaders = ''",
+            ] {
+                assert!(
+                    db.raw_execute(sql).await.is_err(),
+                    "{}: {sql} was allowed",
+                    db.name
+                );
+            }
+            db.finish().await.unwrap();
+        }
+    }
+}

@@ -156,6 +156,7 @@ messages! {
     "home.link.cadres" => "查找干部及其任职经历", "Find cadres and their appointment history";
     "home.link.calendar" => "查看工作日历、计算工作日期限", "See the working-day calendar and count deadlines";
     "home.link.api" => "查看 JSON 接口文档", "Read the JSON API documentation";
+    "home.escalated" => "{n} 件差评整改逾期已督办", "{n} overdue bad-review rectifications escalated to you";
     "search.q" => "搜索", "Search";
     "search.submit" => "查询", "Search";
     "search.reset" => "清除", "Clear";
@@ -362,6 +363,9 @@ messages! {
     "rect.on" => "日期", "Date";
     "rect.record" => "记录", "Record";
     "rect.concurrent" => "他人刚刚记录了一个步骤，请查看后重试。", "Someone else has just recorded a step; check and try again.";
+    "rect.escalated" => "已督办", "Escalated";
+    "rect.escalated_to" => "督办单位领导 {leaders}、考核人员 {assessors}（逾期后首个工作日 {due}）", "to the unit leader {leaders} and the assessors {assessors} (first working day after the deadline: {due})";
+    "rect.nobody" => "（无账号）", "(no account)";
     "contact.title" => "回访联系方式", "Callback contact";
     "contact.audited" => "本次查看已记入审计日志。联系方式仅用于回访，不得他用。", "This view has been recorded in the audit log. Use the numbers only for the callback.";
     "contact.phone" => "办件预留电话", "Phone given with the case";

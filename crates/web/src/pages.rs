@@ -514,6 +514,8 @@ fn cadre_href(id: &Code) -> String {
 #[template(path = "home.html")]
 struct HomePage {
     ctx: PageCtx,
+    /// The escalation notice (督办) of a recipient: how many overdue rectifications went to them.
+    escalated: Option<String>,
     counts: Vec<(&'static str, u64)>,
     /// The top of the unit tree: the roots, and the children of a single root.
     rows: Vec<UnitRow>,
@@ -523,6 +525,13 @@ struct HomePage {
 const HOME_UNITS: u32 = 30;
 
 async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> PageResult {
+    let escalated = match crate::service::escalated_to(state.store.as_ref(), &caller)
+        .await
+        .map_err(|e| ctx.fail(e))?
+    {
+        0 => None,
+        n => Some(ctx.tf("home.escalated", &[("n", &n)])),
+    };
     let whole = ctx.sees_organization
         && data::check_list_scope(state.store.as_ref(), &caller, None)
             .await
@@ -533,6 +542,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
             StatusCode::OK,
             &HomePage {
                 ctx,
+                escalated,
                 counts: Vec::new(),
                 rows: Vec::new(),
             },
@@ -570,7 +580,15 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
         units.extend(children.items);
     }
     let rows = units.iter().map(|u| UnitRow::new(&ctx, u)).collect();
-    Ok(render(StatusCode::OK, &HomePage { ctx, counts, rows }))
+    Ok(render(
+        StatusCode::OK,
+        &HomePage {
+            ctx,
+            escalated,
+            counts,
+            rows,
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -300,19 +300,10 @@ pub(crate) async fn units_in_scope(
     permission: Permission,
 ) -> Result<Vec<Unit>, ApiError> {
     let units = store.all_units().await?;
-    let parents: HashMap<&Code, Option<&Code>> =
-        units.iter().map(|u| (&u.code, u.parent.as_ref())).collect();
+    let tree = kaohe_domain::UnitTree::new(&units);
     let mut out = Vec::new();
     for u in &units {
-        let mut ancestors = Vec::new();
-        let mut next = u.parent.as_ref();
-        while let Some(p) = next {
-            if ancestors.contains(p) || ancestors.len() > 64 {
-                break;
-            }
-            ancestors.push(p.clone());
-            next = parents.get(p).copied().flatten();
-        }
+        let ancestors = tree.ancestors(&u.code);
         let target = Target::Unit {
             code: &u.code,
             ancestors: &ancestors,
@@ -339,6 +330,30 @@ pub(crate) async fn check_unit(
             ancestors: &ancestors,
         },
     )
+}
+
+/// How many escalated rectifications still open went to the caller (督办): those of the units
+/// whose leader they are, or which their assessor scope covers, by the one rule of
+/// `kaohe_domain::service::escalation::recipient`. Zero for everyone else.
+pub(crate) async fn escalated_to(store: &dyn Store, caller: &Caller) -> Result<usize, ApiError> {
+    let kaohe_domain::Principal::User(user) = &caller.0 else {
+        return Ok(0);
+    };
+    if user.units.is_empty() {
+        return Ok(0);
+    }
+    let open = store.open_escalations().await?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let tree = kaohe_domain::UnitTree::new(&store.all_units().await?);
+    Ok(open
+        .iter()
+        .filter(|(_, unit)| {
+            kaohe_domain::service::escalation::recipient(user, unit, &tree.ancestors(unit))
+                .is_some()
+        })
+        .count())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -515,6 +515,8 @@ struct StepRow {
     on: String,
     actor: String,
     at: String,
+    /// The escalation (督办) recorded by the sweep, not a step taken by someone.
+    escalation: bool,
 }
 
 #[derive(Template)]
@@ -653,8 +655,18 @@ async fn render_case(
             on: s.step.on.to_string(),
             actor: s.actor.clone(),
             at: local_unix(state, s.at),
+            escalation: false,
         })
         .collect();
+    let steps = with_escalation(
+        state,
+        &ctx,
+        steps,
+        store
+            .escalation(r.rating.id)
+            .await
+            .map_err(|e| ctx.fail(e))?,
+    );
     let appeal = r.appeal.as_ref().map(|a| AppealView {
         ground: ctx.label(a.ground),
         evidence: a.evidence.clone(),
@@ -765,6 +777,48 @@ async fn render_case(
         ctx,
     };
     Ok(render(status, &page))
+}
+
+/// The history with the escalation (督办), if any, after the steps taken by its day.
+fn with_escalation(
+    state: &AppState,
+    ctx: &PageCtx,
+    mut steps: Vec<StepRow>,
+    escalation: Option<kaohe_store::Escalation>,
+) -> Vec<StepRow> {
+    let Some(e) = escalation else {
+        return steps;
+    };
+    let names = |names: &[String]| {
+        if names.is_empty() {
+            ctx.t("rect.nobody").to_owned()
+        } else {
+            names.join("、")
+        }
+    };
+    let on = e.on.to_string();
+    let row = StepRow {
+        kind: ctx.t("rect.escalated"),
+        note: String::new(),
+        outcome: ctx.tf(
+            "rect.escalated_to",
+            &[
+                ("leaders", &names(&e.leaders)),
+                ("assessors", &names(&e.assessors)),
+                ("due", &e.due_on),
+            ],
+        ),
+        actor: String::new(),
+        at: local_unix(state, e.at),
+        escalation: true,
+        on,
+    };
+    let at = steps
+        .iter()
+        .position(|s| s.on > row.on)
+        .unwrap_or(steps.len());
+    steps.insert(at, row);
+    steps
 }
 
 /// The case page again, 422, with what was wrong with the form sent.

@@ -285,8 +285,8 @@ impl Rectification {
         Ok(self)
     }
 
-    /// Whether it is still open after its deadline on `today`: it escalates to the unit's
-    /// leader and the assessor (逾期督办).
+    /// Whether it is still open after its deadline on `today` (逾期); it escalates on the first
+    /// working day after the deadline ([`crate::service::escalation`]).
     pub fn is_overdue(&self, today: Date) -> bool {
         self.closed_on.is_none() && today > self.deadline
     }

@@ -845,3 +845,136 @@ async fn qr_codes_lead_to_the_rating_pages_and_windows_find_their_cases() {
         app.finish().await;
     }
 }
+
+/// An overdue rectification escalated by the sweep (督办): the leader of its unit and the
+/// assessor covering it see the notice on their home page and the entry in the case's history;
+/// the leader of another unit and a signed-out visitor see neither.
+#[tokio::test]
+async fn an_escalation_reaches_the_units_leader_and_the_assessor_only() {
+    use kaohe_domain::service::{Channel, NewRating, RatingLevel};
+    use kaohe_store::{IntakeOutcome, NewRectification, RatingIntake, escalate_overdue};
+    for app in spawn_apps().await {
+        let leader = app
+            .sign_in_as("yaohai_leader", &["unit_leader"], &["340102"], None)
+            .await;
+        let other = app
+            .sign_in_as("luyang_leader", &["unit_leader"], &["340103"], None)
+            .await;
+        let store = app.db.store.as_ref();
+        // A bad review of BJ-3 (瑶海区) whose deadline passed 30 days ago, still open.
+        let today = time::OffsetDateTime::now_utc()
+            .to_offset(kaohe_web::CHINA_STANDARD_TIME)
+            .date();
+        let deadline = today - time::Duration::days(30);
+        let out = store
+            .insert_ratings(&[RatingIntake {
+                rating: NewRating {
+                    case_id: kaohe_domain::Code::parse("BJ-3").expect("code"),
+                    level: RatingLevel::Dissatisfied,
+                    tags: vec![],
+                    comment: None,
+                    channel: Channel::Online,
+                    real_name: false,
+                    contact: None,
+                },
+                rated_at: time::OffsetDateTime::now_utc(),
+                rectification: Some(NewRectification {
+                    unit: kaohe_domain::Code::parse("340102").expect("code"),
+                    real_name: false,
+                    opened_on: deadline - time::Duration::days(7),
+                    deadline,
+                }),
+            }])
+            .await
+            .expect("rating");
+        let IntakeOutcome::Stored(rating) = &out[0] else {
+            panic!("{out:?}")
+        };
+        let home = app.get_as(Some(&leader), "/").await;
+        assert!(!home.body.contains("id=\"escalated\""), "not swept yet");
+
+        let done = escalate_overdue(store, today, 1, "system")
+            .await
+            .expect("sweep");
+        assert_eq!(done.len(), 1, "{}: {done:?}", app.name);
+        assert_eq!(done[0].rating_id, rating.id);
+        assert_eq!(done[0].leaders, vec!["yaohai_leader"]);
+        assert_eq!(done[0].assessors, vec!["tester"]);
+
+        let notice = "1 件差评整改逾期已督办";
+        for (who, session) in [
+            ("leader", &leader),
+            ("assessor", app.session.as_ref().expect("tester")),
+        ] {
+            let home = app.get_as(Some(session), "/").await;
+            assert_eq!(home.status, 200, "{}", home.body);
+            assert!(
+                home.body.contains(notice)
+                    && home.body.contains("href=\"/service/rectifications\""),
+                "{}: {who}: {}",
+                app.name,
+                home.body
+            );
+            let page = app
+                .get_as(
+                    Some(session),
+                    &format!("/service/rectifications/{}", rating.id),
+                )
+                .await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            let entry = page
+                .body
+                .split("id=\"escalation\"")
+                .nth(1)
+                .and_then(|rest| rest.split("</li>").next())
+                .unwrap_or_else(|| {
+                    panic!("{}: {who}: no escalation entry: {}", app.name, page.body)
+                });
+            assert!(entry.contains("已督办"), "{entry}");
+            assert!(entry.contains(&today.to_string()), "{entry}");
+            assert!(
+                entry.contains("yaohai_leader") && entry.contains("tester"),
+                "{entry}"
+            );
+        }
+        let english = app.get_as(Some(&leader), "/?lang=en").await;
+        assert!(
+            english
+                .body
+                .contains("1 overdue bad-review rectifications escalated to you"),
+            "{}",
+            english.body
+        );
+        let page = app
+            .get_as(
+                Some(&leader),
+                &format!("/service/rectifications/{}?lang=en", rating.id),
+            )
+            .await;
+        assert!(page.body.contains("Escalated"), "{}", page.body);
+
+        // Neither the leader of another unit nor a signed-out visitor is told.
+        for session in [Some(&other), None] {
+            let home = app.get_as(session.map(String::as_str), "/").await;
+            assert_eq!(home.status, 200);
+            assert!(!home.body.contains("id=\"escalated\""), "{}", home.body);
+            assert!(!home.body.contains("督办"), "{}", home.body);
+        }
+        let refused = app
+            .get_as(
+                Some(&other),
+                &format!("/service/rectifications/{}", rating.id),
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+
+        // A second sweep records nothing; the notice stays until the case closes.
+        assert!(
+            escalate_overdue(store, today, 2, "system")
+                .await
+                .expect("sweep")
+                .is_empty()
+        );
+        app.finish().await;
+    }
+}
