@@ -4,7 +4,7 @@ use super::print;
 use crate::cli::{ExportArgs, FormatArg, GenArgs, ImportArgs, ImportWhat, LangArg};
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec, ValuesSpec};
-use kaohe_data::{Format, HeaderLang, ImportError, Parsed, Phones, RatingRecord, Table};
+use kaohe_data::{Format, HeaderLang, ImportError, Located, Parsed, Phones, RatingRecord, Table};
 use kaohe_domain::service::rectification::RectificationPolicy;
 use kaohe_domain::service::{IntakeError, RatingPolicy, ServiceCase, rating_code};
 use kaohe_domain::{Appointment, Cadre, Code, NewAuditEntry, Sanction, WorkCalendar};
@@ -142,21 +142,24 @@ async fn import_file(
             cases.len()
         }
         Table::Ratings => {
-            let parsed = kaohe_data::read_ratings(path, offset)?;
-            let intakes = prepare_ratings(store, &parsed, offset).await?;
-            let refused = store
-                .import_ratings(&intakes, &audit(intakes.len()))
-                .await?;
+            let mut parsed = kaohe_data::read_ratings(path, offset)?;
+            tracing::debug!(rows = parsed.len(), elapsed = ?started.elapsed(), "file read");
+            let (intakes, rows) = prepare_ratings(store, &mut parsed, offset).await?;
+            tracing::debug!(elapsed = ?started.elapsed(), "intake rules applied");
+            let n = intakes.len();
+            let refused = store.import_ratings(intakes, audit(n)).await?;
             if !refused.is_empty() {
                 let mut errors = parsed.new_errors();
                 for i in refused {
-                    let r = &parsed.rows[i];
-                    let e = IntakeError::AlreadyRated(r.value.rating.case_id.to_string());
-                    errors.push(parsed.error(r.row, "case_id", e.to_string()));
+                    errors.push(parsed.error(
+                        rows[i],
+                        "case_id",
+                        "the case was rated meanwhile: one rating per case",
+                    ));
                 }
                 return Err(ImportError::Rows(errors).into());
             }
-            intakes.len()
+            n
         }
     };
     print(&format!(
@@ -188,52 +191,64 @@ pub(crate) fn with_rating_codes(cases: Vec<ServiceCase>) -> anyhow::Result<Vec<S
 
 /// Checks every rating of a file by the intake rules at the time it was given (the rating
 /// window counts from its case's closing to its own `rated_at`) and opens the rectification of
-/// each bad review, with its deadline on the stored calendar: the ratings ready to store, or
-/// every refusal as `FILE:ROW:COLUMN: reason`.
+/// each bad review, with its deadline on the stored calendar: the ratings ready to store with
+/// the row of each, or every refusal as `FILE:ROW:COLUMN: reason`. The records are moved out of
+/// `parsed`.
 async fn prepare_ratings(
     store: &dyn Store,
-    parsed: &Parsed<RatingRecord>,
+    parsed: &mut Parsed<RatingRecord>,
     offset: UtcOffset,
-) -> anyhow::Result<Vec<RatingIntake>> {
-    // In key order: the lookups walk the case table's index forward instead of at random.
-    let mut ids: Vec<Code> = parsed.values().map(|r| r.rating.case_id.clone()).collect();
-    ids.sort_unstable();
-    let cases: HashMap<Code, StoredCase> = store
-        .cases_by_ids(&ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.case.id.clone(), c))
+) -> anyhow::Result<(Vec<RatingIntake>, Vec<usize>)> {
+    let located = std::mem::take(&mut parsed.rows);
+    // In case-id order: the lookups walk the case table's key forward.
+    let order = kaohe_domain::code_order(located.iter().map(|r| &r.value.rating.case_id));
+    let ids = order
+        .iter()
+        .map(|&i| located[i].value.rating.case_id.clone())
         .collect();
+    let started = Instant::now();
+    let terms = store.case_terms(ids).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "rated cases looked up");
     let calendar = WorkCalendar::new(&store.calendar().await?);
     let (policy, rectification) = (RatingPolicy::default(), RectificationPolicy::default());
     let now = OffsetDateTime::now_utc();
-    let mut errors = parsed.new_errors();
-    let mut intakes = Vec::with_capacity(parsed.len());
-    for r in &parsed.rows {
-        let RatingRecord { rating, rated_at } = &r.value;
-        let Some(case) = cases.get(&rating.case_id) else {
-            errors.push(parsed.error(
-                r.row,
-                "case_id",
-                format!("case {} does not exist", rating.case_id),
-            ));
+    // The ratings stay in case-id order, which the store inserts fastest; refusals are
+    // reported in row order.
+    let mut refusals: Vec<(usize, &str, String)> = Vec::new();
+    let mut intakes = Vec::with_capacity(located.len());
+    let mut rows = Vec::with_capacity(located.len());
+    let mut slots: Vec<Option<Located<RatingRecord>>> = located.into_iter().map(Some).collect();
+    for (i, case) in order.into_iter().zip(terms) {
+        let Some(r) = slots[i].take() else { continue };
+        let RatingRecord { rating, rated_at } = r.value;
+        let Some(case) = case else {
+            let e = format!("case {} does not exist", rating.case_id);
+            refusals.push((r.row, "case_id", e));
             continue;
         };
-        if *rated_at > now {
-            errors.push(parsed.error(r.row, "rated_at", "a rating cannot be given in the future"));
+        if case.rated {
+            let e = IntakeError::AlreadyRated(rating.case_id.to_string());
+            refusals.push((r.row, "case_id", e.to_string()));
             continue;
         }
-        let prepared = RatingIntake::prepare(
-            case,
-            rating.clone(),
-            *rated_at,
+        if rated_at > now {
+            let e = "a rating cannot be given in the future".to_owned();
+            refusals.push((r.row, "rated_at", e));
+            continue;
+        }
+        let prepared = RatingIntake::prepare_of(
+            &case.unit,
+            case.closed_at,
+            rating,
+            rated_at,
             offset,
-            &policy,
-            &calendar,
-            &rectification,
+            (&policy, &calendar, &rectification),
         );
         match prepared {
-            Ok(intake) => intakes.push(intake),
+            Ok(intake) => {
+                intakes.push(intake);
+                rows.push(r.row);
+            }
             Err(e) => {
                 let column = match &e {
                     IntakeRefused::Rule(IntakeError::AlreadyRated(_)) => "case_id",
@@ -246,12 +261,17 @@ async fn prepare_ratings(
                     )
                     | IntakeRefused::Calendar(_) => "rated_at",
                 };
-                errors.push(parsed.error(r.row, column, e.to_string()));
+                refusals.push((r.row, column, e.to_string()));
             }
         }
     }
+    refusals.sort_by_key(|r| r.0);
+    let mut errors = parsed.new_errors();
+    for (row, column, message) in refusals {
+        errors.push(parsed.error(row, column, message));
+    }
     errors.into_result()?;
-    Ok(intakes)
+    Ok((intakes, rows))
 }
 
 /// The audit entry of importing `n` rows of `table` from `path`.
@@ -472,8 +492,9 @@ pub(crate) async fn load(
             .with_context(|| format!("rating of case {}", r.rating.case_id))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let n = intakes.len();
     let refused = store
-        .import_ratings(&intakes, &audit("ratings", intakes.len()))
+        .import_ratings(intakes, audit("ratings", n))
         .await
         .context("loading ratings")?;
     anyhow::ensure!(

@@ -18,8 +18,11 @@ use kaohe_domain::{
     Sanction, SanctionKind, Unit, UnitKind,
 };
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+
+/// Maps of the import's keys: a file can hold millions of rows, so a fast hasher (seeded per
+/// process) instead of SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::path::{Path, PathBuf};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
@@ -133,7 +136,7 @@ impl<T> Parsed<T> {
 
 /// Reads units (单位).
 pub fn read_units(path: impl AsRef<Path>) -> Result<Parsed<Unit>, ImportError> {
-    let mut seen: HashMap<Code, usize> = HashMap::new();
+    let mut seen: HashMap<Code, usize> = HashMap::default();
     read_table(path.as_ref(), Table::Units, |row| {
         let code = row.code(0);
         let name = row.text(1, MAX_NAME_LEN);
@@ -160,7 +163,7 @@ pub fn read_units(path: impl AsRef<Path>) -> Result<Parsed<Unit>, ImportError> {
 
 /// Reads cadres (干部).
 pub fn read_cadres(path: impl AsRef<Path>) -> Result<Parsed<Cadre>, ImportError> {
-    let mut seen: HashMap<Code, usize> = HashMap::new();
+    let mut seen: HashMap<Code, usize> = HashMap::default();
     read_table(path.as_ref(), Table::Cadres, |row| {
         let id = row.code(0);
         let name = row.text(1, MAX_NAME_LEN);
@@ -194,7 +197,7 @@ pub fn read_cadres(path: impl AsRef<Path>) -> Result<Parsed<Cadre>, ImportError>
 
 /// Reads appointment history (任职经历). The key of an entry is cadre, unit, post and start date.
 pub fn read_appointments(path: impl AsRef<Path>) -> Result<Parsed<Appointment>, ImportError> {
-    let mut seen: HashMap<(Code, Code, String, Date), usize> = HashMap::new();
+    let mut seen: HashMap<(Code, Code, String, Date), usize> = HashMap::default();
     read_table(path.as_ref(), Table::Appointments, |row| {
         let cadre = row.code(0);
         let unit = row.code(1);
@@ -221,7 +224,7 @@ pub fn read_appointments(path: impl AsRef<Path>) -> Result<Parsed<Appointment>, 
 
 /// Reads disciplinary sanctions (处分).
 pub fn read_sanctions(path: impl AsRef<Path>) -> Result<Parsed<Sanction>, ImportError> {
-    let mut seen: HashMap<Code, usize> = HashMap::new();
+    let mut seen: HashMap<Code, usize> = HashMap::default();
     read_table(path.as_ref(), Table::Sanctions, |row| {
         let id = row.code(0);
         let cadre = row.code(1);
@@ -248,7 +251,7 @@ pub fn read_sanctions(path: impl AsRef<Path>) -> Result<Parsed<Sanction>, Import
 
 /// Reads calendar overrides (节假日安排): 休 (holiday) or 班 (make-up working day) per date.
 pub fn read_calendar(path: impl AsRef<Path>) -> Result<Parsed<CalendarEntry>, ImportError> {
-    let mut seen: HashMap<Date, usize> = HashMap::new();
+    let mut seen: HashMap<Date, usize> = HashMap::default();
     read_table(path.as_ref(), Table::Calendar, |row| {
         let date = row.date(0);
         let kind = row.label::<DayKind>(1);
@@ -281,7 +284,7 @@ pub fn read_cases(
     path: impl AsRef<Path>,
     offset: UtcOffset,
 ) -> Result<Parsed<ServiceCase>, ImportError> {
-    let mut seen: HashMap<Code, usize> = HashMap::new();
+    let mut seen: HashMap<Code, usize> = HashMap::default();
     read_table(path.as_ref(), Table::ServiceCases, |row| {
         let id = row.code(0);
         let item = row.text(1, MAX_TEXT);
@@ -334,7 +337,7 @@ pub fn read_ratings(
     path: impl AsRef<Path>,
     offset: UtcOffset,
 ) -> Result<Parsed<RatingRecord>, ImportError> {
-    let mut seen: HashMap<Code, usize> = HashMap::new();
+    let mut seen: HashMap<Code, usize> = HashMap::default();
     read_table(path.as_ref(), Table::Ratings, |row| {
         let case_id = row.code(0);
         let level = row.label::<RatingLevel>(1);
@@ -375,7 +378,8 @@ pub fn check_unit_tree(stored: &[Unit], imported: &Parsed<Unit>) -> Result<(), I
         parent: Option<&'a Code>,
         row: Option<usize>,
     }
-    let mut nodes: HashMap<&Code, Node<'_>> = HashMap::with_capacity(stored.len() + imported.len());
+    let mut nodes: HashMap<&Code, Node<'_>> =
+        HashMap::with_capacity_and_hasher(stored.len() + imported.len(), Default::default());
     for u in stored {
         nodes.insert(
             &u.code,
@@ -450,7 +454,8 @@ pub fn check_unit_tree(stored: &[Unit], imported: &Parsed<Unit>) -> Result<(), I
     }
     // Cycles: walk up from every imported unit, marking units on the current path (1) and
     // units known to reach a root (2).
-    let mut state: HashMap<&Code, u8> = HashMap::with_capacity(nodes.len());
+    let mut state: HashMap<&Code, u8> =
+        HashMap::with_capacity_and_hasher(nodes.len(), Default::default());
     let mut path: Vec<&Code> = Vec::new();
     for r in &imported.rows {
         path.clear();

@@ -74,9 +74,49 @@ impl AsRef<str> for Code {
     }
 }
 
+/// The positions of `codes` in code order, equal codes in their given order (a stable sort).
+/// Sorts a compact key of each code's first 16 bytes, so that millions of codes sort without
+/// reaching into each one's text; codes whose keys tie are compared whole.
+pub fn code_order<'a>(codes: impl IntoIterator<Item = &'a Code>) -> Vec<usize> {
+    let codes: Vec<&Code> = codes.into_iter().collect();
+    let mut keys: Vec<(u128, usize)> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (prefix_key(c.as_str()), i))
+        .collect();
+    keys.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| codes[a.1].cmp(codes[b.1]))
+            .then(a.1.cmp(&b.1))
+    });
+    keys.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The first 16 bytes of `s`, zero-padded, as a big-endian number: `prefix_key(a) <
+/// prefix_key(b)` only when `a < b`.
+fn prefix_key(s: &str) -> u128 {
+    let mut key = [0u8; 16];
+    let n = s.len().min(16);
+    key[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u128::from_be_bytes(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn code_order_is_a_stable_sort_by_code(
+            raw in prop::collection::vec("[A-C0-2]{1,3}|BJ2025-[0-9]{7}[A-Z]{0,12}|[a-z\u{4e00}-\u{4e03}]{1,20}", 0..60)
+        ) {
+            let codes: Vec<Code> = raw.iter().map(|s| Code::parse(s).expect("a code")).collect();
+            let mut expected: Vec<usize> = (0..codes.len()).collect();
+            expected.sort_by(|&a, &b| codes[a].cmp(&codes[b]));
+            prop_assert_eq!(code_order(&codes), expected);
+        }
+    }
 
     #[test]
     fn trims_and_rejects() {

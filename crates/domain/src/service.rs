@@ -362,13 +362,24 @@ pub fn check_rating(
     now: OffsetDateTime,
     policy: &RatingPolicy,
 ) -> Result<NewRating, IntakeError> {
-    if now < case.closed_at {
-        return Err(IntakeError::NotClosed(case.id.as_str().to_owned()));
+    check_rating_of(case.closed_at, rating, now, policy)
+}
+
+/// [`check_rating`] given only what the rules read of the rated case (`rating.case_id`): when it
+/// closed. Bulk imports look up no more.
+pub fn check_rating_of(
+    closed_at: OffsetDateTime,
+    rating: NewRating,
+    now: OffsetDateTime,
+    policy: &RatingPolicy,
+) -> Result<NewRating, IntakeError> {
+    if now < closed_at {
+        return Err(IntakeError::NotClosed(rating.case_id.as_str().to_owned()));
     }
-    let deadline = case.closed_at + Duration::days(i64::from(policy.window_days));
+    let deadline = closed_at + Duration::days(i64::from(policy.window_days));
     if now > deadline {
         return Err(IntakeError::WindowClosed {
-            case: case.id.as_str().to_owned(),
+            case: rating.case_id.as_str().to_owned(),
             window_days: policy.window_days,
             deadline: deadline
                 .format(&time::format_description::well_known::Rfc3339)

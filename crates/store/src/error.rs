@@ -9,6 +9,12 @@ pub enum StoreError {
     /// The database refused or failed a statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database refused or failed a statement of a bulk import (SQLite).
+    #[error("database error: {0}")]
+    Bulk(#[from] rusqlite::Error),
+    /// A bulk import's blocking thread ended without an answer.
+    #[error("the import stopped: {0}")]
+    Worker(#[from] tokio::task::JoinError),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -14,6 +14,7 @@ mod postgres;
 mod service;
 mod sql;
 mod sqlite;
+mod sqlite_bulk;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
@@ -27,9 +28,9 @@ pub use escalation::{Escalation, EscalationCandidate, EscalationError, escalate_
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
 pub use service::{
-    Appeal, FileInfo, IntakeOutcome, IntakeRefused, NewFile, NewRectification, QueueItem,
-    RatingFacts, RatingIntake, RectificationRecord, RectificationState, ServiceStore, StoredCase,
-    StoredStep,
+    Appeal, CaseTerms, FileInfo, IntakeOutcome, IntakeRefused, NewFile, NewRectification,
+    QueueItem, RatingFacts, RatingIntake, RectificationRecord, RectificationState, ServiceStore,
+    StoredCase, StoredStep,
 };
 pub use sqlite::SqliteStore;
 pub use tokens::{TokenInfo, TokenStore};

@@ -1,9 +1,14 @@
 //! The PostgreSQL backend.
 
-use crate::sql::impl_store;
-use crate::{Backend, StoreError};
+use crate::service::{IMPORT_RECTIFICATIONS, IMPORT_ROWS, LOOKUP_IDS};
+use crate::sql::{impl_store, parse_code};
+use crate::{Backend, CaseTerms, NewRectification, RatingIntake, StoreError};
+use kaohe_domain::{Code, NewAuditEntry};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::OffsetDateTime;
 
 /// Store on a PostgreSQL server.
 #[derive(Debug, Clone)]
@@ -33,6 +38,102 @@ impl PgStore {
             .run(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// [`crate::ServiceStore::case_terms`]: one query per chunk of ids.
+    async fn bulk_case_terms(&self, ids: Vec<Code>) -> Result<Vec<Option<CaseTerms>>, StoreError> {
+        let mut found: HashMap<String, CaseTerms> = HashMap::with_capacity(ids.len());
+        let mut units: HashMap<String, Arc<Code>> = HashMap::new();
+        for chunk in ids.chunks(LOOKUP_IDS) {
+            let keys: Vec<&str> = chunk.iter().map(Code::as_str).collect();
+            let rows: Vec<(String, String, i64, bool)> = sqlx::query_as(
+                "SELECT c.id, c.unit, c.closed_at, \
+                 EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id) \
+                 FROM service_cases c WHERE c.id = ANY($1)",
+            )
+            .bind(&keys)
+            .fetch_all(&self.pool)
+            .await?;
+            for (id, unit, closed_at, rated) in rows {
+                let unit = match units.get(&unit) {
+                    Some(code) => Arc::clone(code),
+                    None => {
+                        let code = Arc::new(parse_code("service_cases", "unit", &unit)?);
+                        units.insert(unit, Arc::clone(&code));
+                        code
+                    }
+                };
+                let terms = CaseTerms {
+                    unit,
+                    closed_at: OffsetDateTime::from_unix_timestamp(closed_at).map_err(|e| {
+                        StoreError::Corrupt {
+                            table: "service_cases",
+                            column: "closed_at",
+                            reason: e.to_string(),
+                        }
+                    })?,
+                    rated,
+                };
+                found.insert(id, terms);
+            }
+        }
+        Ok(ids
+            .iter()
+            .map(|id| found.get(id.as_str()).cloned())
+            .collect())
+    }
+
+    /// [`crate::ServiceStore::import_ratings`]: multi-row statements in one transaction; the
+    /// ratings' ids come back for their rectifications.
+    async fn bulk_import_ratings(
+        &self,
+        batch: Vec<RatingIntake>,
+        audit: NewAuditEntry,
+    ) -> Result<Vec<usize>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut refused = Vec::new();
+        for (c, chunk) in batch.chunks(IMPORT_ROWS).enumerate() {
+            let stored = Self::insert_rating_rows(&mut tx, chunk).await?;
+            let needs_ids =
+                stored.len() != chunk.len() || chunk.iter().any(|i| i.rectification.is_some());
+            if !needs_ids {
+                continue;
+            }
+            let ids: HashMap<&str, i64> = stored
+                .iter()
+                .map(|(case, id)| (case.as_str(), *id))
+                .collect();
+            let base = c * IMPORT_ROWS;
+            refused.extend(
+                chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| !ids.contains_key(i.rating.case_id.as_str()))
+                    .map(|(k, _)| base + k),
+            );
+            if !refused.is_empty() {
+                continue;
+            }
+            let rects: Vec<(i64, &NewRectification)> = chunk
+                .iter()
+                .filter_map(|i| {
+                    Some((
+                        *ids.get(i.rating.case_id.as_str())?,
+                        i.rectification.as_ref()?,
+                    ))
+                })
+                .collect();
+            for part in rects.chunks(IMPORT_RECTIFICATIONS) {
+                Self::insert_rectification_rows(&mut tx, part).await?;
+            }
+        }
+        if !refused.is_empty() {
+            tx.rollback().await?;
+            return Ok(refused);
+        }
+        Self::append_audit_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(refused)
     }
 }
 

@@ -14,7 +14,7 @@ use kaohe_domain::service::rectification::{
 };
 use kaohe_domain::service::{
     AppealDecision, AppealGround, IntakeError, NewRating, Phone, Rating, RatingLevel, RatingPolicy,
-    ReasonTag, ServiceCase, check_rating,
+    ReasonTag, ServiceCase, check_rating_of,
 };
 use kaohe_domain::upload::FileKind;
 use kaohe_domain::{CalendarError, Code, Labeled, NewAuditEntry, WorkCalendar};
@@ -54,12 +54,33 @@ impl RatingIntake {
         calendar: &WorkCalendar,
         rectification: &RectificationPolicy,
     ) -> Result<Self, IntakeRefused> {
-        let rating = check_rating(&case.case, rating, now, policy)?;
+        let c = &case.case;
+        Self::prepare_of(
+            &c.unit,
+            c.closed_at,
+            rating,
+            now,
+            offset,
+            (policy, calendar, rectification),
+        )
+    }
+
+    /// [`RatingIntake::prepare`] given only what the rules read of the rated case: its unit
+    /// and when it closed ([`CaseTerms`], what a bulk import looks up).
+    pub fn prepare_of(
+        unit: &Code,
+        closed_at: OffsetDateTime,
+        rating: NewRating,
+        now: OffsetDateTime,
+        offset: time::UtcOffset,
+        (policy, calendar, rectification): (&RatingPolicy, &WorkCalendar, &RectificationPolicy),
+    ) -> Result<Self, IntakeRefused> {
+        let rating = check_rating_of(closed_at, rating, now, policy)?;
         let rectification = if rating.level.is_bad() {
             let opened_on = now.to_offset(offset).date();
             let open = Rectification::open(rating.real_name, opened_on, calendar, rectification)?;
             Some(NewRectification {
-                unit: case.case.unit.clone(),
+                unit: unit.clone(),
                 real_name: rating.real_name,
                 opened_on,
                 deadline: open.deadline,
@@ -73,6 +94,18 @@ impl RatingIntake {
             rectification,
         })
     }
+}
+
+/// What a bulk import of ratings looks up of each rated case (办件): the rules need no more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseTerms {
+    /// The case's unit, responsible for the rectification of a bad review (shared: an import
+    /// names a few hundred units across millions of cases).
+    pub unit: std::sync::Arc<Code>,
+    /// When the case closed: the rating window counts from here.
+    pub closed_at: OffsetDateTime,
+    /// The case has a rating already (一次一评).
+    pub rated: bool,
 }
 
 /// Why a rating cannot be prepared for storage.
@@ -274,13 +307,17 @@ pub trait ServiceStore {
         &self,
         batch: &[RatingIntake],
     ) -> Result<Vec<IntakeOutcome>, StoreError>;
+    /// What the intake rules need of each case of `ids` (a bulk import's lookup), in the order
+    /// of `ids`: `None` for a case that does not exist. Fastest with `ids` sorted.
+    async fn case_terms(&self, ids: Vec<Code>) -> Result<Vec<Option<CaseTerms>>, StoreError>;
     /// Stores a whole file of ratings (bulk import) all or nothing, in one transaction with its
     /// audit entry. Every case must exist (the caller checked); when any case had a rating
-    /// already, nothing is stored and the positions of those ratings in `batch` are returned.
+    /// already, nothing is stored and the positions of those ratings in `batch` are returned,
+    /// in order.
     async fn import_ratings(
         &self,
-        batch: &[RatingIntake],
-        audit: &NewAuditEntry,
+        batch: Vec<RatingIntake>,
+        audit: NewAuditEntry,
     ) -> Result<Vec<usize>, StoreError>;
     /// The rating of a case.
     async fn rating_of_case(&self, case: &Code) -> Result<Option<Rating>, StoreError>;
@@ -890,47 +927,16 @@ macro_rules! impl_service_store {
                     .collect()
             }
 
+            async fn case_terms(&self, ids: Vec<kaohe_domain::Code>) -> Result<Vec<Option<$crate::CaseTerms>>, $crate::StoreError> {
+                self.bulk_case_terms(ids).await
+            }
+
             async fn import_ratings(
                 &self,
-                batch: &[$crate::RatingIntake],
-                audit: &kaohe_domain::NewAuditEntry,
+                batch: Vec<$crate::RatingIntake>,
+                audit: kaohe_domain::NewAuditEntry,
             ) -> Result<Vec<usize>, $crate::StoreError> {
-                let mut tx = self.pool.begin().await?;
-                let mut refused = Vec::new();
-                for (c, chunk) in batch.chunks($crate::service::IMPORT_ROWS).enumerate() {
-                    let stored = Self::insert_rating_rows(&mut tx, chunk).await?;
-                    let needs_ids = stored.len() != chunk.len() || chunk.iter().any(|i| i.rectification.is_some());
-                    if !needs_ids {
-                        continue;
-                    }
-                    let ids: std::collections::HashMap<&str, i64> =
-                        stored.iter().map(|(case, id)| (case.as_str(), *id)).collect();
-                    let base = c * $crate::service::IMPORT_ROWS;
-                    refused.extend(
-                        chunk
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, i)| !ids.contains_key(i.rating.case_id.as_str()))
-                            .map(|(k, _)| base + k),
-                    );
-                    if !refused.is_empty() {
-                        continue;
-                    }
-                    let rects: Vec<(i64, &$crate::NewRectification)> = chunk
-                        .iter()
-                        .filter_map(|i| Some((*ids.get(i.rating.case_id.as_str())?, i.rectification.as_ref()?)))
-                        .collect();
-                    for part in rects.chunks($crate::service::IMPORT_RECTIFICATIONS) {
-                        Self::insert_rectification_rows(&mut tx, part).await?;
-                    }
-                }
-                if !refused.is_empty() {
-                    tx.rollback().await?;
-                    return Ok(refused);
-                }
-                Self::append_audit_in(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(refused)
+                self.bulk_import_ratings(batch, audit).await
             }
 
             async fn insert_ratings(&self, batch: &[$crate::RatingIntake]) -> Result<Vec<$crate::IntakeOutcome>, $crate::StoreError> {

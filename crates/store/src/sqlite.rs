@@ -1,16 +1,21 @@
 //! The SQLite backend: one file, WAL journal, foreign keys enforced.
 
 use crate::sql::impl_store;
-use crate::{Backend, StoreError};
+use crate::{Backend, CaseTerms, RatingIntake, StoreError, sqlite_bulk};
+use kaohe_domain::{Code, NewAuditEntry};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Store on an embedded SQLite database.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file, for the bulk imports' own connection ([`sqlite_bulk`]).
+    path: Arc<PathBuf>,
 }
 
 impl SqliteStore {
@@ -28,11 +33,12 @@ impl SqliteStore {
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
             .busy_timeout(Duration::from_secs(10));
+        let path = Arc::new(options.get_filename().to_owned());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, path })
     }
 
     /// The connection pool, for tests and maintenance commands.
@@ -45,6 +51,23 @@ impl SqliteStore {
             .run(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// [`crate::ServiceStore::case_terms`], on a blocking thread.
+    async fn bulk_case_terms(&self, ids: Vec<Code>) -> Result<Vec<Option<CaseTerms>>, StoreError> {
+        let path = Arc::clone(&self.path);
+        tokio::task::spawn_blocking(move || sqlite_bulk::case_terms(&path, &ids)).await?
+    }
+
+    /// [`crate::ServiceStore::import_ratings`], on a blocking thread.
+    async fn bulk_import_ratings(
+        &self,
+        batch: Vec<RatingIntake>,
+        audit: NewAuditEntry,
+    ) -> Result<Vec<usize>, StoreError> {
+        let path = Arc::clone(&self.path);
+        tokio::task::spawn_blocking(move || sqlite_bulk::import_ratings(&path, &batch, &audit))
+            .await?
     }
 }
 

@@ -726,7 +726,8 @@ mod service {
         ServiceCase,
     };
     use kaohe_store::{
-        Appeal, IntakeOutcome, NewRectification, RatingIntake, RectificationState, StoredCase,
+        Appeal, CaseTerms, IntakeOutcome, NewRectification, RatingIntake, RectificationState,
+        StoredCase,
     };
     use time::macros::datetime;
 
@@ -887,6 +888,40 @@ mod service {
             .insert_ratings(&[intake("BJ-4", RatingLevel::Satisfied, false)])
             .await
             .unwrap();
+        // What the intake rules need of each case, in the order asked; none for an unknown case.
+        let terms = store
+            .case_terms(vec![code("BJ-4"), code("BJ-99"), code("BJ-1")])
+            .await
+            .unwrap();
+        let expect = |c: &StoredCase, rated| {
+            Some(CaseTerms {
+                unit: std::sync::Arc::new(c.case.unit.clone()),
+                closed_at: c.case.closed_at,
+                rated,
+            })
+        };
+        assert_eq!(
+            terms,
+            vec![expect(&cases[3], true), None, expect(&cases[0], false)]
+        );
+        // Sorted ids asking for most cases (SQLite walks the keys): the same answers.
+        let sorted = ["BJ-0", "BJ-1", "BJ-1", "BJ-4", "BJ-45", "BJ-5", "BJ-99"];
+        let terms = store
+            .case_terms(sorted.iter().map(|c| code(c)).collect())
+            .await
+            .unwrap();
+        assert_eq!(
+            terms,
+            vec![
+                None,
+                expect(&cases[0], false),
+                expect(&cases[0], false),
+                expect(&cases[3], true),
+                None,
+                expect(&cases[4], false),
+                None
+            ]
+        );
         // BJ-4 was rated already: nothing of the batch is stored.
         let batch: Vec<RatingIntake> = (1..=9)
             .map(|i| {
@@ -901,7 +936,7 @@ mod service {
         let audit_before = store.audit_head().await.unwrap().seq;
         assert_eq!(
             store
-                .import_ratings(&batch, &audit("import.ratings"))
+                .import_ratings(batch.clone(), audit("import.ratings"))
                 .await
                 .unwrap(),
             vec![3]
@@ -915,7 +950,7 @@ mod service {
             .collect();
         assert!(
             store
-                .import_ratings(&batch, &audit("import.ratings"))
+                .import_ratings(batch.clone(), audit("import.ratings"))
                 .await
                 .unwrap()
                 .is_empty()
@@ -926,6 +961,24 @@ mod service {
         let mut rectified: Vec<&str> = queue.iter().map(|q| q.case_id.as_str()).collect();
         rectified.sort_unstable();
         assert_eq!(rectified, vec!["BJ-3", "BJ-6", "BJ-9"]);
+        let opened = batch[4]
+            .rectification
+            .as_ref()
+            .map(|r| (r.opened_on, r.deadline));
+        assert_eq!(
+            queue
+                .iter()
+                .find(|q| q.case_id == code("BJ-6"))
+                .map(|q| (q.opened_on, q.deadline)),
+            opened
+        );
+        assert!(
+            kaohe_store::verify_audit(store, None)
+                .await
+                .unwrap()
+                .report
+                .is_ok()
+        );
         assert_eq!(
             store
                 .rating_of_case(&code("BJ-6"))
