@@ -4,10 +4,11 @@
 # plain table with no checks. Prints seconds, rows/s and the ratio kaohe / baseline.
 #
 # kaohe does more than the baseline: decoding and header mapping, per-cell validation with
-# row-located errors, one rating per case within the file, loading every rated case from the
+# row-located errors, one rating per case within the file, looking up every rated case in the
 # database, the intake rules at each rating's own time (rating window, tags), the rectification
 # of each bad review with its deadline on the working-day calendar, then one transaction with
-# foreign keys, the one-rating-per-case key and the audit entry.
+# foreign keys, the one-rating-per-case key, the rated-at index and the audit entry. After the
+# figures it prints kaohe's own timings of those stages (its debug log).
 #
 # Usage: benches/ratings_import.sh [N]   (default 1000000; needs sqlite3)
 set -euo pipefail
@@ -38,7 +39,10 @@ done
 a=$(now); "$bin" import cases "$work/files/service_cases.csv" --database-url "$db" >/dev/null; b=$(now)
 echo "kaohe import cases ($cases, not compared): $(secs "$a" "$b") s"
 
-a=$(now); "$bin" import ratings "$work/ratings.csv" --database-url "$db" >/dev/null; b=$(now)
+a=$(now)
+RUST_LOG=kaohe=debug,kaohe_store=debug "$bin" import ratings "$work/ratings.csv" --database-url "$db" \
+    >/dev/null 2>"$work/stages.log"
+b=$(now)
 tail -n +2 "$work/ratings.csv" >"$work/ratings-noheader.csv"
 c=$(now)
 sqlite3 "$work/baseline.db" >/dev/null <<SQL
@@ -49,3 +53,6 @@ CREATE TABLE ratings (case_id TEXT, level TEXT, tags TEXT, comment TEXT, channel
 SQL
 d=$(now)
 echo "sqlite kaohe import ratings ($rows): $(secs "$a" "$b") s ($(rate "$rows" "$a" "$b") rows/s) | sqlite3 .import: $(secs "$c" "$d") s ($(rate "$rows" "$c" "$d") rows/s) | ratio $(ratio "$a" "$b" "$c" "$d")"
+echo "kaohe's stages, each timed on its own:"
+sed 's/\x1b\[[0-9;]*m//g' "$work/stages.log" | grep -E 'file read|looked up|rules applied|inserted|indexes built|committed' |
+    sed -E 's/^.*DEBUG [a-z_:]+: /  /'

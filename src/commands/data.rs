@@ -143,9 +143,8 @@ async fn import_file(
         }
         Table::Ratings => {
             let mut parsed = kaohe_data::read_ratings(path, offset)?;
-            tracing::debug!(rows = parsed.len(), elapsed = ?started.elapsed(), "file read");
+            tracing::debug!(rows = parsed.len(), took = ?started.elapsed(), "file read");
             let (intakes, rows) = prepare_ratings(store, &mut parsed, offset).await?;
-            tracing::debug!(elapsed = ?started.elapsed(), "intake rules applied");
             let n = intakes.len();
             let refused = store.import_ratings(intakes, audit(n)).await?;
             if !refused.is_empty() {
@@ -206,9 +205,10 @@ async fn prepare_ratings(
         .iter()
         .map(|&i| located[i].value.rating.case_id.clone())
         .collect();
-    let started = Instant::now();
+    let lap = Instant::now();
     let terms = store.case_terms(ids).await?;
-    tracing::debug!(elapsed = ?started.elapsed(), "rated cases looked up");
+    tracing::debug!(took = ?lap.elapsed(), "rated cases looked up");
+    let lap = Instant::now();
     let calendar = WorkCalendar::new(&store.calendar().await?);
     let (policy, rectification) = (RatingPolicy::default(), RectificationPolicy::default());
     let now = OffsetDateTime::now_utc();
@@ -265,6 +265,7 @@ async fn prepare_ratings(
             }
         }
     }
+    tracing::debug!(took = ?lap.elapsed(), "intake rules applied");
     refusals.sort_by_key(|r| r.0);
     let mut errors = parsed.new_errors();
     for (row, column, message) in refusals {

@@ -65,6 +65,20 @@ impl RowErrors {
         self.total += uncounted;
     }
 
+    /// Adds `more` errors of the same file, keeping the first [`MAX_SHOWN_ERRORS`] of both by
+    /// row and counting all.
+    pub(crate) fn merge(self, mut more: Vec<RowError>) -> RowErrors {
+        let uncounted = self.total - self.errors.len();
+        more.extend(self.errors);
+        more.sort_by_key(|e| e.row);
+        let mut merged = RowErrors::new(self.file);
+        for e in more {
+            merged.push(e);
+        }
+        merged.total += uncounted;
+        merged
+    }
+
     /// The file the errors are in.
     pub fn file(&self) -> &Path {
         &self.file

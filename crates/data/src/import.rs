@@ -10,6 +10,7 @@ use crate::error::{ImportError, RowError, RowErrors};
 use crate::parse::{format_date, parse_bool, parse_date, parse_datetime};
 use crate::table::{Column, Format, Table};
 use calamine::{Data, Reader, Xlsx};
+use kaohe_domain::code_order;
 use kaohe_domain::service::{
     CaseError, Channel, MAX_TEXT, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase,
 };
@@ -337,8 +338,7 @@ pub fn read_ratings(
     path: impl AsRef<Path>,
     offset: UtcOffset,
 ) -> Result<Parsed<RatingRecord>, ImportError> {
-    let mut seen: HashMap<Code, usize> = HashMap::default();
-    read_table(path.as_ref(), Table::Ratings, |row| {
+    let (parsed, errors) = read_table_par(path.as_ref(), Table::Ratings, |row| {
         let case_id = row.code(0);
         let level = row.label::<RatingLevel>(1);
         let tags = row.list(2, |t| ReasonTag::parse_label(t).map_err(|e| e.to_string()));
@@ -347,11 +347,6 @@ pub fn read_ratings(
         let real_name = row.boolean(5);
         let contact = row.opt_phone(6);
         let rated_at = row.datetime(7, offset);
-        if let Some(c) = &case_id {
-            row.unique(&mut seen, c.clone(), 0, || {
-                format!("case {c} is rated twice: one rating per case")
-            });
-        }
         Some(RatingRecord {
             rating: NewRating {
                 case_id: case_id?,
@@ -364,7 +359,27 @@ pub fn read_ratings(
             },
             rated_at: rated_at?,
         })
-    })
+    })?;
+    // One rating per case: the rows of a case sort together, the first row first.
+    let order = code_order(parsed.rows.iter().map(|r| &r.value.rating.case_id));
+    let mut twice = Vec::new();
+    let mut first = None;
+    for pair in order.windows(2) {
+        let (a, b) = (&parsed.rows[pair[0]], &parsed.rows[pair[1]]);
+        if a.value.rating.case_id == b.value.rating.case_id {
+            let first_row = *first.get_or_insert(a.row);
+            let c = &b.value.rating.case_id;
+            twice.push(parsed.error(
+                b.row,
+                "case_id",
+                format!("case {c} is rated twice: one rating per case; first on row {first_row}"),
+            ));
+        } else {
+            first = None;
+        }
+    }
+    errors.merge(twice).into_result()?;
+    Ok(parsed)
 }
 
 /// Checks the unit tree that results from importing `imported` over the `stored` units (an
@@ -815,60 +830,196 @@ impl<'a> Row<'a> {
 fn read_table<T>(
     path: &Path,
     table: Table,
-    mut build: impl FnMut(&mut Row<'_>) -> Option<T>,
+    build: impl FnMut(&mut Row<'_>) -> Option<T>,
 ) -> Result<Parsed<T>, ImportError> {
+    let (parsed, errors) = collect_table(path, table, build)?;
+    errors.into_result()?;
+    Ok(parsed)
+}
+
+/// [`read_table`], with the problems returned instead of raised.
+fn collect_table<T>(
+    path: &Path,
+    table: Table,
+    mut build: impl FnMut(&mut Row<'_>) -> Option<T>,
+) -> Result<(Parsed<T>, RowErrors), ImportError> {
     let columns = table.columns();
     let mut errors = RowErrors::new(path);
     let mut rows: Vec<Located<T>> = Vec::new();
-    let mut step = |cells: &dyn Cells,
-                    number: usize,
-                    header: &[String],
-                    map: &[Option<usize>],
-                    errors: &mut RowErrors| {
-        if (0..cells.len()).all(|i| cells.get(i).is_blank()) {
-            return;
-        }
-        let mut ok = true;
-        for i in 0..cells.len() {
-            if header.get(i).is_none_or(|h| h.is_empty()) && !cells.get(i).is_blank() {
-                ok = false;
-                errors.push_at(
-                    number,
-                    format!("column {}", i + 1),
-                    "a value in a column without a header",
-                );
-            }
-        }
-        let mut row = Row {
-            cells,
-            map,
-            header,
-            columns,
-            number,
-            errors,
-            ok,
-        };
-        let value = build(&mut row);
-        if row.ok
-            && row.errors.is_empty()
-            && let Some(value) = value
-        {
-            rows.push(Located { row: number, value });
-        }
-    };
     let (header, map) = walk_rows(
         path,
         |header| resolve_header(path, columns, header),
-        |cells, number, header, map| step(cells, number, header, map, &mut errors),
+        |cells, number, header, map| {
+            let row = take_row(cells, number, header, map, columns, &mut errors, &mut build);
+            rows.extend(row);
+        },
     )?;
-    errors.into_result()?;
-    Ok(Parsed {
+    let parsed = Parsed {
         file: path.to_owned(),
         header,
         rows,
         table,
         columns: map,
-    })
+    };
+    Ok((parsed, errors))
+}
+
+/// One row of a table file: its record from `build`, or its problems added to `errors`. A row
+/// of blank cells is skipped.
+fn take_row<T>(
+    cells: &dyn Cells,
+    number: usize,
+    header: &[String],
+    map: &[Option<usize>],
+    columns: &'static [Column],
+    errors: &mut RowErrors,
+    build: &mut impl FnMut(&mut Row<'_>) -> Option<T>,
+) -> Option<Located<T>> {
+    if (0..cells.len()).all(|i| cells.get(i).is_blank()) {
+        return None;
+    }
+    let before = errors.len();
+    let mut ok = true;
+    for i in 0..cells.len() {
+        if header.get(i).is_none_or(|h| h.is_empty()) && !cells.get(i).is_blank() {
+            ok = false;
+            errors.push_at(
+                number,
+                format!("column {}", i + 1),
+                "a value in a column without a header",
+            );
+        }
+    }
+    let mut row = Row {
+        cells,
+        map,
+        header,
+        columns,
+        number,
+        errors,
+        ok,
+    };
+    let value = build(&mut row);
+    if row.ok && row.errors.len() == before {
+        value.map(|value| Located { row: number, value })
+    } else {
+        None
+    }
+}
+
+/// The records and problems of one part of a file.
+type Part<T> = (Vec<Located<T>>, RowErrors);
+
+/// Bodies smaller than this are read by one thread.
+const PAR_FROM: usize = 1 << 20;
+
+/// [`read_table`] on two threads for a large UTF-8 or GB18030 CSV file whose body holds no
+/// quote character (its records are its lines, so it can be cut at a line end); by
+/// [`read_table`] otherwise. `build` sees each row once, in no particular order across the
+/// threads; the records and the problems come back in row order. Problems are returned, not
+/// raised, so that the caller can add its own before reporting.
+fn read_table_par<T: Send>(
+    path: &Path,
+    table: Table,
+    build: impl Fn(&mut Row<'_>) -> Option<T> + Sync,
+) -> Result<(Parsed<T>, RowErrors), ImportError> {
+    let columns = table.columns();
+    let text = match Format::from_path(path) {
+        Some(Format::Csv) => read_text(path)?,
+        _ => return collect_table(path, table, build),
+    };
+    let csv_err = |source| ImportError::Csv {
+        file: path.to_owned(),
+        source,
+    };
+    let mut reader = csv_reader(&text);
+    let mut record = csv::StringRecord::new();
+    if !reader.read_record(&mut record).map_err(csv_err)? {
+        return Err(ImportError::Empty {
+            file: path.to_owned(),
+        });
+    }
+    let header: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
+    let map = resolve_header(path, columns, &header)?;
+    let body_start = usize::try_from(reader.position().byte()).unwrap_or(text.len());
+    let bytes = text.as_bytes();
+    let body = &bytes[body_start.min(bytes.len())..];
+    // Where the second part starts: the line after the middle, when the body has no quote.
+    let cut = (body.len() >= PAR_FROM && memchr::memchr(b'"', body).is_none())
+        .then(|| memchr::memchr(b'\n', &body[body.len() / 2..]))
+        .flatten()
+        .map(|i| body_start + body.len() / 2 + i + 1);
+    let parts: Vec<(usize, usize)> = match cut {
+        Some(cut) => vec![(body_start, cut), (cut, bytes.len())],
+        None => vec![(body_start, bytes.len())],
+    };
+    let read_part = |&(from, to): &(usize, usize)| -> Result<Part<T>, ImportError> {
+        let mut errors = RowErrors::new(path);
+        let mut rows = Vec::new();
+        let part = &bytes[from..to];
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(part);
+        let mut record = csv::StringRecord::new();
+        // The part's first line is the line after the newlines before it.
+        let mut lines = LineCounter {
+            line: 1 + memchr::memchr_iter(b'\n', &bytes[..from]).count(),
+            seen: 0,
+        };
+        let mut build = |row: &mut Row<'_>| build(row);
+        while reader.read_record(&mut record).map_err(csv_err)? {
+            let number = lines.line_of(part, record.position());
+            let row = take_row(
+                &CsvCells(&record),
+                number,
+                &header,
+                &map,
+                columns,
+                &mut errors,
+                &mut build,
+            );
+            rows.extend(row);
+        }
+        Ok((rows, errors))
+    };
+    let results: Vec<Result<Part<T>, ImportError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts[1..]
+            .iter()
+            .map(|part| scope.spawn(move || read_part(part)))
+            .collect();
+        let mut results = vec![read_part(&parts[0])];
+        results.extend(handles.into_iter().map(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(ImportError::Io {
+                    file: path.to_owned(),
+                    source: std::io::Error::other("a reading thread stopped"),
+                })
+            })
+        }));
+        results
+    });
+    let mut rows = Vec::new();
+    let mut errors = RowErrors::new(path);
+    for result in results {
+        let (part_rows, part_errors) = result?;
+        if rows.is_empty() {
+            rows = part_rows;
+        } else {
+            rows.extend(part_rows);
+        }
+        errors.append(part_errors);
+    }
+    Ok((
+        Parsed {
+            file: path.to_owned(),
+            header,
+            rows,
+            table,
+            columns: map,
+        },
+        errors,
+    ))
 }
 
 /// Walks the rows of a `.csv` (UTF-8 or GB18030) or `.xlsx` (first worksheet) file: calls
@@ -1342,7 +1493,9 @@ mod tests {
             "case_id,level,tags,channel,real_name,rated_at\n\
              BJ-1,6,好评,窗口,也许,2025-03-04 09:43\n\
              BJ-2,5,,窗口,否,yesterday\n\
-             BJ-2,5,,窗口,否,2025-03-04 09:43\n",
+             BJ-2,5,,窗口,否,2025-03-04 09:43\n\
+             BJ-3,5,,窗口,否,2025-03-04 09:43\n\
+             BJ-3,4,,窗口,否,2025-03-04 09:45\n",
         );
         let e = rows_err(read_ratings(&bad, offset!(+8)));
         let found: Vec<(usize, &str)> = e
@@ -1357,11 +1510,92 @@ mod tests {
                 (2, "tags"),
                 (2, "real_name"),
                 (3, "rated_at"),
-                (4, "case_id"),
+                (6, "case_id"),
             ],
             "{e}"
         );
-        assert!(e.to_string().contains("is rated twice"), "{e}");
+        // Row 4 repeats the case of row 3, which is refused itself: only row 6, the second
+        // rating of a case rated validly on row 5, is a second rating.
+        assert!(
+            e.to_string()
+                .contains("case BJ-3 is rated twice: one rating per case; first on row 5"),
+            "{e}"
+        );
+    }
+
+    /// A ratings file of `n` rows (about 60 bytes each), a blank line every 1,000 lines, the
+    /// comment of row 2 given as `first_comment`.
+    fn ratings_text(n: usize, first_comment: &str) -> String {
+        let mut text = String::from("case_id,level,tags,comment,channel,real_name,rated_at\n");
+        for i in 0..n {
+            let comment = if i == 0 { first_comment } else { "" };
+            text.push_str(&format!(
+                "BJ-{i:07},{},,{comment},窗口,否,2025-03-04 09:{:02}\n",
+                1 + i % 5,
+                i % 60
+            ));
+            if i % 1000 == 999 {
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn a_large_plain_ratings_file_reads_on_two_threads_as_on_one() {
+        use time::macros::offset;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let n = 30_000;
+        // A quote sends the file down the one-thread path.
+        let plain = write(&dir, "plain.csv", &ratings_text(n, "ok"));
+        let quoted = write(&dir, "quoted.csv", &ratings_text(n, "\"ok\""));
+        assert!(std::fs::metadata(&plain).expect("size").len() > 1 << 20);
+        let two = read_ratings(&plain, offset!(+8)).expect("valid");
+        let one = read_ratings(&quoted, offset!(+8)).expect("valid");
+        assert_eq!(two.len(), n);
+        assert_eq!(two.rows, one.rows);
+        // Row numbers count the header and the blank lines.
+        assert_eq!(two.rows[0].row, 2);
+        assert_eq!(two.rows[999].row, 1001);
+        assert_eq!(two.rows[1000].row, 1003);
+        assert_eq!(two.rows[n - 1].row, n + 1 + (n - 1) / 1000);
+    }
+
+    #[test]
+    fn a_large_plain_ratings_file_reports_every_problem_in_row_order() {
+        use time::macros::offset;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let n = 30_000;
+        let mut text = ratings_text(n, "");
+        // A bad level early, one late, and a case rated again in the second half.
+        text = text.replacen("BJ-0000010,1,", "BJ-0000010,9,", 1);
+        text = text.replacen("BJ-0029000,1,", "BJ-0029000,0,", 1);
+        text = text.replacen("BJ-0028001,", "BJ-0000003,", 1);
+        let path = write(&dir, "bad.csv", &text);
+        let e = rows_err(read_ratings(&path, offset!(+8)));
+        let found: Vec<(usize, &str)> = e
+            .errors()
+            .iter()
+            .map(|e| (e.row, e.column.as_str()))
+            .collect();
+        // Row of record i: i + 2 plus one blank line per 1,000 records before it.
+        let row = |i: usize| i + 2 + i / 1000;
+        assert_eq!(
+            found,
+            [
+                (row(10), "level"),
+                (row(28_001), "case_id"),
+                (row(29_000), "level")
+            ],
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains(&format!(
+                "case BJ-0000003 is rated twice: one rating per case; first on row {}",
+                row(3)
+            )),
+            "{e}"
+        );
     }
 
     #[test]
