@@ -2,7 +2,7 @@
 
 use crate::service::{IMPORT_RECTIFICATIONS, IMPORT_ROWS, LOOKUP_IDS};
 use crate::sql::{impl_store, parse_code};
-use crate::{Backend, CaseTerms, NewRectification, RatingIntake, StoreError};
+use crate::{Backend, CaseTerms, NewRectification, RatingIntake, StoreError, StoredCase};
 use kaohe_domain::{Code, NewAuditEntry};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
@@ -38,6 +38,15 @@ impl PgStore {
             .run(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// [`crate::ServiceStore::upsert_cases`].
+    async fn bulk_upsert_cases(
+        &self,
+        cases: &[StoredCase],
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        self.upsert_cases_sql(cases, audit).await
     }
 
     /// [`crate::ServiceStore::case_terms`]: one query per chunk of ids.

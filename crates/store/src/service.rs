@@ -467,6 +467,16 @@ pub(crate) struct CaseRow {
 }
 
 /// Columns of [`CaseRow`], officials aggregated in position order by a subquery.
+/// The insert of cases, up to its `VALUES` (10 columns).
+pub(crate) const CASE_INSERT: &str = "INSERT INTO service_cases (id, item, unit, window_code, \
+    channel, accepted_at, closed_at, applicant, phone, rating_code) ";
+
+/// What an insert of a case stored already changes: everything but its rating code.
+pub(crate) const CASE_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET item = excluded.item, \
+    unit = excluded.unit, window_code = excluded.window_code, channel = excluded.channel, \
+    accepted_at = excluded.accepted_at, closed_at = excluded.closed_at, \
+    applicant = excluded.applicant, phone = excluded.phone";
+
 pub(crate) const CASE_COLS: &str = "c.id, c.item, c.unit, c.window_code, c.channel, c.accepted_at, \
     c.closed_at, c.applicant, c.phone, c.rating_code, \
     (SELECT string_agg(o.cadre, ' ' ORDER BY o.position) FROM case_officials o WHERE o.case_id = c.id) AS officials";
@@ -746,6 +756,56 @@ impl FactsRow {
 macro_rules! impl_service_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Inserts or updates cases through sqlx, several per statement, in one transaction
+            /// with the audit entry ([`crate::ServiceStore::upsert_cases`]).
+            async fn upsert_cases_sql(&self, cases: &[$crate::StoredCase], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+                use kaohe_domain::Labeled;
+                let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
+                for chunk in cases.chunks($crate::sql::BATCH_ROWS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new($crate::service::CASE_INSERT);
+                    q.push_values(chunk, |mut b, s| {
+                        let c = &s.case;
+                        b.push_bind(c.id.as_str())
+                            .push_bind(c.item.as_str())
+                            .push_bind(c.unit.as_str())
+                            .push_bind(c.window.as_ref().map(|w| w.as_str()))
+                            .push_bind(c.channel.code())
+                            .push_bind(c.accepted_at.unix_timestamp())
+                            .push_bind(c.closed_at.unix_timestamp())
+                            .push_bind(c.applicant.as_deref())
+                            .push_bind(c.phone.as_ref().map(|p| p.reveal()))
+                            .push_bind(s.rating_code.as_str());
+                    });
+                    q.push($crate::service::CASE_UPSERT);
+                    q.build().execute(&mut *tx).await?;
+                    let mut del = sqlx::QueryBuilder::<$db>::new("DELETE FROM case_officials WHERE case_id IN (");
+                    let mut sep = del.separated(", ");
+                    for s in chunk {
+                        sep.push_bind(s.case.id.as_str());
+                    }
+                    del.push(")");
+                    del.build().execute(&mut *tx).await?;
+                    let links: Vec<(&str, &str, i32)> = chunk
+                        .iter()
+                        .flat_map(|s| {
+                            s.case.officials.iter().enumerate().map(move |(i, o)| {
+                                (s.case.id.as_str(), o.as_str(), i32::try_from(i).unwrap_or(i32::MAX))
+                            })
+                        })
+                        .collect();
+                    for links in links.chunks($crate::sql::BATCH_ROWS) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO case_officials (case_id, cadre, position) ");
+                        q.push_values(links, |mut b, (case, cadre, pos)| {
+                            b.push_bind(*case).push_bind(*cadre).push_bind(*pos);
+                        });
+                        q.build().execute(&mut *tx).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             /// Inserts ratings in one statement, skipping cases rated already; returns the case
             /// and id of each rating stored.
             async fn insert_rating_rows<'a>(
@@ -797,58 +857,7 @@ macro_rules! impl_service_store {
         #[async_trait::async_trait]
         impl $crate::ServiceStore for $store {
             async fn upsert_cases(&self, cases: &[$crate::StoredCase], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
-                use kaohe_domain::Labeled;
-                let mut tx = self.pool.begin().await?;
-                Self::append_audit_in(&mut tx, audit).await?;
-                for chunk in cases.chunks($crate::sql::BATCH_ROWS) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO service_cases (id, item, unit, window_code, channel, accepted_at, closed_at, applicant, phone, rating_code) ",
-                    );
-                    q.push_values(chunk, |mut b, s| {
-                        let c = &s.case;
-                        b.push_bind(c.id.as_str())
-                            .push_bind(c.item.as_str())
-                            .push_bind(c.unit.as_str())
-                            .push_bind(c.window.as_ref().map(|w| w.as_str()))
-                            .push_bind(c.channel.code())
-                            .push_bind(c.accepted_at.unix_timestamp())
-                            .push_bind(c.closed_at.unix_timestamp())
-                            .push_bind(c.applicant.as_deref())
-                            .push_bind(c.phone.as_ref().map(|p| p.reveal()))
-                            .push_bind(s.rating_code.as_str());
-                    });
-                    q.push(
-                        " ON CONFLICT (id) DO UPDATE SET item = excluded.item, unit = excluded.unit, \
-                         window_code = excluded.window_code, channel = excluded.channel, \
-                         accepted_at = excluded.accepted_at, closed_at = excluded.closed_at, \
-                         applicant = excluded.applicant, phone = excluded.phone",
-                    );
-                    q.build().execute(&mut *tx).await?;
-                    let mut del = sqlx::QueryBuilder::<$db>::new("DELETE FROM case_officials WHERE case_id IN (");
-                    let mut sep = del.separated(", ");
-                    for s in chunk {
-                        sep.push_bind(s.case.id.as_str());
-                    }
-                    del.push(")");
-                    del.build().execute(&mut *tx).await?;
-                    let links: Vec<(&str, &str, i32)> = chunk
-                        .iter()
-                        .flat_map(|s| {
-                            s.case.officials.iter().enumerate().map(move |(i, o)| {
-                                (s.case.id.as_str(), o.as_str(), i32::try_from(i).unwrap_or(i32::MAX))
-                            })
-                        })
-                        .collect();
-                    for links in links.chunks($crate::sql::BATCH_ROWS) {
-                        let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO case_officials (case_id, cadre, position) ");
-                        q.push_values(links, |mut b, (case, cadre, pos)| {
-                            b.push_bind(*case).push_bind(*cadre).push_bind(*pos);
-                        });
-                        q.build().execute(&mut *tx).await?;
-                    }
-                }
-                tx.commit().await?;
-                Ok(())
+                self.bulk_upsert_cases(cases, audit).await
             }
 
             async fn get_case(&self, id: &kaohe_domain::Code) -> Result<Option<$crate::StoredCase>, $crate::StoreError> {

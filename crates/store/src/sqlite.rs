@@ -1,7 +1,7 @@
 //! The SQLite backend: one file, WAL journal, foreign keys enforced.
 
 use crate::sql::impl_store;
-use crate::{Backend, CaseTerms, RatingIntake, StoreError, sqlite_bulk};
+use crate::{Backend, CaseTerms, RatingIntake, StoreError, StoredCase, sqlite_bulk};
 use kaohe_domain::{Code, NewAuditEntry};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
@@ -51,6 +51,21 @@ impl SqliteStore {
             .run(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// [`crate::ServiceStore::upsert_cases`]: a batch of [`sqlite_bulk::BULK_CASES`] or more on
+    /// a blocking thread (a file import), a smaller one through sqlx (the API).
+    async fn bulk_upsert_cases(
+        &self,
+        cases: &[StoredCase],
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        if cases.len() < sqlite_bulk::BULK_CASES {
+            return self.upsert_cases_sql(cases, audit).await;
+        }
+        let (path, cases, audit) = (Arc::clone(&self.path), cases.to_vec(), audit.clone());
+        tokio::task::spawn_blocking(move || sqlite_bulk::upsert_cases(&path, &cases, &audit))
+            .await?
     }
 
     /// [`crate::ServiceStore::case_terms`], on a blocking thread.

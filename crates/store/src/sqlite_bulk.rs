@@ -8,8 +8,9 @@
 //! as what is stored, the other indexes of `ratings` are dropped and built again after the load
 //! (SQLite sorts once instead of inserting at random), inside the same transaction.
 
+use crate::service::{CASE_INSERT, CASE_UPSERT};
 use crate::sql::{AUDIT_ADVANCE_HEAD, AUDIT_INSERT, AUDIT_SET_HEAD_HASH};
-use crate::{CaseTerms, RatingIntake, StoreError};
+use crate::{CaseTerms, RatingIntake, StoreError, StoredCase};
 use kaohe_domain::service::rectification::Status;
 use kaohe_domain::{AuditEntry, Code, Labeled, NewAuditEntry};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
@@ -326,6 +327,100 @@ fn rated_meanwhile(path: &Path, batch: &[RatingIntake]) -> Result<Vec<usize>, St
         }
     }
     Ok(refused)
+}
+
+/// Cases from which [`crate::SqliteStore`] upserts through [`upsert_cases`].
+pub(crate) const BULK_CASES: usize = 10_000;
+
+/// Cases per insert statement: 10 parameters each.
+const CASES_PER_INSERT: usize = 32;
+
+/// The statement upserting `rows` cases.
+fn upsert_cases_sql(rows: usize) -> String {
+    let mut sql = String::from(CASE_INSERT);
+    sql.push_str("VALUES ");
+    for k in 0..rows {
+        sql.push_str(if k == 0 { "" } else { ", " });
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    }
+    sql.push_str(CASE_UPSERT);
+    sql
+}
+
+/// [`crate::ServiceStore::upsert_cases`] for a file: in id order, several cases per statement,
+/// each case's officials replaced, in one write transaction with the audit entry. When the
+/// batch is at least as large as what is stored, the named indexes of the cases and their
+/// officials are built again after the load.
+pub(crate) fn upsert_cases(
+    path: &Path,
+    cases: &[StoredCase],
+    audit: &NewAuditEntry,
+) -> Result<(), StoreError> {
+    let mut conn = open(path)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let order = kaohe_domain::code_order(cases.iter().map(|c| &c.case.id));
+    // Cases are never deleted, so the largest row id is at least their number.
+    let stored: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(rowid), 0) FROM service_cases",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut rebuilt = Vec::new();
+    if i64::try_from(cases.len()).unwrap_or(i64::MAX) >= stored {
+        rebuilt.extend(drop_indexes(&tx, "service_cases")?);
+        rebuilt.extend(drop_indexes(&tx, "case_officials")?);
+    }
+    {
+        let mut full = tx.prepare(&upsert_cases_sql(CASES_PER_INSERT))?;
+        // Nothing to replace in a database without cases.
+        let mut unlink = (stored > 0)
+            .then(|| tx.prepare("DELETE FROM case_officials WHERE case_id = ?1"))
+            .transpose()?;
+        let mut link = tx
+            .prepare("INSERT INTO case_officials (case_id, cadre, position) VALUES (?1, ?2, ?3)")?;
+        for chunk in order.chunks(CASES_PER_INSERT) {
+            let mut last;
+            let stmt = if chunk.len() == CASES_PER_INSERT {
+                &mut full
+            } else {
+                last = tx.prepare(&upsert_cases_sql(chunk.len()))?;
+                &mut last
+            };
+            for (k, &i) in chunk.iter().enumerate() {
+                let (c, p) = (&cases[i].case, k * 10);
+                stmt.raw_bind_parameter(p + 1, c.id.as_str())?;
+                stmt.raw_bind_parameter(p + 2, c.item.as_str())?;
+                stmt.raw_bind_parameter(p + 3, c.unit.as_str())?;
+                stmt.raw_bind_parameter(p + 4, c.window.as_ref().map(Code::as_str))?;
+                stmt.raw_bind_parameter(p + 5, c.channel.code())?;
+                stmt.raw_bind_parameter(p + 6, c.accepted_at.unix_timestamp())?;
+                stmt.raw_bind_parameter(p + 7, c.closed_at.unix_timestamp())?;
+                stmt.raw_bind_parameter(p + 8, c.applicant.as_deref())?;
+                stmt.raw_bind_parameter(p + 9, c.phone.as_ref().map(|p| p.reveal()))?;
+                stmt.raw_bind_parameter(p + 10, cases[i].rating_code.as_str())?;
+            }
+            stmt.raw_execute()?;
+            for &i in chunk {
+                let c = &cases[i].case;
+                if let Some(unlink) = unlink.as_mut() {
+                    unlink.execute([c.id.as_str()])?;
+                }
+                for (position, official) in c.officials.iter().enumerate() {
+                    link.execute(params![
+                        c.id.as_str(),
+                        official.as_str(),
+                        i64::try_from(position).unwrap_or(i64::MAX)
+                    ])?;
+                }
+            }
+        }
+    }
+    for sql in rebuilt {
+        tx.execute_batch(&sql)?;
+    }
+    append_audit(&tx, audit)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Drops the indexes of `table` that were created by name (not its keys) and returns the

@@ -770,6 +770,75 @@ mod service {
         }
     }
 
+    on_all_backends!(a_file_of_cases_round_trips_whole, |store| {
+        seed(store).await;
+        // As many as a file import (SQLite takes its bulk path), in no particular order.
+        let n = 10_500;
+        let file = |item: &str, code_prefix: &str| -> Vec<StoredCase> {
+            (0..n)
+                .rev()
+                .map(|i| {
+                    let officials: &[&str] = match i % 3 {
+                        0 => &["C005", "C003"],
+                        1 => &["C001"],
+                        _ => &[],
+                    };
+                    let mut c = case(&format!("BJ-{i:05}"), officials);
+                    c.case.item = item.into();
+                    c.rating_code = format!("{code_prefix}{i}");
+                    c
+                })
+                .collect()
+        };
+        let first = file("不动产登记", "a-");
+        store
+            .upsert_cases(&first, &audit("test.cases"))
+            .await
+            .unwrap();
+        let mut all = store.all_cases().await.unwrap();
+        assert_eq!(all.len(), n);
+        let mut expected = first.clone();
+        expected.sort_by(|a, b| a.case.id.cmp(&b.case.id));
+        assert_eq!(all, expected);
+        // Again, with other items, officials shifted and new codes: codes stay, the rest is
+        // replaced.
+        let mut second = file("户籍办理", "b-");
+        for c in &mut second {
+            c.case.officials.reverse();
+        }
+        store
+            .upsert_cases(&second, &audit("test.cases"))
+            .await
+            .unwrap();
+        all = store.all_cases().await.unwrap();
+        assert_eq!(all.len(), n);
+        let got = store.get_case(&code("BJ-00042")).await.unwrap().unwrap();
+        assert_eq!(got.rating_code, "a-42");
+        assert_eq!(got.case.item, "户籍办理");
+        assert_eq!(got.case.officials, vec![code("C003"), code("C005")]);
+        assert!(
+            all.iter()
+                .all(|c| c.case.item == "户籍办理" && c.rating_code.starts_with("a-"))
+        );
+        // One unknown official refuses the whole file.
+        let mut third = file("社保查询", "c-");
+        third[7].case.officials = vec![code("C999")];
+        assert!(
+            store
+                .upsert_cases(&third, &audit("test.cases"))
+                .await
+                .is_err()
+        );
+        assert_eq!(store.all_cases().await.unwrap(), all);
+        assert!(
+            kaohe_store::verify_audit(store, None)
+                .await
+                .unwrap()
+                .report
+                .is_ok()
+        );
+    });
+
     on_all_backends!(cases_round_trip_and_keep_their_rating_code, |store| {
         seed(store).await;
         let a = case("BJ-1", &["C005", "C003"]);
