@@ -4,12 +4,12 @@ use super::print;
 use crate::cli::{ExportArgs, FormatArg, GenArgs, ImportArgs, ImportWhat, LangArg};
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec, ValuesSpec};
-use kaohe_data::{Format, HeaderLang, ImportError, Located, Parsed, Phones, RatingRecord, Table};
+use kaohe_data::{Format, HeaderLang, ImportError, Parsed, Phones, RatingRecord, Table};
 use kaohe_domain::service::rectification::RectificationPolicy;
 use kaohe_domain::service::{IntakeError, RatingPolicy, ServiceCase, rating_code};
 use kaohe_domain::{Appointment, Cadre, Code, NewAuditEntry, Sanction, WorkCalendar};
 use kaohe_engine::Framework;
-use kaohe_store::{IntakeRefused, RatingIntake, Store, StoredCase};
+use kaohe_store::{CaseTerms, IntakeRefused, RatingIntake, Store, StoredCase};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -212,14 +212,15 @@ async fn prepare_ratings(
     let calendar = WorkCalendar::new(&store.calendar().await?);
     let (policy, rectification) = (RatingPolicy::default(), RectificationPolicy::default());
     let now = OffsetDateTime::now_utc();
-    // The ratings stay in case-id order, which the store inserts fastest; refusals are
-    // reported in row order.
+    // In row order, each rating beside its case's terms.
+    let mut by_row: Vec<Option<CaseTerms>> = vec![None; located.len()];
+    for (i, t) in order.into_iter().zip(terms) {
+        by_row[i] = t;
+    }
     let mut refusals: Vec<(usize, &str, String)> = Vec::new();
     let mut intakes = Vec::with_capacity(located.len());
     let mut rows = Vec::with_capacity(located.len());
-    let mut slots: Vec<Option<Located<RatingRecord>>> = located.into_iter().map(Some).collect();
-    for (i, case) in order.into_iter().zip(terms) {
-        let Some(r) = slots[i].take() else { continue };
+    for (r, case) in located.into_iter().zip(by_row) {
         let RatingRecord { rating, rated_at } = r.value;
         let Some(case) = case else {
             let e = format!("case {} does not exist", rating.case_id);
@@ -266,7 +267,6 @@ async fn prepare_ratings(
         }
     }
     tracing::debug!(took = ?lap.elapsed(), "intake rules applied");
-    refusals.sort_by_key(|r| r.0);
     let mut errors = parsed.new_errors();
     for (row, column, message) in refusals {
         errors.push(parsed.error(row, column, message));

@@ -10,7 +10,7 @@ use crate::error::{ImportError, RowError, RowErrors};
 use crate::parse::{format_date, parse_bool, parse_date, parse_datetime};
 use crate::table::{Column, Format, Table};
 use calamine::{Data, Reader, Xlsx};
-use kaohe_domain::code_order;
+use kaohe_domain::repeated_codes;
 use kaohe_domain::service::{
     CaseError, Channel, MAX_TEXT, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase,
 };
@@ -360,24 +360,19 @@ pub fn read_ratings(
             rated_at: rated_at?,
         })
     })?;
-    // One rating per case: the rows of a case sort together, the first row first.
-    let order = code_order(parsed.rows.iter().map(|r| &r.value.rating.case_id));
-    let mut twice = Vec::new();
-    let mut first = None;
-    for pair in order.windows(2) {
-        let (a, b) = (&parsed.rows[pair[0]], &parsed.rows[pair[1]]);
-        if a.value.rating.case_id == b.value.rating.case_id {
-            let first_row = *first.get_or_insert(a.row);
-            let c = &b.value.rating.case_id;
-            twice.push(parsed.error(
-                b.row,
+    // One rating per case.
+    let twice = repeated_codes(parsed.rows.iter().map(|r| &r.value.rating.case_id))
+        .into_iter()
+        .map(|(later, first)| {
+            let (r, first_row) = (&parsed.rows[later], parsed.rows[first].row);
+            let c = &r.value.rating.case_id;
+            parsed.error(
+                r.row,
                 "case_id",
                 format!("case {c} is rated twice: one rating per case; first on row {first_row}"),
-            ));
-        } else {
-            first = None;
-        }
-    }
+            )
+        })
+        .collect();
     errors.merge(twice).into_result()?;
     Ok(parsed)
 }
@@ -953,9 +948,17 @@ fn read_table_par<T: Send>(
         Some(cut) => vec![(body_start, cut), (cut, bytes.len())],
         None => vec![(body_start, bytes.len())],
     };
-    let read_part = |&(from, to): &(usize, usize)| -> Result<Part<T>, ImportError> {
+    // Records are at most the lines: each part's records are stored once, without regrowing,
+    // the first part's with room for all.
+    let lines: Vec<usize> = parts
+        .iter()
+        .map(|&(from, to)| memchr::memchr_iter(b'\n', &bytes[from..to]).count() + 1)
+        .collect();
+    let total: usize = lines.iter().sum();
+    let read_part = |k: usize| -> Result<Part<T>, ImportError> {
+        let (from, to) = parts[k];
         let mut errors = RowErrors::new(path);
-        let mut rows = Vec::new();
+        let mut rows = Vec::with_capacity(if k == 0 { total } else { lines[k] });
         let part = &bytes[from..to];
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -984,11 +987,10 @@ fn read_table_par<T: Send>(
         Ok((rows, errors))
     };
     let results: Vec<Result<Part<T>, ImportError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parts[1..]
-            .iter()
-            .map(|part| scope.spawn(move || read_part(part)))
+        let handles: Vec<_> = (1..parts.len())
+            .map(|k| scope.spawn(move || read_part(k)))
             .collect();
-        let mut results = vec![read_part(&parts[0])];
+        let mut results = vec![read_part(0)];
         results.extend(handles.into_iter().map(|h| {
             h.join().unwrap_or_else(|_| {
                 Err(ImportError::Io {
@@ -999,11 +1001,11 @@ fn read_table_par<T: Send>(
         }));
         results
     });
-    let mut rows = Vec::new();
+    let mut rows: Vec<Located<T>> = Vec::new();
     let mut errors = RowErrors::new(path);
-    for result in results {
+    for (k, result) in results.into_iter().enumerate() {
         let (part_rows, part_errors) = result?;
-        if rows.is_empty() {
+        if k == 0 {
             rows = part_rows;
         } else {
             rows.extend(part_rows);

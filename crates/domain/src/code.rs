@@ -79,6 +79,29 @@ impl AsRef<str> for Code {
 /// reaching into each one's text; codes whose keys tie are compared whole.
 pub fn code_order<'a>(codes: impl IntoIterator<Item = &'a Code>) -> Vec<usize> {
     let codes: Vec<&Code> = codes.into_iter().collect();
+    sorted_keys(&codes).into_iter().map(|(_, i)| i).collect()
+}
+
+/// The positions of the codes given more than once, each with the position of its first: for
+/// every code, its later occurrences (in the given order) paired with its first, ordered by code.
+pub fn repeated_codes<'a>(codes: impl IntoIterator<Item = &'a Code>) -> Vec<(usize, usize)> {
+    let codes: Vec<&Code> = codes.into_iter().collect();
+    let keys = sorted_keys(&codes);
+    let mut repeated = Vec::new();
+    let mut first = None;
+    for pair in keys.windows(2) {
+        let ((ka, a), (kb, b)) = (pair[0], pair[1]);
+        if ka == kb && codes[a] == codes[b] {
+            repeated.push((b, *first.get_or_insert(a)));
+        } else {
+            first = None;
+        }
+    }
+    repeated
+}
+
+/// Each code's [`prefix_key`] and position, in code order (equal codes by position).
+fn sorted_keys(codes: &[&Code]) -> Vec<(u128, usize)> {
     let mut keys: Vec<(u128, usize)> = codes
         .iter()
         .enumerate()
@@ -89,7 +112,7 @@ pub fn code_order<'a>(codes: impl IntoIterator<Item = &'a Code>) -> Vec<usize> {
             .then_with(|| codes[a.1].cmp(codes[b.1]))
             .then(a.1.cmp(&b.1))
     });
-    keys.into_iter().map(|(_, i)| i).collect()
+    keys
 }
 
 /// The first 16 bytes of `s`, zero-padded, as a big-endian number: `prefix_key(a) <
@@ -115,6 +138,21 @@ mod tests {
             let mut expected: Vec<usize> = (0..codes.len()).collect();
             expected.sort_by(|&a, &b| codes[a].cmp(&codes[b]));
             prop_assert_eq!(code_order(&codes), expected);
+        }
+
+        #[test]
+        fn repeated_codes_pair_each_later_occurrence_with_the_first(
+            raw in prop::collection::vec("[A-C]{1,2}|BJ2025-000000[0-3]", 0..40)
+        ) {
+            let codes: Vec<Code> = raw.iter().map(|s| Code::parse(s).expect("a code")).collect();
+            let mut expected: Vec<(usize, usize)> = (0..codes.len())
+                .filter_map(|i| {
+                    let first = codes.iter().position(|c| *c == codes[i])?;
+                    (first < i).then_some((i, first))
+                })
+                .collect();
+            expected.sort_by(|a, b| codes[a.0].cmp(&codes[b.0]).then(a.0.cmp(&b.0)));
+            prop_assert_eq!(repeated_codes(&codes), expected);
         }
     }
 

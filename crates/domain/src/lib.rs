@@ -21,7 +21,7 @@ pub mod upload;
 pub use access::{Permission, Principal, Role, Target, UserPrincipal};
 pub use audit::{AuditEntry, AuditHead, AuditProblem, AuditReport, HeadSource, NewAuditEntry};
 pub use calendar::{CalendarEntry, CalendarError, DayKind, WorkCalendar};
-pub use code::{Code, CodeError, code_order};
+pub use code::{Code, CodeError, code_order, repeated_codes};
 pub use grade::{AnnualGrade, GradeScale, RoutineGrade, TeamGrade};
 pub use labels::{Labeled, ParseLabelError};
 pub use org::{Appointment, Cadre, CadreStatus, Gender, RankLevel, Unit, UnitKind, UnitTree};
