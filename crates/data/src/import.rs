@@ -927,14 +927,7 @@ fn read_table_par<T: Send>(
         file: path.to_owned(),
         source,
     };
-    let mut reader = csv_reader(&text);
-    let mut record = csv::StringRecord::new();
-    if !reader.read_record(&mut record).map_err(csv_err)? {
-        return Err(ImportError::Empty {
-            file: path.to_owned(),
-        });
-    }
-    let header: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
+    let (reader, header) = csv_header(path, &text)?;
     let map = resolve_header(path, columns, &header)?;
     let body_start = usize::try_from(reader.position().byte()).unwrap_or(text.len());
     let bytes = text.as_bytes();
@@ -1043,14 +1036,8 @@ pub(crate) fn walk_rows<H>(
                 file: path.to_owned(),
                 source,
             };
-            let mut reader = csv_reader(&text);
+            let (mut reader, header) = csv_header(path, &text)?;
             let mut record = csv::StringRecord::new();
-            if !reader.read_record(&mut record).map_err(csv_err)? {
-                return Err(ImportError::Empty {
-                    file: path.to_owned(),
-                });
-            }
-            let header: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
             let context = on_header(&header)?;
             let mut lines = LineCounter::default();
             while reader.read_record(&mut record).map_err(csv_err)? {
@@ -1093,6 +1080,29 @@ pub(crate) fn walk_rows<H>(
             Ok((header, context))
         }
     }
+}
+
+/// A CSV reader of `text` past its header row, and that row's cells trimmed; an error when the
+/// text holds no row.
+fn csv_header<'t>(
+    path: &Path,
+    text: &'t str,
+) -> Result<(csv::Reader<&'t [u8]>, Vec<String>), ImportError> {
+    let mut reader = csv_reader(text);
+    let mut record = csv::StringRecord::new();
+    let read = reader
+        .read_record(&mut record)
+        .map_err(|source| ImportError::Csv {
+            file: path.to_owned(),
+            source,
+        })?;
+    if !read {
+        return Err(ImportError::Empty {
+            file: path.to_owned(),
+        });
+    }
+    let header = record.iter().map(|h| h.trim().to_owned()).collect();
+    Ok((reader, header))
 }
 
 /// A CSV file's text: read whole and decoded from UTF-8 (with or without BOM) or GB18030.

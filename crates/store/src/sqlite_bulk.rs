@@ -257,55 +257,73 @@ fn insert_all(
     batch: &[RatingIntake],
     order: &[usize],
 ) -> rusqlite::Result<()> {
-    let mut full = tx.prepare(&insert_ratings_sql(ROWS_PER_INSERT))?;
     let mut rectification = tx.prepare(
         "INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status) \
          SELECT id, ?2, ?3, ?4, ?5, ?6 FROM ratings WHERE case_id = ?1",
     )?;
     let open = Status::Open.code();
     let mut tags = String::new();
-    for chunk in order.chunks(ROWS_PER_INSERT) {
-        let mut last;
-        let stmt = if chunk.len() == ROWS_PER_INSERT {
-            &mut full
-        } else {
-            last = tx.prepare(&insert_ratings_sql(chunk.len()))?;
-            &mut last
-        };
-        for (k, &i) in chunk.iter().enumerate() {
-            let item = &batch[i];
-            let r = &item.rating;
-            tags.clear();
-            for (j, t) in r.tags.iter().enumerate() {
-                if j > 0 {
-                    tags.push(' ');
+    in_chunks(
+        tx,
+        order,
+        ROWS_PER_INSERT,
+        insert_ratings_sql,
+        |stmt, chunk| {
+            for (k, &i) in chunk.iter().enumerate() {
+                let item = &batch[i];
+                let r = &item.rating;
+                tags.clear();
+                for (j, t) in r.tags.iter().enumerate() {
+                    if j > 0 {
+                        tags.push(' ');
+                    }
+                    tags.push_str(t.code());
                 }
-                tags.push_str(t.code());
+                let p = k * 8;
+                // Text is copied by SQLite when bound, so the buffer is reused.
+                stmt.raw_bind_parameter(p + 1, r.case_id.as_str())?;
+                stmt.raw_bind_parameter(p + 2, r.level.value())?;
+                stmt.raw_bind_parameter(p + 3, tags.as_str())?;
+                stmt.raw_bind_parameter(p + 4, r.comment.as_deref())?;
+                stmt.raw_bind_parameter(p + 5, r.channel.code())?;
+                stmt.raw_bind_parameter(p + 6, r.real_name)?;
+                stmt.raw_bind_parameter(p + 7, r.contact.as_ref().map(|c| c.reveal()))?;
+                stmt.raw_bind_parameter(p + 8, item.rated_at.unix_timestamp())?;
             }
-            let p = k * 8;
-            // Text is copied by SQLite when bound, so the buffer is reused.
-            stmt.raw_bind_parameter(p + 1, r.case_id.as_str())?;
-            stmt.raw_bind_parameter(p + 2, r.level.value())?;
-            stmt.raw_bind_parameter(p + 3, tags.as_str())?;
-            stmt.raw_bind_parameter(p + 4, r.comment.as_deref())?;
-            stmt.raw_bind_parameter(p + 5, r.channel.code())?;
-            stmt.raw_bind_parameter(p + 6, r.real_name)?;
-            stmt.raw_bind_parameter(p + 7, r.contact.as_ref().map(|c| c.reveal()))?;
-            stmt.raw_bind_parameter(p + 8, item.rated_at.unix_timestamp())?;
-        }
-        stmt.raw_execute()?;
-        for &i in chunk {
-            let item = &batch[i];
-            if let Some(rect) = &item.rectification {
-                rectification.execute(params![
-                    item.rating.case_id.as_str(),
-                    rect.unit.as_str(),
-                    rect.real_name,
-                    day(rect.opened_on),
-                    day(rect.deadline),
-                    open,
-                ])?;
+            stmt.raw_execute()?;
+            for &i in chunk {
+                let item = &batch[i];
+                if let Some(rect) = &item.rectification {
+                    rectification.execute(params![
+                        item.rating.case_id.as_str(),
+                        rect.unit.as_str(),
+                        rect.real_name,
+                        day(rect.opened_on),
+                        day(rect.deadline),
+                        open,
+                    ])?;
+                }
             }
+            Ok(())
+        },
+    )
+}
+
+/// Runs `f` on each chunk of `order` (up to `per` positions) with the statement `sql` makes for
+/// that many rows, prepared once for the full chunks.
+fn in_chunks(
+    tx: &Transaction<'_>,
+    order: &[usize],
+    per: usize,
+    sql: fn(usize) -> String,
+    mut f: impl FnMut(&mut rusqlite::Statement<'_>, &[usize]) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let mut full = tx.prepare(&sql(per))?;
+    for chunk in order.chunks(per) {
+        if chunk.len() == per {
+            f(&mut full, chunk)?;
+        } else {
+            f(&mut tx.prepare(&sql(chunk.len()))?, chunk)?;
         }
     }
     Ok(())
@@ -366,49 +384,48 @@ pub(crate) fn upsert_cases(
         rebuilt.extend(drop_indexes(&tx, "case_officials")?);
     }
     {
-        let mut full = tx.prepare(&upsert_cases_sql(CASES_PER_INSERT))?;
         // Nothing to replace in a database without cases.
         let mut unlink = (stored > 0)
             .then(|| tx.prepare("DELETE FROM case_officials WHERE case_id = ?1"))
             .transpose()?;
         let mut link = tx
             .prepare("INSERT INTO case_officials (case_id, cadre, position) VALUES (?1, ?2, ?3)")?;
-        for chunk in order.chunks(CASES_PER_INSERT) {
-            let mut last;
-            let stmt = if chunk.len() == CASES_PER_INSERT {
-                &mut full
-            } else {
-                last = tx.prepare(&upsert_cases_sql(chunk.len()))?;
-                &mut last
-            };
-            for (k, &i) in chunk.iter().enumerate() {
-                let (c, p) = (&cases[i].case, k * 10);
-                stmt.raw_bind_parameter(p + 1, c.id.as_str())?;
-                stmt.raw_bind_parameter(p + 2, c.item.as_str())?;
-                stmt.raw_bind_parameter(p + 3, c.unit.as_str())?;
-                stmt.raw_bind_parameter(p + 4, c.window.as_ref().map(Code::as_str))?;
-                stmt.raw_bind_parameter(p + 5, c.channel.code())?;
-                stmt.raw_bind_parameter(p + 6, c.accepted_at.unix_timestamp())?;
-                stmt.raw_bind_parameter(p + 7, c.closed_at.unix_timestamp())?;
-                stmt.raw_bind_parameter(p + 8, c.applicant.as_deref())?;
-                stmt.raw_bind_parameter(p + 9, c.phone.as_ref().map(|p| p.reveal()))?;
-                stmt.raw_bind_parameter(p + 10, cases[i].rating_code.as_str())?;
-            }
-            stmt.raw_execute()?;
-            for &i in chunk {
-                let c = &cases[i].case;
-                if let Some(unlink) = unlink.as_mut() {
-                    unlink.execute([c.id.as_str()])?;
+        in_chunks(
+            &tx,
+            &order,
+            CASES_PER_INSERT,
+            upsert_cases_sql,
+            |stmt, chunk| {
+                for (k, &i) in chunk.iter().enumerate() {
+                    let (c, p) = (&cases[i].case, k * 10);
+                    stmt.raw_bind_parameter(p + 1, c.id.as_str())?;
+                    stmt.raw_bind_parameter(p + 2, c.item.as_str())?;
+                    stmt.raw_bind_parameter(p + 3, c.unit.as_str())?;
+                    stmt.raw_bind_parameter(p + 4, c.window.as_ref().map(Code::as_str))?;
+                    stmt.raw_bind_parameter(p + 5, c.channel.code())?;
+                    stmt.raw_bind_parameter(p + 6, c.accepted_at.unix_timestamp())?;
+                    stmt.raw_bind_parameter(p + 7, c.closed_at.unix_timestamp())?;
+                    stmt.raw_bind_parameter(p + 8, c.applicant.as_deref())?;
+                    stmt.raw_bind_parameter(p + 9, c.phone.as_ref().map(|p| p.reveal()))?;
+                    stmt.raw_bind_parameter(p + 10, cases[i].rating_code.as_str())?;
                 }
-                for (position, official) in c.officials.iter().enumerate() {
-                    link.execute(params![
-                        c.id.as_str(),
-                        official.as_str(),
-                        i64::try_from(position).unwrap_or(i64::MAX)
-                    ])?;
+                stmt.raw_execute()?;
+                for &i in chunk {
+                    let c = &cases[i].case;
+                    if let Some(unlink) = unlink.as_mut() {
+                        unlink.execute([c.id.as_str()])?;
+                    }
+                    for (position, official) in c.officials.iter().enumerate() {
+                        link.execute(params![
+                            c.id.as_str(),
+                            official.as_str(),
+                            i64::try_from(position).unwrap_or(i64::MAX)
+                        ])?;
+                    }
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
     }
     rebuild_indexes(&tx, &rebuilt)?;
     append_audit(&tx, audit)?;

@@ -88,32 +88,10 @@ impl Recipients {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::calendar::{CalendarEntry, DayKind};
+    use crate::service::rectification::tests::autumn_2026;
     use crate::service::rectification::{Rectification, RectificationPolicy};
     use std::collections::BTreeSet;
     use time::macros::date;
-
-    /// The 2026 Mid-Autumn and National Day holidays: 25–27 September and 1–7 October off,
-    /// Sunday 20 September and Saturday 10 October make-up working days.
-    fn autumn_2026() -> WorkCalendar {
-        let mut entries: Vec<CalendarEntry> = (25..=27)
-            .map(|d| (time::Month::September, d))
-            .chain((1..=7).map(|d| (time::Month::October, d)))
-            .map(|(m, d)| CalendarEntry {
-                date: Date::from_calendar_date(2026, m, d).unwrap(),
-                kind: DayKind::Holiday,
-                name: "中秋节、国庆节".into(),
-            })
-            .collect();
-        for d in [date!(2026 - 09 - 20), date!(2026 - 10 - 10)] {
-            entries.push(CalendarEntry {
-                date: d,
-                kind: DayKind::Workday,
-                name: "国庆节调休".into(),
-            });
-        }
-        WorkCalendar::new(&entries)
-    }
 
     #[test]
     fn an_open_rectification_escalates_on_the_first_working_day_after_its_deadline() {

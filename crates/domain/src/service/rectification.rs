@@ -307,7 +307,7 @@ impl Rectification {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::calendar::{CalendarEntry, DayKind};
@@ -334,7 +334,7 @@ mod tests {
     /// The 2026 Mid-Autumn and National Day holidays as the State Council's notice sets them:
     /// 25–27 September and 1–7 October off, Sunday 20 September and Saturday 10 October
     /// make-up working days.
-    fn autumn_2026() -> WorkCalendar {
+    pub(crate) fn autumn_2026() -> WorkCalendar {
         let day = |m: time::Month, d: u8| Date::from_calendar_date(2026, m, d).unwrap();
         let mut entries: Vec<CalendarEntry> = (25..=27)
             .map(|d| (time::Month::September, d, "中秋节"))
