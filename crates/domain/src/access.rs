@@ -66,6 +66,12 @@ impl Role {
             }
             P::FileAppeal => self == Role::UnitLeader,
             P::DecideAppeal => self == Role::Assessor,
+            P::ViewCycles
+            | P::ManageCycles
+            | P::DecideCommittee
+            | P::FinalizeCycle
+            | P::AmendResults => self == Role::Assessor,
+            P::ViewOwnResults => matches!(self, Role::UnitLeader | Role::Official),
         }
     }
 }
@@ -103,11 +109,23 @@ pub enum Permission {
     FileAppeal,
     /// Deciding appeals of units in scope (复核).
     DecideAppeal,
+    /// Assessment cycles of the units in scope: their progress, values and results.
+    ViewCycles,
+    /// Creating cycles, opening them, importing values, computing, submitting to the committee.
+    ManageCycles,
+    /// Recording decisions of the assessment committee (考核委员会) on ties and flags.
+    DecideCommittee,
+    /// Locking a cycle's results (定稿).
+    FinalizeCycle,
+    /// Correcting a final result by amendment (更正).
+    AmendResults,
+    /// Final results within the scope: an official's own, a unit leader's unit's.
+    ViewOwnResults,
 }
 
 impl Permission {
     /// Every permission, for matrices and documentation.
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 20] = [
         Permission::Public,
         Permission::Authenticated,
         Permission::ViewOrganization,
@@ -122,6 +140,12 @@ impl Permission {
         Permission::ViewServiceFigures,
         Permission::FileAppeal,
         Permission::DecideAppeal,
+        Permission::ViewCycles,
+        Permission::ManageCycles,
+        Permission::DecideCommittee,
+        Permission::FinalizeCycle,
+        Permission::AmendResults,
+        Permission::ViewOwnResults,
     ];
 }
 
@@ -858,6 +882,12 @@ mod tests {
                 Permission::ViewContact,
                 Permission::ViewServiceFigures,
                 Permission::DecideAppeal,
+                Permission::ViewCycles,
+                Permission::ManageCycles,
+                Permission::DecideCommittee,
+                Permission::FinalizeCycle,
+                Permission::AmendResults,
+                Permission::ViewOwnResults,
             ] {
                 assert!(!role.grants(p), "{role:?} {p:?}");
             }

@@ -11,6 +11,7 @@ pub mod access;
 pub mod audit;
 pub mod calendar;
 pub mod code;
+pub mod cycles;
 pub mod grade;
 pub mod labels;
 pub mod org;

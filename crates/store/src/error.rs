@@ -18,6 +18,10 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The change conflicts with the stored state (another step came first, a version is
+    /// taken): the message says what.
+    #[error("{0}")]
+    Conflict(String),
     /// A stored value does not parse as its domain type: the database was changed outside kaohe.
     #[error("corrupt stored value in {table}.{column}: {reason}")]
     Corrupt {

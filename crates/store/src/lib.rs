@@ -7,6 +7,7 @@
 
 mod accounts;
 mod audit;
+pub mod cycles;
 mod error;
 mod escalation;
 mod model;
@@ -23,6 +24,7 @@ pub use accounts::{AccountStore, Grants, NewUser, Session, User, session_id};
 pub use audit::{
     AUDIT_PAGE, AuditVerification, for_each_audit_entry, recent_audit_entries, verify_audit,
 };
+pub use cycles::CycleStore;
 pub use error::StoreError;
 pub use escalation::{Escalation, EscalationCandidate, EscalationError, escalate_overdue};
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
@@ -53,7 +55,9 @@ pub enum Backend {
 /// Everything kaohe keeps. Implemented once per backend; the web layer and the CLI hold an
 /// `Arc<dyn Store>` and never know which.
 #[async_trait]
-pub trait Store: AccountStore + ServiceStore + TokenStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + ServiceStore + TokenStore + CycleStore + Send + Sync + 'static
+{
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

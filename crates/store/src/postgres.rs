@@ -150,3 +150,4 @@ impl_store!(PgStore, Postgres);
 crate::accounts::impl_account_store!(PgStore);
 crate::tokens::impl_token_store!(PgStore);
 crate::service::impl_service_store!(PgStore, Postgres);
+crate::cycles::impl_cycle_store!(PgStore, Postgres);

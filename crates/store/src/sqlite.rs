@@ -90,3 +90,4 @@ impl_store!(SqliteStore, Sqlite);
 crate::accounts::impl_account_store!(SqliteStore);
 crate::tokens::impl_token_store!(SqliteStore);
 crate::service::impl_service_store!(SqliteStore, Sqlite);
+crate::cycles::impl_cycle_store!(SqliteStore, Sqlite);

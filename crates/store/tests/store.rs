@@ -7,6 +7,9 @@ use kaohe_store::testing::TestDatabase;
 use kaohe_store::{CadreQuery, Store, UnitQuery};
 use time::macros::date;
 
+#[path = "store/cycles.rs"]
+mod cycles;
+
 fn audit(action: &str) -> NewAuditEntry {
     NewAuditEntry::new("test", action, "store.rs")
 }
