@@ -65,6 +65,13 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: RatingsAction,
     },
+    /// Assessment cycles (考核周期): create, open, import values, compute, committee decisions,
+    /// finalize, amend, results.
+    Cycle {
+        /// What to do.
+        #[command(subcommand)]
+        action: CycleAction,
+    },
     /// Configuration helpers.
     Config {
         /// What to do.
@@ -262,6 +269,133 @@ pub(crate) enum FrameworkAction {
     Check {
         /// A framework TOML file or a preset name.
         framework: String,
+    },
+    /// Store a framework file as a version in the database (the presets are stored on first
+    /// use); a version once stored never changes: a changed file needs a new `version`.
+    Upload {
+        /// A framework TOML file.
+        file: PathBuf,
+    },
+}
+
+/// `kaohe cycle …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CycleAction {
+    /// Create a cycle in draft: its people are those of the units (with everything under
+    /// them) on the period's last day, from the appointment history.
+    Create {
+        /// Name, e.g. 2026年度考核.
+        #[arg(long)]
+        name: String,
+        /// Kind: routine (平时, one quarter), annual (年度, one year), special (专项), term
+        /// (任期), performance (绩效).
+        #[arg(long)]
+        kind: String,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// Framework id (a preset name or an uploaded framework), optionally `@VERSION`
+        /// [default: the latest stored version].
+        #[arg(long)]
+        framework: String,
+        /// A unit of the scope (repeat for several); everything under it is included.
+        #[arg(long = "unit", required = true)]
+        units: Vec<String>,
+    },
+    /// List the cycles, newest period first.
+    List,
+    /// A cycle's state, period, framework, people, scope changes, completeness and results.
+    Show {
+        /// Cycle id.
+        id: i64,
+    },
+    /// Open a draft for collecting values.
+    Open {
+        /// Cycle id.
+        id: i64,
+    },
+    /// Write a values template for the cycle: its people with their units, one empty column
+    /// per indicator (.csv or .xlsx).
+    Template {
+        /// Cycle id.
+        id: i64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a values file (CSV or XLSX: person_id, optional unit_id and names, then
+    /// indicator columns) into a cycle that is collecting; all or nothing.
+    ImportValues {
+        /// Cycle id.
+        id: i64,
+        /// Values file.
+        file: PathBuf,
+    },
+    /// Gather the sources (好差评 figures of the period) and compute scores, ranks, rank
+    /// intervals and grades through the scoring engine.
+    Compute {
+        /// Cycle id.
+        id: i64,
+    },
+    /// Hand a computed result to the assessment committee (考核委员会).
+    Review {
+        /// Cycle id.
+        id: i64,
+    },
+    /// Record a committee decision on a person: award_top or keep_next for a tie at the quota
+    /// line, confirm for a flag.
+    Decide {
+        /// Cycle id.
+        id: i64,
+        /// Cadre id.
+        #[arg(long)]
+        person: String,
+        /// award_top, keep_next or confirm (or their Chinese labels).
+        #[arg(long)]
+        decision: String,
+        /// Why (required).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lock the results: every tie must be decided.
+    Finalize {
+        /// Cycle id.
+        id: i64,
+    },
+    /// Correct a final cycle: recompute with corrected values (optional), keeping the
+    /// corrected result beside the new one.
+    Amend {
+        /// Cycle id.
+        id: i64,
+        /// Why (required).
+        #[arg(long)]
+        reason: String,
+        /// Corrected values of some people (same format as import-values).
+        #[arg(long)]
+        values: Option<PathBuf>,
+    },
+    /// Write a cycle's results: the columns of `kaohe assess`, then name and unit_name.
+    Results {
+        /// Cycle id.
+        id: i64,
+        /// Output file (.csv or .xlsx).
+        #[arg(long)]
+        out: PathBuf,
+        /// A revision other than the current one.
+        #[arg(long)]
+        revision: Option<i64>,
+    },
+    /// Write the exact input the cycle's engine reads: values.csv and people.csv in the
+    /// format of `kaohe assess`, to check a result independently.
+    Input {
+        /// Cycle id.
+        id: i64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 

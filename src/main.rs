@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod settings;
+mod sources;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -26,6 +26,48 @@ pub(crate) struct Settings {
     pub(crate) accounts: Accounts,
     /// Public service ratings (好差评): intake, rectification, figures.
     pub(crate) ratings: Ratings,
+    /// Assessment cycles: rank intervals and grading.
+    pub(crate) cycles: Cycles,
+}
+
+/// Settings of computing assessment cycles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Cycles {
+    /// Monte Carlo draws for each person's rank interval (0: none).
+    pub(crate) draws: usize,
+    /// Seed of the draws (the same seed, the same intervals).
+    pub(crate) seed: u64,
+    /// Top-grade (优秀) quota share of those assessed in a quota scope, rounded down.
+    pub(crate) quota_share: f64,
+    /// Routine 较差 results allowed in the year before 优秀 is ruled out.
+    pub(crate) max_routine_poor: u32,
+}
+
+impl Default for Cycles {
+    fn default() -> Self {
+        let engine = kaohe_engine::Settings::default();
+        Self {
+            draws: 200,
+            seed: 0,
+            quota_share: engine.quota_share,
+            max_routine_poor: engine.max_routine_poor,
+        }
+    }
+}
+
+impl Cycles {
+    /// The options of a computation.
+    pub(crate) fn options(&self, rules: &Rules) -> kaohe_store::cycles::work::ComputeOptions {
+        kaohe_store::cycles::work::ComputeOptions {
+            draws: self.draws,
+            seed: self.seed,
+            quota_share: Some(self.quota_share),
+            max_routine_poor: Some(self.max_routine_poor),
+            sanction_periods: rules.sanction_periods,
+            ..Default::default()
+        }
+    }
 }
 
 /// Settings of public service ratings.
@@ -221,6 +263,7 @@ impl Default for Settings {
             rules: Rules::default(),
             accounts: Accounts::default(),
             ratings: Ratings::default(),
+            cycles: Cycles::default(),
         }
     }
 }

@@ -32,6 +32,10 @@ pub(crate) fn framework(action: &FrameworkAction) -> anyhow::Result<()> {
             let fw = load_framework(framework)?;
             print(&format!("{framework}: ok\n{}", fw.describe()))
         }
+        FrameworkAction::Upload { file } => anyhow::bail!(
+            "{}: kaohe framework upload stores into the database and runs with it",
+            file.display()
+        ),
     }
 }
 
@@ -609,6 +613,8 @@ pub(crate) fn assess(args: &AssessArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.people {
         progress.step("reading people");
         apply_people(path, &mut people)?;
+    } else {
+        warn_without_people(people.len());
     }
     let mut input = Input::new(people, values.columns, values.matrix);
     if let Some(path) = &args.baseline {
@@ -648,6 +654,24 @@ pub(crate) fn assess(args: &AssessArgs) -> anyhow::Result<()> {
     std::mem::forget(input);
     std::mem::forget(result);
     print(&summary)
+}
+
+/// Warns, on stderr and in the user's language (`LANG`), that without `--people` no
+/// sanction, warning or routine grade was applied, so any of the `n` people may be graded
+/// higher than the rules allow.
+fn warn_without_people(n: usize) {
+    let zh = std::env::var("LANG").is_ok_and(|l| l.starts_with("zh"));
+    let text = if zh {
+        format!(
+            "警告：未提供 --people，处分、警告和平时考核结果均未计入；本次 {n} 人中任何人的等次都可能因此偏高。"
+        )
+    } else {
+        format!(
+            "warning: no --people file, so no sanction, warning or routine grade was applied; \
+             the grade of any of the {n} people assessed may be higher than the rules allow"
+        )
+    };
+    eprintln!("{text}");
 }
 
 /// VALUES files from this size on get a progress bar.

@@ -2,6 +2,7 @@
 
 mod assess;
 pub(crate) mod audit;
+mod cycle;
 mod data;
 mod demo;
 mod ratings;
@@ -9,7 +10,7 @@ mod serve;
 mod token;
 mod user;
 
-use crate::cli::{Cli, Command, ConfigAction};
+use crate::cli::{Cli, Command, ConfigAction, FrameworkAction};
 use crate::settings::{EXAMPLE, Settings};
 use anyhow::Context;
 use std::io::Write;
@@ -32,7 +33,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             shown.database_url = kaohe_store::redact_url(&shown.database_url);
             print(&toml::to_string_pretty(&shown).context("cannot print settings")?)
         }
-        Command::Framework { action } => assess::framework(&action),
+        Command::Framework { action } if !matches!(action, FrameworkAction::Upload { .. }) => {
+            assess::framework(&action)
+        }
         Command::Assess(args) => assess::assess(&args),
         command => {
             init_logging(&settings.log.filter);
@@ -94,6 +97,12 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Audit { action } => {
             audit::run(&action, open_store(&settings).await?.as_ref()).await
         }
+        Command::Cycle { action } => {
+            cycle::run(&action, open_store(&settings).await?.as_ref(), &settings).await
+        }
+        Command::Framework {
+            action: FrameworkAction::Upload { file },
+        } => cycle::upload(&file, open_store(&settings).await?.as_ref()).await,
         Command::Config { .. } | Command::Framework { .. } | Command::Assess(_) => Ok(()),
     }
 }

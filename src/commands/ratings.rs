@@ -11,19 +11,7 @@ use kaohe_store::{Escalation, Store};
 use kaohe_web::service::{GroupBy, figures_of, period_bounds};
 use time::{Date, OffsetDateTime, UtcOffset};
 
-/// Columns after `person_id,unit_id`, each an indicator id a framework can name.
-const COLUMNS: [&str; 10] = [
-    "ratings",
-    "excluded",
-    "satisfaction",
-    "satisfaction_shrunk",
-    "satisfaction_low",
-    "satisfaction_high",
-    "bad_rate",
-    "rectification_rate",
-    "on_time_rate",
-    "callback_rate",
-];
+use crate::sources::FIGURES as COLUMNS;
 
 pub(crate) async fn run(
     action: &RatingsAction,
@@ -152,21 +140,8 @@ async fn figures(
                 group.code()
             );
         };
-        let pct = |r: Option<f64>| r.map_or(WideCell::Empty, |r| WideCell::Number(r * 100.0));
-        let count = |n: u64| WideCell::Number(n as f64);
-        let f = &g.figures;
-        let cells = [
-            count(g.tally.ratings),
-            count(g.tally.excluded),
-            pct(f.satisfaction_rate),
-            pct(Some(g.shrunk.value)),
-            pct(Some(g.shrunk.low)),
-            pct(Some(g.shrunk.high)),
-            pct(f.bad_rate),
-            pct(f.rectification_rate),
-            pct(f.on_time_rate),
-            pct(f.callback_rate),
-        ];
+        let cells =
+            crate::sources::figure_cells(g).map(|c| c.map_or(WideCell::Empty, WideCell::Number));
         let mut row = vec![
             WideCell::Text(key.to_string()),
             WideCell::Text(unit.to_string()),

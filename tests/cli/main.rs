@@ -9,6 +9,7 @@ mod assess;
 mod audit;
 mod browser;
 mod commands;
+mod cycle;
 mod files;
 mod ratings;
 mod server;

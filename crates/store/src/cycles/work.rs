@@ -41,6 +41,9 @@ pub enum CycleRunError {
         /// Each problem, with its row and column where there is one.
         problems: Vec<String>,
     },
+    /// Units of the scope that do not exist.
+    #[error("the scope names units that do not exist: {}", .0.join(", "))]
+    UnknownUnits(Vec<String>),
     /// The engine refused the input.
     #[error("cannot compute: {0}")]
     Engine(#[from] kaohe_engine::EngineError),
@@ -245,14 +248,11 @@ pub async fn create(
     let mut missing = Vec::new();
     for u in &spec.units {
         if !names.contains_key(u) {
-            missing.push(format!("unit {u} does not exist"));
+            missing.push(u.to_string());
         }
     }
     if !missing.is_empty() {
-        return Err(CycleRunError::Values {
-            cycle: 0,
-            problems: missing,
-        });
+        return Err(CycleRunError::UnknownUnits(missing));
     }
     let named: BTreeSet<&Code> = spec.units.iter().collect();
     let in_scope: BTreeSet<Code> = all_units
@@ -486,7 +486,7 @@ pub struct Computed {
 }
 
 /// The engine's input of a cycle: its people (by cadre id), facts from the database, and the
-/// values of every origin (imported first, then gathered, then amendments in order).
+/// values of every origin (gathered, overridden by imported files, then by amendments in order).
 async fn input_of(
     store: &dyn Store,
     cycle: &super::Cycle,
@@ -500,12 +500,13 @@ async fn input_of(
         .map(|(i, p)| (&p.cadre, i))
         .collect();
     let mut rows = store.cycle_values(cycle.id).await?;
-    // Precedence: import, then gathered sources, then amendments by revision.
+    // Precedence, lowest first: gathered sources, then imported files (a value a person
+    // gave on purpose), then amendments by revision.
     let rank = |o: &str| -> (u8, i64) {
         match o.split_once(':') {
             Some(("amendment", r)) => (2, r.parse().unwrap_or(0)),
-            _ if o == "import" => (0, 0),
-            _ => (1, 0),
+            _ if o == "import" => (1, 0),
+            _ => (0, 0),
         }
     };
     rows.sort_by_key(|r| rank(&r.origin));
@@ -551,6 +552,19 @@ async fn input_of(
         }
     }
     Ok(Input::new(persons, cycle.columns.clone(), matrix))
+}
+
+/// The engine's input of cycle `id` as a computation would read it now (without gathering
+/// the sources again), with the number of people: for `kaohe cycle input`, to check a result
+/// with `kaohe assess`.
+pub async fn engine_input(
+    store: &dyn Store,
+    id: i64,
+    opts: &ComputeOptions,
+) -> Result<(usize, Input), CycleRunError> {
+    let cycle = cycle_of(store, id).await?;
+    let people = store.cycle_people(id).await?;
+    Ok((people.len(), input_of(store, &cycle, &people, opts).await?))
 }
 
 /// Gathers the values of every source whose columns the cycle's framework names, and stores

@@ -428,7 +428,7 @@ async fn a_second_computation_is_refused_while_one_runs_and_versions_stay_put() 
         spec.units = vec![code("999999")];
         let err = work::create(store, &spec, "assessor").await.unwrap_err();
         assert!(
-            err.to_string().contains("unit 999999 does not exist"),
+            err.to_string().contains("units that do not exist: 999999"),
             "{err}"
         );
         spec.framework_version = Some("9".to_owned());

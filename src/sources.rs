@@ -1,0 +1,107 @@
+//! The sources of indicator values that cycles gather from (`kaohe_store::cycles::work::
+//! ValueSource`), wired here where the application is assembled: cycles know the interface,
+//! not the capabilities behind it.
+
+use crate::settings::Settings;
+use async_trait::async_trait;
+use kaohe_domain::Code;
+use kaohe_domain::cycles::{Period, ValueOrigin};
+use kaohe_engine::ratings::GroupFigures;
+use kaohe_store::cycles::work::ValueSource;
+use kaohe_store::{Store, StoreError};
+use kaohe_web::service::{GroupBy, figures_of, period_bounds};
+use std::sync::Arc;
+
+/// The satisfaction figures, in the order of [`figure_cells`]: each an indicator id a
+/// framework can name.
+pub(crate) const FIGURES: [&str; 10] = [
+    "ratings",
+    "excluded",
+    "satisfaction",
+    "satisfaction_shrunk",
+    "satisfaction_low",
+    "satisfaction_high",
+    "bad_rate",
+    "rectification_rate",
+    "on_time_rate",
+    "callback_rate",
+];
+
+/// The figures of one group, in the order of [`FIGURES`]: counts, then rates in percent
+/// (`None` where a rate has no denominator).
+pub(crate) fn figure_cells(g: &GroupFigures<String>) -> [Option<f64>; 10] {
+    let pct = |r: Option<f64>| r.map(|r| r * 100.0);
+    let f = &g.figures;
+    [
+        Some(g.tally.ratings as f64),
+        Some(g.tally.excluded as f64),
+        pct(f.satisfaction_rate),
+        pct(Some(g.shrunk.value)),
+        pct(Some(g.shrunk.low)),
+        pct(Some(g.shrunk.high)),
+        pct(f.bad_rate),
+        pct(f.rectification_rate),
+        pct(f.on_time_rate),
+        pct(f.callback_rate),
+    ]
+}
+
+/// Columns of the `civil_servant_annual` preset that ratings fill besides [`FIGURES`]: the
+/// mean level (1–5) of an official's ratings and their number (the engine shrinks the mean).
+const PRESET_COLUMNS: [&str; 2] = ["ji_public_rating", "ji_public_rating_n"];
+
+/// Satisfaction figures (好差评) of each official over a cycle's period, from the stored
+/// ratings: the same figures as `kaohe ratings figures --by official`.
+pub(crate) struct RatingSource {
+    /// Prior strength of the shrunk satisfaction rate.
+    prior_strength: f64,
+    /// The deployment's local time, which decides the period's bounds.
+    offset: time::UtcOffset,
+}
+
+#[async_trait]
+impl ValueSource for RatingSource {
+    fn origin(&self) -> ValueOrigin {
+        ValueOrigin::Ratings
+    }
+
+    fn columns(&self) -> Vec<String> {
+        FIGURES
+            .iter()
+            .chain(PRESET_COLUMNS.iter())
+            .map(|c| (*c).to_owned())
+            .collect()
+    }
+
+    async fn gather(
+        &self,
+        store: &dyn Store,
+        people: &[Code],
+        period: Period,
+    ) -> Result<Vec<(Code, Vec<Option<f64>>)>, StoreError> {
+        let (start, end) = period_bounds(period.start, period.end, self.offset);
+        let facts = store.rating_facts(start, end).await?;
+        let (_, groups) = figures_of(&facts, GroupBy::Official, self.prior_strength);
+        let wanted: std::collections::HashSet<&str> = people.iter().map(Code::as_str).collect();
+        Ok(groups
+            .iter()
+            .filter(|g| wanted.contains(g.key.as_str()))
+            .filter_map(|g| {
+                let cadre = Code::parse(&g.key).ok()?;
+                let mut row: Vec<Option<f64>> = figure_cells(g).to_vec();
+                let n = g.tally.ratings;
+                row.push((n > 0).then(|| g.tally.level_sum as f64 / n as f64));
+                row.push(Some(n as f64));
+                Some((cadre, row))
+            })
+            .collect())
+    }
+}
+
+/// Every source a cycle gathers from.
+pub(crate) fn all(settings: &Settings) -> Vec<Arc<dyn ValueSource>> {
+    vec![Arc::new(RatingSource {
+        prior_strength: settings.ratings.prior_strength,
+        offset: settings.server.utc_offset.0,
+    })]
+}
