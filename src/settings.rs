@@ -77,14 +77,14 @@ impl Ratings {
     pub(crate) fn service_settings(&self) -> kaohe_web::service::ServiceSettings {
         let d = kaohe_web::service::ServiceSettings::default();
         kaohe_web::service::ServiceSettings {
-            rating: kaohe_domain::service::RatingPolicy {
+            rating: kaohe_domain::ratings::RatingPolicy {
                 window_days: self.window_days,
                 ..d.rating
             },
-            rectification: kaohe_domain::service::rectification::RectificationPolicy {
+            rectification: kaohe_domain::ratings::rectification::RectificationPolicy {
                 deadline_working_days: self.rectification_working_days,
             },
-            suspicion: kaohe_domain::service::suspicion::SuspicionPolicy {
+            suspicion: kaohe_domain::ratings::suspicion::SuspicionPolicy {
                 burst_count: self.burst_count,
                 burst_minutes: i64::from(self.burst_minutes),
                 contact_cases: self.contact_cases,

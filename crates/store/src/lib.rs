@@ -8,10 +8,9 @@
 mod accounts;
 mod audit;
 mod error;
-mod escalation;
 mod model;
 mod postgres;
-mod service;
+mod ratings;
 mod sql;
 mod sqlite;
 mod sqlite_bulk;
@@ -24,13 +23,12 @@ pub use audit::{
     AUDIT_PAGE, AuditVerification, for_each_audit_entry, recent_audit_entries, verify_audit,
 };
 pub use error::StoreError;
-pub use escalation::{Escalation, EscalationCandidate, EscalationError, escalate_overdue};
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
-pub use service::{
-    Appeal, CaseTerms, FileInfo, IntakeOutcome, IntakeRefused, NewFile, NewRectification,
-    QueueItem, RatingFacts, RatingIntake, RectificationRecord, RectificationState, ServiceStore,
-    StoredCase, StoredStep,
+pub use ratings::{
+    Appeal, CaseTerms, Escalation, EscalationCandidate, EscalationError, FileInfo, IntakeOutcome,
+    IntakeRefused, NewFile, NewRectification, QueueItem, RatingFacts, RatingIntake, RatingStore,
+    RectificationRecord, RectificationState, StoredCase, StoredStep, escalate_overdue,
 };
 pub use sqlite::SqliteStore;
 pub use tokens::{TokenInfo, TokenStore};
@@ -53,7 +51,7 @@ pub enum Backend {
 /// Everything kaohe keeps. Implemented once per backend; the web layer and the CLI hold an
 /// `Arc<dyn Store>` and never know which.
 #[async_trait]
-pub trait Store: AccountStore + ServiceStore + TokenStore + Send + Sync + 'static {
+pub trait Store: AccountStore + RatingStore + TokenStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

@@ -16,10 +16,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kaohe_domain::service::Rating;
-use kaohe_domain::service::rectification::RectificationPolicy;
-use kaohe_domain::service::suspicion::SuspicionPolicy;
-use kaohe_domain::service::{
+use kaohe_domain::ratings::Rating;
+use kaohe_domain::ratings::rectification::RectificationPolicy;
+use kaohe_domain::ratings::suspicion::SuspicionPolicy;
+use kaohe_domain::ratings::{
     Channel, IntakeError, NewRating, Phone, RatingLevel, RatingPolicy, ReasonTag, ServiceCase,
     rating_code,
 };
@@ -334,7 +334,7 @@ pub(crate) async fn check_unit(
 
 /// How many escalated rectifications still open went to the caller (督办): those of the units
 /// whose leader they are, or which their assessor scope covers, by the one rule of
-/// `kaohe_domain::service::escalation::recipient`. Zero for everyone else.
+/// `kaohe_domain::ratings::escalation::recipient`. Zero for everyone else.
 pub(crate) async fn escalated_to(store: &dyn Store, caller: &Caller) -> Result<usize, ApiError> {
     let kaohe_domain::Principal::User(user) = &caller.0 else {
         return Ok(0);
@@ -350,7 +350,7 @@ pub(crate) async fn escalated_to(store: &dyn Store, caller: &Caller) -> Result<u
     Ok(open
         .iter()
         .filter(|(_, unit)| {
-            kaohe_domain::service::escalation::recipient(user, unit, &tree.ancestors(unit))
+            kaohe_domain::ratings::escalation::recipient(user, unit, &tree.ancestors(unit))
                 .is_some()
         })
         .count())
@@ -490,10 +490,10 @@ pub(crate) async fn figures(
                 .map(|p| p.reveal().to_owned())
         })
         .collect();
-    let suspicion_facts: Vec<kaohe_domain::service::suspicion::RatingFact<'_>> = facts
+    let suspicion_facts: Vec<kaohe_domain::ratings::suspicion::RatingFact<'_>> = facts
         .iter()
         .zip(&contacts)
-        .map(|(f, c)| kaohe_domain::service::suspicion::RatingFact {
+        .map(|(f, c)| kaohe_domain::ratings::suspicion::RatingFact {
             id: f.rating.id,
             rated_at: f.rating.rated_at,
             officials: &f.officials,
@@ -509,7 +509,7 @@ pub(crate) async fn figures(
         .iter()
         .map(|f| (f.rating.id, &f.rating.rating.case_id))
         .collect();
-    let flagged = kaohe_domain::service::suspicion::flag(&suspicion_facts, &policy)
+    let flagged = kaohe_domain::ratings::suspicion::flag(&suspicion_facts, &policy)
         .into_iter()
         .filter_map(|(id, kinds)| {
             cases.get(&id).map(|case| {
@@ -709,10 +709,10 @@ pub(crate) async fn push_cases(
         };
         case.check().map_err(|e| {
             let name = match e {
-                kaohe_domain::service::CaseError::Empty(f)
-                | kaohe_domain::service::CaseError::TooLong(f) => f,
-                kaohe_domain::service::CaseError::ClosedBeforeAccepted => "closed_at",
-                kaohe_domain::service::CaseError::DuplicateOfficial(_) => "officials",
+                kaohe_domain::ratings::CaseError::Empty(f)
+                | kaohe_domain::ratings::CaseError::TooLong(f) => f,
+                kaohe_domain::ratings::CaseError::ClosedBeforeAccepted => "closed_at",
+                kaohe_domain::ratings::CaseError::DuplicateOfficial(_) => "officials",
             };
             ApiError::invalid_field(at(name), e.to_string())
         })?;

@@ -17,8 +17,8 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kaohe_domain::service::rectification::{Rectification, Status, Step, StepKind, Verdict};
-use kaohe_domain::service::{
+use kaohe_domain::ratings::rectification::{Rectification, Status, Step, StepKind, Verdict};
+use kaohe_domain::ratings::{
     AppealDecision, AppealGround, Channel, NewRating, Phone, RatingLevel, ReasonTag,
     check_appeal_text,
 };
@@ -1448,7 +1448,7 @@ async fn figures_page(
                     let kinds = kinds
                         .iter()
                         .filter_map(|k| {
-                            k.parse::<kaohe_domain::service::suspicion::SuspicionKind>()
+                            k.parse::<kaohe_domain::ratings::suspicion::SuspicionKind>()
                                 .ok()
                         })
                         .map(|k| ctx.label(k))

@@ -1,8 +1,8 @@
 //! `spawn_apps`: one running server per backend under test, seeded with a small organization.
 
 use kaohe_domain::WorkCalendar;
-use kaohe_domain::service::rectification::RectificationPolicy;
-use kaohe_domain::service::{
+use kaohe_domain::ratings::rectification::RectificationPolicy;
+use kaohe_domain::ratings::{
     Channel, NewRating, Phone, RatingLevel, RatingPolicy, ReasonTag, ServiceCase,
 };
 use kaohe_domain::{
@@ -415,7 +415,7 @@ async fn seed_service(store: &dyn Store) {
     // 庐阳区 appeals its bad review (rating 2) with a screenshot: file 1.
     let appeal = kaohe_store::Appeal {
         rating_id: 2,
-        ground: kaohe_domain::service::AppealGround::NotResponsible,
+        ground: kaohe_domain::ratings::AppealGround::NotResponsible,
         evidence: "系统故障导致超时".into(),
         filed_by: "seed".into(),
         filed_at: 1,

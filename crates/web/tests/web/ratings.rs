@@ -851,7 +851,7 @@ async fn qr_codes_lead_to_the_rating_pages_and_windows_find_their_cases() {
 /// the leader of another unit and a signed-out visitor see neither.
 #[tokio::test]
 async fn an_escalation_reaches_the_units_leader_and_the_assessor_only() {
-    use kaohe_domain::service::{Channel, NewRating, RatingLevel};
+    use kaohe_domain::ratings::{Channel, NewRating, RatingLevel};
     use kaohe_store::{IntakeOutcome, NewRectification, RatingIntake, escalate_overdue};
     for app in spawn_apps().await {
         let leader = app

@@ -1,11 +1,11 @@
 //! Escalation of overdue rectifications (逾期督办): the sweep that records, once each, the
-//! rectifications the rule of `kaohe_domain::service::escalation` escalates, with their
+//! rectifications the rule of `kaohe_domain::ratings::escalation` escalates, with their
 //! recipients and an audit entry. The server runs it at start and periodically, `kaohe ratings
 //! escalate` once.
 
 use crate::{Store, StoreError};
-use kaohe_domain::service::escalation::{Recipients, escalates};
-use kaohe_domain::service::rectification::Status;
+use kaohe_domain::ratings::escalation::{Recipients, escalates};
+use kaohe_domain::ratings::rectification::Status;
 use kaohe_domain::{
     CalendarError, Code, Labeled, NewAuditEntry, UnitTree, UserPrincipal, WorkCalendar,
 };

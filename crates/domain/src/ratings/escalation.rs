@@ -88,8 +88,8 @@ impl Recipients {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::service::rectification::tests::autumn_2026;
-    use crate::service::rectification::{Rectification, RectificationPolicy};
+    use crate::ratings::rectification::tests::autumn_2026;
+    use crate::ratings::rectification::{Rectification, RectificationPolicy};
     use std::collections::BTreeSet;
     use time::macros::date;
 

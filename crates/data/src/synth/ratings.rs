@@ -10,7 +10,7 @@
 
 use super::{Gen, Role};
 use crate::import::RatingRecord;
-use kaohe_domain::service::{Channel, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase};
+use kaohe_domain::ratings::{Channel, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase};
 use kaohe_domain::{CadreStatus, Code, WorkCalendar};
 use rand::Rng;
 use rand::distr::Distribution;
@@ -118,7 +118,10 @@ struct Desk {
 
 impl Gen {
     /// Service cases of the year and their ratings.
-    pub(super) fn service(&mut self, cases: usize) -> (Vec<ServiceCase>, Vec<RatingRecord>) {
+    pub(super) fn cases_and_ratings(
+        &mut self,
+        cases: usize,
+    ) -> (Vec<ServiceCase>, Vec<RatingRecord>) {
         let mut desks = self.desks();
         if desks.is_empty() || cases == 0 {
             return (Vec::new(), Vec::new());

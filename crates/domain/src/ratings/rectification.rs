@@ -286,7 +286,7 @@ impl Rectification {
     }
 
     /// Whether it is still open after its deadline on `today` (逾期); it escalates on the first
-    /// working day after the deadline ([`crate::service::escalation`]).
+    /// working day after the deadline ([`crate::ratings::escalation`]).
     pub fn is_overdue(&self, today: Date) -> bool {
         self.closed_on.is_none() && today > self.deadline
     }

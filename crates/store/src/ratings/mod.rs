@@ -1,18 +1,23 @@
 //! Storage of public service ratings (好差评): service cases, ratings, rectifications and
-//! appeals, written once for both backends ([`impl_service_store!`]).
+//! appeals, written once for both backends ([`impl_rating_store!`]), and the escalation of
+//! overdue rectifications ([`escalation`]).
 //!
 //! The rules (which rating is acceptable, which step may follow which, when a rectification is
-//! due) live in `kaohe_domain::service`; the store keeps what they decided. A rating is stored
+//! due) live in `kaohe_domain::ratings`; the store keeps what they decided. A rating is stored
 //! whole or not at all, with its rectification when it is a bad review; one case takes one
 //! rating, enforced by a unique key, so two concurrent ratings of a case cannot both land.
+
+pub(crate) mod escalation;
+
+pub use escalation::{Escalation, EscalationCandidate, EscalationError, escalate_overdue};
 
 use crate::StoreError;
 use crate::sql::{label, parse_code};
 use async_trait::async_trait;
-use kaohe_domain::service::rectification::{
+use kaohe_domain::ratings::rectification::{
     Rectification, RectificationPolicy, Status, Step, StepKind, Verdict,
 };
-use kaohe_domain::service::{
+use kaohe_domain::ratings::{
     AppealDecision, AppealGround, IntakeError, NewRating, Phone, Rating, RatingLevel, RatingPolicy,
     ReasonTag, ServiceCase, check_rating_of,
 };
@@ -32,7 +37,7 @@ pub struct StoredCase {
 /// A rating to store, with the rectification it opens when it is a bad review.
 #[derive(Debug, Clone)]
 pub struct RatingIntake {
-    /// The rating, checked by `kaohe_domain::service::check_rating`.
+    /// The rating, checked by `kaohe_domain::ratings::check_rating`.
     pub rating: NewRating,
     /// When it arrived.
     pub rated_at: OffsetDateTime,
@@ -280,7 +285,7 @@ pub struct RatingFacts {
 
 /// Storage of service cases, ratings, rectifications and appeals.
 #[async_trait]
-pub trait ServiceStore {
+pub trait RatingStore {
     /// Inserts or updates cases by id, with their officials, in one transaction with its audit
     /// entry. A case already stored keeps its rating code.
     async fn upsert_cases(
@@ -362,7 +367,7 @@ pub trait ServiceStore {
     ) -> Result<bool, StoreError> {
         self.file_appeal_with(appeal, &[], audit).await
     }
-    /// [`ServiceStore::file_appeal`] with evidence files, stored in the same transaction.
+    /// [`RatingStore::file_appeal`] with evidence files, stored in the same transaction.
     async fn file_appeal_with(
         &self,
         appeal: &Appeal,
@@ -394,16 +399,16 @@ pub trait ServiceStore {
     async fn escalation_candidates(
         &self,
         today: Date,
-    ) -> Result<Vec<crate::EscalationCandidate>, StoreError>;
+    ) -> Result<Vec<EscalationCandidate>, StoreError>;
     /// Records escalations, each with its audit entry, in one transaction; one already
     /// recorded for its rectification is skipped with its entry. Returns the ids of the
     /// rectifications recorded now.
     async fn record_escalations(
         &self,
-        escalations: &[(crate::Escalation, NewAuditEntry)],
+        escalations: &[(Escalation, NewAuditEntry)],
     ) -> Result<Vec<i64>, StoreError>;
     /// The escalation of a rectification, if it was escalated.
-    async fn escalation(&self, rating_id: i64) -> Result<Option<crate::Escalation>, StoreError>;
+    async fn escalation(&self, rating_id: i64) -> Result<Option<Escalation>, StoreError>;
     /// Escalated rectifications still open: rating id and responsible unit, by deadline.
     async fn open_escalations(&self) -> Result<Vec<(i64, Code)>, StoreError>;
 }
@@ -752,18 +757,18 @@ impl FactsRow {
     }
 }
 
-/// Expands the backend-independent [`ServiceStore`] implementation for one backend.
-macro_rules! impl_service_store {
+/// Expands the backend-independent [`RatingStore`] implementation for one backend.
+macro_rules! impl_rating_store {
     ($store:ty, $db:ty) => {
         impl $store {
             /// Inserts or updates cases through sqlx, several per statement, in one transaction
-            /// with the audit entry ([`crate::ServiceStore::upsert_cases`]).
+            /// with the audit entry ([`crate::RatingStore::upsert_cases`]).
             async fn upsert_cases_sql(&self, cases: &[$crate::StoredCase], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
                 Self::append_audit_in(&mut tx, audit).await?;
                 for chunk in cases.chunks($crate::sql::BATCH_ROWS) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new($crate::service::CASE_INSERT);
+                    let mut q = sqlx::QueryBuilder::<$db>::new($crate::ratings::CASE_INSERT);
                     q.push_values(chunk, |mut b, s| {
                         let c = &s.case;
                         b.push_bind(c.id.as_str())
@@ -777,7 +782,7 @@ macro_rules! impl_service_store {
                             .push_bind(c.phone.as_ref().map(|p| p.reveal()))
                             .push_bind(s.rating_code.as_str());
                     });
-                    q.push($crate::service::CASE_UPSERT);
+                    q.push($crate::ratings::CASE_UPSERT);
                     q.build().execute(&mut *tx).await?;
                     let mut del = sqlx::QueryBuilder::<$db>::new("DELETE FROM case_officials WHERE case_id IN (");
                     let mut sep = del.separated(", ");
@@ -820,7 +825,7 @@ macro_rules! impl_service_store {
                     let r = &item.rating;
                     b.push_bind(r.case_id.as_str())
                         .push_bind(i32::from(r.level.value()))
-                        .push_bind($crate::service::tags_text(&r.tags))
+                        .push_bind($crate::ratings::tags_text(&r.tags))
                         .push_bind(r.comment.as_deref())
                         .push_bind(r.channel.code())
                         .push_bind(r.real_name)
@@ -837,7 +842,7 @@ macro_rules! impl_service_store {
                 rows: &[(i64, &$crate::NewRectification)],
             ) -> Result<(), $crate::StoreError> {
                 use kaohe_domain::Labeled;
-                let open = kaohe_domain::service::rectification::Status::Open.code();
+                let open = kaohe_domain::ratings::rectification::Status::Open.code();
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status) ",
                 );
@@ -855,28 +860,28 @@ macro_rules! impl_service_store {
         }
 
         #[async_trait::async_trait]
-        impl $crate::ServiceStore for $store {
+        impl $crate::RatingStore for $store {
             async fn upsert_cases(&self, cases: &[$crate::StoredCase], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
                 self.bulk_upsert_cases(cases, audit).await
             }
 
             async fn get_case(&self, id: &kaohe_domain::Code) -> Result<Option<$crate::StoredCase>, $crate::StoreError> {
-                let sql = format!("SELECT {} FROM service_cases c WHERE c.id = $1", $crate::service::CASE_COLS);
-                sqlx::query_as::<_, $crate::service::CaseRow>(&sql)
+                let sql = format!("SELECT {} FROM service_cases c WHERE c.id = $1", $crate::ratings::CASE_COLS);
+                sqlx::query_as::<_, $crate::ratings::CaseRow>(&sql)
                     .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await?
-                    .map($crate::service::CaseRow::into_domain)
+                    .map($crate::ratings::CaseRow::into_domain)
                     .transpose()
             }
 
             async fn case_by_rating_code(&self, code: &str) -> Result<Option<$crate::StoredCase>, $crate::StoreError> {
-                let sql = format!("SELECT {} FROM service_cases c WHERE c.rating_code = $1", $crate::service::CASE_COLS);
-                sqlx::query_as::<_, $crate::service::CaseRow>(&sql)
+                let sql = format!("SELECT {} FROM service_cases c WHERE c.rating_code = $1", $crate::ratings::CASE_COLS);
+                sqlx::query_as::<_, $crate::ratings::CaseRow>(&sql)
                     .bind(code)
                     .fetch_optional(&self.pool)
                     .await?
-                    .map($crate::service::CaseRow::into_domain)
+                    .map($crate::ratings::CaseRow::into_domain)
                     .transpose()
             }
 
@@ -909,17 +914,17 @@ macro_rules! impl_service_store {
 
             async fn cases_by_ids(&self, ids: &[kaohe_domain::Code]) -> Result<Vec<$crate::StoredCase>, $crate::StoreError> {
                 let mut out = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks($crate::service::LOOKUP_IDS) {
+                for chunk in ids.chunks($crate::ratings::LOOKUP_IDS) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!(
                         "SELECT {} FROM service_cases c WHERE c.id IN (",
-                        $crate::service::CASE_COLS
+                        $crate::ratings::CASE_COLS
                     ));
                     let mut sep = q.separated(", ");
                     for id in chunk {
                         sep.push_bind(id.as_str());
                     }
                     q.push(")");
-                    for row in q.build_query_as::<$crate::service::CaseRow>().fetch_all(&self.pool).await? {
+                    for row in q.build_query_as::<$crate::ratings::CaseRow>().fetch_all(&self.pool).await? {
                         out.push(row.into_domain()?);
                     }
                 }
@@ -927,12 +932,12 @@ macro_rules! impl_service_store {
             }
 
             async fn all_cases(&self) -> Result<Vec<$crate::StoredCase>, $crate::StoreError> {
-                let sql = format!("SELECT {} FROM service_cases c ORDER BY c.id", $crate::service::CASE_COLS);
-                sqlx::query_as::<_, $crate::service::CaseRow>(&sql)
+                let sql = format!("SELECT {} FROM service_cases c ORDER BY c.id", $crate::ratings::CASE_COLS);
+                sqlx::query_as::<_, $crate::ratings::CaseRow>(&sql)
                     .fetch_all(&self.pool)
                     .await?
                     .into_iter()
-                    .map($crate::service::CaseRow::into_domain)
+                    .map($crate::ratings::CaseRow::into_domain)
                     .collect()
             }
 
@@ -1004,7 +1009,7 @@ macro_rules! impl_service_store {
                         o.unwrap_or_else(|| {
                             let item = &batch[i];
                             match stored.get(item.rating.case_id.as_str()) {
-                                Some(&id) => $crate::IntakeOutcome::Stored(kaohe_domain::service::Rating {
+                                Some(&id) => $crate::IntakeOutcome::Stored(kaohe_domain::ratings::Rating {
                                     id,
                                     rating: item.rating.clone(),
                                     rated_at: item.rated_at.replace_nanosecond(0).unwrap_or(item.rated_at),
@@ -1017,13 +1022,13 @@ macro_rules! impl_service_store {
                     .collect())
             }
 
-            async fn rating_of_case(&self, case: &kaohe_domain::Code) -> Result<Option<kaohe_domain::service::Rating>, $crate::StoreError> {
-                let sql = format!("SELECT {} FROM ratings r WHERE r.case_id = $1", $crate::service::RATING_COLS);
-                sqlx::query_as::<_, $crate::service::RatingRow>(&sql)
+            async fn rating_of_case(&self, case: &kaohe_domain::Code) -> Result<Option<kaohe_domain::ratings::Rating>, $crate::StoreError> {
+                let sql = format!("SELECT {} FROM ratings r WHERE r.case_id = $1", $crate::ratings::RATING_COLS);
+                sqlx::query_as::<_, $crate::ratings::RatingRow>(&sql)
                     .bind(case.as_str())
                     .fetch_optional(&self.pool)
                     .await?
-                    .map($crate::service::RatingRow::into_domain)
+                    .map($crate::ratings::RatingRow::into_domain)
                     .transpose()
             }
 
@@ -1035,15 +1040,15 @@ macro_rules! impl_service_store {
                      FROM ratings r JOIN service_cases c ON c.id = r.case_id \
                      LEFT JOIN rectifications x ON x.rating_id = r.id \
                      WHERE r.rated_at >= $1 AND r.rated_at < $2 ORDER BY r.rated_at, r.id",
-                    $crate::service::RATING_COLS
+                    $crate::ratings::RATING_COLS
                 );
-                sqlx::query_as::<_, $crate::service::FactsRow>(&sql)
+                sqlx::query_as::<_, $crate::ratings::FactsRow>(&sql)
                     .bind(from)
                     .bind(to)
                     .fetch_all(&self.pool)
                     .await?
                     .into_iter()
-                    .map($crate::service::FactsRow::into_domain)
+                    .map($crate::ratings::FactsRow::into_domain)
                     .collect()
             }
 
@@ -1057,8 +1062,8 @@ macro_rules! impl_service_store {
                 let Some((unit, real_name, opened_on, deadline)) = head else {
                     return Ok(None);
                 };
-                let sql = format!("SELECT {} FROM ratings r WHERE r.id = $1", $crate::service::RATING_COLS);
-                let rating = sqlx::query_as::<_, $crate::service::RatingRow>(&sql)
+                let sql = format!("SELECT {} FROM ratings r WHERE r.id = $1", $crate::ratings::RATING_COLS);
+                let rating = sqlx::query_as::<_, $crate::ratings::RatingRow>(&sql)
                     .bind(rating_id)
                     .fetch_one(&self.pool)
                     .await?
@@ -1068,7 +1073,7 @@ macro_rules! impl_service_store {
                     column: "case_id",
                     reason: "names no case".into(),
                 })?;
-                let steps = sqlx::query_as::<_, $crate::service::StepRow>(
+                let steps = sqlx::query_as::<_, $crate::ratings::StepRow>(
                     "SELECT kind, note, reached, verdict, on_day, actor, at FROM rectification_steps \
                      WHERE rating_id = $1 ORDER BY seq",
                 )
@@ -1076,14 +1081,14 @@ macro_rules! impl_service_store {
                 .fetch_all(&self.pool)
                 .await?
                 .into_iter()
-                .map($crate::service::StepRow::into_domain)
+                .map($crate::ratings::StepRow::into_domain)
                 .collect::<Result<Vec<_>, _>>()?;
-                let sql = format!("SELECT {} FROM appeals WHERE rating_id = $1", $crate::service::APPEAL_COLS);
-                let appeal = sqlx::query_as::<_, $crate::service::AppealRow>(&sql)
+                let sql = format!("SELECT {} FROM appeals WHERE rating_id = $1", $crate::ratings::APPEAL_COLS);
+                let appeal = sqlx::query_as::<_, $crate::ratings::AppealRow>(&sql)
                     .bind(rating_id)
                     .fetch_optional(&self.pool)
                     .await?
-                    .map($crate::service::AppealRow::into_domain)
+                    .map($crate::ratings::AppealRow::into_domain)
                     .transpose()?;
                 let files = sqlx::query_as::<_, (i64, String, String, i64, String)>(
                     "SELECT id, name, kind, size, sha256 FROM appeal_files WHERE rating_id = $1 ORDER BY id",
@@ -1092,7 +1097,7 @@ macro_rules! impl_service_store {
                 .fetch_all(&self.pool)
                 .await?
                 .into_iter()
-                .map(|(id, name, kind, size, sha256)| $crate::service::file_info(id, name, &kind, size, sha256))
+                .map(|(id, name, kind, size, sha256)| $crate::ratings::file_info(id, name, &kind, size, sha256))
                 .collect::<Result<Vec<_>, _>>()?;
                 Ok(Some($crate::RectificationRecord {
                     rating,
@@ -1111,7 +1116,7 @@ macro_rules! impl_service_store {
                 &self,
                 rating_id: i64,
                 seq: u32,
-                step: &kaohe_domain::service::rectification::Step,
+                step: &kaohe_domain::ratings::rectification::Step,
                 state: $crate::RectificationState,
                 actor: &str,
                 at: i64,
@@ -1176,11 +1181,11 @@ macro_rules! impl_service_store {
                 }
                 q.push(" ORDER BY x.deadline, x.rating_id LIMIT ");
                 q.push_bind(i64::from(limit));
-                q.build_query_as::<$crate::service::QueueRow>()
+                q.build_query_as::<$crate::ratings::QueueRow>()
                     .fetch_all(&self.pool)
                     .await?
                     .into_iter()
-                    .map($crate::service::QueueRow::into_domain)
+                    .map($crate::ratings::QueueRow::into_domain)
                     .collect()
             }
 
@@ -1233,7 +1238,7 @@ macro_rules! impl_service_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(|(id, name, kind, size, sha256, data)| {
-                    Ok(($crate::service::file_info(id, name, &kind, size, sha256)?, data))
+                    Ok(($crate::ratings::file_info(id, name, &kind, size, sha256)?, data))
                 })
                 .transpose()
             }
@@ -1241,7 +1246,7 @@ macro_rules! impl_service_store {
             async fn decide_appeal(
                 &self,
                 rating_id: i64,
-                decision: kaohe_domain::service::AppealDecision,
+                decision: kaohe_domain::ratings::AppealDecision,
                 reason: &str,
                 by: &str,
                 at: i64,
@@ -1263,7 +1268,7 @@ macro_rules! impl_service_store {
                 if done.rows_affected() != 1 {
                     return Ok(false);
                 }
-                if decision == kaohe_domain::service::AppealDecision::Upheld {
+                if decision == kaohe_domain::ratings::AppealDecision::Upheld {
                     sqlx::query("UPDATE ratings SET excluded = TRUE WHERE id = $1")
                         .bind(rating_id)
                         .execute(&mut *tx)
@@ -1277,14 +1282,14 @@ macro_rules! impl_service_store {
             async fn appeals(&self, pending_only: bool) -> Result<Vec<$crate::Appeal>, $crate::StoreError> {
                 let sql = format!(
                     "SELECT {} FROM appeals {} ORDER BY decision IS NOT NULL, filed_at, rating_id",
-                    $crate::service::APPEAL_COLS,
+                    $crate::ratings::APPEAL_COLS,
                     if pending_only { "WHERE decision IS NULL" } else { "" }
                 );
-                sqlx::query_as::<_, $crate::service::AppealRow>(&sql)
+                sqlx::query_as::<_, $crate::ratings::AppealRow>(&sql)
                     .fetch_all(&self.pool)
                     .await?
                     .into_iter()
-                    .map($crate::service::AppealRow::into_domain)
+                    .map($crate::ratings::AppealRow::into_domain)
                     .collect()
             }
 
@@ -1292,7 +1297,7 @@ macro_rules! impl_service_store {
                 &self,
                 today: time::Date,
             ) -> Result<Vec<$crate::EscalationCandidate>, $crate::StoreError> {
-                sqlx::query_as::<_, $crate::escalation::CandidateRow>(
+                sqlx::query_as::<_, $crate::ratings::escalation::CandidateRow>(
                     "SELECT x.rating_id, x.unit, x.deadline, x.status FROM rectifications x \
                      JOIN ratings r ON r.id = x.rating_id \
                      WHERE x.status <> 'closed' AND x.deadline < $1 AND NOT r.excluded \
@@ -1303,7 +1308,7 @@ macro_rules! impl_service_store {
                 .fetch_all(&self.pool)
                 .await?
                 .into_iter()
-                .map($crate::escalation::CandidateRow::into_domain)
+                .map($crate::ratings::escalation::CandidateRow::into_domain)
                 .collect()
             }
 
@@ -1321,8 +1326,8 @@ macro_rules! impl_service_store {
                     .bind(e.rating_id)
                     .bind(e.due_on)
                     .bind(e.on)
-                    .bind($crate::escalation::names_text(&e.leaders))
-                    .bind($crate::escalation::names_text(&e.assessors))
+                    .bind($crate::ratings::escalation::names_text(&e.leaders))
+                    .bind($crate::ratings::escalation::names_text(&e.assessors))
                     .bind(e.at)
                     .execute(&mut *tx)
                     .await?;
@@ -1339,13 +1344,13 @@ macro_rules! impl_service_store {
                 let sql = format!(
                     "SELECT {} FROM rectification_escalations e JOIN rectifications x ON x.rating_id = e.rating_id \
                      WHERE e.rating_id = $1",
-                    $crate::escalation::ESCALATION_COLS
+                    $crate::ratings::escalation::ESCALATION_COLS
                 );
-                sqlx::query_as::<_, $crate::escalation::EscalationRow>(&sql)
+                sqlx::query_as::<_, $crate::ratings::escalation::EscalationRow>(&sql)
                     .bind(rating_id)
                     .fetch_optional(&self.pool)
                     .await?
-                    .map($crate::escalation::EscalationRow::into_domain)
+                    .map($crate::ratings::escalation::EscalationRow::into_domain)
                     .transpose()
             }
 
@@ -1364,4 +1369,4 @@ macro_rules! impl_service_store {
         }
     };
 }
-pub(crate) use impl_service_store;
+pub(crate) use impl_rating_store;
