@@ -322,6 +322,38 @@ impl Default for RatingPolicy {
     }
 }
 
+/// Settings of ratings as a deployment chooses them: the intake rules, the rectification
+/// deadline, what counts as suspicious, the rate limit of the public rating form and the prior
+/// of the satisfaction figures.
+#[derive(Debug, Clone, Copy)]
+pub struct RatingSettings {
+    /// Intake rules: the rating window and the most tags.
+    pub rating: RatingPolicy,
+    /// The rectification deadline.
+    pub rectification: rectification::RectificationPolicy,
+    /// What counts as suspicious.
+    pub suspicion: suspicion::SuspicionPolicy,
+    /// Ratings the public rating form takes from one IP at once.
+    pub public_burst: u32,
+    /// Public ratings given back to an IP per minute.
+    pub public_per_minute: u32,
+    /// Strength of the prior (in ratings) of the shrunk satisfaction rate.
+    pub prior_strength: f64,
+}
+
+impl Default for RatingSettings {
+    fn default() -> Self {
+        Self {
+            rating: RatingPolicy::default(),
+            rectification: rectification::RectificationPolicy::default(),
+            suspicion: suspicion::SuspicionPolicy::default(),
+            public_burst: 20,
+            public_per_minute: 2,
+            prior_strength: 20.0,
+        }
+    }
+}
+
 /// Why a rating is refused. Each names the field or rule it breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IntakeError {
