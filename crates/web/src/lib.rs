@@ -15,12 +15,12 @@
 //! The crate is laid out by capability. The [`shell`] is what every capability stands on
 //! (state, errors, access, sessions and CSRF, the page context and layout, i18n, assets) and
 //! imports none of them. Each capability has a folder with its router (`mod.rs`, which also
-//! declares the permission of each group of routes), its API and its pages, and its templates
-//! under `templates/<capability>/`: `org` (units, cadres, calendar), `accounts` (sign-in,
-//! account pages, administrators' screens, audit screen), [`ratings`] (好差评) and `cycles`
-//! (assessment cycles; today the framework presets). A capability imports the shell and `org`,
-//! never another capability. This file assembles them, with the home page (`home.rs`) and the
-//! OpenAPI document (`api.rs`), which draw on several.
+//! declares the permission of each group of routes), its API (`api.rs`, when it has one) and
+//! its pages, and its templates under `templates/<capability>/`: `org` (units, cadres,
+//! calendar), `accounts` (sign-in, account pages, administrators' screens, audit screen),
+//! [`ratings`] (好差评) and `cycles` (assessment cycles; today the framework presets). A
+//! capability imports the shell and `org`, never another capability. This file assembles them,
+//! with the home page (`home.rs`) and the OpenAPI document (`api.rs`), which draw on several.
 //!
 //! Routes:
 //!
