@@ -98,7 +98,7 @@ pub(crate) struct Ratings {
 
 impl Default for Ratings {
     fn default() -> Self {
-        let d = kaohe_web::service::ServiceSettings::default();
+        let d = kaohe_domain::ratings::RatingSettings::default();
         Self {
             window_days: d.rating.window_days,
             rectification_working_days: d.rectification.deadline_working_days,
@@ -115,18 +115,18 @@ impl Default for Ratings {
 }
 
 impl Ratings {
-    /// The web layer's rating settings.
-    pub(crate) fn service_settings(&self) -> kaohe_web::service::ServiceSettings {
-        let d = kaohe_web::service::ServiceSettings::default();
-        kaohe_web::service::ServiceSettings {
-            rating: kaohe_domain::service::RatingPolicy {
+    /// The rating settings the web layer runs with.
+    pub(crate) fn rating_settings(&self) -> kaohe_domain::ratings::RatingSettings {
+        let d = kaohe_domain::ratings::RatingSettings::default();
+        kaohe_domain::ratings::RatingSettings {
+            rating: kaohe_domain::ratings::RatingPolicy {
                 window_days: self.window_days,
                 ..d.rating
             },
-            rectification: kaohe_domain::service::rectification::RectificationPolicy {
+            rectification: kaohe_domain::ratings::rectification::RectificationPolicy {
                 deadline_working_days: self.rectification_working_days,
             },
-            suspicion: kaohe_domain::service::suspicion::SuspicionPolicy {
+            suspicion: kaohe_domain::ratings::suspicion::SuspicionPolicy {
                 burst_count: self.burst_count,
                 burst_minutes: i64::from(self.burst_minutes),
                 contact_cases: self.contact_cases,
@@ -222,8 +222,11 @@ impl Accounts {
     }
 
     /// The web layer's account settings.
-    pub(crate) fn auth_settings(&self, secure_cookies: bool) -> kaohe_web::auth::AuthSettings {
-        kaohe_web::auth::AuthSettings {
+    pub(crate) fn auth_settings(
+        &self,
+        secure_cookies: bool,
+    ) -> kaohe_web::shell::auth::AuthSettings {
+        kaohe_web::shell::auth::AuthSettings {
             idle_timeout_seconds: i64::from(self.idle_timeout_minutes) * 60,
             lockout: kaohe_domain::access::LockoutPolicy {
                 max_failures: self.max_failed_logins,
@@ -233,7 +236,7 @@ impl Accounts {
             secure_cookies,
             login_burst: self.login_burst,
             login_per_minute: self.login_per_minute,
-            ..kaohe_web::auth::AuthSettings::default()
+            ..kaohe_web::shell::auth::AuthSettings::default()
         }
     }
 }

@@ -9,7 +9,7 @@ use kaohe_domain::cycles::{Period, ValueOrigin};
 use kaohe_engine::ratings::GroupFigures;
 use kaohe_store::cycles::work::ValueSource;
 use kaohe_store::{Store, StoreError};
-use kaohe_web::service::{GroupBy, figures_of, period_bounds};
+use kaohe_web::ratings::{GroupBy, figures_of, period_bounds};
 use std::sync::Arc;
 
 /// The satisfaction figures, in the order of [`figure_cells`]: each an indicator id a

@@ -5,8 +5,8 @@ use crate::cli::{ExportArgs, FormatArg, GenArgs, ImportArgs, ImportWhat, LangArg
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec, ValuesSpec};
 use kaohe_data::{Format, HeaderLang, ImportError, Parsed, Phones, RatingRecord, Table};
-use kaohe_domain::service::rectification::RectificationPolicy;
-use kaohe_domain::service::{IntakeError, RatingPolicy, ServiceCase, rating_code};
+use kaohe_domain::ratings::rectification::RectificationPolicy;
+use kaohe_domain::ratings::{IntakeError, RatingPolicy, ServiceCase, rating_code};
 use kaohe_domain::{Appointment, Cadre, Code, NewAuditEntry, Sanction, WorkCalendar};
 use kaohe_engine::Framework;
 use kaohe_store::{CaseTerms, IntakeRefused, RatingIntake, Store, StoredCase};

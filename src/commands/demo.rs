@@ -9,10 +9,10 @@
 use super::data;
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec};
-use kaohe_domain::service::rectification::{
+use kaohe_domain::ratings::rectification::{
     Rectification, RectificationPolicy, Step, StepKind, Verdict,
 };
-use kaohe_domain::service::{
+use kaohe_domain::ratings::{
     AppealDecision, AppealGround, Channel, NewRating, RatingLevel, RatingPolicy, ReasonTag,
 };
 use kaohe_domain::{NewAuditEntry, WorkCalendar};

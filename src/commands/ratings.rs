@@ -8,7 +8,7 @@ use anyhow::Context;
 use kaohe_data::WideCell;
 use kaohe_domain::{Code, NewAuditEntry};
 use kaohe_store::{Escalation, Store};
-use kaohe_web::service::{GroupBy, figures_of, period_bounds};
+use kaohe_web::ratings::{GroupBy, figures_of, period_bounds};
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::sources::FIGURES as COLUMNS;
@@ -113,7 +113,7 @@ async fn figures(
     let from = day(
         "from",
         from,
-        kaohe_web::service::default_period_start(today),
+        kaohe_web::ratings::default_period_start(today),
     )?;
     let to = day("to", to, today)?;
     anyhow::ensure!(from <= to, "--to {to} is before --from {from}");

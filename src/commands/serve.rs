@@ -67,7 +67,7 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
         auth: settings
             .accounts
             .auth_settings(settings.server.secure_cookies),
-        service: settings.ratings.service_settings(),
+        ratings: settings.ratings.rating_settings(),
         ..kaohe_web::AppState::new(store)
     };
     let served = kaohe_web::serve(listener, state, shutdown).await;
@@ -107,7 +107,7 @@ async fn escalation_sweeps(
 /// ratings at once; printed with the demo accounts (demo databases only).
 async fn demo_token(store: &dyn kaohe_store::Store) -> anyhow::Result<String> {
     let username = "demo_service_system";
-    let (id, token, hash) = kaohe_web::auth::issue_token();
+    let (id, token, hash) = kaohe_web::shell::auth::issue_token();
     let info = kaohe_store::TokenInfo {
         id: id.clone(),
         username: username.to_owned(),

@@ -20,7 +20,7 @@ pub(crate) async fn run(action: &TokenAction, store: &dyn Store) -> anyhow::Resu
                  `kaohe user add NAME --role service_system`"
             );
             anyhow::ensure!(!user.disabled, "account {username:?} is disabled");
-            let (id, token, hash) = kaohe_web::auth::issue_token();
+            let (id, token, hash) = kaohe_web::shell::auth::issue_token();
             let info = TokenInfo {
                 id: id.clone(),
                 username: username.clone(),

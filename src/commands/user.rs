@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use kaohe_domain::access::{PasswordPolicy, check_admin_separation, check_username, totp};
 use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
 use kaohe_store::{NewUser, Store};
-use kaohe_web::auth::TOTP_ISSUER;
+use kaohe_web::shell::auth::TOTP_ISSUER;
 use std::collections::BTreeSet;
 use std::io::BufRead;
 
@@ -47,10 +47,10 @@ pub(crate) async fn create_account(
         .roles
         .iter()
         .any(|r| r.requires_totp())
-        .then(kaohe_web::auth::new_totp_secret);
+        .then(kaohe_web::shell::auth::new_totp_secret);
     let password = spec.password.to_owned();
     let password_hash =
-        tokio::task::spawn_blocking(move || kaohe_web::auth::hash_password(&password))
+        tokio::task::spawn_blocking(move || kaohe_web::shell::auth::hash_password(&password))
             .await
             .context("hashing task failed")??;
     let user = NewUser {
@@ -146,10 +146,11 @@ pub(crate) async fn run(
                 .with_context(|| format!("no user {username}"))?;
             let password = read_password()?;
             policy.check(username, &password)?;
-            let hash =
-                tokio::task::spawn_blocking(move || kaohe_web::auth::hash_password(&password))
-                    .await
-                    .context("hashing task failed")??;
+            let hash = tokio::task::spawn_blocking(move || {
+                kaohe_web::shell::auth::hash_password(&password)
+            })
+            .await
+            .context("hashing task failed")??;
             let audit = NewAuditEntry::new(actor(), "user.reset", username)
                 .before(
                     serde_json::json!({
@@ -191,7 +192,7 @@ pub(crate) async fn run(
                 .get_user(username)
                 .await?
                 .with_context(|| format!("no user {username}"))?;
-            let secret = kaohe_web::auth::new_totp_secret();
+            let secret = kaohe_web::shell::auth::new_totp_secret();
             let audit = NewAuditEntry::new(actor(), "user.totp_reset", username)
                 .before(serde_json::json!({ "totp": user.totp_secret.is_some() }).to_string())
                 .after(serde_json::json!({ "totp": true, "sessions_ended": true }).to_string());

@@ -263,7 +263,7 @@ async fn an_account_created_and_given_a_role_in_the_browser_signs_in() {
 /// A county with one official, an unrated service case closed an hour ago (rated at
 /// `/rate/rate-k1`) and a unit leader `leader` (password on the first line).
 async fn seed_service_case(db: &TestDatabase) {
-    use kaohe_domain::service::{Channel, Phone, ServiceCase};
+    use kaohe_domain::ratings::{Channel, Phone, ServiceCase};
     use kaohe_domain::{
         Cadre, CadreStatus, Code, Gender, NewAuditEntry, RankLevel, Unit, UnitKind,
     };

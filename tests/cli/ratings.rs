@@ -159,7 +159,7 @@ async fn acknowledged_ratings_survive_sigkill() {
 /// that `kaohe assess` scores with a framework naming its columns.
 #[tokio::test(flavor = "multi_thread")]
 async fn satisfaction_figures_feed_an_assessment() {
-    use kaohe_domain::service::{Channel, NewRating, RatingLevel, ServiceCase};
+    use kaohe_domain::ratings::{Channel, NewRating, RatingLevel, ServiceCase};
     use kaohe_domain::{Cadre, CadreStatus, Gender, RankLevel};
     use kaohe_store::{RatingIntake, StoredCase};
     let db = TestDatabase::sqlite().await.unwrap();
@@ -338,7 +338,7 @@ weight = 1
 /// nothing more when run again (for cron).
 #[tokio::test(flavor = "multi_thread")]
 async fn escalate_records_an_overdue_rectification_once() {
-    use kaohe_domain::service::{Channel, NewRating, RatingLevel, ServiceCase};
+    use kaohe_domain::ratings::{Channel, NewRating, RatingLevel, ServiceCase};
     use kaohe_store::{NewRectification, NewUser, RatingIntake, StoredCase};
     for db in TestDatabase::all().await.unwrap() {
         set_up(&db).await;

@@ -54,7 +54,7 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
             .await
             .unwrap();
         let today = time::OffsetDateTime::now_utc().date();
-        for status in kaohe_domain::service::rectification::Status::ALL {
+        for status in kaohe_domain::ratings::rectification::Status::ALL {
             assert!(
                 queue.iter().any(|q| q.status == *status),
                 "{}: no {status:?} in the queue",
@@ -62,7 +62,7 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
             );
         }
         let open = |q: &&kaohe_store::QueueItem| {
-            q.status != kaohe_domain::service::rectification::Status::Closed
+            q.status != kaohe_domain::ratings::rectification::Status::Closed
         };
         assert!(queue.iter().filter(open).any(|q| q.deadline < today));
         assert!(queue.iter().filter(open).any(|q| q.deadline >= today));
@@ -98,7 +98,7 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
             .collect();
         assert_eq!(
             decisions,
-            [None, Some(kaohe_domain::service::AppealDecision::Upheld)],
+            [None, Some(kaohe_domain::ratings::AppealDecision::Upheld)],
             "{}",
             db.name
         );

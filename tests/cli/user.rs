@@ -130,7 +130,7 @@ async fn user_add_list_reset_disable() {
         assert!(reset.status.success(), "{}", text(&reset));
         let user = db.store.get_user("root").await.unwrap().unwrap();
         assert!(user.password_hash.starts_with("$argon2id$"));
-        assert!(kaohe_web::auth::verify_password(
+        assert!(kaohe_web::shell::auth::verify_password(
             "New-Password-2026",
             &user.password_hash
         ));

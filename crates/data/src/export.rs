@@ -15,7 +15,7 @@ use crate::import::RatingRecord;
 use crate::import::needs_guard;
 use crate::parse::{format_date, format_datetime};
 use crate::table::{Format, HeaderLang, Table};
-use kaohe_domain::service::{Phone, ServiceCase};
+use kaohe_domain::ratings::{Phone, ServiceCase};
 use kaohe_domain::{Appointment, Cadre, CalendarEntry, Labeled, Sanction, Unit};
 use rust_xlsxwriter::{ExcelDateTime, Workbook};
 use std::io::Write;

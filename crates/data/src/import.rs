@@ -10,10 +10,10 @@ use crate::error::{ImportError, RowError, RowErrors};
 use crate::parse::{format_date, parse_bool, parse_date, parse_datetime};
 use crate::table::{Column, Format, Table};
 use calamine::{Data, Reader, Xlsx};
-use kaohe_domain::repeated_codes;
-use kaohe_domain::service::{
+use kaohe_domain::ratings::{
     CaseError, Channel, MAX_TEXT, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase,
 };
+use kaohe_domain::repeated_codes;
 use kaohe_domain::{
     Appointment, Cadre, CadreStatus, CalendarEntry, Code, DayKind, Gender, Labeled, RankLevel,
     Sanction, SanctionKind, Unit, UnitKind,

@@ -4,7 +4,7 @@
 //! the organization model ([`org`]), grade scales ([`grade`]), disciplinary sanctions and the
 //! grade blocks they cause ([`sanction`]), and the working-day calendar with its holidays and
 //! make-up working days ([`calendar`]), public ratings of services with the rectification of bad
-//! reviews ([`service`]). The store, the web layer and the CLI call into it; none of
+//! reviews ([`ratings`]). The store, the web layer and the CLI call into it; none of
 //! them re-implements a rule.
 
 pub mod access;
@@ -15,8 +15,8 @@ pub mod cycles;
 pub mod grade;
 pub mod labels;
 pub mod org;
+pub mod ratings;
 pub mod sanction;
-pub mod service;
 pub mod upload;
 
 pub use access::{Permission, Principal, Role, Target, UserPrincipal};

@@ -18,7 +18,7 @@
 //! that 3 ratings do not outrank 3,000.
 
 use crate::shrink::bayesian_average;
-use kaohe_domain::service::RatingLevel;
+use kaohe_domain::ratings::RatingLevel;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

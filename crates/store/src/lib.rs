@@ -9,10 +9,9 @@ mod accounts;
 mod audit;
 pub mod cycles;
 mod error;
-mod escalation;
 mod model;
 mod postgres;
-mod service;
+mod ratings;
 mod sql;
 mod sqlite;
 mod sqlite_bulk;
@@ -26,13 +25,12 @@ pub use audit::{
 };
 pub use cycles::CycleStore;
 pub use error::StoreError;
-pub use escalation::{Escalation, EscalationCandidate, EscalationError, escalate_overdue};
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
-pub use service::{
-    Appeal, CaseTerms, FileInfo, IntakeOutcome, IntakeRefused, NewFile, NewRectification,
-    QueueItem, RatingFacts, RatingIntake, RectificationRecord, RectificationState, ServiceStore,
-    StoredCase, StoredStep,
+pub use ratings::{
+    Appeal, CaseTerms, Escalation, EscalationCandidate, EscalationError, FileInfo, IntakeOutcome,
+    IntakeRefused, NewFile, NewRectification, QueueItem, RatingFacts, RatingIntake, RatingStore,
+    RectificationRecord, RectificationState, StoredCase, StoredStep, escalate_overdue,
 };
 pub use sqlite::SqliteStore;
 pub use tokens::{TokenInfo, TokenStore};
@@ -56,7 +54,7 @@ pub enum Backend {
 /// `Arc<dyn Store>` and never know which.
 #[async_trait]
 pub trait Store:
-    AccountStore + ServiceStore + TokenStore + CycleStore + Send + Sync + 'static
+    AccountStore + RatingStore + TokenStore + CycleStore + Send + Sync + 'static
 {
     /// The backend behind this store.
     fn backend(&self) -> Backend;

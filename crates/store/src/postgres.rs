@@ -1,6 +1,6 @@
 //! The PostgreSQL backend.
 
-use crate::service::{IMPORT_RECTIFICATIONS, IMPORT_ROWS, LOOKUP_IDS};
+use crate::ratings::{IMPORT_RECTIFICATIONS, IMPORT_ROWS, LOOKUP_IDS};
 use crate::sql::{impl_store, parse_code};
 use crate::{Backend, CaseTerms, NewRectification, RatingIntake, StoreError, StoredCase};
 use kaohe_domain::{Code, NewAuditEntry};
@@ -40,7 +40,7 @@ impl PgStore {
         Ok(())
     }
 
-    /// [`crate::ServiceStore::upsert_cases`].
+    /// [`crate::RatingStore::upsert_cases`].
     async fn bulk_upsert_cases(
         &self,
         cases: &[StoredCase],
@@ -49,7 +49,7 @@ impl PgStore {
         self.upsert_cases_sql(cases, audit).await
     }
 
-    /// [`crate::ServiceStore::case_terms`]: one query per chunk of ids.
+    /// [`crate::RatingStore::case_terms`]: one query per chunk of ids.
     async fn bulk_case_terms(&self, ids: Vec<Code>) -> Result<Vec<Option<CaseTerms>>, StoreError> {
         let mut found: HashMap<String, CaseTerms> = HashMap::with_capacity(ids.len());
         let mut units: HashMap<String, Arc<Code>> = HashMap::new();
@@ -92,7 +92,7 @@ impl PgStore {
             .collect())
     }
 
-    /// [`crate::ServiceStore::import_ratings`]: multi-row statements in one transaction; the
+    /// [`crate::RatingStore::import_ratings`]: multi-row statements in one transaction; the
     /// ratings' ids come back for their rectifications.
     async fn bulk_import_ratings(
         &self,
@@ -149,5 +149,5 @@ impl PgStore {
 impl_store!(PgStore, Postgres);
 crate::accounts::impl_account_store!(PgStore);
 crate::tokens::impl_token_store!(PgStore);
-crate::service::impl_service_store!(PgStore, Postgres);
+crate::ratings::impl_rating_store!(PgStore, Postgres);
 crate::cycles::impl_cycle_store!(PgStore, Postgres);

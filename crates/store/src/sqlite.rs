@@ -53,7 +53,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// [`crate::ServiceStore::upsert_cases`]: a batch of [`sqlite_bulk::BULK_CASES`] or more on
+    /// [`crate::RatingStore::upsert_cases`]: a batch of [`sqlite_bulk::BULK_CASES`] or more on
     /// a blocking thread (a file import), a smaller one through sqlx (the API).
     async fn bulk_upsert_cases(
         &self,
@@ -68,13 +68,13 @@ impl SqliteStore {
             .await?
     }
 
-    /// [`crate::ServiceStore::case_terms`], on a blocking thread.
+    /// [`crate::RatingStore::case_terms`], on a blocking thread.
     async fn bulk_case_terms(&self, ids: Vec<Code>) -> Result<Vec<Option<CaseTerms>>, StoreError> {
         let path = Arc::clone(&self.path);
         tokio::task::spawn_blocking(move || sqlite_bulk::case_terms(&path, &ids)).await?
     }
 
-    /// [`crate::ServiceStore::import_ratings`], on a blocking thread.
+    /// [`crate::RatingStore::import_ratings`], on a blocking thread.
     async fn bulk_import_ratings(
         &self,
         batch: Vec<RatingIntake>,
@@ -89,5 +89,5 @@ impl SqliteStore {
 impl_store!(SqliteStore, Sqlite);
 crate::accounts::impl_account_store!(SqliteStore);
 crate::tokens::impl_token_store!(SqliteStore);
-crate::service::impl_service_store!(SqliteStore, Sqlite);
+crate::ratings::impl_rating_store!(SqliteStore, Sqlite);
 crate::cycles::impl_cycle_store!(SqliteStore, Sqlite);

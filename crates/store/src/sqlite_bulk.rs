@@ -8,10 +8,10 @@
 //! as what is stored, the other indexes of `ratings` are dropped and built again after the load
 //! (SQLite sorts once instead of inserting at random), inside the same transaction.
 
-use crate::service::{CASE_INSERT, CASE_UPSERT};
+use crate::ratings::{CASE_INSERT, CASE_UPSERT};
 use crate::sql::{AUDIT_ADVANCE_HEAD, AUDIT_INSERT, AUDIT_SET_HEAD_HASH};
 use crate::{CaseTerms, RatingIntake, StoreError, StoredCase};
-use kaohe_domain::service::rectification::Status;
+use kaohe_domain::ratings::rectification::Status;
 use kaohe_domain::{AuditEntry, Code, Labeled, NewAuditEntry};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
@@ -47,7 +47,7 @@ fn corrupt(column: &'static str, reason: impl std::fmt::Display) -> StoreError {
     }
 }
 
-/// [`crate::ServiceStore::case_terms`], in one read transaction (one snapshot). Sorted ids that
+/// [`crate::RatingStore::case_terms`], in one read transaction (one snapshot). Sorted ids that
 /// ask for a good part of the stored cases are answered by walking the cases and the rated ones
 /// in key order beside them; others by a lookup each.
 pub(crate) fn case_terms(path: &Path, ids: &[Code]) -> Result<Vec<Option<CaseTerms>>, StoreError> {
@@ -179,7 +179,7 @@ fn walk(
     Ok(out)
 }
 
-/// [`crate::ServiceStore::import_ratings`]: every rating and rectification through one prepared
+/// [`crate::RatingStore::import_ratings`]: every rating and rectification through one prepared
 /// statement each, in case-id order, in one write transaction with the audit entry.
 pub(crate) fn import_ratings(
     path: &Path,
@@ -360,7 +360,7 @@ fn upsert_cases_sql(rows: usize) -> String {
     sql
 }
 
-/// [`crate::ServiceStore::upsert_cases`] for a file: in id order, several cases per statement,
+/// [`crate::RatingStore::upsert_cases`] for a file: in id order, several cases per statement,
 /// each case's officials replaced, in one write transaction with the audit entry. When the
 /// batch is at least as large as what is stored, the named indexes of the cases and their
 /// officials are built again after the load.

@@ -719,12 +719,12 @@ async fn accounts_and_sessions() {
     }
 }
 
-mod service {
+mod ratings {
     use super::*;
-    use kaohe_domain::service::rectification::{
+    use kaohe_domain::ratings::rectification::{
         Rectification, RectificationPolicy, Status, Step, StepKind, Verdict,
     };
-    use kaohe_domain::service::{
+    use kaohe_domain::ratings::{
         AppealDecision, AppealGround, Channel, NewRating, Phone, RatingLevel, ReasonTag,
         ServiceCase,
     };
@@ -1096,7 +1096,7 @@ mod service {
             let after = store.rating_of_case(&code("BJ-1")).await.unwrap().unwrap();
             assert_eq!(
                 after,
-                kaohe_domain::service::Rating {
+                kaohe_domain::ratings::Rating {
                     excluded: true,
                     ..before
                 }
@@ -1330,8 +1330,8 @@ on_all_backends!(api_tokens_resolve_to_their_account_until_revoked, |store| {
 
 mod escalation {
     use super::*;
-    use kaohe_domain::service::rectification::{Status, Step, StepKind};
-    use kaohe_domain::service::{
+    use kaohe_domain::ratings::rectification::{Status, Step, StepKind};
+    use kaohe_domain::ratings::{
         AppealDecision, AppealGround, Channel, NewRating, RatingLevel, ServiceCase,
     };
     use kaohe_store::{

@@ -12,125 +12,125 @@
 //! # }
 //! ```
 //!
+//! The crate is laid out by capability. The [`shell`] is what every capability stands on
+//! (state, errors, access, sessions and CSRF, the page context and layout, i18n, assets) and
+//! imports none of them. Each capability has a folder with its router (`mod.rs`, which also
+//! declares the permission of each group of routes), its API (`api.rs`, when it has one) and
+//! its pages, and its templates under `templates/<capability>/`: `org` (units, cadres,
+//! calendar), `accounts` (sign-in, account pages, administrators' screens, audit screen),
+//! [`ratings`] (好差评) and `cycles` (assessment cycles; today the framework presets). A
+//! capability imports the shell and `org`, never another capability. This file assembles them,
+//! with the home page (`home.rs`) and the OpenAPI document (`api.rs`), which draw on several.
+//!
 //! Routes:
 //!
-//! | path | what |
-//! |---|---|
-//! | `/healthz` | `ok` when the database answers, 503 otherwise |
-//! | `/`, `/units`, `/units/{code}`, `/cadres`, `/cadres/{id}`, `/calendar` | HTML pages |
-//! | `/lang/{zh,en}?next=/path` | remembers the language in a cookie and goes back |
-//! | `/login` (GET form, POST), `/logout` (POST) | sign in and out, see [`auth`] |
-//! | `/admin/users` | the accounts, for the system administrator |
-//! | `/rate/{code}` | the public rating page of a service case (好差评), phone-sized |
-//! | `/service/...` | rectification queue, a case's history and steps, callback contact, appeals, figures |
-//! | `/admin/users` | the accounts, for the system administrator: create, reset a password, disable, enable |
-//! | `/admin/roles` | roles and unit scopes of the accounts, for the security administrator |
-//! | `/account` | every account's own page: change the password, set up or remove TOTP |
-//! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year |
-//! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` |
-//! | `/api/docs` | Swagger UI, served from the binary (no CDN) |
+//! | path | what | where |
+//! |---|---|---|
+//! | `/healthz` | `ok` when the database answers, 503 otherwise | shell |
+//! | `/` | the home page: each role's work | `home.rs` |
+//! | `/units`, `/units/{code}`, `/cadres`, `/cadres/{id}`, `/calendar` | organization pages | `org` |
+//! | `/lang/{zh,en}?next=/path` | remembers the language in a cookie and goes back | shell |
+//! | `/login` (GET form, POST), `/logout` (POST) | sign in and out | `accounts` |
+//! | `/admin/users` | the accounts, for the system administrator: create, reset a password, disable, enable | `accounts` |
+//! | `/admin/roles` | roles and unit scopes of the accounts, for the security administrator | `accounts` |
+//! | `/admin/audit` | the audit log and its verification, for the audit administrator | `accounts` |
+//! | `/account` | every account's own page: change the password, set up or remove TOTP | `accounts` |
+//! | `/rate/{code}`, `/rate/w/{unit}/{window}` | the public rating pages of a case and of a service window (好差评), phone-sized | [`ratings`] |
+//! | `/service/...` | rectification queue, a case's history and steps, callback contact, appeals, figures, QR codes | [`ratings`] |
+//! | `/frameworks`, `/frameworks/{name}` | the indicator frameworks of the built-in presets | `cycles` |
+//! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year | shell |
+//! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` | each capability's `api.rs` |
+//! | `/api/docs` | Swagger UI, served from the binary (no CDN) | `lib.rs` |
 //!
-//! Every route belongs to a group that declares the [`access::Permission`] it needs; a route
-//! that declares none answers 500 ([`access`]). Sessions, CSRF, login rate limits and security
-//! headers: [`auth`].
+//! Every route belongs to a group that declares the [`shell::access::Permission`] it needs; a
+//! route that declares none answers 500 ([`shell::access`]). Sessions, CSRF, login rate limits
+//! and security headers: [`shell::auth`].
 
-pub mod access;
+mod accounts;
 mod api;
-mod assets;
-pub mod auth;
-mod data;
-mod error;
-pub mod i18n;
-mod pages;
-mod params;
-mod qr;
-pub mod service;
-mod service_pages;
+mod cycles;
+mod home;
+mod org;
+pub mod ratings;
+pub mod shell;
 
-pub use error::ApiError;
-pub use pages::PAGE_ROUTES;
+pub use shell::{ApiError, AppState, CHINA_STANDARD_TIME, MAX_BODY_BYTES};
 
-use access::RequirePermission;
-use axum::Router;
 use axum::middleware;
-use kaohe_domain::SanctionPeriods;
-use kaohe_store::Store;
+use axum::{Extension, Router};
+use shell::access::{self, Permission, RequirePermission};
+use shell::auth::{self, PreSessionForm};
 use std::future::Future;
-use std::sync::Arc;
-use time::{OffsetDateTime, UtcOffset};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest request body accepted, in bytes (6 MiB: an evidence file of at most 5 MiB with its
-/// form).
-pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+/// Every page route with the permission it declares, for the route × role test matrix (which
+/// checks that each of them is in the matrix).
+pub const PAGE_ROUTES: &[(&str, Permission)] = &[
+    ("/", Permission::Public),
+    ("/units", Permission::ViewOrganization),
+    ("/units/{code}", Permission::ViewUnit),
+    ("/cadres", Permission::ViewOrganization),
+    ("/cadres/{id}", Permission::ViewCadre),
+    ("/calendar", Permission::Authenticated),
+    ("/frameworks", Permission::Authenticated),
+    ("/frameworks/{name}", Permission::Authenticated),
+    ("/logout", Permission::Authenticated),
+    ("/admin/users", Permission::ManageAccounts),
+    ("/admin/audit", Permission::ViewAudit),
+    ("/lang/{lang}", Permission::Public),
+    ("/login", Permission::Public),
+    ("/rate/{code}", Permission::Public),
+    ("/rate/{code}/qr.svg", Permission::Public),
+    ("/rate/{code}/qr.png", Permission::Public),
+    ("/rate/w/{unit}/{window}", Permission::Public),
+    ("/rate/w/{unit}/{window}/qr.svg", Permission::Public),
+    ("/rate/w/{unit}/{window}/qr.png", Permission::Public),
+    ("/service/qr", Permission::HandleRectification),
+    ("/service/rectifications", Permission::HandleRectification),
+    (
+        "/service/rectifications/{id}",
+        Permission::HandleRectification,
+    ),
+    (
+        "/service/rectifications/{id}/steps",
+        Permission::HandleRectification,
+    ),
+    (
+        "/service/rectifications/{id}/contact",
+        Permission::ViewContact,
+    ),
+    (
+        "/service/rectifications/{id}/files/{file}",
+        Permission::HandleRectification,
+    ),
+    (
+        "/service/rectifications/{id}/appeal",
+        Permission::FileAppeal,
+    ),
+    ("/service/appeals", Permission::DecideAppeal),
+    ("/service/appeals/{id}", Permission::DecideAppeal),
+    ("/service/figures", Permission::ViewServiceFigures),
+    // Account management (#3): system administrator, security administrator, self service.
+    (
+        "/admin/users/{username}/password",
+        Permission::ManageAccounts,
+    ),
+    (
+        "/admin/users/{username}/disable",
+        Permission::ManageAccounts,
+    ),
+    ("/admin/users/{username}/enable", Permission::ManageAccounts),
+    ("/admin/roles", Permission::ManageRoles),
+    ("/admin/roles/{username}", Permission::ManageRoles),
+    ("/account", Permission::Authenticated),
+    ("/account/password", Permission::Authenticated),
+    ("/account/totp", Permission::Authenticated),
+    ("/account/totp/remove", Permission::Authenticated),
+];
 
-/// China Standard Time (UTC+8), the default time zone for "today".
-pub const CHINA_STANDARD_TIME: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => UtcOffset::UTC,
-};
-
-/// What every request handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The store, whichever backend it runs on.
-    pub store: Arc<dyn Store>,
-    /// Whether the data is demo data: every page then says so.
-    pub demo: bool,
-    /// Sanction periods used to tell whether a sanction is in effect.
-    pub sanction_periods: SanctionPeriods,
-    /// Time zone of the organization, which decides what "today" is.
-    pub utc_offset: UtcOffset,
-    /// Accounts and sessions: idle timeout, lockout, password policy, secure cookies.
-    pub auth: auth::AuthSettings,
-    /// Per-IP buckets of login attempts.
-    pub login_limiter: Arc<auth::LoginLimiter>,
-    /// Settings of public ratings, rectification and figures.
-    pub service: service::ServiceSettings,
-    /// The group-commit writer of ratings.
-    pub rating_writer: service::RatingWriter,
-    /// Per-IP buckets of the public rating form.
-    pub rate_limiter: Arc<auth::LoginLimiter>,
-    /// Accounts of recently used API tokens.
-    pub token_cache: Arc<auth::TokenCache>,
-}
-
-impl AppState {
-    /// State around a store: not demo data, default sanction periods, China Standard Time.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
-            store,
-            demo: false,
-            sanction_periods: SanctionPeriods::default(),
-            utc_offset: CHINA_STANDARD_TIME,
-            auth: auth::AuthSettings::default(),
-            login_limiter: Arc::default(),
-            service: service::ServiceSettings::default(),
-            rating_writer: service::RatingWriter::default(),
-            rate_limiter: Arc::default(),
-            token_cache: Arc::default(),
-        }
-    }
-
-    /// Today's date in the organization's time zone.
-    pub fn today(&self) -> time::Date {
-        OffsetDateTime::now_utc().to_offset(self.utc_offset).date()
-    }
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("backend", &self.store.backend())
-            .field("demo", &self.demo)
-            .field("sanction_periods", &self.sanction_periods)
-            .field("utc_offset", &self.utc_offset)
-            .field("auth", &self.auth)
-            .field("service", &self.service)
-            .finish()
-    }
-}
+/// The forms posted before any session exists, each with the cookie of its CSRF token.
+const PRE_SESSION_FORMS: &[PreSessionForm] = &[accounts::LOGIN_FORM, ratings::RATE_FORMS];
 
 /// The whole web application: pages, JSON API, OpenAPI document, Swagger UI and static
 /// assets, with request tracing and a request body limit.
@@ -140,16 +140,24 @@ pub fn app(state: AppState) -> Router {
         utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi);
     let swagger = Router::<AppState>::new()
         .merge(swagger)
-        .require(access::Permission::Public);
+        .require(Permission::Public);
     Router::new()
         .merge(api_router)
-        .merge(pages::router())
-        .merge(service_pages::router())
-        .merge(assets::router())
+        .merge(home::router())
+        .merge(org::router())
+        .merge(accounts::router())
+        .merge(ratings::router())
+        .merge(cycles::router())
+        .merge(shell::router())
         .merge(swagger)
-        .fallback(pages::not_found)
+        .fallback(shell::page::not_found)
+        // One group-commit writer of ratings per application, for the API and the rating page.
+        .layer(Extension(ratings::RatingWriter::default()))
         .layer(middleware::from_fn(access::enforce_declared))
-        .layer(middleware::from_fn(auth::csrf_guard))
+        .layer(middleware::from_fn_with_state(
+            PRE_SESSION_FORMS,
+            auth::csrf_guard,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_session,

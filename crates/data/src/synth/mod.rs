@@ -13,11 +13,11 @@
 
 mod holidays;
 mod names;
-mod service;
+mod ratings;
 mod values;
 
 pub use holidays::official_calendar;
-pub use service::{DEFAULT_MAX_CASES, recent_cases};
+pub use ratings::{DEFAULT_MAX_CASES, recent_cases};
 pub use values::{
     GrowthColumn, LatentColumn, PersonFacts, RECKLESS_SHARE, ValueColumn, ValueDist, ValuesSpec,
     generate_values, people_facts, write_baseline, write_history, write_people, write_values,
@@ -30,7 +30,7 @@ use crate::export::{
 };
 use crate::import::RatingRecord;
 use crate::table::{Format, HeaderLang, Table};
-use kaohe_domain::service::ServiceCase;
+use kaohe_domain::ratings::ServiceCase;
 use kaohe_domain::{
     Appointment, Cadre, CadreStatus, CalendarEntry, Code, Gender, RankLevel, Sanction,
     SanctionKind, Unit, UnitKind,
@@ -131,7 +131,7 @@ pub fn generate(spec: &GenSpec) -> Dataset {
     g.build_tree();
     g.people();
     g.sanctions();
-    let (cases, ratings) = g.service(spec.case_count());
+    let (cases, ratings) = g.cases_and_ratings(spec.case_count());
     Dataset {
         units: g.units,
         cadres: g.cadres,

@@ -261,7 +261,7 @@ fn xlsx_date_time_cells_are_local_time() {
     assert_eq!(r.rated_at, time::macros::datetime!(2025-03-04 07:30 UTC));
     assert_eq!(
         r.rating.level,
-        kaohe_domain::service::RatingLevel::Satisfied
+        kaohe_domain::ratings::RatingLevel::Satisfied
     );
     assert!(r.rating.real_name);
 }

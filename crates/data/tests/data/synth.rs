@@ -219,8 +219,8 @@ fn calendar_holds_the_official_2025_days() {
 
 #[test]
 fn service_cases_and_ratings_look_like_a_county_service_centre() {
-    use kaohe_domain::service::suspicion::{RatingFact, SuspicionKind, SuspicionPolicy, flag};
-    use kaohe_domain::service::{RatingPolicy, check_rating};
+    use kaohe_domain::ratings::suspicion::{RatingFact, SuspicionKind, SuspicionPolicy, flag};
+    use kaohe_domain::ratings::{RatingPolicy, check_rating};
     let data = generate(&spec(5, 800));
     assert_eq!(data, generate(&spec(5, 800)), "deterministic");
     assert_eq!(data.cases.len(), 1_600, "two cases per cadre");
@@ -229,7 +229,7 @@ fn service_cases_and_ratings_look_like_a_county_service_centre() {
         .iter()
         .map(|c| (c.id.as_str(), c.unit.as_str()))
         .collect();
-    let cases: HashMap<&str, &kaohe_domain::service::ServiceCase> =
+    let cases: HashMap<&str, &kaohe_domain::ratings::ServiceCase> =
         data.cases.iter().map(|c| (c.id.as_str(), c)).collect();
     assert_eq!(cases.len(), data.cases.len(), "case ids are unique");
     for c in &data.cases {
@@ -244,7 +244,7 @@ fn service_cases_and_ratings_look_like_a_county_service_centre() {
             );
         }
         assert!(
-            c.window.is_some() == (c.channel == kaohe_domain::service::Channel::Window),
+            c.window.is_some() == (c.channel == kaohe_domain::ratings::Channel::Window),
             "{}",
             c.id
         );
@@ -265,8 +265,8 @@ fn service_cases_and_ratings_look_like_a_county_service_centre() {
         for t in &r.rating.tags {
             let praise = matches!(
                 t,
-                kaohe_domain::service::ReasonTag::Efficient
-                    | kaohe_domain::service::ReasonTag::Courteous
+                kaohe_domain::ratings::ReasonTag::Efficient
+                    | kaohe_domain::ratings::ReasonTag::Courteous
             );
             assert!(!(bad && praise), "praise on a bad review of {}", case.id);
         }

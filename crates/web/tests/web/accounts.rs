@@ -48,11 +48,11 @@ impl TestApp {
         let secret = roles
             .iter()
             .any(|r| r.requires_totp())
-            .then(kaohe_web::auth::new_totp_secret);
+            .then(kaohe_web::shell::auth::new_totp_secret);
         let user = NewUser {
             username: username.into(),
             display_name: username.into(),
-            password_hash: kaohe_web::auth::hash_password(PASSWORD).expect("hash"),
+            password_hash: kaohe_web::shell::auth::hash_password(PASSWORD).expect("hash"),
             roles,
             units: units
                 .iter()
@@ -125,7 +125,7 @@ impl TestApp {
             .unwrap_or_default();
         let r = self.try_login(username, PASSWORD, &code).await;
         assert_eq!(r.status, 303, "{}: login {username}: {}", self.name, r.body);
-        set_cookie_value(&r, kaohe_web::auth::SESSION_COOKIE).expect("session cookie")
+        set_cookie_value(&r, kaohe_web::shell::auth::SESSION_COOKIE).expect("session cookie")
     }
 
     /// Creates an account and signs in; returns the session token.
@@ -432,9 +432,9 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
 async fn every_role_against_every_route() {
     // One sign-in per account from one address: room beyond the default burst of 10, so that
     // accounts can be added to the matrix.
-    let auth = kaohe_web::auth::AuthSettings {
+    let auth = kaohe_web::shell::auth::AuthSettings {
         login_burst: 100,
-        ..kaohe_web::auth::AuthSettings::default()
+        ..kaohe_web::shell::auth::AuthSettings::default()
     };
     for app in spawn_apps_with(auth).await {
         // Every route of the API and of the pages is in the matrix.

@@ -5,7 +5,7 @@ use crate::accounts::{PASSWORD, csrf_in, unix_now};
 use crate::helpers::{Fetched, TestApp, spawn_apps_with};
 use kaohe_domain::access::totp;
 use kaohe_domain::{AuditEntry, Role};
-use kaohe_web::auth::AuthSettings;
+use kaohe_web::shell::auth::AuthSettings;
 
 /// These tests sign in many times from one address.
 fn settings() -> AuthSettings {
@@ -145,7 +145,7 @@ async fn the_system_administrator_creates_resets_disables_and_enables_accounts()
         );
         assert!(zhao.must_change_password);
         assert_eq!(zhao.display_name, "赵六");
-        assert!(kaohe_web::auth::verify_password(
+        assert!(kaohe_web::shell::auth::verify_password(
             "Initial-Pass-2025",
             &zhao.password_hash
         ));
@@ -237,7 +237,7 @@ async fn the_system_administrator_creates_resets_disables_and_enables_accounts()
         );
         let zhao = store.get_user("zhao").await.expect("read").expect("user");
         assert!(zhao.must_change_password);
-        assert!(kaohe_web::auth::verify_password(
+        assert!(kaohe_web::shell::auth::verify_password(
             "Reset-Pass-2026",
             &zhao.password_hash
         ));

@@ -1,8 +1,9 @@
 //! `spawn_apps`: one running server per backend under test, seeded with a small organization.
 
 use kaohe_domain::WorkCalendar;
-use kaohe_domain::service::rectification::RectificationPolicy;
-use kaohe_domain::service::{
+use kaohe_domain::ratings::RatingSettings;
+use kaohe_domain::ratings::rectification::RectificationPolicy;
+use kaohe_domain::ratings::{
     Channel, NewRating, Phone, RatingLevel, RatingPolicy, ReasonTag, ServiceCase,
 };
 use kaohe_domain::{
@@ -12,8 +13,7 @@ use kaohe_domain::{
 use kaohe_store::testing::TestDatabase;
 use kaohe_store::{IntakeOutcome, RatingIntake, Store, StoredCase};
 use kaohe_web::AppState;
-use kaohe_web::auth::AuthSettings;
-use kaohe_web::service::ServiceSettings;
+use kaohe_web::shell::auth::AuthSettings;
 use std::sync::Arc;
 use time::{Date, Duration, Month, OffsetDateTime};
 use tokio::sync::oneshot;
@@ -92,7 +92,7 @@ impl TestApp {
         let mut cookies: Vec<String> = self
             .session
             .iter()
-            .map(|s| format!("{}={s}", kaohe_web::auth::SESSION_COOKIE))
+            .map(|s| format!("{}={s}", kaohe_web::shell::auth::SESSION_COOKIE))
             .collect();
         for (k, v) in headers {
             if k.eq_ignore_ascii_case("cookie") {
@@ -128,19 +128,19 @@ pub(crate) async fn spawn_apps() -> Vec<TestApp> {
 /// [`spawn_apps`] with other account settings (e.g. a larger login burst for tests that sign
 /// in as many accounts).
 pub(crate) async fn spawn_apps_with(auth: AuthSettings) -> Vec<TestApp> {
-    spawn_apps_with_settings(auth, ServiceSettings::default()).await
+    spawn_apps_with_settings(auth, RatingSettings::default()).await
 }
 
 /// [`spawn_apps`] with other rating settings (e.g. a small public rate limit).
-pub(crate) async fn spawn_apps_with_service(service: ServiceSettings) -> Vec<TestApp> {
-    spawn_apps_with_settings(AuthSettings::default(), service).await
+pub(crate) async fn spawn_apps_with_ratings(ratings: RatingSettings) -> Vec<TestApp> {
+    spawn_apps_with_settings(AuthSettings::default(), ratings).await
 }
 
-async fn spawn_apps_with_settings(auth: AuthSettings, service: ServiceSettings) -> Vec<TestApp> {
+async fn spawn_apps_with_settings(auth: AuthSettings, ratings: RatingSettings) -> Vec<TestApp> {
     let mut apps = Vec::new();
     for db in TestDatabase::all().await.expect("test databases") {
         seed(db.store.as_ref()).await;
-        let mut app = spawn(db, true, auth, service).await;
+        let mut app = spawn(db, true, auth, ratings).await;
         // Organization data needs an account: an assessor of the whole province.
         app.session = Some(
             app.sign_in_as("tester", &["assessor"], &["340000"], None)
@@ -155,7 +155,7 @@ async fn spawn(
     db: TestDatabase,
     demo: bool,
     auth: AuthSettings,
-    service: ServiceSettings,
+    ratings: RatingSettings,
 ) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -164,7 +164,7 @@ async fn spawn(
     let state = AppState {
         demo,
         auth,
-        service,
+        ratings,
         ..AppState::new(Arc::clone(&db.store))
     };
     let (shutdown, stop) = oneshot::channel::<()>();
@@ -344,7 +344,7 @@ async fn seed(store: &dyn Store) {
         .upsert_calendar(&calendar, &seed_audit("calendar"))
         .await
         .expect("calendar");
-    seed_service(store).await;
+    seed_ratings(store).await;
 }
 
 /// A service case of the seed, closed `closed_days_ago`, rated at `/rate/{code}`.
@@ -370,7 +370,7 @@ fn case(id: &str, unit: &str, official: &str, phone: &str, closed_days_ago: i64)
 /// Service cases: BJ-1 (瑶海区, C003) and BJ-2 (庐阳区, C004) with bad reviews, so rating 1 is
 /// a real-name bad review of 瑶海区 and rating 2 an anonymous one of 庐阳区; BJ-3 (瑶海区)
 /// unrated; BJ-OLD closed 40 days ago, past the rating window.
-async fn seed_service(store: &dyn Store) {
+async fn seed_ratings(store: &dyn Store) {
     let cases = [
         case("BJ-1", "340102", "C003", "13812345678", 2),
         case("BJ-2", "340103", "C004", "13900001111", 2),
@@ -415,7 +415,7 @@ async fn seed_service(store: &dyn Store) {
     // 庐阳区 appeals its bad review (rating 2) with a screenshot: file 1.
     let appeal = kaohe_store::Appeal {
         rating_id: 2,
-        ground: kaohe_domain::service::AppealGround::NotResponsible,
+        ground: kaohe_domain::ratings::AppealGround::NotResponsible,
         evidence: "系统故障导致超时".into(),
         filed_by: "seed".into(),
         filed_at: 1,

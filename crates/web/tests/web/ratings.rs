@@ -4,7 +4,7 @@
 //! anonymous one of BJ-2 (庐阳区 340103); BJ-3 is unrated; BJ-OLD is past its rating window.
 
 use crate::accounts::csrf_in;
-use crate::helpers::{Fetched, TestApp, spawn_apps, spawn_apps_with, spawn_apps_with_service};
+use crate::helpers::{Fetched, TestApp, spawn_apps, spawn_apps_with, spawn_apps_with_ratings};
 use kaohe_domain::WorkCalendar;
 use kaohe_store::TokenInfo;
 use serde_json::{Value, json};
@@ -52,7 +52,7 @@ impl TestApp {
     async fn service_token(&self) -> String {
         self.create_user("gov_portal", &["service_system"], &[], None)
             .await;
-        let (id, token, hash) = kaohe_web::auth::issue_token();
+        let (id, token, hash) = kaohe_web::shell::auth::issue_token();
         let info = TokenInfo {
             id,
             username: "gov_portal".into(),
@@ -112,9 +112,9 @@ fn case_json(id: &str, unit: &str, phone: &str) -> Value {
 #[tokio::test]
 async fn service_systems_push_cases_and_ratings_with_a_token() {
     // Tokens looked up on every request, so that the revocation below shows at once.
-    let auth = kaohe_web::auth::AuthSettings {
+    let auth = kaohe_web::shell::auth::AuthSettings {
         token_cache_seconds: 0,
-        ..kaohe_web::auth::AuthSettings::default()
+        ..kaohe_web::shell::auth::AuthSettings::default()
     };
     for app in spawn_apps_with(auth).await {
         let token = app.service_token().await;
@@ -409,12 +409,12 @@ async fn the_public_rates_a_case_once_on_its_page() {
 
 #[tokio::test]
 async fn the_public_rating_form_is_rate_limited_per_client() {
-    let settings = kaohe_web::service::ServiceSettings {
+    let settings = kaohe_domain::ratings::RatingSettings {
         public_burst: 3,
         public_per_minute: 1,
-        ..kaohe_web::service::ServiceSettings::default()
+        ..kaohe_domain::ratings::RatingSettings::default()
     };
-    for app in spawn_apps_with_service(settings).await {
+    for app in spawn_apps_with_ratings(settings).await {
         let page = app.get_as(None, "/rate/rate-bj-3").await;
         let token = rate_cookie(&page);
         let cookie = format!("kaohe_rate={token}");
@@ -851,7 +851,7 @@ async fn qr_codes_lead_to_the_rating_pages_and_windows_find_their_cases() {
 /// the leader of another unit and a signed-out visitor see neither.
 #[tokio::test]
 async fn an_escalation_reaches_the_units_leader_and_the_assessor_only() {
-    use kaohe_domain::service::{Channel, NewRating, RatingLevel};
+    use kaohe_domain::ratings::{Channel, NewRating, RatingLevel};
     use kaohe_store::{IntakeOutcome, NewRectification, RatingIntake, escalate_overdue};
     for app in spawn_apps().await {
         let leader = app

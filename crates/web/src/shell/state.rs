@@ -1,0 +1,76 @@
+//! What every request handler shares: the store and the settings of the deployment.
+
+use super::auth::{AuthSettings, LoginLimiter, TokenCache};
+use kaohe_domain::SanctionPeriods;
+use kaohe_domain::ratings::RatingSettings;
+use kaohe_store::Store;
+use std::sync::Arc;
+use time::{OffsetDateTime, UtcOffset};
+
+/// Largest request body accepted, in bytes (6 MiB: an evidence file of at most 5 MiB with its
+/// form).
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+
+/// China Standard Time (UTC+8), the default time zone for "today".
+pub const CHINA_STANDARD_TIME: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store, whichever backend it runs on.
+    pub store: Arc<dyn Store>,
+    /// Whether the data is demo data: every page then says so.
+    pub demo: bool,
+    /// Sanction periods used to tell whether a sanction is in effect.
+    pub sanction_periods: SanctionPeriods,
+    /// Time zone of the organization, which decides what "today" is.
+    pub utc_offset: UtcOffset,
+    /// Accounts and sessions: idle timeout, lockout, password policy, secure cookies.
+    pub auth: AuthSettings,
+    /// Per-IP buckets of login attempts.
+    pub login_limiter: Arc<LoginLimiter>,
+    /// Settings of public ratings, rectification and figures.
+    pub ratings: RatingSettings,
+    /// Per-IP buckets of the public rating form.
+    pub rate_limiter: Arc<LoginLimiter>,
+    /// Accounts of recently used API tokens.
+    pub token_cache: Arc<TokenCache>,
+}
+
+impl AppState {
+    /// State around a store: not demo data, default sanction periods, China Standard Time.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            demo: false,
+            sanction_periods: SanctionPeriods::default(),
+            utc_offset: CHINA_STANDARD_TIME,
+            auth: AuthSettings::default(),
+            login_limiter: Arc::default(),
+            ratings: RatingSettings::default(),
+            rate_limiter: Arc::default(),
+            token_cache: Arc::default(),
+        }
+    }
+
+    /// Today's date in the organization's time zone.
+    pub fn today(&self) -> time::Date {
+        OffsetDateTime::now_utc().to_offset(self.utc_offset).date()
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("backend", &self.store.backend())
+            .field("demo", &self.demo)
+            .field("sanction_periods", &self.sanction_periods)
+            .field("utc_offset", &self.utc_offset)
+            .field("auth", &self.auth)
+            .field("ratings", &self.ratings)
+            .finish()
+    }
+}
