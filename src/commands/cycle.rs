@@ -7,10 +7,11 @@ use crate::settings::Settings;
 use crate::sources;
 use anyhow::Context;
 use kaohe_data::WideCell;
+use kaohe_domain::cycles::ValueTable;
 use kaohe_domain::cycles::{Action, CycleKind, Decision};
 use kaohe_domain::{Code, GradeScale, Labeled};
 use kaohe_store::Store;
-use kaohe_store::cycles::work::{self, ValueTable};
+use kaohe_store::cycles::work;
 use std::path::Path;
 use time::Date;
 
@@ -247,13 +248,8 @@ async fn show(store: &dyn Store, id: i64) -> anyhow::Result<()> {
     print(&text)
 }
 
-const PERSON_ALIASES: [&str; 3] = ["person_id", "人员编号", "干部编号"];
-const UNIT_ALIASES: [&str; 2] = ["unit_id", "单位编码"];
-const IGNORED: [&str; 4] = ["name", "姓名", "unit_name", "单位名称"];
-
-/// Reads a values file for a cycle: `person_id`, optional `unit_id`, optional names (not
-/// read), then columns named by an indicator id or its name in the cycle's framework. Every
-/// problem is listed at once, by row and column.
+/// Reads a values file for a cycle: columns named by an indicator id or its name in the
+/// cycle's framework, or by an auxiliary column of the cycle.
 async fn read_values(store: &dyn Store, id: i64, file: &Path) -> anyhow::Result<ValueTable> {
     let cycle = store
         .cycle(id)
@@ -261,98 +257,11 @@ async fn read_values(store: &dyn Store, id: i64, file: &Path) -> anyhow::Result<
         .with_context(|| format!("no cycle {id}"))?;
     let (_, fw) =
         work::load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
-    let table = kaohe_data::read_wide(file)?;
-    let find = |aliases: &[&str]| {
-        table
-            .header
-            .iter()
-            .position(|h| aliases.iter().any(|a| a.eq_ignore_ascii_case(h)))
-    };
-    let person = find(&PERSON_ALIASES)
-        .with_context(|| format!("{}: no person_id (人员编号) column", file.display()))?;
-    let unit = find(&UNIT_ALIASES);
-    let mut columns = Vec::new();
-    let mut unknown = Vec::new();
-    for (i, h) in table.header.iter().enumerate() {
-        if i == person
-            || Some(i) == unit
-            || h.is_empty()
-            || IGNORED.iter().any(|a| a.eq_ignore_ascii_case(h))
-        {
-            continue;
-        }
-        let id = fw
-            .indicators()
-            .iter()
-            .find(|ind| ind.id == *h || ind.name == *h)
-            .map(|ind| ind.id.clone())
-            .or_else(|| cycle.columns.iter().find(|c| *c == h).cloned());
-        match id {
-            Some(id) if columns.iter().any(|(_, c)| *c == id) => {
-                unknown.push(format!("column {h:?} is given twice"));
-            }
-            Some(id) => columns.push((i, id)),
-            None => unknown.push(format!(
-                "column {h:?} is not an indicator of framework {} version {}",
-                cycle.framework_id, cycle.framework_version
-            )),
-        }
-    }
-    anyhow::ensure!(
-        unknown.is_empty(),
-        "{}: {}",
-        file.display(),
-        unknown.join("; ")
-    );
-    let mut errors = table.new_errors();
-    let mut out = ValueTable {
-        file: file.display().to_string(),
-        columns: columns.iter().map(|(_, c)| c.clone()).collect(),
-        ..ValueTable::default()
-    };
-    let mut seen = std::collections::HashMap::new();
-    for row in &table.rows {
-        let pid = row.cells[person].clone();
-        if pid.is_empty() {
-            errors.push_at(row.row, &table.header[person], "the person id is empty");
-            continue;
-        }
-        if let Some(prev) = seen.insert(pid.clone(), row.row) {
-            errors.push_at(
-                row.row,
-                &table.header[person],
-                format!("person id {pid:?} is already given in row {prev}"),
-            );
-            continue;
-        }
-        let mut vals = Vec::with_capacity(columns.len());
-        for (c, _) in &columns {
-            let t = row.cells[*c].as_str();
-            if t.is_empty() {
-                vals.push(None);
-                continue;
-            }
-            match t.parse::<f64>().ok().filter(|x| x.is_finite()) {
-                Some(x) => vals.push(Some(x)),
-                None => {
-                    errors.push_at(row.row, &table.header[*c], format!("{t:?} is not a number"));
-                    vals.push(None);
-                }
-            }
-        }
-        out.people.push(pid);
-        out.units
-            .push(unit.map(|u| row.cells[u].clone()).filter(|u| !u.is_empty()));
-        out.rows.push(row.row);
-        out.values.push(vals);
-    }
-    errors.into_result()?;
-    anyhow::ensure!(
-        !out.people.is_empty(),
-        "{}: no people below the header",
-        file.display()
-    );
-    Ok(out)
+    Ok(kaohe_data::read_value_table(
+        file,
+        &file.display().to_string(),
+        |h| work::column_named(&cycle, &fw, h),
+    )?)
 }
 
 async fn template(store: &dyn Store, id: i64, out: &Path) -> anyhow::Result<()> {

@@ -68,6 +68,8 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
             .accounts
             .auth_settings(settings.server.secure_cookies),
         ratings: settings.ratings.rating_settings(),
+        value_sources: crate::sources::all(settings),
+        cycles: settings.cycles.options(&settings.rules),
         ..kaohe_web::AppState::new(store)
     };
     let served = kaohe_web::serve(listener, state, shutdown).await;

@@ -79,6 +79,15 @@ impl RowErrors {
         merged
     }
 
+    /// The same errors, said to be in `file` (a file read under another name, such as an
+    /// upload kept in a temporary file).
+    pub fn in_file(self, file: &Path) -> Self {
+        Self {
+            file: file.to_owned(),
+            ..self
+        }
+    }
+
     /// The file the errors are in.
     pub fn file(&self) -> &Path {
         &self.file

@@ -18,6 +18,7 @@ pub mod parse;
 mod plain;
 pub mod synth;
 pub mod table;
+pub mod values;
 pub mod wide;
 
 pub use error::{ExportError, ImportError, MAX_SHOWN_ERRORS, RowError, RowErrors};
@@ -32,6 +33,7 @@ pub use import::{
 };
 pub use synth::{Dataset, GenSpec, generate, official_calendar, write_dataset};
 pub use table::{Column, Format, HeaderLang, ParseNameError, Table};
+pub use values::read_value_table;
 pub use wide::{
     WideCell, WideColumns, WideCsvRow, WideCsvRows, WideCsvWriter, WideRow, WideTable, read_wide,
     read_wide_columns, write_atomic, write_wide,

@@ -490,6 +490,24 @@ pub fn check_tie_decisions(
     Ok(tie.awarded + asked)
 }
 
+/// Values of people by column id, as read from a file: `people[i]` has `values[i]`, one per
+/// entry of `columns`; `rows[i]` is person `i`'s row in the file, for messages.
+#[derive(Debug, Clone, Default)]
+pub struct ValueTable {
+    /// The file, for messages.
+    pub file: String,
+    /// Column ids (indicator ids of the framework).
+    pub columns: Vec<String>,
+    /// Person ids.
+    pub people: Vec<String>,
+    /// Unit ids given in the file, if any (checked against the cycle's).
+    pub units: Vec<Option<String>>,
+    /// Row numbers in the file.
+    pub rows: Vec<usize>,
+    /// Values, person-major.
+    pub values: Vec<Vec<Option<f64>>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

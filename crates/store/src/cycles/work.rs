@@ -10,8 +10,8 @@ use super::{
 use crate::{Store, StoreError};
 use async_trait::async_trait;
 use kaohe_domain::cycles::{
-    Action, CycleError, CycleKind, CycleState, Decision, Period, QuotaTie, ValueOrigin, check_name,
-    check_reason, check_tie_decisions, scope_people,
+    Action, CycleError, CycleKind, CycleState, Decision, Period, QuotaTie, ValueOrigin, ValueTable,
+    check_name, check_reason, check_tie_decisions, scope_people,
 };
 use kaohe_domain::{Code, GradeBlocks, Labeled, NewAuditEntry, SanctionPeriods, UnitTree};
 use kaohe_engine::{Framework, Input, Matrix, Person, QuotaScope, Settings};
@@ -363,22 +363,14 @@ pub async fn advance(
     Ok(to)
 }
 
-/// Values of people by column id, as read from a file: `people[i]` has `values[i]`, one per
-/// entry of `columns`; `rows[i]` is person `i`'s row in the file, for messages.
-#[derive(Debug, Clone, Default)]
-pub struct ValueTable {
-    /// The file, for messages.
-    pub file: String,
-    /// Column ids (indicator ids of the framework).
-    pub columns: Vec<String>,
-    /// Person ids.
-    pub people: Vec<String>,
-    /// Unit ids given in the file, if any (checked against the cycle's).
-    pub units: Vec<Option<String>>,
-    /// Row numbers in the file.
-    pub rows: Vec<usize>,
-    /// Values, person-major.
-    pub values: Vec<Vec<Option<f64>>>,
+/// The column of `cycle` a file's header names: an indicator by its id or its name in the
+/// framework, or an auxiliary column by its id.
+pub fn column_named(cycle: &super::Cycle, fw: &Framework, header: &str) -> Option<String> {
+    fw.indicators()
+        .iter()
+        .find(|i| i.id == header || i.name == header)
+        .map(|i| i.id.clone())
+        .or_else(|| cycle.columns.iter().find(|c| *c == header).cloned())
 }
 
 /// Checks `table` against the cycle: every column a column of the cycle's framework, every

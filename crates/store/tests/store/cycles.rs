@@ -3,9 +3,10 @@
 
 use super::{code, seed};
 use kaohe_domain::Labeled;
+use kaohe_domain::cycles::ValueTable;
 use kaohe_domain::cycles::{Action, CycleKind, CycleState, Decision};
 use kaohe_store::cycles::RevisionKind;
-use kaohe_store::cycles::work::{self, ComputeOptions, CycleRunError, CycleSpec, ValueTable};
+use kaohe_store::cycles::work::{self, ComputeOptions, CycleRunError, CycleSpec};
 use kaohe_store::testing::TestDatabase;
 use kaohe_store::{Store, StoreError};
 use time::macros::date;

@@ -4,6 +4,7 @@ use super::auth::{AuthSettings, LoginLimiter, TokenCache};
 use kaohe_domain::SanctionPeriods;
 use kaohe_domain::ratings::RatingSettings;
 use kaohe_store::Store;
+use kaohe_store::cycles::work::{ComputeOptions, ValueSource};
 use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -38,6 +39,10 @@ pub struct AppState {
     pub rate_limiter: Arc<LoginLimiter>,
     /// Accounts of recently used API tokens.
     pub token_cache: Arc<TokenCache>,
+    /// Where assessment cycles gather indicator values from (ratings, …), wired by the binary.
+    pub value_sources: Vec<Arc<dyn ValueSource>>,
+    /// Settings of computing assessment cycles.
+    pub cycles: ComputeOptions,
 }
 
 impl AppState {
@@ -53,6 +58,8 @@ impl AppState {
             ratings: RatingSettings::default(),
             rate_limiter: Arc::default(),
             token_cache: Arc::default(),
+            value_sources: Vec::new(),
+            cycles: ComputeOptions::default(),
         }
     }
 
@@ -71,6 +78,8 @@ impl std::fmt::Debug for AppState {
             .field("utc_offset", &self.utc_offset)
             .field("auth", &self.auth)
             .field("ratings", &self.ratings)
+            .field("value_sources", &self.value_sources.len())
+            .field("cycles", &self.cycles)
             .finish()
     }
 }
