@@ -113,6 +113,38 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
         }
         assert!(unrated_recent >= 5, "{}: {unrated_recent}", db.name);
 
+        // Last year's annual assessment is final, this year's computed, both dated from today.
+        let year = time::OffsetDateTime::now_utc().year();
+        let cycles = db.store.cycles().await.unwrap();
+        let shown: Vec<(String, kaohe_domain::cycles::CycleState)> =
+            cycles.iter().map(|c| (c.name.clone(), c.state)).collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    format!("{year}年度考核"),
+                    kaohe_domain::cycles::CycleState::Computed
+                ),
+                (
+                    format!("{}年度考核", year - 1),
+                    kaohe_domain::cycles::CycleState::Final
+                ),
+            ],
+            "{}",
+            db.name
+        );
+        let finals = db
+            .store
+            .results(cycles[1].id, cycles[1].revision)
+            .await
+            .unwrap();
+        assert_eq!(finals.len() as i64, cycles[1].people);
+        assert!(
+            finals.iter().all(|r| r.rule != "quota_tie_committee"),
+            "{}: every tie decided",
+            db.name
+        );
+
         assert!(server.terminate(), "{}: clean exit on SIGTERM", db.name);
 
         // A second start on the same database keeps the data as it is.
