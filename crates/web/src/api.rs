@@ -84,6 +84,7 @@ mod tests {
             "/api/v1/cycles/{id}/committee",
             "/api/v1/cycles/{id}/results",
             "/api/v1/cadres/{id}/results",
+            "/api/v1/units/{code}/results",
         ] {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }

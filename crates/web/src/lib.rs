@@ -40,7 +40,7 @@
 //! | `/service/...` | rectification queue, a case's history and steps, callback contact, appeals, figures, QR codes | [`ratings`] |
 //! | `/frameworks`, `/frameworks/{name}` | the indicator frameworks of the built-in presets | `cycles` |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year | shell |
-//! | `/api/v1/frameworks`, `/api/v1/cycles…`, `/api/v1/cadres/{id}/results` | JSON API of cycles: framework versions, cycles and their steps (open, values, compute, review, committee decisions, finalize, amendments), completeness, results; a cadre's final results | `cycles` |
+//! | `/api/v1/frameworks`, `/api/v1/cycles…`, `/api/v1/cadres/{id}/results`, `/api/v1/units/{code}/results` | JSON API of cycles: framework versions, cycles and their steps (open, values, compute, review, committee decisions, finalize, amendments), completeness, results; the final results of a cadre and of a unit | `cycles` |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` | each capability's `api.rs` |
 //! | `/api/docs` | Swagger UI, served from the binary (no CDN) | `lib.rs` |
 //!

@@ -1,11 +1,11 @@
 //! The JSON API of assessment cycles: framework versions (`/api/v1/frameworks`), cycles and
 //! every step of their life (`/api/v1/cycles…`), and the final results of a cadre
-//! (`/api/v1/cadres/{id}/results`).
+//! (`/api/v1/cadres/{id}/results`) and of a unit (`/api/v1/units/{code}/results`).
 //!
 //! Each step runs through `kaohe_store::cycles::work`, as the command line's do, with the
 //! signed-in account as the actor of its audit entry. An assessor acts on a cycle only when
 //! their scope covers every unit of the cycle's scope; officials and unit leaders see results
-//! of final cycles only, through the record of a cadre.
+//! of final cycles only, through the record of a cadre or of a unit.
 
 use crate::org::data;
 use crate::shell::AppState;
@@ -939,6 +939,24 @@ pub(crate) struct CadreResultsOut {
     items: Vec<CadreResultOut>,
 }
 
+/// A final cycle's results in one unit.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UnitCycleResultsOut {
+    /// The cycle.
+    cycle: CycleOut,
+    /// The results of its current revision of the people assessed in the unit, by rank.
+    results: Vec<ResultOut>,
+}
+
+/// A unit's results of final cycles.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UnitResultsOut {
+    /// Unit code.
+    unit: String,
+    /// Final cycles that assessed people in the unit, newest period first.
+    items: Vec<UnitCycleResultsOut>,
+}
+
 /// Lists the stored framework versions; the built-in presets are stored on first use.
 #[utoipa::path(
     get,
@@ -1636,6 +1654,64 @@ pub(super) async fn cadre_results(
     }
     Ok(Json(CadreResultsOut {
         person_id: code.to_string(),
+        items,
+    }))
+}
+
+/// The results of final cycles (current revision of each) of the people assessed in a unit:
+/// for the unit's leader and the assessors of the unit. Nothing of a cycle that is not final.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{code}/results",
+    tag = "cycles",
+    params(("code" = String, Path, description = "Unit code", example = "340102")),
+    responses(
+        (status = 200, description = "Results of final cycles, newest period first", body = UnitResultsOut),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The unit is outside the caller's scope", body = ErrorBody),
+        (status = 404, description = "No such unit", body = ErrorBody),
+    )
+)]
+pub(super) async fn unit_results(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<UnitResultsOut>, ApiError> {
+    let not_found = || ApiError::not_found("unit", code.as_str());
+    let unit = Code::parse(&code).map_err(|_| not_found())?;
+    let store = state.store.as_ref();
+    store.get_unit(&unit).await?.ok_or_else(not_found)?;
+    let ancestors = data::ancestor_codes(store, &unit).await?;
+    let target = Target::Unit {
+        code: &unit,
+        ancestors: &ancestors,
+    };
+    if !caller.0.may(Permission::ViewCycles, target) {
+        caller.check(Permission::ViewOwnResults, target)?;
+    }
+    let mut items = Vec::new();
+    for cycle in store.cycles().await? {
+        if cycle.state != CycleState::Final {
+            continue;
+        }
+        let rows = store.results(cycle.id, cycle.revision).await?;
+        if !rows.iter().any(|r| r.unit == unit) {
+            continue;
+        }
+        let revisions = store.revisions(cycle.id).await?;
+        let indicators = indicators_of(revisions.iter().find(|r| r.revision == cycle.revision));
+        let scale = cycle.kind.scale();
+        items.push(UnitCycleResultsOut {
+            results: rows
+                .iter()
+                .filter(|r| r.unit == unit)
+                .map(|r| ResultOut::new(r, scale, &indicators))
+                .collect(),
+            cycle: CycleOut::new(&cycle, state.utc_offset),
+        });
+    }
+    Ok(Json(UnitResultsOut {
+        unit: unit.to_string(),
         items,
     }))
 }

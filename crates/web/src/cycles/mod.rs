@@ -1,7 +1,7 @@
 //! Assessment cycles (考核). Today: the indicator frameworks of the scoring engine's built-in
 //! presets (`pages.rs`, templates in `templates/cycles/`), for every signed-in account; the
-//! JSON API of framework versions, cycles and their steps, and a cadre's final results
-//! (`api.rs`).
+//! JSON API of framework versions, cycles and their steps, and the final results of a cadre
+//! and of a unit (`api.rs`).
 
 mod api;
 mod pages;
@@ -53,9 +53,14 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
     let cadre = OpenApiRouter::new()
         .routes(routes!(api::cadre_results))
         .require(Permission::ViewCadre);
+    // A unit's record: results need ViewOwnResults or ViewCycles on the unit (handler).
+    let unit = OpenApiRouter::new()
+        .routes(routes!(api::unit_results))
+        .require(Permission::ViewUnit);
     view.merge(manage)
         .merge(decide)
         .merge(finalize)
         .merge(amend)
         .merge(cadre)
+        .merge(unit)
 }

@@ -494,6 +494,16 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             "/api/v1/cadres/C004/results",
             ASSESSORS,
         ),
+        (
+            "/api/v1/units/{code}/results",
+            "/api/v1/units/340102/results",
+            &["assessor_all", "assessor", "unit_leader"],
+        ),
+        (
+            "/api/v1/units/{code}/results",
+            "/api/v1/units/340103/results",
+            ASSESSORS,
+        ),
     ]
 }
 

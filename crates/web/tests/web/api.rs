@@ -190,6 +190,10 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("/api/v1/frameworks", "/api/v1/frameworks"),
     ("/api/v1/cycles", "/api/v1/cycles"),
     ("/api/v1/cadres/{id}/results", "/api/v1/cadres/C001/results"),
+    (
+        "/api/v1/units/{code}/results",
+        "/api/v1/units/340102/results",
+    ),
 ];
 
 /// The routes of a cycle, which need a cycle (and their POSTs a session): tested in

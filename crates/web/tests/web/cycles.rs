@@ -810,6 +810,13 @@ async fn officials_leaders_and_other_assessors_see_only_their_own() {
             "unit's results before final",
         );
         assert_eq!(unit["items"], json!([]));
+        let unit = expect(
+            &app,
+            &app.cycle_get(&leader, "/api/v1/units/340104/results").await,
+            200,
+            "unit's results before final",
+        );
+        assert_eq!(unit["items"], json!([]));
 
         // An assessor outside the cycle's units: not listed, refused.
         let list = expect(
@@ -882,6 +889,41 @@ async fn officials_leaders_and_other_assessors_see_only_their_own() {
         assert_eq!(theirs["items"][0]["result"]["rule"], "committee:keep_next");
         let r = app.cycle_get(&leader, "/api/v1/cadres/B01/results").await;
         assert_eq!(r.status, 403, "{}: {}", app.name, r.body);
+        let unit = expect(
+            &app,
+            &app.cycle_get(&leader, "/api/v1/units/340104/results").await,
+            200,
+            "the unit's results",
+        );
+        assert_eq!(unit["items"].as_array().map(Vec::len), Some(1), "{unit}");
+        assert_eq!(unit["items"][0]["cycle"]["id"], id);
+        let people: Vec<&str> = unit["items"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|r| r["person_id"].as_str())
+            .collect();
+        assert_eq!(people, ["S01", "S02", "S03", "S04", "S05"]);
+        let r = app.cycle_get(&leader, "/api/v1/units/340111/results").await;
+        assert_eq!(r.status, 403, "{}: {}", app.name, r.body);
+        let r = app
+            .cycle_get(&official, "/api/v1/units/340104/results")
+            .await;
+        assert_eq!(r.status, 403, "{}: {}", app.name, r.body);
+        let r = app
+            .cycle_get(&outsider, "/api/v1/units/340104/results")
+            .await;
+        assert_eq!(r.status, 403, "{}: {}", app.name, r.body);
+        let other = expect(
+            &app,
+            &app.cycle_get(&who, "/api/v1/units/340111/results").await,
+            200,
+            "assessor of the unit",
+        );
+        assert_eq!(
+            other["items"][0]["results"].as_array().map(Vec::len),
+            Some(5)
+        );
         let r = app.cycle_get(&leader, &format!("{base}/results")).await;
         assert_eq!(r.status, 403, "{}", r.body);
         let r = app
@@ -923,6 +965,7 @@ async fn the_openapi_document_lists_the_cycle_paths() {
             ("/api/v1/cycles/{id}/amendments", &["post"]),
             ("/api/v1/cycles/{id}/results", &["get"]),
             ("/api/v1/cadres/{id}/results", &["get"]),
+            ("/api/v1/units/{code}/results", &["get"]),
         ] {
             for m in methods {
                 assert!(
