@@ -156,6 +156,8 @@ pub(crate) struct FrameworkOut {
     /// `preset` (built in) or `upload`.
     #[schema(example = "preset")]
     origin: String,
+    /// Labels of the origin.
+    origin_label: Label,
     /// When stored (RFC 3339).
     created_at: String,
     /// Who stored it.
@@ -171,6 +173,10 @@ impl FrameworkOut {
             version: f.version,
             name: f.name,
             digest: f.digest,
+            origin_label: match f.origin.as_str() {
+                "preset" => Label::new("内置预设", "Built-in preset"),
+                _ => Label::new("上传", "Uploaded"),
+            },
             origin: f.origin,
             created_at: timestamp(f.created_at, offset),
             created_by: f.created_by,

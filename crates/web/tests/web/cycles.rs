@@ -289,6 +289,15 @@ async fn an_annual_cycle_runs_from_upload_to_final_and_amendment_over_http() {
             .filter_map(|f| f["id"].as_str())
             .collect();
         assert!(ids.contains(&"web_annual"), "{ids:?}");
+        let ours = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|f| f["id"] == "web_annual")
+            .expect("uploaded");
+        assert_eq!(ours["origin"], "upload");
+        assert_eq!(ours["origin_label"]["zh"], "上传");
+        assert_eq!(ours["created_by"], "kaoheyuan");
         assert!(ids.contains(&"civil_servant_annual"), "presets: {ids:?}");
 
         // A cycle of the two counties: ten people, a draft.
