@@ -1,7 +1,5 @@
 //! Assessment cycles (考核). Today: the indicator frameworks of the scoring engine's built-in
-//! presets (`pages.rs`, templates in `templates/cycles/`), for every signed-in account; the
-//! JSON API of framework versions, cycles and their steps, and the final results of a cadre
-//! and of a unit (`api.rs`).
+//! presets (`pages.rs`, templates in `templates/cycles/`), for every signed-in account.
 
 mod api;
 mod pages;
@@ -21,8 +19,10 @@ pub(crate) fn router() -> Router<AppState> {
         .require(Permission::Authenticated)
 }
 
-/// Routes of the cycles' API, with their OpenAPI description, each group with the permission
-/// it needs; an assessor's scope is checked against the cycle's units in each handler.
+/// Routes of the cycles' API (`api.rs`: framework versions, cycles and their steps, the final
+/// results of a cadre and of a unit), with their OpenAPI description, each group with the
+/// permission it needs; an assessor's scope is checked against the cycle's units in each
+/// handler.
 pub(crate) fn api_router() -> OpenApiRouter<AppState> {
     let view = OpenApiRouter::new()
         .routes(routes!(api::list_frameworks))
