@@ -751,20 +751,16 @@ macro_rules! impl_cycle_store {
                     return Err($crate::StoreError::Conflict(format!("cycle {id} is {} ({}): values cannot be changed now", state.zh(), state.code())));
                 }
                 Self::append_audit_in(&mut tx, audit).await?;
+                // An upsert on the key: a person given again replaces their values of this
+                // origin, found through the primary key (a DELETE … IN of a chunk is planned
+                // as a scan while the table fills in the same transaction).
                 for chunk in rows.chunks($crate::sql::BATCH_ROWS) {
-                    let mut del = sqlx::QueryBuilder::<$db>::new("DELETE FROM cycle_values WHERE cycle_id = ");
-                    del.push_bind(id).push(" AND origin = ").push_bind(origin).push(" AND cadre IN (");
-                    let mut sep = del.separated(", ");
-                    for (cadre, _) in chunk {
-                        sep.push_bind(cadre.as_str());
-                    }
-                    del.push(")");
-                    del.build().execute(&mut *tx).await?;
                     let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO cycle_values (cycle_id, cadre, origin, vals) ");
                     q.push_values(chunk, |mut b, (cadre, values)| {
                         b.push_bind(id).push_bind(cadre.as_str()).push_bind(origin)
                             .push_bind($crate::cycles::values_json(values));
                     });
+                    q.push(" ON CONFLICT (cycle_id, cadre, origin) DO UPDATE SET vals = excluded.vals");
                     q.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;

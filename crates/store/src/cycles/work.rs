@@ -397,8 +397,16 @@ fn align(
         .collect();
     let index: HashMap<&str, &CyclePerson> = people.iter().map(|p| (p.cadre.as_str(), p)).collect();
     let mut out = Vec::with_capacity(table.people.len());
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(table.people.len());
     for (i, id) in table.people.iter().enumerate() {
         let row = table.rows.get(i).copied().unwrap_or(i + 2);
+        if let Some(prev) = seen.insert(id.as_str(), row) {
+            problems.push(format!(
+                "{} row {row}, person_id: {id:?} is already given in row {prev}",
+                table.file
+            ));
+            continue;
+        }
         let Some(p) = index.get(id.as_str()) else {
             problems.push(format!(
                 "{} row {row}, person_id: {id:?} is not in the scope of cycle {} ({})",

@@ -110,7 +110,7 @@ async fn an_annual_cycle_runs_from_draft_to_final_and_stays_final() {
             .unwrap();
 
         // A person outside the scope and an unknown column: every problem at once, nothing stored.
-        let mut bad = table(&[("C001", 1.0, 2.0), ("X999", 1.0, 1.0)]);
+        let mut bad = table(&[("C001", 1.0, 2.0), ("X999", 1.0, 1.0), ("C001", 3.0, 3.0)]);
         bad.columns[1] = "zz".to_owned();
         let err = work::import_values(store, id, &bad, "assessor")
             .await
@@ -119,6 +119,10 @@ async fn an_annual_cycle_runs_from_draft_to_final_and_stays_final() {
         assert!(text.contains("\"zz\" is not an indicator"), "{text}");
         assert!(
             text.contains("row 3, person_id: \"X999\" is not in the scope"),
+            "{text}"
+        );
+        assert!(
+            text.contains("row 4, person_id: \"C001\" is already given in row 2"),
             "{text}"
         );
         assert!(store.cycle_values(id).await.unwrap().is_empty());
