@@ -265,12 +265,9 @@ pub(super) async fn create(
     for (_, v) in form.iter().filter(|(n, v)| n == "unit" && !v.is_empty()) {
         match Code::parse(v.trim()) {
             Ok(code) => {
-                if check_unit(store, &caller, Permission::ManageCycles, &code)
+                check_unit(store, &caller, Permission::ManageCycles, &code)
                     .await
-                    .is_err()
-                {
-                    return Err(ctx.fail(ApiError::Forbidden));
-                }
+                    .map_err(|e| ctx.fail(e))?;
                 units.push(code);
             }
             Err(e) => errors.push(format!("unit: {e}")),
