@@ -320,6 +320,8 @@ struct StepButton {
 #[derive(Debug)]
 struct MissingRow {
     name: String,
+    /// Who misses it (the first 50), by name.
+    who: String,
     column: String,
     missing: usize,
     rule: &'static str,
@@ -451,6 +453,13 @@ pub(super) async fn dashboard(
             reason: e.to_string(),
         })
     })?;
+    let people: BTreeMap<Code, String> = store
+        .cycle_people(cycle.id)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .map(|p| (p.cadre, p.name))
+        .collect();
     let missing = columns
         .into_iter()
         .map(|c| {
@@ -459,8 +468,20 @@ pub(super) async fn dashboard(
                 .iter()
                 .find(|i| i.id == c.column)
                 .map(|i| i.missing);
+            let mut who: Vec<String> = c
+                .people
+                .iter()
+                .map(|p| match people.get(p) {
+                    Some(n) => format!("{n} ({p})"),
+                    None => p.to_string(),
+                })
+                .collect();
+            if c.missing > c.people.len() {
+                who.push("…".to_owned());
+            }
             MissingRow {
                 name: names.of(&c.column),
+                who: who.join("、"),
                 rule: words::missing_rule(&ctx, rule),
                 column: c.column,
                 missing: c.missing,
@@ -484,13 +505,6 @@ pub(super) async fn dashboard(
         )
         .await
         .map_err(|e| ctx.fail(e))?;
-    let people: BTreeMap<Code, String> = store
-        .cycle_people(cycle.id)
-        .await
-        .map_err(|e| ctx.fail(e))?
-        .into_iter()
-        .map(|p| (p.cadre, p.name))
-        .collect();
     let mut changes = Vec::new();
     for c in &cycle.changes {
         let name = match people.get(&c.cadre) {

@@ -544,6 +544,7 @@ messages! {
     "cycle.revision_by" => "操作人", "By";
     "completeness.title" => "数据完整性", "Completeness of the values";
     "completeness.missing" => "缺失人数", "Missing";
+    "completeness.who" => "缺失人员", "Who misses it";
     "completeness.rule" => "缺失值处理", "What the missing-value rule does";
     "values.title" => "导入数据", "Import values";
     "values.intro" => "上传 CSV 或 XLSX 文件：person_id 一列，每个指标一列（指标标识或名称）。全部成功或全部不导入；错误按行、列列出。已填好人员和单位的模板：", "Upload a CSV or XLSX file: a person_id column and one column per indicator (its id or name). All or nothing; errors are listed by row and column. A template with the people and units filled in:";

@@ -252,6 +252,7 @@ async fn a_cycle_from_creation_to_amendment_through_the_pages() {
             rows[0].contains(">10<") && rows[0].contains("不计该项"),
             "{rows:?}"
         );
+        assert!(rows[0].contains("王五 (C003)"), "who misses it: {rows:?}");
 
         // The template: the people and units filled in, one column per indicator.
         let template = app.get(&format!("{dashboard}/template.csv")).await;
