@@ -240,7 +240,7 @@ async fn export(
                         .iter()
                         .map(|f| words::flag(ctx, names, f))
                         .collect::<Vec<_>>()
-                        .join("；"),
+                        .join(ctx.t("punct.list")),
                 ),
             ]
         })

@@ -544,6 +544,8 @@ messages! {
     "cycle.revision_by" => "操作人", "By";
     "completeness.title" => "数据完整性", "Completeness of the values";
     "completeness.missing" => "缺失人数", "Missing";
+    "punct.colon" => "：", ": ";
+    "punct.list" => "；", "; ";
     "completeness.who" => "缺失人员", "Who misses it";
     "completeness.rule" => "缺失值处理", "What the missing-value rule does";
     "values.title" => "导入数据", "Import values";

@@ -387,6 +387,14 @@ async fn a_cycle_from_creation_to_amendment_through_the_pages() {
         assert!(page.body.contains("全年承担重点任务多") && page.body.contains("tester"));
         assert!(page.body.contains("id=\"step-finalize\""), "{}", page.body);
 
+        let en = app.get(&format!("{committee}?lang=en")).await;
+        for words in [
+            "Decisions so far",
+            "Award the top grade</strong>: ",
+            "Tied at the quota line",
+        ] {
+            assert!(en.body.contains(words), "{words}: {}", en.body);
+        }
         let r = app.post_page(&format!("{dashboard}/finalize"), &[]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let results = app.get(&format!("{dashboard}/results?q=C003")).await;
