@@ -178,8 +178,8 @@ pub(crate) struct GenArgs {
     #[arg(
         long,
         value_name = "DIR",
-        required_unless_present = "load",
-        conflicts_with = "load"
+        required_unless_present_any = ["load", "cycle"],
+        conflicts_with_all = ["load", "cycle"]
     )]
     pub(crate) out: Option<PathBuf>,
     /// Load the data straight into the database instead of writing files.
@@ -201,6 +201,11 @@ pub(crate) struct GenArgs {
     /// people.csv for it.
     #[arg(long, value_name = "N", conflicts_with = "load", value_parser = clap::value_parser!(u16).range(1..=2000))]
     pub(crate) indicators: Option<u16>,
+    /// Instead of generating an organization, fill the values of cycle ID (collecting) in the
+    /// database: generated values of its framework's indicators for its people, imported as a
+    /// values file would be. Columns a source of the cycle gathers (好差评) are left to it.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["load", "framework", "indicators"])]
+    pub(crate) cycle: Option<i64>,
 }
 
 /// `kaohe audit …`.

@@ -6,10 +6,10 @@ use crate::settings::Settings;
 use async_trait::async_trait;
 use kaohe_domain::Code;
 use kaohe_domain::cycles::{Period, ValueOrigin};
-use kaohe_engine::ratings::GroupFigures;
+use kaohe_engine::ratings::{GroupFigures, of_tallies};
 use kaohe_store::cycles::work::ValueSource;
 use kaohe_store::{Store, StoreError};
-use kaohe_web::ratings::{GroupBy, figures_of, period_bounds};
+use kaohe_web::ratings::period_bounds;
 use std::sync::Arc;
 
 /// The satisfaction figures, in the order of [`figure_cells`]: each an indicator id a
@@ -51,7 +51,7 @@ pub(crate) fn figure_cells(g: &GroupFigures<String>) -> [Option<f64>; 10] {
 const PRESET_COLUMNS: [&str; 2] = ["ji_public_rating", "ji_public_rating_n"];
 
 /// Satisfaction figures (好差评) of each official over a cycle's period, from the stored
-/// ratings: the same figures as `kaohe ratings figures --by official`.
+/// ratings: the same figures as `kaohe ratings figures --by official` (tested).
 pub(crate) struct RatingSource {
     /// Prior strength of the shrunk satisfaction rate.
     prior_strength: f64,
@@ -79,19 +79,25 @@ impl ValueSource for RatingSource {
         people: &[Code],
         period: Period,
     ) -> Result<Vec<(Code, Vec<Option<f64>>)>, StoreError> {
+        // Tallied by the database: a province's millions of ratings never leave it.
         let (start, end) = period_bounds(period.start, period.end, self.offset);
-        let facts = store.rating_facts(start, end).await?;
-        let (_, groups) = figures_of(&facts, GroupBy::Official, self.prior_strength);
-        let wanted: std::collections::HashSet<&str> = people.iter().map(Code::as_str).collect();
+        let (all, tallies) = store.official_tallies(start, end).await?;
+        let wanted: std::collections::HashSet<&Code> = people.iter().collect();
+        let groups = of_tallies(
+            &all,
+            tallies
+                .into_iter()
+                .filter(|(cadre, _)| wanted.contains(cadre))
+                .map(|(cadre, t)| (cadre.to_string(), t)),
+            self.prior_strength,
+        );
         Ok(groups
             .iter()
-            .filter(|g| wanted.contains(g.key.as_str()))
             .filter_map(|g| {
                 let cadre = Code::parse(&g.key).ok()?;
                 let mut row: Vec<Option<f64>> = figure_cells(g).to_vec();
-                let n = g.tally.ratings;
-                row.push((n > 0).then(|| g.tally.level_sum as f64 / n as f64));
-                row.push(Some(n as f64));
+                row.push(g.figures.mean_level);
+                row.push(Some(g.tally.ratings as f64));
                 Some((cadre, row))
             })
             .collect())

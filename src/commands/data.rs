@@ -624,6 +624,50 @@ fn write_values(args: &GenArgs, dir: &Path, dataset: &Dataset) -> anyhow::Result
     Ok(lines)
 }
 
+/// Fills the values of cycle `id` with generated values of its framework's indicators for its
+/// people (deterministic for `seed`), imported like a values file under `actor`; columns that a
+/// source of the cycle gathers are left to it. Returns the number of people.
+pub(crate) async fn fill_cycle(
+    store: &dyn Store,
+    id: i64,
+    seed: u64,
+    settings: &crate::settings::Settings,
+    actor: &str,
+) -> anyhow::Result<usize> {
+    use kaohe_store::cycles::work;
+    let cycle = store
+        .cycle(id)
+        .await?
+        .with_context(|| format!("no cycle {id}"))?;
+    let (_, fw) =
+        work::load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
+    let people = store.cycle_people(id).await?;
+    let gathered: Vec<String> = crate::sources::all(settings)
+        .iter()
+        .flat_map(|s| s.columns())
+        .collect();
+    let spec = values_spec(&fw, seed);
+    let keep: Vec<usize> = (0..spec.columns.len())
+        .filter(|&c| !gathered.contains(&spec.columns[c].id))
+        .collect();
+    let mut table = kaohe_domain::cycles::ValueTable {
+        file: format!("kaohe gen --cycle {id} --seed {seed}"),
+        columns: keep.iter().map(|&c| spec.columns[c].id.clone()).collect(),
+        ..Default::default()
+    };
+    kaohe_data::synth::generate_values(&spec, people.len(), |i, values| {
+        table.people.push(people[i].cadre.to_string());
+        table.units.push(None);
+        table.rows.push(i + 2);
+        table.values.push(
+            keep.iter()
+                .map(|&c| Some(values[c]).filter(|v| !v.is_nan()))
+                .collect(),
+        );
+    });
+    Ok(work::import_values(store, id, &table, actor).await?)
+}
+
 /// A framework of `n` min-max indicators (every fourth negative) with explicit integer weights,
 /// in a few dimensions, aggregated arithmetically: the benchmark's framework.
 fn synthetic_framework(n: usize) -> String {

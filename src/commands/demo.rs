@@ -37,8 +37,9 @@ const ASSESSOR: &str = "demo_assessor";
 /// last days. Returns the rating code of a recent case nobody rated yet.
 pub(crate) async fn prepare(
     store: &dyn Store,
-    offset: UtcOffset,
+    settings: &crate::settings::Settings,
 ) -> anyhow::Result<Option<String>> {
+    let offset = settings.server.utc_offset.0;
     let dataset = dataset();
     let first_start = store.counts().await?.units == 0;
     if first_start {
@@ -69,6 +70,9 @@ pub(crate) async fn prepare(
         rate_recent(store, &recent, now, offset, &calendar).await?;
         advance_rectifications(store, &calendar, now.to_offset(offset).date()).await?;
         appeals(store).await?;
+        cycles(store, &dataset, settings, now.to_offset(offset).date())
+            .await
+            .context("demo assessment cycles")?;
     }
     // A case stored by an earlier start today kept its code: read the codes back.
     let ids: Vec<kaohe_domain::Code> = recent.iter().map(|c| c.case.id.clone()).collect();
@@ -80,6 +84,74 @@ pub(crate) async fn prepare(
         }
     }
     Ok(None)
+}
+
+/// The demo's assessment cycles, dated from today: last year's annual assessment, computed,
+/// decided by the committee and final; this year's, with its values imported and computed,
+/// ready for the assessor to hand to the committee.
+async fn cycles(
+    store: &dyn Store,
+    dataset: &Dataset,
+    settings: &crate::settings::Settings,
+    today: Date,
+) -> anyhow::Result<()> {
+    use kaohe_domain::cycles::{Action, CycleKind, Decision};
+    use kaohe_store::cycles::work;
+    let county = dataset
+        .units
+        .iter()
+        .find(|u| u.parent.is_none())
+        .context("the demo county has no top unit")?
+        .code
+        .clone();
+    let sources = crate::sources::all(settings);
+    let opts = settings.cycles.options(&settings.rules);
+    work::store_presets(store, "system").await?;
+    for year in [today.year() - 1, today.year()] {
+        let spec = work::CycleSpec {
+            name: format!("{year}年度考核"),
+            kind: CycleKind::Annual,
+            start: Date::from_calendar_date(year, time::Month::January, 1)?,
+            end: Date::from_calendar_date(year, time::Month::December, 31)?,
+            framework_id: "civil_servant_annual".to_owned(),
+            framework_version: None,
+            units: vec![county.clone()],
+        };
+        let id = work::create(store, &spec, ASSESSOR).await?;
+        work::advance(store, id, Action::Open, ASSESSOR).await?;
+        data::fill_cycle(store, id, DEMO_SEED + year as u64, settings, ASSESSOR).await?;
+        work::compute(store, id, &sources, &opts, ASSESSOR).await?;
+        if year == today.year() {
+            continue;
+        }
+        work::advance(store, id, Action::SubmitReview, ASSESSOR).await?;
+        let cycle = store.cycle(id).await?.context("the cycle just computed")?;
+        let rows = store.results(id, cycle.revision).await?;
+        let revision = store
+            .revisions(id)
+            .await?
+            .pop()
+            .context("the revision just computed")?;
+        let (_, fw) =
+            work::load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
+        // The committee awards the open places to the best-ranked of those tied, in id order.
+        for tie in work::ties_of(&rows, &revision.summary, fw.quota_scope()) {
+            let open = tie.k.saturating_sub(tie.awarded) as usize;
+            for (i, person) in tie.tied.iter().enumerate() {
+                let (decision, reason) = if i < open {
+                    (
+                        Decision::AwardTop,
+                        "并列者中年度重点任务完成更突出，经考核委员会研究确定为优秀",
+                    )
+                } else {
+                    (Decision::KeepNext, "优秀名额已满，经考核委员会研究维持称职")
+                };
+                work::decide(store, id, person, decision, reason, "demo_committee").await?;
+            }
+        }
+        work::finalize(store, id, ASSESSOR).await?;
+    }
+    Ok(())
 }
 
 fn audit(action: &str, target: &str) -> NewAuditEntry {

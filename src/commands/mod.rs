@@ -72,6 +72,12 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
             .await
         }
         Command::Gen(args) => {
+            if let Some(id) = args.cycle {
+                let store = open_store(&settings).await?;
+                let n = data::fill_cycle(store.as_ref(), id, args.seed, &settings, &audit::actor())
+                    .await?;
+                return print(&format!("filled the values of {n} people of cycle {id}\n"));
+            }
             let store = if args.load {
                 Some(open_store(&settings).await?)
             } else {

@@ -10,7 +10,7 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
         .await
         .context("recording the settings in the audit log")?;
     let rate_code = if args.demo {
-        super::demo::prepare(store.as_ref(), settings.server.utc_offset.0)
+        super::demo::prepare(store.as_ref(), settings)
             .await
             .context("preparing the demo")?
     } else {

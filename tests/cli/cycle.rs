@@ -363,3 +363,67 @@ fn assess_without_people_warns_in_the_users_language() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("--people"));
 }
+
+#[tokio::test]
+async fn gen_fills_a_cycle_and_leaves_gathered_columns_to_their_source() {
+    let db = TestDatabase::sqlite().await.unwrap();
+    let url = db.url.as_str();
+    ok(url, &["gen", "--cadres", "60", "--seed", "5", "--load"]);
+    let county = db
+        .store
+        .all_units()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.parent.is_none())
+        .unwrap()
+        .code;
+    ok(
+        url,
+        &[
+            "cycle",
+            "create",
+            "--name",
+            "2025年度考核",
+            "--kind",
+            "annual",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+            "--framework",
+            "civil_servant_annual",
+            "--unit",
+            county.as_str(),
+        ],
+    );
+    let err = fails(url, &["gen", "--cycle", "1"]);
+    assert!(err.contains("草稿"), "{err}");
+    ok(url, &["cycle", "open", "1"]);
+    let filled = ok(url, &["gen", "--cycle", "1", "--seed", "3"]);
+    let people = db.store.cycle(1).await.unwrap().unwrap().people;
+    assert_eq!(
+        filled,
+        format!("filled the values of {people} people of cycle 1\n")
+    );
+    let rows = db.store.cycle_values(1).await.unwrap();
+    let cycle = db.store.cycle(1).await.unwrap().unwrap();
+    let rating = cycle
+        .columns
+        .iter()
+        .position(|c| c == "ji_public_rating")
+        .unwrap();
+    let task = cycle
+        .columns
+        .iter()
+        .position(|c| c == "ji_task_completion")
+        .unwrap();
+    assert!(
+        rows.iter().all(|r| r.values[rating].is_none()),
+        "left to the ratings"
+    );
+    assert!(rows.iter().filter(|r| r.values[task].is_some()).count() > rows.len() / 2);
+    let computed = ok(url, &["cycle", "compute", "1"]);
+    assert!(computed.starts_with("computed cycle 1"), "{computed}");
+    db.finish().await.unwrap();
+}

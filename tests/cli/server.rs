@@ -113,6 +113,57 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
         }
         assert!(unrated_recent >= 5, "{}: {unrated_recent}", db.name);
 
+        // The database's tallies per official are those of the figures' own rules.
+        let (all, tallies) = db.store.official_tallies(0, i64::MAX).await.unwrap();
+        let facts = db.store.rating_facts(0, i64::MAX).await.unwrap();
+        let (all_by_rules, groups) =
+            kaohe_web::ratings::figures_of(&facts, kaohe_web::ratings::GroupBy::Official, 30.0);
+        assert_eq!(all, all_by_rules, "{}", db.name);
+        assert!(
+            all.excluded > 0 && all.rectified > 0 && all.on_time > 0 && all.called_back > 0,
+            "{}: every branch of the tally is exercised: {all:?}",
+            db.name
+        );
+        let by_rules: Vec<(String, kaohe_engine::ratings::Tally)> =
+            groups.into_iter().map(|g| (g.key, g.tally)).collect();
+        let by_database: Vec<(String, kaohe_engine::ratings::Tally)> = tallies
+            .into_iter()
+            .map(|(k, t)| (k.to_string(), t))
+            .collect();
+        assert_eq!(by_database, by_rules, "{}", db.name);
+
+        // Last year's annual assessment is final, this year's computed, both dated from today.
+        let year = time::OffsetDateTime::now_utc().year();
+        let cycles = db.store.cycles().await.unwrap();
+        let shown: Vec<(String, kaohe_domain::cycles::CycleState)> =
+            cycles.iter().map(|c| (c.name.clone(), c.state)).collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    format!("{year}年度考核"),
+                    kaohe_domain::cycles::CycleState::Computed
+                ),
+                (
+                    format!("{}年度考核", year - 1),
+                    kaohe_domain::cycles::CycleState::Final
+                ),
+            ],
+            "{}",
+            db.name
+        );
+        let finals = db
+            .store
+            .results(cycles[1].id, cycles[1].revision)
+            .await
+            .unwrap();
+        assert_eq!(finals.len() as i64, cycles[1].people);
+        assert!(
+            finals.iter().all(|r| r.rule != "quota_tie_committee"),
+            "{}: every tie decided",
+            db.name
+        );
+
         assert!(server.terminate(), "{}: clean exit on SIGTERM", db.name);
 
         // A second start on the same database keeps the data as it is.

@@ -193,8 +193,20 @@ pub fn by_group<K: Ord + Clone, I>(
             groups.entry(k).or_default().add(&obs);
         }
     }
+    let out = of_tallies(&all, groups, prior_strength);
+    (all, out)
+}
+
+/// The figures of groups already tallied (by a database, say), each satisfaction rate shrunk
+/// toward the rate of `all`, the tally of every rating together: what [`by_group`] gives for
+/// the same counts.
+pub fn of_tallies<K>(
+    all: &Tally,
+    groups: impl IntoIterator<Item = (K, Tally)>,
+    prior_strength: f64,
+) -> Vec<GroupFigures<K>> {
     let prior = all.figures().satisfaction_rate.unwrap_or(1.0);
-    let out = groups
+    groups
         .into_iter()
         .map(|(key, tally)| GroupFigures {
             key,
@@ -202,8 +214,7 @@ pub fn by_group<K: Ord + Clone, I>(
             shrunk: tally.shrunk_satisfaction(prior, prior_strength),
             tally,
         })
-        .collect();
-    (all, out)
+        .collect()
 }
 
 #[cfg(test)]

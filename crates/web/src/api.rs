@@ -6,7 +6,7 @@
 //! `…_label` object with the Chinese and English labels. Dates are `YYYY-MM-DD`.
 
 use crate::shell::AppState;
-use crate::{org, ratings, shell};
+use crate::{cycles, org, ratings, shell};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "calendar", description = "Working-day calendar (工作日历)"),
         (name = "meta", description = "Health and statistics"),
         (name = "ratings", description = "Public ratings of services (好差评): cases and ratings pushed by service systems with a token, satisfaction figures"),
+        (name = "cycles", description = "Assessment cycles (考核周期): framework versions, cycles from draft to final, values, computing, the assessment committee (考核委员会), amendments, results"),
     ),
     modifiers(&TokenScheme)
 )]
@@ -55,6 +56,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(org::api_router())
         .merge(ratings::api_router())
+        .merge(cycles::api_router())
         .merge(shell::api::router())
 }
 
@@ -75,6 +77,14 @@ mod tests {
             "/api/v1/calendar",
             "/api/v1/calendar/working-days",
             "/api/v1/stats",
+            "/api/v1/frameworks",
+            "/api/v1/cycles",
+            "/api/v1/cycles/{id}",
+            "/api/v1/cycles/{id}/values",
+            "/api/v1/cycles/{id}/committee",
+            "/api/v1/cycles/{id}/results",
+            "/api/v1/cadres/{id}/results",
+            "/api/v1/units/{code}/results",
         ] {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }

@@ -18,9 +18,10 @@
 //! declares the permission of each group of routes), its API (`api.rs`, when it has one) and
 //! its pages, and its templates under `templates/<capability>/`: `org` (units, cadres,
 //! calendar), `accounts` (sign-in, account pages, administrators' screens, audit screen),
-//! [`ratings`] (好差评) and `cycles` (assessment cycles and their frameworks). A
-//! capability imports the shell and `org`, never another capability. This file assembles them,
-//! with the home page (`home.rs`) and the OpenAPI document (`api.rs`), which draw on several.
+//! [`ratings`] (好差评) and `cycles` (assessment cycles and their frameworks: pages and JSON
+//! API). A capability imports the shell and `org`, never another capability. This file
+//! assembles them, with the home page (`home.rs`) and the OpenAPI document (`api.rs`), which
+//! draw on several.
 //!
 //! Routes:
 //!
@@ -46,6 +47,7 @@
 //! | `/cycles/{id}/amend` (POST, multipart), `/cycles/{id}/revisions/{revision}` | amendment of a final cycle; a revision with what it changed | `cycles` |
 //! | `/my/results` | results of final cycles: an official's own, a unit leader's unit | `cycles` |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year | shell |
+//! | `/api/v1/frameworks`, `/api/v1/cycles…`, `/api/v1/cadres/{id}/results`, `/api/v1/units/{code}/results` | JSON API of cycles: framework versions, cycles and their steps (open, values, compute, review, committee decisions, finalize, amendments), completeness, results; the final results of a cadre and of a unit | `cycles` |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` | each capability's `api.rs` |
 //! | `/api/docs` | Swagger UI, served from the binary (no CDN) | `lib.rs` |
 //!

@@ -9,6 +9,8 @@ mod admin;
 mod api;
 #[path = "web/cycle_pages.rs"]
 mod cycle_pages;
+#[path = "web/cycles.rs"]
+mod cycles;
 #[path = "web/helpers.rs"]
 mod helpers;
 #[path = "web/pages.rs"]

@@ -283,6 +283,59 @@ pub struct RatingFacts {
     pub rectification: Option<(RectificationState, Date)>,
 }
 
+/// The sums of `kaohe_engine::ratings::Tally::add` over `ratings r` left-joined to their
+/// `rectifications x`: excluded ratings count only as excluded; a bad review (level 1–2) counts
+/// as rectified once its rectification closed, on time when it closed by the deadline, and
+/// called back when the callback reached the rater.
+pub(crate) const TALLY_SUMS: &str = "\
+    COALESCE(SUM(CASE WHEN r.excluded THEN 0 ELSE 1 END), 0) AS ratings, \
+    COALESCE(SUM(CASE WHEN r.excluded THEN 1 ELSE 0 END), 0) AS excluded, \
+    COALESCE(SUM(CASE WHEN NOT r.excluded AND r.level >= 3 THEN 1 ELSE 0 END), 0) AS satisfied, \
+    COALESCE(SUM(CASE WHEN NOT r.excluded AND r.level <= 2 THEN 1 ELSE 0 END), 0) AS bad, \
+    COALESCE(SUM(CASE WHEN r.excluded THEN 0 ELSE r.level END), 0) AS level_sum, \
+    COALESCE(SUM(CASE WHEN NOT r.excluded AND r.level <= 2 AND x.closed_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS rectified, \
+    COALESCE(SUM(CASE WHEN NOT r.excluded AND r.level <= 2 AND x.closed_on IS NOT NULL AND x.closed_on <= x.deadline THEN 1 ELSE 0 END), 0) AS on_time, \
+    COALESCE(SUM(CASE WHEN NOT r.excluded AND r.level <= 2 AND x.called_back THEN 1 ELSE 0 END), 0) AS called_back";
+
+/// A row of [`TALLY_SUMS`] with its key.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TallyRow {
+    k: String,
+    ratings: i64,
+    excluded: i64,
+    satisfied: i64,
+    bad: i64,
+    level_sum: i64,
+    rectified: i64,
+    on_time: i64,
+    called_back: i64,
+}
+
+impl TallyRow {
+    pub(crate) fn into_tally(self) -> Result<(String, kaohe_engine::ratings::Tally), StoreError> {
+        let n = |v: i64| {
+            u64::try_from(v).map_err(|e| StoreError::Corrupt {
+                table: "ratings",
+                column: "count",
+                reason: e.to_string(),
+            })
+        };
+        Ok((
+            self.k,
+            kaohe_engine::ratings::Tally {
+                ratings: n(self.ratings)?,
+                excluded: n(self.excluded)?,
+                satisfied: n(self.satisfied)?,
+                bad: n(self.bad)?,
+                level_sum: n(self.level_sum)?,
+                rectified: n(self.rectified)?,
+                on_time: n(self.on_time)?,
+                called_back: n(self.called_back)?,
+            },
+        ))
+    }
+}
+
 /// Storage of service cases, ratings, rectifications and appeals.
 #[async_trait]
 pub trait RatingStore {
@@ -329,6 +382,20 @@ pub trait RatingStore {
     /// Every rating received in `[from, to)` (unix seconds), with what figures group it by,
     /// oldest first.
     async fn rating_facts(&self, from: i64, to: i64) -> Result<Vec<RatingFacts>, StoreError>;
+    /// The counts of ratings received in `[from, to)` (unix seconds): of all of them, and of
+    /// each handling official, tallied by the database (`Tally::add`'s rules in SQL, kept in
+    /// step by a test), by official id.
+    async fn official_tallies(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<
+        (
+            kaohe_engine::ratings::Tally,
+            Vec<(Code, kaohe_engine::ratings::Tally)>,
+        ),
+        StoreError,
+    >;
 
     /// A rectification with its steps.
     async fn rectification(
@@ -1030,6 +1097,26 @@ macro_rules! impl_rating_store {
                     .await?
                     .map($crate::ratings::RatingRow::into_domain)
                     .transpose()
+            }
+
+            async fn official_tallies(&self, from: i64, to: i64) -> Result<(kaohe_engine::ratings::Tally, Vec<(kaohe_domain::Code, kaohe_engine::ratings::Tally)>), $crate::StoreError> {
+                let all = format!("SELECT '' AS k, {} FROM ratings r LEFT JOIN rectifications x ON x.rating_id = r.id WHERE r.rated_at >= $1 AND r.rated_at < $2", $crate::ratings::TALLY_SUMS);
+                let (_, all) = sqlx::query_as::<_, $crate::ratings::TallyRow>(&all)
+                    .bind(from).bind(to).fetch_one(&self.pool).await?.into_tally()?;
+                let by = format!(
+                    "SELECT o.cadre AS k, {} FROM ratings r JOIN case_officials o ON o.case_id = r.case_id \
+                     LEFT JOIN rectifications x ON x.rating_id = r.id WHERE r.rated_at >= $1 AND r.rated_at < $2 \
+                     GROUP BY o.cadre ORDER BY o.cadre",
+                    $crate::ratings::TALLY_SUMS
+                );
+                let rows = sqlx::query_as::<_, $crate::ratings::TallyRow>(&by)
+                    .bind(from).bind(to).fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let (k, t) = row.into_tally()?;
+                    out.push(($crate::sql::parse_code("case_officials", "cadre", &k)?, t));
+                }
+                Ok((all, out))
             }
 
             async fn rating_facts(&self, from: i64, to: i64) -> Result<Vec<$crate::RatingFacts>, $crate::StoreError> {

@@ -5,6 +5,7 @@ use crate::org::params::{CadreListParams, CalendarParams, UnitListParams, Workin
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission, Target};
 use crate::shell::error::{ApiError, ErrorBody};
+use crate::shell::json::{Label, label};
 use crate::shell::params::{ApiQuery, Paging};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,24 +14,6 @@ use kaohe_store::{CadreQuery, UnitQuery, UnitSummary};
 use serde::Serialize;
 use time::Date;
 use utoipa::ToSchema;
-
-/// A code with its labels.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct Label {
-    /// Chinese label.
-    #[schema(example = "县")]
-    zh: &'static str,
-    /// English label.
-    #[schema(example = "County")]
-    en: &'static str,
-}
-
-fn label<T: Labeled>(value: T) -> Label {
-    Label {
-        zh: value.zh(),
-        en: value.en(),
-    }
-}
 
 fn iso(date: Date) -> String {
     date.to_string()

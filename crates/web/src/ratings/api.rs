@@ -7,6 +7,7 @@ use super::intake::{Accepted, RatingWriter, new_rating_code, take_rating};
 use crate::shell::AppState;
 use crate::shell::access::Caller;
 use crate::shell::error::{ApiError, ErrorBody};
+use crate::shell::json::parse_body;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,26 +25,6 @@ use utoipa::ToSchema;
 
 /// Most cases one `POST /api/v1/cases` may carry.
 const MAX_CASES_PER_REQUEST: usize = 1000;
-
-/// Parses a JSON body, naming the field at fault.
-fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // A missing field is reported at its parent (an unknown one at itself): name it.
-        let missing = inner
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next());
-        let field = match (path.as_str(), missing) {
-            (".", Some(name)) => name.to_owned(),
-            (".", None) => "body".to_owned(),
-            (parent, Some(name)) => format!("{parent}.{name}"),
-            (p, None) => p.to_owned(),
-        };
-        ApiError::invalid_field(field, inner)
-    })
-}
 
 /// A service case as a service system pushes it.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -87,8 +87,9 @@ pub(crate) struct ErrorBody {
 pub(crate) struct ErrorDetail {
     /// Stable machine-readable code: `not_found`, `no_route`, `invalid_parameter`,
     /// `invalid_field`, `unauthorized`, `forbidden`, `rate_limited`, `internal_error`, and the
-    /// codes of refused requests (`rating_window_closed`, `case_not_closed`, …) and conflicts
-    /// (`already_rated`, …).
+    /// codes of refused requests (`rating_window_closed`, `case_not_closed`, `invalid_values`,
+    /// `reason_required`, `quota_exceeded`, …) and conflicts (`already_rated`, `wrong_state`,
+    /// `version_taken`, …).
     #[schema(example = "invalid_parameter")]
     pub(crate) code: &'static str,
     /// Human-readable explanation (English).

@@ -1,6 +1,7 @@
 //! The shell every capability stands on: the application state ([`AppState`]), errors
 //! ([`ApiError`]), who may do what ([`access`]), sessions, CSRF, rate limits and security
-//! headers ([`auth`]), messages in Chinese and English ([`i18n`]), the page context and layout
+//! headers ([`auth`]), messages in Chinese and English ([`i18n`]), what the JSON
+//! API shares (`json`: labels, request bodies), the page context and layout
 //! (`page`), query parameters (`params`), QR codes (`qr`) and static assets (`assets`).
 //!
 //! The shell imports no capability: the capabilities import the shell, and what two of them
@@ -12,6 +13,7 @@ pub(crate) mod assets;
 pub mod auth;
 pub(crate) mod error;
 pub mod i18n;
+pub(crate) mod json;
 pub(crate) mod page;
 pub(crate) mod params;
 pub(crate) mod qr;

@@ -241,6 +241,45 @@ fn post_matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("/cycles/{id}/committee", "/cycles/999/committee", ASSESSORS),
         ("/cycles/{id}/finalize", "/cycles/999/finalize", ASSESSORS),
         ("/cycles/{id}/amend", "/cycles/999/amend", ASSESSORS),
+        // Cycles: an empty form is not a framework or a cycle (422), and cycle 999 does not
+        // exist (404), so nothing changes; scopes are tested in cycles.rs.
+        ("/api/v1/frameworks", "/api/v1/frameworks", ASSESSORS),
+        ("/api/v1/cycles", "/api/v1/cycles", ASSESSORS),
+        (
+            "/api/v1/cycles/{id}/open",
+            "/api/v1/cycles/999/open",
+            ASSESSORS,
+        ),
+        (
+            "/api/v1/cycles/{id}/values",
+            "/api/v1/cycles/999/values",
+            ASSESSORS,
+        ),
+        (
+            "/api/v1/cycles/{id}/compute",
+            "/api/v1/cycles/999/compute",
+            ASSESSORS,
+        ),
+        (
+            "/api/v1/cycles/{id}/review",
+            "/api/v1/cycles/999/review",
+            ASSESSORS,
+        ),
+        (
+            "/api/v1/cycles/{id}/decisions",
+            "/api/v1/cycles/999/decisions",
+            ASSESSORS,
+        ),
+        (
+            "/api/v1/cycles/{id}/finalize",
+            "/api/v1/cycles/999/finalize",
+            ASSESSORS,
+        ),
+        (
+            "/api/v1/cycles/{id}/amendments",
+            "/api/v1/cycles/999/amendments",
+            ASSESSORS,
+        ),
     ]
 }
 
@@ -479,6 +518,46 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             "/api/v1/service/figures",
             "/api/v1/service/figures?by=official",
             HANDLERS,
+        ),
+        // Cycles: cycle 999 does not exist, so assessors get 404 there and everybody else 401
+        // or 403; a cycle's scope is tested in cycles.rs.
+        ("/api/v1/frameworks", "/api/v1/frameworks", ASSESSORS),
+        ("/api/v1/cycles", "/api/v1/cycles", ASSESSORS),
+        ("/api/v1/cycles/{id}", "/api/v1/cycles/999", &[]),
+        (
+            "/api/v1/cycles/{id}/completeness",
+            "/api/v1/cycles/999/completeness",
+            &[],
+        ),
+        (
+            "/api/v1/cycles/{id}/committee",
+            "/api/v1/cycles/999/committee",
+            &[],
+        ),
+        (
+            "/api/v1/cycles/{id}/results",
+            "/api/v1/cycles/999/results",
+            &[],
+        ),
+        (
+            "/api/v1/cadres/{id}/results",
+            "/api/v1/cadres/C003/results",
+            &["assessor_all", "assessor", "unit_leader", "official"],
+        ),
+        (
+            "/api/v1/cadres/{id}/results",
+            "/api/v1/cadres/C004/results",
+            ASSESSORS,
+        ),
+        (
+            "/api/v1/units/{code}/results",
+            "/api/v1/units/340102/results",
+            &["assessor_all", "assessor", "unit_leader"],
+        ),
+        (
+            "/api/v1/units/{code}/results",
+            "/api/v1/units/340103/results",
+            ASSESSORS,
         ),
     ]
 }

@@ -187,6 +187,29 @@ const API_ROUTES: &[(&str, &str)] = &[
     ),
     ("/api/v1/stats", "/api/v1/stats"),
     ("/api/v1/service/figures", "/api/v1/service/figures"),
+    ("/api/v1/frameworks", "/api/v1/frameworks"),
+    ("/api/v1/cycles", "/api/v1/cycles"),
+    ("/api/v1/cadres/{id}/results", "/api/v1/cadres/C001/results"),
+    (
+        "/api/v1/units/{code}/results",
+        "/api/v1/units/340102/results",
+    ),
+];
+
+/// The routes of a cycle, which need a cycle (and their POSTs a session): tested in
+/// `cycles.rs`.
+const CYCLE_ROUTES: &[&str] = &[
+    "/api/v1/cycles/{id}",
+    "/api/v1/cycles/{id}/open",
+    "/api/v1/cycles/{id}/values",
+    "/api/v1/cycles/{id}/compute",
+    "/api/v1/cycles/{id}/completeness",
+    "/api/v1/cycles/{id}/review",
+    "/api/v1/cycles/{id}/committee",
+    "/api/v1/cycles/{id}/decisions",
+    "/api/v1/cycles/{id}/finalize",
+    "/api/v1/cycles/{id}/amendments",
+    "/api/v1/cycles/{id}/results",
 ];
 
 /// The API routes that take a POST, with the success status they document.
@@ -209,6 +232,7 @@ async fn openapi_document_lists_every_route_and_swagger_ui_is_served() {
             .iter()
             .map(|(p, _)| *p)
             .chain(API_POSTS.iter().map(|(p, _)| *p))
+            .chain(CYCLE_ROUTES.iter().copied())
             .collect();
         for (path, status) in API_POSTS {
             let post = &paths[*path]["post"];
