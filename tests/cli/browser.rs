@@ -676,6 +676,31 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
         .await;
     assert!(page.contains("已定稿") && page.contains("id=\"amend-form\""));
     browser.screenshot(&shots.join("cycles-07-final.png")).await;
+
+    // An official sees their own results of final cycles only: last year's, not this year's
+    // (computed, not final), and no 考核 menu item.
+    browser.click("form[action='/logout'] button").await;
+    browser
+        .wait_for("signing out", |html| !html.contains("action=\"/logout\""))
+        .await;
+    browser
+        .sign_in(&server.base, "demo_official", DEMO_PASSWORD, None)
+        .await;
+    browser.goto(&format!("{}/my/results", server.base)).await;
+    let page = browser
+        .wait_for("the official's results", |html| {
+            html.contains("id=\"my-results\"")
+        })
+        .await;
+    assert!(page.contains(&format!("{}年度考核", year - 1)), "{page}");
+    assert!(
+        !page.contains(&format!("{year}年度考核")),
+        "not final: {page}"
+    );
+    assert!(!page.contains("href=\"/cycles\""), "no 考核 menu item");
+    browser
+        .screenshot(&shots.join("cycles-08-official.png"))
+        .await;
     eprintln!("screenshots in {}", shots.display());
     drop(browser);
     assert!(server.terminate());
