@@ -303,6 +303,15 @@ async fn a_cycle_from_creation_to_amendment_through_the_pages() {
         let page = app.get(&dashboard).await;
         assert!(page.body.contains("已计算"));
         assert!(page.body.contains("id=\"distribution\""), "{}", page.body);
+        let en = app.get(&format!("{dashboard}?lang=en")).await;
+        for words in [
+            "Completeness of the values",
+            "Grades by unit",
+            "Excellent",
+            "Computation",
+        ] {
+            assert!(en.body.contains(words), "{words}: {}", en.body);
+        }
 
         // Results: words, filters, export.
         let results = app.get(&format!("{dashboard}/results")).await;
