@@ -1,7 +1,8 @@
 //! A real headless Chromium, driven through chromedriver like a person at a keyboard, against
 //! the demo server.
 //!
-//! Chromium and chromedriver come from Debian's `chromium` and `chromium-driver` packages.
+//! Chromium and chromedriver come from Debian's `chromium` and `chromium-driver` packages, a
+//! Chinese font for the screenshots from `fonts-wqy-microhei`.
 //! Outside CI a missing browser skips these tests with a message; under `CI=true` it fails.
 
 use crate::util::Server;
@@ -450,6 +451,257 @@ async fn a_bad_review_from_a_phone_is_taken_from_open_to_closed() {
     assert!(!closed.contains("id=\"step-form\""));
     let queue = db.store.rectification_queue(None, false, 10).await.unwrap();
     assert_eq!(queue[0].status.to_string(), "closed");
+    drop(browser);
+    assert!(server.terminate());
+    db.finish().await.unwrap();
+}
+
+/// A framework of one indicator scored as its value (0–100), one quota over everyone.
+const CYCLE_FRAMEWORK: &str = r#"[framework]
+id = "browser_test"
+version = "1"
+name = "浏览器测试指标体系"
+
+[grading]
+scale = "annual"
+thresholds = [90, 70, 60]
+quota_scope = "all"
+
+[[dimensions]]
+id = "ji"
+name = "绩"
+weight = 100
+
+  [[dimensions.indicators]]
+  id = "task"
+  name = "任务完成率"
+  unit = "%"
+  direction = "positive"
+  weight = 100
+  normalization = { method = "goalposts", min = 0, max = 100 }
+"#;
+
+/// Where the browser tests put their screenshots: `KAOHE_SCREENSHOTS`, else a folder under
+/// the system's temporary directory.
+fn screenshot_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("KAOHE_SCREENSHOTS").map_or_else(
+        || std::env::temp_dir().join("kaohe-screenshots"),
+        std::path::PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+/// Values of a cycle's people (sorted by id) that tie two of them across the quota line of
+/// k = floor(20% × n): the first k − 1 get 99, the next two 95, the others 50 to 89.
+fn tied_values(people: &[kaohe_store::cycles::CyclePerson]) -> (String, [String; 2]) {
+    let k = people.len() / 5;
+    assert!(k >= 1, "at least five people: {}", people.len());
+    let mut csv = String::from("person_id,task\n");
+    for (i, p) in people.iter().enumerate() {
+        let v = if i + 1 < k {
+            99
+        } else if i + 1 == k || i == k {
+            95
+        } else {
+            50 + i % 40
+        };
+        csv.push_str(&format!("{},{v}\n", p.cadre));
+    }
+    let tied = [people[k - 1].cadre.to_string(), people[k].cadre.to_string()];
+    (csv, tied)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
+    if browser_missing() {
+        return;
+    }
+    let db = TestDatabase::sqlite().await.unwrap();
+    let server = Server::start(&db.url, &["--demo"]);
+    let root = db
+        .store
+        .all_units()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.parent.is_none())
+        .expect("a root unit");
+    let shots = screenshot_dir();
+    let files = tempfile::tempdir().unwrap();
+    let browser = Browser::start("zh-CN").await;
+    browser
+        .sign_in(&server.base, "demo_assessor", DEMO_PASSWORD, None)
+        .await;
+    let home = browser.source().await;
+    assert!(home.contains("href=\"/cycles\""), "the 考核 menu item");
+
+    // A framework version uploaded as a file; its page shows the methods in words.
+    browser.goto(&format!("{}/frameworks", server.base)).await;
+    let toml = files.path().join("browser_test.toml");
+    std::fs::write(&toml, CYCLE_FRAMEWORK).unwrap();
+    browser
+        .choose_file("#framework-form input[type=file]", &toml)
+        .await;
+    browser.click("#framework-form button[type=submit]").await;
+    let page = browser
+        .wait_for("the framework stored", |html| html.contains("新版本已入库"))
+        .await;
+    assert!(page.contains("固定阈值法") && page.contains("正向"));
+    browser
+        .screenshot(&shots.join("cycles-01-framework.png"))
+        .await;
+
+    // A special assessment (专项考核: no sanctions applied) of the whole county.
+    browser.goto(&format!("{}/cycles", server.base)).await;
+    let year = time::OffsetDateTime::now_utc().year();
+    browser
+        .type_into("input[name=name]", "专项考核（浏览器测试）")
+        .await;
+    browser
+        .eval(&format!(
+            "document.querySelector('select[name=kind]').value = 'special';
+             document.querySelector('input[name=start]').value = '{year}-01-01';
+             document.querySelector('input[name=end]').value = '{year}-06-30';
+             document.querySelector('select[name=framework]').value = 'browser_test@1';
+             for (const o of document.querySelector('select[name=unit]').options) {{
+               o.selected = o.value === '{}';
+             }}
+             return true;",
+            root.code
+        ))
+        .await;
+    browser.screenshot(&shots.join("cycles-02-list.png")).await;
+    browser.click("#create-form button[type=submit]").await;
+    let page = browser
+        .wait_for("the new cycle", |html| html.contains("id=\"step-open\""))
+        .await;
+    assert!(page.contains("草稿"));
+    let url = browser.url().await;
+    let id: i64 = url.rsplit('/').next().unwrap().parse().expect("cycle id");
+    browser.click("#step-open").await;
+    browser
+        .wait_for("collecting", |html| html.contains("已完成：开始采集"))
+        .await;
+
+    // The values file, uploaded on the dashboard.
+    let mut people = db.store.cycle_people(id).await.unwrap();
+    people.sort_by(|a, b| a.cadre.cmp(&b.cadre));
+    let (csv, tied) = tied_values(&people);
+    let values = files.path().join("数值.csv");
+    std::fs::write(&values, csv).unwrap();
+    browser
+        .choose_file("#values-form input[type=file]", &values)
+        .await;
+    browser.click("#values-form button[type=submit]").await;
+    browser
+        .wait_for("the values imported", |html| {
+            html.contains("已完成：导入数据")
+        })
+        .await;
+    browser.click("#step-compute").await;
+    let page = browser
+        .wait_for("the computation", |html| html.contains("已完成：计算"))
+        .await;
+    assert!(page.contains("id=\"distribution\""), "grades by unit");
+    browser
+        .screenshot(&shots.join("cycles-03-dashboard.png"))
+        .await;
+    browser.click("#results-link").await;
+    browser
+        .wait_for("the results", |html| html.contains("id=\"results\""))
+        .await;
+    browser
+        .screenshot(&shots.join("cycles-04-results.png"))
+        .await;
+    // The results filtered by name or id: the first of the two tied.
+    browser.type_into("input[name=q]", &tied[0]).await;
+    browser.click("#filters button[type=submit]").await;
+    let page = browser
+        .wait_for("the filtered results", |html| html.contains("比例线并列"))
+        .await;
+    assert!(page.contains("比例线并列，待考核委员会决定"));
+    browser
+        .screenshot(&shots.join("cycles-04-results-filtered.png"))
+        .await;
+
+    // The committee awards one of the two tied and keeps the other, with reasons.
+    browser.goto(&format!("{}/cycles/{id}", server.base)).await;
+    browser.click("#step-review").await;
+    browser
+        .wait_for("the review", |html| html.contains("已完成：提交委员会审议"))
+        .await;
+    browser.click("#committee-link").await;
+    browser
+        .wait_for("the committee", |html| {
+            html.contains(&format!("id=\"tie-{}\"", tied[0]))
+        })
+        .await;
+    browser
+        .screenshot(&shots.join("cycles-05-committee.png"))
+        .await;
+    let first = format!("#tie-{}", tied[0]);
+    browser
+        .type_into(
+            &format!("{first} textarea"),
+            "全年承担重点任务多，群众评价好",
+        )
+        .await;
+    browser.click(&format!("{first} button")).await;
+    browser
+        .wait_for("the first decision", |html| html.contains("决定已记录"))
+        .await;
+    let second = format!("#tie-{}", tied[1]);
+    browser
+        .eval(&format!(
+            "document.querySelector('{second} select').value = 'keep_next'; return true;"
+        ))
+        .await;
+    browser
+        .type_into(&format!("{second} textarea"), "名额已满，维持称职")
+        .await;
+    browser.click(&format!("{second} button")).await;
+    let page = browser
+        .wait_for("the finalize button", |html| {
+            html.contains("id=\"step-finalize\"")
+        })
+        .await;
+    assert!(page.contains("名额已满，维持称职"));
+    browser
+        .screenshot(&shots.join("cycles-06-decided.png"))
+        .await;
+    browser.click("#step-finalize").await;
+    let page = browser
+        .wait_for("the final cycle", |html| html.contains("已完成：定稿"))
+        .await;
+    assert!(page.contains("已定稿") && page.contains("id=\"amend-form\""));
+    browser.screenshot(&shots.join("cycles-07-final.png")).await;
+
+    // An official sees their own results of final cycles only: last year's, not this year's
+    // (computed, not final), and no 考核 menu item.
+    browser.click("form[action='/logout'] button").await;
+    browser
+        .wait_for("signing out", |html| !html.contains("action=\"/logout\""))
+        .await;
+    browser
+        .sign_in(&server.base, "demo_official", DEMO_PASSWORD, None)
+        .await;
+    browser.goto(&format!("{}/my/results", server.base)).await;
+    let page = browser
+        .wait_for("the official's results", |html| {
+            html.contains("id=\"my-results\"")
+        })
+        .await;
+    assert!(page.contains(&format!("{}年度考核", year - 1)), "{page}");
+    assert!(
+        !page.contains(&format!("{year}年度考核")),
+        "not final: {page}"
+    );
+    assert!(!page.contains("href=\"/cycles\""), "no 考核 menu item");
+    browser
+        .screenshot(&shots.join("cycles-08-official.png"))
+        .await;
+    eprintln!("screenshots in {}", shots.display());
     drop(browser);
     assert!(server.terminate());
     db.finish().await.unwrap();

@@ -200,6 +200,44 @@ impl Browser {
         .await;
     }
 
+    /// Chooses the local file `path` in the file input matching `css`.
+    pub(crate) async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        let id = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": path.display().to_string()})),
+        )
+        .await;
+    }
+
+    /// Saves a PNG screenshot of the whole page at `path` (the window is made as tall as the
+    /// page, up to 4000 pixels). Chinese text needs a CJK font (Debian: `fonts-wqy-microhei`).
+    pub(crate) async fn screenshot(&self, path: &std::path::Path) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 1280, "height": 900})),
+        )
+        .await;
+        let height = self
+            .eval("return document.documentElement.scrollHeight;")
+            .await
+            .as_u64()
+            .unwrap_or(900)
+            .clamp(900, 4000);
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 1280, "height": height + 140})),
+        )
+        .await;
+        let encoded = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64_decode(encoded.as_str().expect("base64 PNG"));
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(path, png).expect("screenshot written");
+    }
+
     /// Clicks the element matching `css` (waits for a page load it starts).
     pub(crate) async fn click(&self, css: &str) {
         let id = self.element(css).await;
@@ -252,6 +290,29 @@ impl Browser {
         })
         .await
     }
+}
+
+/// Decodes standard base64 (what WebDriver returns screenshots in).
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text
+        .bytes()
+        .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+    {
+        let v = ALPHABET
+            .iter()
+            .position(|a| *a == c)
+            .unwrap_or_else(|| panic!("not base64: {c}"));
+        acc = (acc << 6) | u32::try_from(v).unwrap();
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).unwrap());
+        }
+    }
+    out
 }
 
 impl Drop for Browser {

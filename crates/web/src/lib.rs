@@ -18,10 +18,10 @@
 //! declares the permission of each group of routes), its API (`api.rs`, when it has one) and
 //! its pages, and its templates under `templates/<capability>/`: `org` (units, cadres,
 //! calendar), `accounts` (sign-in, account pages, administrators' screens, audit screen),
-//! [`ratings`] (好差评) and `cycles` (assessment cycles: the framework presets' pages, the JSON
-//! API of cycles). A capability imports the shell and `org`, never another capability. This
-//! file assembles them, with the home page (`home.rs`) and the OpenAPI document (`api.rs`),
-//! which draw on several.
+//! [`ratings`] (好差评) and `cycles` (assessment cycles and their frameworks: pages and JSON
+//! API). A capability imports the shell and `org`, never another capability. This file
+//! assembles them, with the home page (`home.rs`) and the OpenAPI document (`api.rs`), which
+//! draw on several.
 //!
 //! Routes:
 //!
@@ -38,7 +38,14 @@
 //! | `/account` | every account's own page: change the password, set up or remove TOTP | `accounts` |
 //! | `/rate/{code}`, `/rate/w/{unit}/{window}` | the public rating pages of a case and of a service window (好差评), phone-sized | [`ratings`] |
 //! | `/service/...` | rectification queue, a case's history and steps, callback contact, appeals, figures, QR codes | [`ratings`] |
-//! | `/frameworks`, `/frameworks/{name}` | the indicator frameworks of the built-in presets | `cycles` |
+//! | `/frameworks` (GET; POST a TOML file), `/frameworks/{name}`, `/frameworks/{id}/{version}` | indicator frameworks: stored versions and presets, each version's indicators in words, the upload of a new version | `cycles` |
+//! | `/cycles` (GET; POST creates), `/cycles/{id}` | the assessor's cycles and the form that creates one; a cycle's dashboard: state and steps, completeness, grades by unit, scope changes, revisions | `cycles` |
+//! | `/cycles/{id}/{open,compute,review,finalize}` (POST) | the steps 开始采集, 计算, 提交委员会审议, 定稿 | `cycles` |
+//! | `/cycles/{id}/values` (POST, multipart), `/cycles/{id}/template.{xlsx,csv}` | the values upload and the pre-filled template | `cycles` |
+//! | `/cycles/{id}/results?unit=&grade=&q=&format=xlsx\|csv` | results with filters, paging and export | `cycles` |
+//! | `/cycles/{id}/committee` (GET, POST a decision) | the assessment committee: ties at a quota line, flags, decisions | `cycles` |
+//! | `/cycles/{id}/amend` (POST, multipart), `/cycles/{id}/revisions/{revision}` | amendment of a final cycle; a revision with what it changed | `cycles` |
+//! | `/my/results` | results of final cycles: an official's own, a unit leader's unit | `cycles` |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year | shell |
 //! | `/api/v1/frameworks`, `/api/v1/cycles…`, `/api/v1/cadres/{id}/results`, `/api/v1/units/{code}/results` | JSON API of cycles: framework versions, cycles and their steps (open, values, compute, review, committee decisions, finalize, amendments), completeness, results; the final results of a cadre and of a unit | `cycles` |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` | each capability's `api.rs` |
@@ -77,6 +84,22 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/calendar", Permission::Authenticated),
     ("/frameworks", Permission::Authenticated),
     ("/frameworks/{name}", Permission::Authenticated),
+    ("/frameworks/{id}/{version}", Permission::Authenticated),
+    // Assessment cycles (#11): assessors; results of final cycles for officials and leaders.
+    ("/cycles", Permission::ViewCycles),
+    ("/cycles/{id}", Permission::ViewCycles),
+    ("/cycles/{id}/results", Permission::ViewCycles),
+    ("/cycles/{id}/revisions/{revision}", Permission::ViewCycles),
+    ("/cycles/{id}/open", Permission::ManageCycles),
+    ("/cycles/{id}/compute", Permission::ManageCycles),
+    ("/cycles/{id}/review", Permission::ManageCycles),
+    ("/cycles/{id}/values", Permission::ManageCycles),
+    ("/cycles/{id}/template.xlsx", Permission::ManageCycles),
+    ("/cycles/{id}/template.csv", Permission::ManageCycles),
+    ("/cycles/{id}/committee", Permission::DecideCommittee),
+    ("/cycles/{id}/finalize", Permission::FinalizeCycle),
+    ("/cycles/{id}/amend", Permission::AmendResults),
+    ("/my/results", Permission::ViewOwnResults),
     ("/logout", Permission::Authenticated),
     ("/admin/users", Permission::ManageAccounts),
     ("/admin/audit", Permission::ViewAudit),

@@ -29,6 +29,8 @@ enum Section {
     Cadres,
     Calendar,
     Frameworks,
+    Cycles,
+    MyResults,
     Ratings,
     Admin,
     Other,
@@ -47,6 +49,8 @@ impl Section {
             "cadres" => Section::Cadres,
             "calendar" => Section::Calendar,
             "frameworks" => Section::Frameworks,
+            "cycles" => Section::Cycles,
+            "my" => Section::MyResults,
             "admin" => Section::Admin,
             "service" => Section::Ratings,
             _ => Section::Other,
@@ -85,6 +89,12 @@ pub(crate) struct PageCtx {
     handles_ratings: bool,
     /// Whether the account decides appeals.
     decides_appeals: bool,
+    /// Whether someone is signed in.
+    signed_in: bool,
+    /// Whether the account works on assessment cycles (assessor).
+    views_cycles: bool,
+    /// Whether the account sees results of final cycles (official, unit leader).
+    views_own_results: bool,
     section: Section,
     /// Path and query of the request without `lang`: where the language switch returns.
     here: String,
@@ -106,6 +116,9 @@ impl FromRequestParts<AppState> for PageCtx {
         ctx.views_audit = principal.holds(Permission::ViewAudit);
         ctx.handles_ratings = principal.holds(Permission::HandleRectification);
         ctx.decides_appeals = principal.holds(Permission::DecideAppeal);
+        ctx.views_cycles = principal.holds(Permission::ViewCycles);
+        ctx.views_own_results = principal.holds(Permission::ViewOwnResults);
+        ctx.signed_in = principal.holds(Permission::Authenticated);
         ctx.csrf = parts
             .extensions
             .get::<auth::SessionCsrf>()
@@ -137,6 +150,9 @@ impl PageCtx {
             views_audit: false,
             handles_ratings: false,
             decides_appeals: false,
+            views_cycles: false,
+            views_own_results: false,
+            signed_in: false,
             section: Section::of(path),
             here: href(path, &kept),
         }
@@ -202,6 +218,8 @@ impl PageCtx {
             ("/units", "nav.units", Section::Units),
             ("/cadres", "nav.cadres", Section::Cadres),
             ("/calendar", "nav.calendar", Section::Calendar),
+            ("/cycles", "nav.cycles", Section::Cycles),
+            ("/my/results", "nav.my_results", Section::MyResults),
             ("/frameworks", "nav.frameworks", Section::Frameworks),
             ("/service/rectifications", "nav.ratings", Section::Ratings),
             ("/service/appeals", "nav.appeals", Section::Ratings),
@@ -211,7 +229,12 @@ impl PageCtx {
             ("/api/docs/", "nav.api", Section::Other),
         ]
         .into_iter()
+        // No account sees an item it cannot open.
         .filter(|(href, _, _)| match *href {
+            "/units" | "/cadres" => self.sees_organization,
+            "/calendar" | "/frameworks" => self.signed_in,
+            "/cycles" => self.views_cycles,
+            "/my/results" => self.views_own_results,
             "/admin/users" => self.manages_accounts,
             "/admin/roles" => self.manages_roles,
             "/admin/audit" => self.views_audit,

@@ -1,0 +1,428 @@
+//! Results of a cycle: the results table with filters, paging and export; a revision with
+//! the people an amendment changed; and the results an official or a unit leader may see of
+//! final cycles (`/my/results`).
+
+use super::pages_cycle::{framework_of, load_cycle};
+use super::pages_values::table_file;
+use super::pages_words::{self as words, Names};
+use crate::shell::AppState;
+use crate::shell::access::{Caller, Permission, Principal};
+use crate::shell::error::ApiError;
+use crate::shell::i18n::Lang;
+use crate::shell::page::{PageCtx, PageResult, Pager, render};
+use crate::shell::params::{Paging, QueryParams};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use kaohe_data::WideCell;
+use kaohe_domain::cycles::CycleState;
+use kaohe_domain::{Code, Role};
+use kaohe_engine::Framework;
+use kaohe_store::Page;
+use kaohe_store::cycles::{Cycle, ResultRow, RevisionKind};
+use std::collections::{BTreeMap, HashMap};
+
+/// One person's result, every text in the page's language.
+#[derive(Debug)]
+pub(super) struct ResultView {
+    pub(super) cadre: String,
+    pub(super) name: String,
+    pub(super) unit: String,
+    pub(super) score: String,
+    pub(super) rank: u32,
+    pub(super) rank_in_unit: u32,
+    pub(super) interval: String,
+    pub(super) grade: String,
+    pub(super) rule: String,
+    pub(super) flags: Vec<String>,
+}
+
+impl ResultView {
+    pub(super) fn new(ctx: &PageCtx, cycle: &Cycle, names: &Names<'_>, r: &ResultRow) -> Self {
+        Self {
+            cadre: r.cadre.to_string(),
+            name: r.name.clone(),
+            unit: r.unit_name.clone(),
+            score: format!("{:.2}", r.score),
+            rank: r.rank,
+            rank_in_unit: r.rank_in_unit,
+            interval: words::interval(r.p05, r.p95),
+            grade: words::grade(ctx, cycle.kind, r.grade_level),
+            rule: words::rule(ctx, cycle.kind, names, &r.rule),
+            flags: r.flags.iter().map(|f| words::flag(ctx, names, f)).collect(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "cycles/results.html")]
+struct ResultsPage {
+    ctx: PageCtx,
+    id: i64,
+    name: String,
+    state: &'static str,
+    revision: i64,
+    units: Vec<Choice>,
+    grades: Vec<Choice>,
+    q: String,
+    rows: Vec<ResultView>,
+    pager: Pager,
+    export_xlsx: String,
+    export_csv: String,
+}
+
+/// `GET /cycles/{id}/results?unit=&grade=&q=&page=&format=xlsx|csv`: the current results,
+/// filtered; `format` exports every filtered row (Chinese headers and labels, English with
+/// `lang=en`).
+pub(super) async fn results(
+    ctx: PageCtx,
+    caller: Caller,
+    uri: Uri,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult {
+    let cycle = load_cycle(&state, &ctx, &caller, &id, Permission::ViewCycles).await?;
+    let fw = framework_of(&state, &ctx, &cycle).await?;
+    let names = Names::new(&ctx, &fw);
+    let query = QueryParams::from_uri(&uri);
+    let all = if cycle.revision > 0 {
+        state
+            .store
+            .results(cycle.id, cycle.revision)
+            .await
+            .map_err(|e| ctx.fail(e))?
+    } else {
+        Vec::new()
+    };
+    let unit = query.raw("unit").unwrap_or_default().trim().to_owned();
+    let grade = query.raw("grade").unwrap_or_default().trim().to_owned();
+    let q = query.raw("q").unwrap_or_default().trim().to_owned();
+    let mut units: BTreeMap<String, String> = BTreeMap::new();
+    for r in &all {
+        units.insert(r.unit.to_string(), r.unit_name.clone());
+    }
+    let wanted_grade = |r: &ResultRow| match grade.as_str() {
+        "" => true,
+        "none" => r.grade_level.is_none(),
+        g => g.parse::<u8>().ok() == r.grade_level,
+    };
+    let rows: Vec<&ResultRow> = all
+        .iter()
+        .filter(|r| unit.is_empty() || r.unit.as_str() == unit)
+        .filter(|r| wanted_grade(r))
+        .filter(|r| q.is_empty() || r.name.contains(&q) || r.cadre.as_str().contains(&q))
+        .collect();
+    match query.raw("format") {
+        Some(format @ ("xlsx" | "csv")) => {
+            return export(&ctx, &cycle, &names, &rows, format).await;
+        }
+        Some(other) => {
+            return Err(ctx.fail(ApiError::invalid_param(
+                "format",
+                format!("{other:?}: expected xlsx or csv"),
+            )));
+        }
+        None => {}
+    }
+    let paging: Paging = ctx.parse(&query)?;
+    let total = rows.len();
+    let start = usize::try_from(paging.page.saturating_sub(1))
+        .unwrap_or(usize::MAX)
+        .saturating_mul(usize::try_from(paging.per_page).unwrap_or(usize::MAX));
+    let page = Page {
+        items: rows
+            .iter()
+            .skip(start)
+            .take(usize::try_from(paging.per_page).unwrap_or(usize::MAX))
+            .map(|r| ResultView::new(&ctx, &cycle, &names, r))
+            .collect::<Vec<_>>(),
+        total: u64::try_from(total).unwrap_or(u64::MAX),
+        page: paging.page,
+        per_page: paging.per_page,
+    };
+    let path = format!("/cycles/{}/results", cycle.id);
+    let kept = [
+        ("unit", unit.clone()),
+        ("grade", grade.clone()),
+        ("q", q.clone()),
+    ];
+    let pager = Pager::new(&ctx, &page, &path, &kept);
+    let export_href = |format: &str| {
+        let mut pairs = kept.to_vec();
+        pairs.push(("format", format.to_owned()));
+        if ctx.lang() == Lang::En {
+            pairs.push(("lang", "en".to_owned()));
+        }
+        crate::shell::params::href(&path, &pairs)
+    };
+    let page_view = ResultsPage {
+        id: cycle.id,
+        name: cycle.name.clone(),
+        state: ctx.label(cycle.state),
+        revision: cycle.revision,
+        units: units
+            .into_iter()
+            .map(|(code, name)| Choice {
+                selected: code == unit,
+                value: code,
+                label: name,
+            })
+            .collect(),
+        grades: (0..4u8)
+            .map(|l| (l.to_string(), Some(l)))
+            .chain(std::iter::once(("none".to_owned(), None)))
+            .map(|(value, level)| Choice {
+                selected: value == grade,
+                label: words::grade(&ctx, cycle.kind, level),
+                value,
+            })
+            .collect(),
+        rows: page.items,
+        pager,
+        export_xlsx: export_href("xlsx"),
+        export_csv: export_href("csv"),
+        q,
+        ctx,
+    };
+    Ok(render(StatusCode::OK, &page_view))
+}
+
+/// The filtered results as an XLSX or CSV file, headers and labels in the page's language.
+async fn export(
+    ctx: &PageCtx,
+    cycle: &Cycle,
+    names: &Names<'_>,
+    rows: &[&ResultRow],
+    format: &str,
+) -> PageResult {
+    let header: Vec<String> = [
+        "export.person_id",
+        "export.name",
+        "export.unit_id",
+        "export.unit_name",
+        "export.score",
+        "export.rank",
+        "export.rank_in_unit",
+        "export.p05",
+        "export.p95",
+        "export.grade",
+        "export.rule",
+        "export.flags",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    let number = |x: Option<u32>| x.map_or(WideCell::Empty, |v| WideCell::Number(f64::from(v)));
+    let table = rows
+        .iter()
+        .map(|r| {
+            vec![
+                WideCell::Text(r.cadre.to_string()),
+                WideCell::Text(r.name.clone()),
+                WideCell::Text(r.unit.to_string()),
+                WideCell::Text(r.unit_name.clone()),
+                WideCell::Number(r.score),
+                WideCell::Number(f64::from(r.rank)),
+                WideCell::Number(f64::from(r.rank_in_unit)),
+                number(r.p05),
+                number(r.p95),
+                WideCell::Text(words::grade(ctx, cycle.kind, r.grade_level)),
+                WideCell::Text(words::rule(ctx, cycle.kind, names, &r.rule)),
+                WideCell::Text(
+                    r.flags
+                        .iter()
+                        .map(|f| words::flag(ctx, names, f))
+                        .collect::<Vec<_>>()
+                        .join(ctx.t("punct.list")),
+                ),
+            ]
+        })
+        .collect();
+    let suffix = if format == "csv" { ".csv" } else { ".xlsx" };
+    let name = format!("{}-{}", cycle.name, ctx.t("cycle.results"));
+    table_file(ctx, name, suffix, header, table).await
+}
+
+#[derive(Debug)]
+struct ChangedRow {
+    name: String,
+    unit: String,
+    score: (String, String),
+    rank: (u32, u32),
+    grade: (String, String),
+    rule: (String, String),
+}
+
+#[derive(Template)]
+#[template(path = "cycles/revision.html")]
+struct RevisionPage {
+    ctx: PageCtx,
+    id: i64,
+    name: String,
+    title: String,
+    kind: &'static str,
+    reason: String,
+    at: String,
+    by: String,
+    corrects: Option<i64>,
+    changed: Vec<ChangedRow>,
+}
+
+/// `GET /cycles/{id}/revisions/{revision}`: a revision; for an amendment, the people whose
+/// score, rank, grade or rule it changed, before and after.
+pub(super) async fn revision(
+    ctx: PageCtx,
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((id, number)): Path<(String, String)>,
+) -> PageResult {
+    let cycle = load_cycle(&state, &ctx, &caller, &id, Permission::ViewCycles).await?;
+    let store = state.store.as_ref();
+    let not_found = || ctx.fail(ApiError::not_found("revision", number.as_str()));
+    let n: i64 = number.parse().map_err(|_| not_found())?;
+    let revisions = store.revisions(cycle.id).await.map_err(|e| ctx.fail(e))?;
+    let rev = revisions
+        .iter()
+        .find(|r| r.revision == n)
+        .ok_or_else(not_found)?;
+    let fw = framework_of(&state, &ctx, &cycle).await?;
+    let names = Names::new(&ctx, &fw);
+    let corrects = (rev.kind == RevisionKind::Amendment).then_some(n - 1);
+    let mut changed = Vec::new();
+    if let Some(before_n) = corrects {
+        let before: HashMap<Code, ResultRow> = store
+            .results(cycle.id, before_n)
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .into_iter()
+            .map(|r| (r.cadre.clone(), r))
+            .collect();
+        for a in store.results(cycle.id, n).await.map_err(|e| ctx.fail(e))? {
+            let Some(b) = before.get(&a.cadre) else {
+                continue;
+            };
+            if b.score.to_bits() == a.score.to_bits()
+                && b.rank == a.rank
+                && b.grade_level == a.grade_level
+                && b.rule == a.rule
+            {
+                continue;
+            }
+            changed.push(ChangedRow {
+                name: format!("{} ({})", a.name, a.cadre),
+                unit: a.unit_name.clone(),
+                score: (format!("{:.2}", b.score), format!("{:.2}", a.score)),
+                rank: (b.rank, a.rank),
+                grade: (
+                    words::grade(&ctx, cycle.kind, b.grade_level),
+                    words::grade(&ctx, cycle.kind, a.grade_level),
+                ),
+                rule: (
+                    words::rule(&ctx, cycle.kind, &names, &b.rule),
+                    words::rule(&ctx, cycle.kind, &names, &a.rule),
+                ),
+            });
+        }
+    }
+    let page = RevisionPage {
+        id: cycle.id,
+        title: ctx.tf("revision.title", &[("n", &n)]),
+        kind: ctx.label(rev.kind),
+        reason: rev.reason.clone().unwrap_or_default(),
+        at: words::local_time(state.utc_offset, rev.created_at),
+        by: rev.created_by.clone(),
+        corrects,
+        changed,
+        name: cycle.name,
+        ctx,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Debug)]
+struct OwnRow {
+    cycle: String,
+    kind: &'static str,
+    period: String,
+    result: ResultView,
+}
+
+#[derive(Template)]
+#[template(path = "cycles/my_results.html")]
+struct MyResultsPage {
+    ctx: PageCtx,
+    rows: Vec<OwnRow>,
+}
+
+/// `GET /my/results`: the results of final cycles an official may see (their own) and a unit
+/// leader (those of their unit); never a cycle that is not final.
+pub(super) async fn my_results(
+    ctx: PageCtx,
+    caller: Caller,
+    State(state): State<AppState>,
+) -> PageResult {
+    let store = state.store.as_ref();
+    let Principal::User(user) = &caller.0 else {
+        return Err(ctx.fail(ApiError::Unauthorized));
+    };
+    let mut found: Vec<(Cycle, ResultRow)> = Vec::new();
+    if user.roles.contains(&Role::UnitLeader) && !user.units.is_empty() {
+        for c in store.cycles().await.map_err(|e| ctx.fail(e))? {
+            if c.state != CycleState::Final {
+                continue;
+            }
+            for r in store
+                .results(c.id, c.revision)
+                .await
+                .map_err(|e| ctx.fail(e))?
+            {
+                if user.units.contains(&r.unit) {
+                    found.push((c.clone(), r));
+                }
+            }
+        }
+    }
+    if user.roles.contains(&Role::Official)
+        && let Some(cadre) = &user.cadre
+    {
+        for (c, r) in store
+            .final_results_of(cadre)
+            .await
+            .map_err(|e| ctx.fail(e))?
+        {
+            if !found
+                .iter()
+                .any(|(fc, fr)| fc.id == c.id && fr.cadre == r.cadre)
+            {
+                found.push((c, r));
+            }
+        }
+    }
+    let mut frameworks: HashMap<(String, String), Framework> = HashMap::new();
+    let mut rows = Vec::new();
+    for (c, r) in found {
+        let key = (c.framework_id.clone(), c.framework_version.clone());
+        if !frameworks.contains_key(&key) {
+            let fw = framework_of(&state, &ctx, &c).await?;
+            frameworks.insert(key.clone(), fw);
+        }
+        let Some(fw) = frameworks.get(&key) else {
+            continue;
+        };
+        let names = Names::new(&ctx, fw);
+        rows.push(OwnRow {
+            result: ResultView::new(&ctx, &c, &names, &r),
+            cycle: c.name.clone(),
+            kind: ctx.label(c.kind),
+            period: format!("{} – {}", c.period.start, c.period.end),
+        });
+    }
+    Ok(render(StatusCode::OK, &MyResultsPage { ctx, rows }))
+}
