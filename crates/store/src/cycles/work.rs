@@ -757,12 +757,16 @@ async fn compute_marked(
     opts: &ComputeOptions,
     actor: &str,
 ) -> Result<Computed, CycleRunError> {
+    let started = std::time::Instant::now();
     let (_, fw) = load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
     let people = store.cycle_people(cycle.id).await?;
     gather(store, cycle, &people, sources, actor).await?;
+    let gathered = started.elapsed();
     let input = input_of(store, cycle, &people, opts).await?;
+    let read = started.elapsed();
     let settings = opts.settings(cycle.kind);
     let (rows, summary, warnings) = run_engine(fw, input, settings, opts, &people).await?;
+    let engine = started.elapsed();
     let (grades, ties) = tally(&rows);
     let audit = NewAuditEntry::new(actor, "cycle.compute", format!("cycle:{}", cycle.id))
         .before(serde_json::json!({"state": cycle.state.code(), "revision": cycle.revision}).to_string())
@@ -779,6 +783,14 @@ async fn compute_marked(
             &audit,
         )
         .await?;
+    tracing::debug!(
+        cycle = cycle.id,
+        gather_s = gathered.as_secs_f64(),
+        read_s = (read - gathered).as_secs_f64(),
+        engine_s = (engine - read).as_secs_f64(),
+        store_s = (started.elapsed() - engine).as_secs_f64(),
+        "cycle computed"
+    );
     Ok(Computed {
         revision,
         people: rows.len(),
