@@ -146,6 +146,63 @@ impl PgStore {
     }
 }
 
+/// Rows per `UNNEST` insert of results: ten statements for a hundred thousand people.
+const RESULT_ARRAYS: usize = 10_000;
+
+impl PgStore {
+    /// Inserts the results of a revision, one array per column and statement (`UNNEST`): a
+    /// hundred thousand rows in a hundred statements without a parameter per cell.
+    async fn insert_results(
+        tx: &mut sqlx::Transaction<'_, Postgres>,
+        id: i64,
+        revision: i64,
+        results: &[crate::cycles::ResultRow],
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "{} SELECT $1, $2, * FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], \
+             $7::float8[], $8::int8[], $9::int8[], $10::int4[], $11::text[], $12::text[], \
+             $13::int8[], $14::int8[], $15::int8[], $16::float8[], $17::text[])",
+            crate::cycles::RESULT_INSERT
+        );
+        for chunk in results.chunks(RESULT_ARRAYS) {
+            let col = |f: &dyn Fn(&crate::cycles::ResultRow) -> String| -> Vec<String> {
+                chunk.iter().map(f).collect()
+            };
+            let int = |f: &dyn Fn(&crate::cycles::ResultRow) -> Option<u32>| -> Vec<Option<i64>> {
+                chunk.iter().map(|r| f(r).map(i64::from)).collect()
+            };
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(revision)
+                .bind(col(&|r| r.cadre.to_string()))
+                .bind(col(&|r| r.name.clone()))
+                .bind(col(&|r| r.unit.to_string()))
+                .bind(col(&|r| r.unit_name.clone()))
+                .bind(chunk.iter().map(|r| r.score).collect::<Vec<f64>>())
+                .bind(int(&|r| Some(r.rank)))
+                .bind(int(&|r| Some(r.rank_in_unit)))
+                .bind(
+                    chunk
+                        .iter()
+                        .map(|r| r.grade_level.map(i32::from))
+                        .collect::<Vec<Option<i32>>>(),
+                )
+                .bind(col(&|r| r.rule.clone()))
+                .bind(col(&|r| r.flags.join(";")))
+                .bind(int(&|r| r.median_rank))
+                .bind(int(&|r| r.p05))
+                .bind(int(&|r| r.p95))
+                .bind(chunk.iter().map(|r| r.p_top).collect::<Vec<Option<f64>>>())
+                .bind(col(&|r| {
+                    crate::cycles::contributions_json(&r.contributions)
+                }))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 impl_store!(PgStore, Postgres);
 crate::accounts::impl_account_store!(PgStore);
 crate::tokens::impl_token_store!(PgStore);

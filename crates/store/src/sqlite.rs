@@ -86,6 +86,41 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Inserts the results of a revision, several rows per statement.
+    async fn insert_results(
+        tx: &mut sqlx::Transaction<'_, Sqlite>,
+        id: i64,
+        revision: i64,
+        results: &[crate::cycles::ResultRow],
+    ) -> Result<(), StoreError> {
+        for chunk in results.chunks(crate::cycles::RESULT_BATCH) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(crate::cycles::RESULT_INSERT);
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(id)
+                    .push_bind(revision)
+                    .push_bind(r.cadre.as_str())
+                    .push_bind(&r.name)
+                    .push_bind(r.unit.as_str())
+                    .push_bind(&r.unit_name)
+                    .push_bind(r.score)
+                    .push_bind(i64::from(r.rank))
+                    .push_bind(i64::from(r.rank_in_unit))
+                    .push_bind(r.grade_level.map(i32::from))
+                    .push_bind(&r.rule)
+                    .push_bind(r.flags.join(";"))
+                    .push_bind(r.median_rank.map(i64::from))
+                    .push_bind(r.p05.map(i64::from))
+                    .push_bind(r.p95.map(i64::from))
+                    .push_bind(r.p_top)
+                    .push_bind(crate::cycles::contributions_json(&r.contributions));
+            });
+            q.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
 impl_store!(SqliteStore, Sqlite);
 crate::accounts::impl_account_store!(SqliteStore);
 crate::tokens::impl_token_store!(SqliteStore);

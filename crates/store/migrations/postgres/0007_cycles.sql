@@ -138,19 +138,27 @@ CREATE TRIGGER cycle_values_no_truncate BEFORE TRUNCATE ON cycle_values
     FOR EACH STATEMENT EXECUTE FUNCTION kaohe_refuse('values are never truncated');
 
 -- A revision is written unlocked, its results inserted, then locked in the same transaction.
+-- Checked once per statement over the rows it touched (a revision holds a hundred thousand).
 CREATE FUNCTION cycle_results_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    r RECORD;
 BEGIN
-    IF TG_OP = 'INSERT' THEN r := NEW; ELSE r := OLD; END IF;
-    IF (SELECT locked FROM cycle_revisions WHERE cycle_id = r.cycle_id AND revision = r.revision) THEN
-        RAISE EXCEPTION 'a final result is never added to or deleted: correct it by amendment';
+    IF TG_OP = 'INSERT' THEN
+        IF EXISTS (SELECT 1 FROM new_rows n JOIN cycle_revisions v
+                   ON v.cycle_id = n.cycle_id AND v.revision = n.revision WHERE v.locked) THEN
+            RAISE EXCEPTION 'a final result is never added to: correct it by amendment';
+        END IF;
+    ELSIF EXISTS (SELECT 1 FROM old_rows o JOIN cycle_revisions v
+                  ON v.cycle_id = o.cycle_id AND v.revision = o.revision WHERE v.locked) THEN
+        RAISE EXCEPTION 'a final result is never deleted: correct it by amendment';
     END IF;
-    RETURN r;
+    RETURN NULL;
 END;
 $$;
-CREATE TRIGGER cycle_results_locked BEFORE INSERT OR DELETE ON cycle_results
-    FOR EACH ROW EXECUTE FUNCTION cycle_results_guard();
+CREATE TRIGGER cycle_results_locked_insert AFTER INSERT ON cycle_results
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cycle_results_guard();
+CREATE TRIGGER cycle_results_locked_delete AFTER DELETE ON cycle_results
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cycle_results_guard();
 
 CREATE FUNCTION cycle_revisions_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -256,7 +256,8 @@ pub trait CycleStore {
     async fn cycles(&self) -> Result<Vec<Cycle>, StoreError>;
     /// The units named as a cycle's scope.
     async fn cycle_units(&self, id: i64) -> Result<Vec<Code>, StoreError>;
-    /// A cycle's people, by cadre id.
+    /// A cycle's people, by unit then cadre id (the order the engine reads them in: people of a
+    /// unit together).
     async fn cycle_people(&self, id: i64) -> Result<Vec<CyclePerson>, StoreError>;
     /// Moves a cycle from `from` to `to`; [`StoreError::Conflict`] when it is no longer in
     /// `from` (another step came first).
@@ -621,9 +622,19 @@ pub(crate) fn parse_value_row(
     })
 }
 
-/// Rows per multi-row statement of results (17 parameters a row, well under both backends'
-/// limits).
+/// Rows per multi-row insert of results into SQLite: 17 parameters a row, under its limit of
+/// 32,766.
 pub(crate) const RESULT_BATCH: usize = 1000;
+
+/// The columns of a result row as stored, in the order of the insert statements.
+pub(crate) const RESULT_INSERT: &str = "INSERT INTO cycle_results (cycle_id, revision, cadre, \
+    name, unit, unit_name, score, rank, rank_in_unit, grade_level, rule, flags, median_rank, \
+    p05, p95, p_top, contributions) ";
+
+/// The stored form of a result's contributions (JSON).
+pub(crate) fn contributions_json(values: &[f64]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
+}
 
 /// Expands [`CycleStore`] for one backend.
 macro_rules! impl_cycle_store {
@@ -715,7 +726,7 @@ macro_rules! impl_cycle_store {
 
             async fn cycle_people(&self, id: i64) -> Result<Vec<$crate::cycles::CyclePerson>, $crate::StoreError> {
                 let rows: Vec<(String, String, String, String, bool)> = sqlx::query_as(
-                    "SELECT cadre, name, unit, unit_name, is_leader FROM cycle_people WHERE cycle_id = $1 ORDER BY cadre")
+                    "SELECT cadre, name, unit, unit_name, is_leader FROM cycle_people WHERE cycle_id = $1 ORDER BY unit, cadre")
                     .bind(id).fetch_all(&self.pool).await?;
                 rows.into_iter().map(|(c, name, u, unit_name, is_leader)| Ok($crate::cycles::CyclePerson {
                     cadre: $crate::sql::parse_code("cycle_people", "cadre", &c)?,
@@ -806,20 +817,7 @@ macro_rules! impl_cycle_store {
                     .bind(id).bind(revision).bind(kind.code()).bind(reason).bind(summary)
                     .bind(time::OffsetDateTime::now_utc().unix_timestamp()).bind(&audit.actor)
                     .execute(&mut *tx).await?;
-                for chunk in results.chunks($crate::cycles::RESULT_BATCH) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO cycle_results (cycle_id, revision, cadre, name, unit, unit_name, score, rank, rank_in_unit, grade_level, rule, flags, median_rank, p05, p95, p_top, contributions) ");
-                    q.push_values(chunk, |mut b, r| {
-                        b.push_bind(id).push_bind(revision).push_bind(r.cadre.as_str()).push_bind(&r.name)
-                            .push_bind(r.unit.as_str()).push_bind(&r.unit_name).push_bind(r.score)
-                            .push_bind(i64::from(r.rank)).push_bind(i64::from(r.rank_in_unit))
-                            .push_bind(r.grade_level.map(i32::from)).push_bind(&r.rule).push_bind(r.flags.join(";"))
-                            .push_bind(r.median_rank.map(i64::from)).push_bind(r.p05.map(i64::from))
-                            .push_bind(r.p95.map(i64::from)).push_bind(r.p_top)
-                            .push_bind(serde_json::to_string(&r.contributions).unwrap_or_else(|_| "[]".to_owned()));
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
+                Self::insert_results(&mut tx, id, revision, results).await?;
                 if kind != $crate::cycles::RevisionKind::Compute {
                     sqlx::query("UPDATE cycle_revisions SET locked = TRUE WHERE cycle_id = $1 AND revision = $2")
                         .bind(id).bind(revision).execute(&mut *tx).await?;

@@ -625,7 +625,9 @@ async fn run_engine(
 ) -> Result<(Vec<ResultRow>, String, Vec<String>), CycleRunError> {
     let (draws, seed) = (opts.draws, opts.seed);
     let (result, ranks) = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
         let result = kaohe_engine::assess(&fw, &input, &settings)?;
+        let assessed = started.elapsed();
         let ranks = if draws > 0 {
             Some(kaohe_engine::monte_carlo(
                 &fw, &input, &settings, draws, seed,
@@ -633,6 +635,11 @@ async fn run_engine(
         } else {
             None
         };
+        tracing::debug!(
+            assess_s = assessed.as_secs_f64(),
+            draws_s = (started.elapsed() - assessed).as_secs_f64(),
+            "engine"
+        );
         Ok::<_, kaohe_engine::EngineError>((result, ranks))
     })
     .await??;
@@ -656,10 +663,12 @@ async fn run_engine(
                 p05: r.map(|r| r.p05),
                 p95: r.map(|r| r.p95),
                 p_top: r.map(|r| r.p_top_grade),
+                // Kept at the precision of the score: what explains a score needs no more, and
+                // a province's contributions stay a few dozen megabytes.
                 contributions: result
                     .contributions_of(i)
                     .into_iter()
-                    .map(|(_, v)| v)
+                    .map(|(_, v)| (v * 1e4).round() / 1e4)
                     .collect(),
             }
         })
