@@ -9,12 +9,12 @@ CREATE TEMP TABLE bench_cadres AS
     SELECT row_number() OVER (ORDER BY id) AS k, id, unit FROM cadres;
 INSERT INTO service_cases (id, item, unit, channel, accepted_at, closed_at, rating_code)
 SELECT 'BENCH-' || g, '不动产登记', c.unit, 'window', t, t + 3600, 'bench' || g
-FROM generate_series(1, :n) AS g
+FROM generate_series(1::bigint, :n) AS g
 CROSS JOIN LATERAL (SELECT 1735660800 + (g * 2333) % 31000000 AS t) AS s
 JOIN bench_cadres c ON c.k = 1 + g % (SELECT count(*) FROM bench_cadres);
 INSERT INTO case_officials (case_id, cadre, position)
 SELECT 'BENCH-' || g, c.id, 0
-FROM generate_series(1, :n) AS g
+FROM generate_series(1::bigint, :n) AS g
 JOIN bench_cadres c ON c.k = 1 + g % (SELECT count(*) FROM bench_cadres);
 -- About three cases in four are rated.
 INSERT INTO ratings (case_id, level, channel, real_name, rated_at, excluded)
@@ -22,7 +22,7 @@ SELECT 'BENCH-' || g,
        CASE WHEN g % 97 < 4 THEN 1 WHEN g % 97 < 8 THEN 2 WHEN g % 97 < 14 THEN 3
             WHEN g % 97 < 40 THEN 4 ELSE 5 END,
        'qr_code', g % 5 = 0, 1735660800 + (g * 2333) % 31000000 + 7200, g % 101 = 0
-FROM generate_series(1, :n) AS g
+FROM generate_series(1::bigint, :n) AS g
 WHERE g % 4 <> 0;
 INSERT INTO rectifications (rating_id, unit, real_name, opened_on, deadline, status, closed_on, called_back)
 SELECT r.id, c.unit, r.real_name, DATE '2025-06-01', DATE '2025-06-08',
