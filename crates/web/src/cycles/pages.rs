@@ -2,11 +2,11 @@
 //! version's dimensions and indicators with their effective weights, directions and
 //! normalization methods in words, and the upload of a new version (a TOML file).
 
-use super::pages_cycle::{actor, problems, see_other};
+use super::pages_cycle::{actor, presets_for, problems, see_other};
 use super::pages_values::Posted;
 use super::pages_words::{self as words, local_time};
 use crate::shell::AppState;
-use crate::shell::access::{Caller, Permission};
+use crate::shell::access::Caller;
 use crate::shell::error::ApiError;
 use crate::shell::i18n::Lang;
 use crate::shell::page::{Link, PageCtx, PageResult, render};
@@ -66,17 +66,7 @@ async fn list(
     status: StatusCode,
 ) -> PageResult {
     let store = state.store.as_ref();
-    let may_upload = caller.0.holds(Permission::ManageCycles);
-    if may_upload {
-        work::store_presets(store, &actor(caller))
-            .await
-            .map_err(|e| {
-                ctx.fail(ApiError::Refused {
-                    code: "framework_unusable",
-                    reason: e.to_string(),
-                })
-            })?;
-    }
+    let may_upload = presets_for(store, &ctx, caller).await?;
     let stored = store
         .frameworks()
         .await

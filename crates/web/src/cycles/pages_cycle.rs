@@ -73,6 +73,27 @@ pub(super) fn actor(caller: &Caller) -> String {
     caller.0.username().unwrap_or_default().to_owned()
 }
 
+/// Stores the built-in presets not stored yet, for an account that manages cycles (on its
+/// first visit to the cycles or the frameworks); returns whether the account may.
+pub(super) async fn presets_for(
+    store: &dyn kaohe_store::Store,
+    ctx: &PageCtx,
+    caller: &Caller,
+) -> Result<bool, PageError> {
+    if !caller.0.holds(Permission::ManageCycles) {
+        return Ok(false);
+    }
+    work::store_presets(store, &actor(caller))
+        .await
+        .map_err(|e| {
+            ctx.fail(ApiError::Refused {
+                code: "framework_unusable",
+                reason: e.to_string(),
+            })
+        })?;
+    Ok(true)
+}
+
 /// The problems of a refused step, one per line: every problem of a values file or of a
 /// framework file is listed.
 pub(super) fn problems(error: &CycleRunError) -> Vec<String> {
@@ -150,18 +171,7 @@ async fn list(
     status: StatusCode,
 ) -> PageResult {
     let store = state.store.as_ref();
-    let may_create = caller.0.holds(Permission::ManageCycles);
-    if may_create {
-        // The built-in presets are stored on first use.
-        work::store_presets(store, &actor(caller))
-            .await
-            .map_err(|e| {
-                ctx.fail(ApiError::Refused {
-                    code: "framework_unusable",
-                    reason: e.to_string(),
-                })
-            })?;
-    }
+    let may_create = presets_for(store, &ctx, caller).await?;
     let visible: HashSet<Code> = units_in_scope(store, caller, Permission::ViewCycles)
         .await
         .map_err(|e| ctx.fail(e))?
