@@ -8,7 +8,7 @@ use crate::sources;
 use anyhow::Context;
 use kaohe_data::WideCell;
 use kaohe_domain::cycles::ValueTable;
-use kaohe_domain::cycles::{Action, CycleKind, Decision};
+use kaohe_domain::cycles::{CycleKind, Decision};
 use kaohe_domain::{Code, GradeScale, Labeled};
 use kaohe_store::Store;
 use kaohe_store::cycles::work;
@@ -102,11 +102,11 @@ pub(crate) async fn run(
         }
         CycleAction::Show { id } => show(store, *id).await,
         CycleAction::Open { id } => {
-            let state = work::advance(store, *id, Action::Open, &actor).await?;
+            let state = work::advance(store, *id, work::StateStep::Open, &actor).await?;
             print(&format!("cycle {id} is now {}\n", state.zh()))
         }
         CycleAction::Review { id } => {
-            let state = work::advance(store, *id, Action::SubmitReview, &actor).await?;
+            let state = work::advance(store, *id, work::StateStep::SubmitReview, &actor).await?;
             print(&format!("cycle {id} is now {}\n", state.zh()))
         }
         CycleAction::Template { id, out } => template(store, *id, out).await,

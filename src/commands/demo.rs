@@ -95,7 +95,7 @@ async fn cycles(
     settings: &crate::settings::Settings,
     today: Date,
 ) -> anyhow::Result<()> {
-    use kaohe_domain::cycles::{Action, CycleKind, Decision};
+    use kaohe_domain::cycles::{CycleKind, Decision};
     use kaohe_store::cycles::work;
     let county = dataset
         .units
@@ -118,13 +118,13 @@ async fn cycles(
             units: vec![county.clone()],
         };
         let id = work::create(store, &spec, ASSESSOR).await?;
-        work::advance(store, id, Action::Open, ASSESSOR).await?;
+        work::advance(store, id, work::StateStep::Open, ASSESSOR).await?;
         data::fill_cycle(store, id, DEMO_SEED + year as u64, settings, ASSESSOR).await?;
         work::compute(store, id, &sources, &opts, ASSESSOR).await?;
         if year == today.year() {
             continue;
         }
-        work::advance(store, id, Action::SubmitReview, ASSESSOR).await?;
+        work::advance(store, id, work::StateStep::SubmitReview, ASSESSOR).await?;
         let cycle = store.cycle(id).await?.context("the cycle just computed")?;
         let rows = store.results(id, cycle.revision).await?;
         let revision = store

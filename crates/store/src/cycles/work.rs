@@ -337,20 +337,35 @@ fn step_audit(
     .after(serde_json::json!({"state": to.code()}).to_string())
 }
 
+/// The steps that only move a cycle's state: the others (compute, decide, finalize, amend)
+/// have their own function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateStep {
+    /// Open a draft for collecting (开始采集).
+    Open,
+    /// Hand a computed result to the committee (提交审议).
+    SubmitReview,
+}
+
+impl StateStep {
+    /// The action this step is.
+    pub fn action(self) -> Action {
+        match self {
+            StateStep::Open => Action::Open,
+            StateStep::SubmitReview => Action::SubmitReview,
+        }
+    }
+}
+
 /// Opens a draft for collecting, or submits a computed result to the committee.
 pub async fn advance(
     store: &dyn Store,
     id: i64,
-    action: Action,
+    step: StateStep,
     actor: &str,
 ) -> Result<CycleState, CycleRunError> {
     let cycle = cycle_of(store, id).await?;
-    if !matches!(action, Action::Open | Action::SubmitReview) {
-        return Err(CycleRunError::Framework(format!(
-            "{} is not a plain state step",
-            action.code()
-        )));
-    }
+    let action = step.action();
     let to = action.check(cycle.state)?;
     store
         .set_cycle_state(

@@ -4,7 +4,7 @@
 use super::{code, seed};
 use kaohe_domain::Labeled;
 use kaohe_domain::cycles::ValueTable;
-use kaohe_domain::cycles::{Action, CycleKind, CycleState, Decision};
+use kaohe_domain::cycles::{CycleKind, CycleState, Decision};
 use kaohe_store::cycles::RevisionKind;
 use kaohe_store::cycles::work::{self, ComputeOptions, CycleRunError, CycleSpec};
 use kaohe_store::testing::TestDatabase;
@@ -105,7 +105,7 @@ async fn an_annual_cycle_runs_from_draft_to_final_and_stays_final() {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("草稿"), "{err}");
-        work::advance(store, id, Action::Open, "assessor")
+        work::advance(store, id, work::StateStep::Open, "assessor")
             .await
             .unwrap();
 
@@ -164,7 +164,7 @@ async fn an_annual_cycle_runs_from_draft_to_final_and_stays_final() {
             err.to_string().contains("计算"),
             "not yet under review: {err}"
         );
-        work::advance(store, id, Action::SubmitReview, "assessor")
+        work::advance(store, id, work::StateStep::SubmitReview, "assessor")
             .await
             .unwrap();
         let err = work::decide(
@@ -378,7 +378,7 @@ async fn a_second_computation_is_refused_while_one_runs_and_versions_stay_put() 
         let store = &*db.store;
         seed(store).await;
         let id = annual(store).await;
-        work::advance(store, id, Action::Open, "assessor")
+        work::advance(store, id, work::StateStep::Open, "assessor")
             .await
             .unwrap();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();

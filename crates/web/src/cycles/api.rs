@@ -1169,7 +1169,7 @@ pub(super) async fn open_cycle(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<StateOut>, ApiError> {
-    step(&state, &caller, &id, Action::Open).await
+    step(&state, &caller, &id, work::StateStep::Open).await
 }
 
 /// Submits the computed result to the assessment committee.
@@ -1190,17 +1190,17 @@ pub(super) async fn review_cycle(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<StateOut>, ApiError> {
-    step(&state, &caller, &id, Action::SubmitReview).await
+    step(&state, &caller, &id, work::StateStep::SubmitReview).await
 }
 
 async fn step(
     state: &AppState,
     caller: &Caller,
     id: &str,
-    action: Action,
+    step: work::StateStep,
 ) -> Result<Json<StateOut>, ApiError> {
-    let cycle = cycle_in_scope(state, caller, id, action.permission()).await?;
-    let to = work::advance(state.store.as_ref(), cycle.id, action, actor(caller)?).await?;
+    let cycle = cycle_in_scope(state, caller, id, step.action().permission()).await?;
+    let to = work::advance(state.store.as_ref(), cycle.id, step, actor(caller)?).await?;
     Ok(Json(state_out(cycle.id, to, cycle.revision)))
 }
 

@@ -663,7 +663,10 @@ async fn step(
     let store = state.store.as_ref();
     let who = actor(&caller);
     let done = match action {
-        Action::Open | Action::SubmitReview => work::advance(store, cycle.id, action, &who)
+        Action::Open => work::advance(store, cycle.id, work::StateStep::Open, &who)
+            .await
+            .map(|_| ()),
+        Action::SubmitReview => work::advance(store, cycle.id, work::StateStep::SubmitReview, &who)
             .await
             .map(|_| ()),
         Action::Compute => {
