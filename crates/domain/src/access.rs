@@ -290,6 +290,34 @@ impl UserPrincipal {
     }
 }
 
+/// Four eyes (双人复核): whoever proposed, filed or worked a matter never decides it.
+///
+/// One rule for every decision kaohe records: appeals of bad reviews, verification of work
+/// records (纪实), committee decisions, objections, reviews and outcome proposals. `involved`
+/// lists the accounts that proposed, filed or worked the matter; `decider` is the account
+/// about to decide it.
+pub fn check_four_eyes<'a>(
+    involved: impl IntoIterator<Item = &'a str>,
+    decider: &str,
+) -> Result<(), FourEyesError> {
+    if involved.into_iter().any(|who| who == decider) {
+        return Err(FourEyesError {
+            decider: decider.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A decision refused because its decider proposed or worked the matter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{decider} proposed or worked this matter and may not decide it: another account must (four eyes)"
+)]
+pub struct FourEyesError {
+    /// The account that may not decide.
+    pub decider: String,
+}
+
 /// Why a set of roles may not be held together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
@@ -704,6 +732,13 @@ mod tests {
         ] {
             assert!(check_admin_separation(&set(&[a, b])).is_err());
         }
+        assert!(check_four_eyes(["ana", "bo"], "cy").is_ok());
+        assert_eq!(
+            check_four_eyes(["ana", "bo"], "bo"),
+            Err(FourEyesError {
+                decider: "bo".into()
+            })
+        );
         assert_eq!(check_admin_separation(&set(&[])), Err(RoleError::NoRole));
     }
 
