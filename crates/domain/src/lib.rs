@@ -16,6 +16,7 @@ pub mod grade;
 pub mod labels;
 pub mod org;
 pub mod ratings;
+pub mod records;
 pub mod sanction;
 pub mod upload;
 

@@ -2,6 +2,7 @@
 //! content and never by the name, how large they may be, and what name is kept.
 
 use crate::labeled_enum;
+use crate::labels::Labeled;
 
 labeled_enum! {
     /// A kind of file accepted for upload.
@@ -12,6 +13,10 @@ labeled_enum! {
         Png = ("png", "PNG 图片", "PNG image"),
         /// JPEG photo.
         Jpeg = ("jpeg", "JPEG 照片", "JPEG photo"),
+        /// Word document (Office Open XML).
+        Docx = ("docx", "Word 文档", "Word document"),
+        /// Excel workbook (Office Open XML).
+        Xlsx = ("xlsx", "Excel 表格", "Excel workbook"),
     }
 }
 
@@ -22,6 +27,10 @@ impl FileKind {
             FileKind::Pdf => "application/pdf",
             FileKind::Png => "image/png",
             FileKind::Jpeg => "image/jpeg",
+            FileKind::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 
@@ -33,9 +42,57 @@ impl FileKind {
             Some(FileKind::Png)
         } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
             Some(FileKind::Jpeg)
+        } else if bytes.starts_with(b"PK\x03\x04") && contains(bytes, b"[Content_Types].xml") {
+            // An Office Open XML package is a ZIP archive whose entry names are stored
+            // uncompressed: the main part tells a document from a workbook.
+            if contains(bytes, b"word/document.xml") {
+                Some(FileKind::Docx)
+            } else if contains(bytes, b"xl/workbook.xml") {
+                Some(FileKind::Xlsx)
+            } else {
+                None
+            }
         } else {
             None
         }
+    }
+
+    /// The file name extension it is saved with.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "pdf",
+            FileKind::Png => "png",
+            FileKind::Jpeg => "jpg",
+            FileKind::Docx => "docx",
+            FileKind::Xlsx => "xlsx",
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Kinds accepted as evidence of an appeal of a bad review.
+pub const APPEAL_KINDS: &[FileKind] = &[FileKind::Pdf, FileKind::Png, FileKind::Jpeg];
+
+/// Kinds accepted as evidence of a work record (纪实): documents, photos and office files.
+pub const RECORD_KINDS: &[FileKind] = &[
+    FileKind::Pdf,
+    FileKind::Png,
+    FileKind::Jpeg,
+    FileKind::Docx,
+    FileKind::Xlsx,
+];
+
+impl FileKind {
+    /// The labels of `kinds`, for messages (e.g. `PDF, PNG, JPEG`).
+    fn list(kinds: &[FileKind]) -> String {
+        kinds
+            .iter()
+            .map(|k| k.code().to_uppercase())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -44,12 +101,15 @@ impl FileKind {
 pub struct UploadPolicy {
     /// Largest file, in bytes (default 5 MiB).
     pub max_bytes: usize,
+    /// Kinds accepted (default those of appeals: PDF, PNG, JPEG).
+    pub kinds: &'static [FileKind],
 }
 
 impl Default for UploadPolicy {
     fn default() -> Self {
         Self {
             max_bytes: 5 * 1024 * 1024,
+            kinds: APPEAL_KINDS,
         }
     }
 }
@@ -73,9 +133,14 @@ pub enum UploadError {
         /// The limit.
         max: usize,
     },
-    /// Not a PDF, PNG or JPEG by its content, whatever its name says.
-    #[error("the file {0:?} is not a PDF, PNG or JPEG file")]
-    Kind(String),
+    /// Not of an accepted kind by its content, whatever its name says.
+    #[error("the file {name:?} is not one of {accepted} by its content")]
+    Kind {
+        /// File name.
+        name: String,
+        /// The accepted kinds, listed.
+        accepted: String,
+    },
 }
 
 /// An accepted upload: its kind by content and the name to keep.
@@ -105,7 +170,12 @@ pub fn check_upload(
             max: policy.max_bytes,
         });
     }
-    let kind = FileKind::sniff(bytes).ok_or_else(|| UploadError::Kind(clean.clone()))?;
+    let kind = FileKind::sniff(bytes)
+        .filter(|k| policy.kinds.contains(k))
+        .ok_or_else(|| UploadError::Kind {
+            name: clean.clone(),
+            accepted: FileKind::list(policy.kinds),
+        })?;
     Ok(Accepted { kind, name: clean })
 }
 
@@ -148,15 +218,34 @@ mod tests {
         );
         assert_eq!(
             check_upload("photo.png", b"MZ\x90\x00 an executable", &p),
-            Err(UploadError::Kind("photo.png".into()))
+            Err(UploadError::Kind {
+                name: "photo.png".into(),
+                accepted: "PDF, PNG, JPEG".into()
+            })
         );
+        let docx = b"PK\x03\x04....[Content_Types].xml....word/document.xml";
+        assert!(check_upload("a.docx", docx, &p).is_err());
+        let records = UploadPolicy {
+            kinds: RECORD_KINDS,
+            ..p
+        };
+        assert_eq!(
+            check_upload("a.bin", docx, &records).unwrap().kind,
+            FileKind::Docx
+        );
+        let xlsx = b"PK\x03\x04....[Content_Types].xml....xl/workbook.xml";
+        assert_eq!(
+            check_upload("a", xlsx, &records).unwrap().kind,
+            FileKind::Xlsx
+        );
+        assert!(check_upload("a.zip", b"PK\x03\x04 plain zip", &records).is_err());
         assert_eq!(
             check_upload("a.png", b"", &p),
             Err(UploadError::Empty("a.png".into()))
         );
         let big = vec![0xFFu8; 11];
         assert!(matches!(
-            check_upload("b.jpg", &big, &UploadPolicy { max_bytes: 10 }),
+            check_upload("b.jpg", &big, &UploadPolicy { max_bytes: 10, ..p }),
             Err(UploadError::TooLarge {
                 size: 11,
                 max: 10,

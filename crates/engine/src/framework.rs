@@ -8,6 +8,7 @@ use crate::normalize::Normalization;
 use crate::settings::QuotaScope;
 use crate::tomlpath::{key_path_at, line_col};
 use crate::weights::{AhpReport, MAX_CONSISTENCY_RATIO, ahp};
+use kaohe_domain::records::RecordKind;
 use kaohe_domain::{GradeScale, Labeled};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -166,6 +167,112 @@ pub struct Shrink {
     pub prior: Option<f64>,
 }
 
+/// How dated work records (纪实) fill an indicator: each record carries points within
+/// [`RecordRule::points`]; the indicator's value over a period is [`RecordRule::base`] plus the
+/// points of the records that count, a record adding when its kind agrees with the indicator's
+/// direction (a positive record to a positive indicator, a negative record — a finding — to a
+/// negative one) and subtracting otherwise, the sum kept within [`RecordRule::total`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRule {
+    /// Smallest and largest points of one record (both positive).
+    pub points: [f64; 2],
+    /// The value with no record (default 0).
+    #[serde(default)]
+    pub base: f64,
+    /// Lowest and highest value the records can bring the indicator to (the caps).
+    pub total: [f64; 2],
+    /// Kinds of record the indicator takes (default both).
+    #[serde(default = "both_kinds")]
+    pub kinds: Vec<RecordKind>,
+}
+
+fn both_kinds() -> Vec<RecordKind> {
+    vec![RecordKind::Positive, RecordKind::Negative]
+}
+
+/// Why a record does not fit its indicator's rule.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RecordRuleError {
+    /// The indicator takes no records at all.
+    #[error("indicator `{0}` is not filled by records")]
+    NoRecords(String),
+    /// A kind the indicator does not take.
+    #[error("indicator `{indicator}` takes no {kind} records")]
+    Kind {
+        /// The indicator.
+        indicator: String,
+        /// The kind refused.
+        kind: RecordKind,
+    },
+    /// Points outside the allowed range.
+    #[error("points: {points} is outside the range {min}–{max} of indicator `{indicator}`")]
+    Points {
+        /// The indicator.
+        indicator: String,
+        /// The points given.
+        points: f64,
+        /// Smallest allowed.
+        min: f64,
+        /// Largest allowed.
+        max: f64,
+    },
+}
+
+impl RecordRule {
+    /// Whether a record of `kind` with `points` fits the rule of `indicator`.
+    pub fn check(
+        &self,
+        indicator: &str,
+        kind: RecordKind,
+        points: f64,
+    ) -> Result<(), RecordRuleError> {
+        if !self.kinds.contains(&kind) {
+            return Err(RecordRuleError::Kind {
+                indicator: indicator.to_owned(),
+                kind,
+            });
+        }
+        let [min, max] = self.points;
+        if !(points >= min && points <= max) {
+            return Err(RecordRuleError::Points {
+                indicator: indicator.to_owned(),
+                points,
+                min,
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    /// The indicator's value from the summed points of the counted records of each kind.
+    pub fn value(&self, direction: Direction, positive: f64, negative: f64) -> f64 {
+        let (adds, subtracts) = match direction {
+            Direction::Positive => (positive, negative),
+            Direction::Negative => (negative, positive),
+        };
+        (self.base + adds - subtracts).clamp(self.total[0], self.total[1])
+    }
+
+    /// What is wrong with the rule itself, if anything.
+    fn problem(&self) -> Option<&'static str> {
+        let [pmin, pmax] = self.points;
+        let [tmin, tmax] = self.total;
+        let finite = [pmin, pmax, tmin, tmax, self.base]
+            .iter()
+            .all(|v| v.is_finite());
+        if !finite || pmin <= 0.0 || pmin > pmax {
+            Some("records need points = [min, max] with 0 < min ≤ max")
+        } else if tmin > tmax {
+            Some("records need total = [lowest, highest] with lowest ≤ highest")
+        } else if self.kinds.is_empty() {
+            Some("records need at least one kind (positive, negative)")
+        } else {
+            None
+        }
+    }
+}
+
 /// An indicator (指标), a leaf of the tree.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Indicator {
@@ -191,6 +298,8 @@ pub struct Indicator {
     pub veto: Option<Veto>,
     /// Rating shrinkage, if any.
     pub shrink: Option<Shrink>,
+    /// Filled by work records (纪实), if so.
+    pub records: Option<RecordRule>,
     /// Description.
     pub description: Option<String>,
     /// Source of the indicator (document, statistical yearbook table).
@@ -606,6 +715,8 @@ struct RawIndicator {
     #[serde(default)]
     shrink: Option<Spanned<Shrink>>,
     #[serde(default)]
+    records: Option<Spanned<RecordRule>>,
+    #[serde(default)]
     description: Option<String>,
     #[serde(default)]
     source: Option<String>,
@@ -1003,6 +1114,11 @@ impl Builder<'_> {
                 );
             }
         }
+        if let Some(r) = &raw.records
+            && let Some(msg) = r.get_ref().problem()
+        {
+            self.issue(Some(&r.span()), &format!("{key}.records"), msg);
+        }
         let index = self.indicators.len();
         self.indicators.push(Indicator {
             id: raw.id.get_ref().clone(),
@@ -1016,6 +1132,7 @@ impl Builder<'_> {
             latent: raw.latent.map(Spanned::into_inner),
             veto: raw.veto.map(Spanned::into_inner),
             shrink: raw.shrink.map(Spanned::into_inner),
+            records: raw.records.map(Spanned::into_inner),
             description: raw.description,
             source: raw.source,
             dimension: parent,

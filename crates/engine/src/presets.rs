@@ -24,7 +24,7 @@ impl Preset {
     }
 }
 
-static PRESETS: [Preset; 3] = [
+static PRESETS: [Preset; 4] = [
     Preset {
         name: "civil_servant_annual",
         title_zh: "公务员年度考核（德能勤绩廉）",
@@ -42,6 +42,12 @@ static PRESETS: [Preset; 3] = [
         title_zh: "县级领导班子推动高质量发展实绩考核",
         title_en: "County leadership team: high-quality development performance",
         source: include_str!("../presets/county_team_hqd.toml"),
+    },
+    Preset {
+        name: "routine_quarterly",
+        title_zh: "公务员平时考核（季度）",
+        title_en: "Civil servant routine assessment (quarterly)",
+        source: include_str!("../presets/routine_quarterly.toml"),
     },
 ];
 
@@ -71,5 +77,10 @@ mod tests {
         }
         assert!(get("county_team_hqd").is_some());
         assert!(get("nope").is_none());
+        let pq = get("political_quality_review")
+            .and_then(|p| p.framework().ok())
+            .expect("political quality review");
+        let filled = pq.indicators().iter().filter(|i| i.records.is_some());
+        assert_eq!(filled.count(), pq.indicators().len());
     }
 }
