@@ -6,8 +6,10 @@ use crate::settings::Settings;
 use async_trait::async_trait;
 use kaohe_domain::Code;
 use kaohe_domain::cycles::{Period, ValueOrigin};
+use kaohe_engine::Framework;
 use kaohe_engine::ratings::{GroupFigures, of_tallies};
 use kaohe_store::cycles::work::ValueSource;
+use kaohe_store::records::work::{indicator_values, record_columns};
 use kaohe_store::{Store, StoreError};
 use kaohe_web::ratings::period_bounds;
 use std::sync::Arc;
@@ -65,7 +67,7 @@ impl ValueSource for RatingSource {
         ValueOrigin::Ratings
     }
 
-    fn columns(&self) -> Vec<String> {
+    fn columns(&self, _framework: &Framework) -> Vec<String> {
         FIGURES
             .iter()
             .chain(PRESET_COLUMNS.iter())
@@ -76,6 +78,7 @@ impl ValueSource for RatingSource {
     async fn gather(
         &self,
         store: &dyn Store,
+        _framework: &Framework,
         people: &[Code],
         period: Period,
     ) -> Result<Vec<(Code, Vec<Option<f64>>)>, StoreError> {
@@ -104,10 +107,42 @@ impl ValueSource for RatingSource {
     }
 }
 
+/// The record-filled indicators (纪实) of a cycle's framework: each official's counted points
+/// of the period on every indicator with a record rule, summed by the database and turned into
+/// values by the framework's rule (`kaohe_store::records::work::indicator_values`).
+pub(crate) struct RecordSource;
+
+#[async_trait]
+impl ValueSource for RecordSource {
+    fn origin(&self) -> ValueOrigin {
+        ValueOrigin::Records
+    }
+
+    fn columns(&self, framework: &Framework) -> Vec<String> {
+        record_columns(framework)
+    }
+
+    async fn gather(
+        &self,
+        store: &dyn Store,
+        framework: &Framework,
+        people: &[Code],
+        period: Period,
+    ) -> Result<Vec<(Code, Vec<Option<f64>>)>, StoreError> {
+        let sums = store
+            .point_sums(framework.id(), period.start, period.end)
+            .await?;
+        Ok(indicator_values(framework, &sums, people))
+    }
+}
+
 /// Every source a cycle gathers from.
 pub(crate) fn all(settings: &Settings) -> Vec<Arc<dyn ValueSource>> {
-    vec![Arc::new(RatingSource {
-        prior_strength: settings.ratings.prior_strength,
-        offset: settings.server.utc_offset.0,
-    })]
+    vec![
+        Arc::new(RatingSource {
+            prior_strength: settings.ratings.prior_strength,
+            offset: settings.server.utc_offset.0,
+        }),
+        Arc::new(RecordSource),
+    ]
 }

@@ -644,7 +644,7 @@ pub(crate) async fn fill_cycle(
     let people = store.cycle_people(id).await?;
     let gathered: Vec<String> = crate::sources::all(settings)
         .iter()
-        .flat_map(|s| s.columns())
+        .flat_map(|s| s.columns(&fw))
         .collect();
     let spec = values_spec(&fw, seed);
     let keep: Vec<usize> = (0..spec.columns.len())

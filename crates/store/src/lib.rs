@@ -9,9 +9,11 @@ mod accounts;
 mod audit;
 pub mod cycles;
 mod error;
+pub mod files;
 mod model;
 mod postgres;
 mod ratings;
+pub mod records;
 mod sql;
 mod sqlite;
 mod sqlite_bulk;
@@ -25,13 +27,15 @@ pub use audit::{
 };
 pub use cycles::CycleStore;
 pub use error::StoreError;
+pub use files::{FileInfo, NewFile};
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
 pub use postgres::PgStore;
 pub use ratings::{
-    Appeal, CaseTerms, Escalation, EscalationCandidate, EscalationError, FileInfo, IntakeOutcome,
-    IntakeRefused, NewFile, NewRectification, QueueItem, RatingFacts, RatingIntake, RatingStore,
+    Appeal, CaseTerms, Escalation, EscalationCandidate, EscalationError, IntakeOutcome,
+    IntakeRefused, NewRectification, QueueItem, RatingFacts, RatingIntake, RatingStore,
     RectificationRecord, RectificationState, StoredCase, StoredStep, escalate_overdue,
 };
+pub use records::RecordStore;
 pub use sqlite::SqliteStore;
 pub use tokens::{TokenInfo, TokenStore};
 
@@ -54,7 +58,7 @@ pub enum Backend {
 /// `Arc<dyn Store>` and never know which.
 #[async_trait]
 pub trait Store:
-    AccountStore + RatingStore + TokenStore + CycleStore + Send + Sync + 'static
+    AccountStore + RatingStore + TokenStore + CycleStore + RecordStore + Send + Sync + 'static
 {
     /// The backend behind this store.
     fn backend(&self) -> Backend;

@@ -208,3 +208,4 @@ crate::accounts::impl_account_store!(PgStore);
 crate::tokens::impl_token_store!(PgStore);
 crate::ratings::impl_rating_store!(PgStore, Postgres);
 crate::cycles::impl_cycle_store!(PgStore, Postgres);
+crate::records::impl_record_store!(PgStore, Postgres);

@@ -126,3 +126,4 @@ crate::accounts::impl_account_store!(SqliteStore);
 crate::tokens::impl_token_store!(SqliteStore);
 crate::ratings::impl_rating_store!(SqliteStore, Sqlite);
 crate::cycles::impl_cycle_store!(SqliteStore, Sqlite);
+crate::records::impl_record_store!(SqliteStore, Sqlite);

@@ -9,6 +9,8 @@ use time::macros::date;
 
 #[path = "store/cycles.rs"]
 mod cycles;
+#[path = "store/records.rs"]
+mod records;
 
 fn audit(action: &str) -> NewAuditEntry {
     NewAuditEntry::new("test", action, "store.rs")

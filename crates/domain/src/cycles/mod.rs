@@ -306,6 +306,10 @@ crate::labeled_enum! {
         Import = ("import", "导入文件", "Imported file"),
         /// 好差评: satisfaction figures computed from the stored ratings of the period.
         Ratings = ("ratings", "好差评", "Public ratings"),
+        /// 纪实: indicator values from the period's verified work records.
+        Records = ("records", "纪实", "Work records"),
+        /// 单位主要负责人评价: the unit leader's judgement in a routine cycle.
+        Judgement = ("judgement", "负责人评价", "Unit leader's judgement"),
         /// 更正: a values file of an amendment.
         Amendment = ("amendment", "更正", "Amendment"),
     }

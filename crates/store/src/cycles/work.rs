@@ -62,13 +62,15 @@ pub enum CycleRunError {
 pub trait ValueSource: Send + Sync {
     /// Where its values come from.
     fn origin(&self) -> ValueOrigin;
-    /// The column ids it can fill; a cycle takes those its framework names.
-    fn columns(&self) -> Vec<String>;
+    /// The column ids it can fill for a cycle of `framework`; a cycle takes those its
+    /// framework names.
+    fn columns(&self, framework: &Framework) -> Vec<String>;
     /// Values of `people` in `period`, one per column of [`ValueSource::columns`] (`None`:
     /// nothing to say for that person). People it knows nothing of may be left out.
     async fn gather(
         &self,
         store: &dyn Store,
+        framework: &Framework,
         people: &[Code],
         period: Period,
     ) -> Result<Vec<PersonValues>, StoreError>;
@@ -587,13 +589,14 @@ pub async fn engine_input(
 async fn gather(
     store: &dyn Store,
     cycle: &super::Cycle,
+    fw: &Framework,
     people: &[CyclePerson],
     sources: &[Arc<dyn ValueSource>],
     actor: &str,
 ) -> Result<(), CycleRunError> {
     let ids: Vec<Code> = people.iter().map(|p| p.cadre.clone()).collect();
     for source in sources {
-        let cols = source.columns();
+        let cols = source.columns(fw);
         let wanted: Vec<(usize, usize)> = cols
             .iter()
             .enumerate()
@@ -602,7 +605,7 @@ async fn gather(
         if wanted.is_empty() {
             continue;
         }
-        let got = source.gather(store, &ids, cycle.period).await?;
+        let got = source.gather(store, fw, &ids, cycle.period).await?;
         let rows: Vec<PersonValues> = got
             .into_iter()
             .map(|(cadre, vals)| {
@@ -784,7 +787,7 @@ async fn compute_marked(
     let started = std::time::Instant::now();
     let (_, fw) = load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
     let people = store.cycle_people(cycle.id).await?;
-    gather(store, cycle, &people, sources, actor).await?;
+    gather(store, cycle, &fw, &people, sources, actor).await?;
     let gathered = started.elapsed();
     let input = input_of(store, cycle, &people, opts).await?;
     let read = started.elapsed();

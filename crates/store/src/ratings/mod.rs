@@ -12,6 +12,7 @@ pub(crate) mod escalation;
 pub use escalation::{Escalation, EscalationCandidate, EscalationError, escalate_overdue};
 
 use crate::StoreError;
+use crate::files::{FileInfo, NewFile};
 use crate::sql::{label, parse_code};
 use async_trait::async_trait;
 use kaohe_domain::ratings::rectification::{
@@ -21,7 +22,6 @@ use kaohe_domain::ratings::{
     AppealDecision, AppealGround, IntakeError, NewRating, Phone, Rating, RatingLevel, RatingPolicy,
     ReasonTag, ServiceCase, check_rating_of,
 };
-use kaohe_domain::upload::FileKind;
 use kaohe_domain::{CalendarError, Code, Labeled, NewAuditEntry, WorkCalendar};
 use time::{Date, OffsetDateTime};
 
@@ -191,35 +191,6 @@ pub struct RectificationState {
     pub closed_on: Option<Date>,
     /// Whether a callback has reached the rater.
     pub called_back: bool,
-}
-
-/// An evidence file to store with an appeal, already checked
-/// (`kaohe_domain::upload::check_upload`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewFile {
-    /// Name to keep.
-    pub name: String,
-    /// Kind, from the content.
-    pub kind: FileKind,
-    /// Hex SHA-256 of the content.
-    pub sha256: String,
-    /// The content.
-    pub bytes: Vec<u8>,
-}
-
-/// A stored evidence file, without its content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileInfo {
-    /// Number given by the store.
-    pub id: i64,
-    /// Name kept.
-    pub name: String,
-    /// Kind.
-    pub kind: FileKind,
-    /// Size in bytes.
-    pub size: u64,
-    /// Hex SHA-256 of the content.
-    pub sha256: String,
 }
 
 /// One line of the rectification queue.
@@ -493,21 +464,6 @@ fn timestamp(
 }
 
 /// A stored file's description.
-pub(crate) fn file_info(
-    id: i64,
-    name: String,
-    kind: &str,
-    size: i64,
-    sha256: String,
-) -> Result<FileInfo, StoreError> {
-    Ok(FileInfo {
-        id,
-        name,
-        kind: label("appeal_files", "kind", kind)?,
-        size: u64::try_from(size).unwrap_or_default(),
-        sha256,
-    })
-}
 /// Ratings per statement of a bulk import: 8 parameters each, within SQLite's 32,766.
 pub(crate) const IMPORT_ROWS: usize = 4_000;
 
@@ -1184,7 +1140,7 @@ macro_rules! impl_rating_store {
                 .fetch_all(&self.pool)
                 .await?
                 .into_iter()
-                .map(|(id, name, kind, size, sha256)| $crate::ratings::file_info(id, name, &kind, size, sha256))
+                .map(|(id, name, kind, size, sha256)| $crate::files::file_info("appeal_files", id, name, &kind, size, sha256))
                 .collect::<Result<Vec<_>, _>>()?;
                 Ok(Some($crate::RectificationRecord {
                     rating,
@@ -1325,7 +1281,7 @@ macro_rules! impl_rating_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(|(id, name, kind, size, sha256, data)| {
-                    Ok(($crate::ratings::file_info(id, name, &kind, size, sha256)?, data))
+                    Ok(($crate::files::file_info("appeal_files", id, name, &kind, size, sha256)?, data))
                 })
                 .transpose()
             }

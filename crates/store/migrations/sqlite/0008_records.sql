@@ -1,0 +1,87 @@
+-- Work records (全程纪实): dated facts of an official's work and conduct, their reviews, and
+-- their evidence files. Nothing here is ever changed or deleted: a review is a row of its
+-- own (one per record), a correction is a new record naming the one it corrects (amends) with
+-- a reason. The BEFORE INSERT triggers also close `INSERT OR REPLACE`, which would otherwise
+-- delete the stored row without firing its delete trigger.
+CREATE TABLE records (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    cadre              TEXT NOT NULL REFERENCES cadres (id),
+    fact_date          TEXT NOT NULL,
+    kind               TEXT NOT NULL CHECK (kind IN ('positive', 'negative')),
+    framework_id       TEXT NOT NULL,
+    framework_version  TEXT NOT NULL,
+    indicator          TEXT NOT NULL,
+    points             REAL NOT NULL CHECK (points > 0),
+    description        TEXT NOT NULL,
+    source             TEXT NOT NULL CHECK (source IN ('field_visit', 'concrete_case',
+                           'public_opinion', 'superior', 'attendance', 'other')),
+    amends             BIGINT REFERENCES records (id),
+    reason             TEXT,
+    recorded_by        TEXT NOT NULL,
+    recorded_at        BIGINT NOT NULL,
+    CHECK ((amends IS NULL) = (reason IS NULL)),
+    FOREIGN KEY (framework_id, framework_version) REFERENCES frameworks (id, version)
+);
+CREATE INDEX records_cadre ON records (cadre, fact_date);
+CREATE INDEX records_date ON records (fact_date);
+CREATE INDEX records_amends ON records (amends) WHERE amends IS NOT NULL;
+
+CREATE TABLE record_reviews (
+    record_id    INTEGER PRIMARY KEY REFERENCES records (id),
+    verdict      TEXT NOT NULL CHECK (verdict IN ('verified', 'rejected')),
+    reason       TEXT NOT NULL,
+    reviewed_by  TEXT NOT NULL,
+    reviewed_at  BIGINT NOT NULL
+);
+
+-- Evidence files; data is NULL when the content is kept in the evidence directory.
+CREATE TABLE record_files (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id  BIGINT NOT NULL REFERENCES records (id),
+    name       TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('pdf', 'png', 'jpeg', 'docx', 'xlsx')),
+    size       BIGINT NOT NULL,
+    sha256     TEXT NOT NULL,
+    data       BLOB
+);
+CREATE INDEX record_files_record ON record_files (record_id);
+
+CREATE TRIGGER records_no_change BEFORE UPDATE ON records
+BEGIN
+    SELECT RAISE(ABORT, 'a work record is never changed: correct it by amendment');
+END;
+CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+BEGIN
+    SELECT RAISE(ABORT, 'a work record is never deleted: correct it by amendment');
+END;
+CREATE TRIGGER records_no_replace BEFORE INSERT ON records
+WHEN EXISTS (SELECT 1 FROM records WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'a work record is never replaced: correct it by amendment');
+END;
+CREATE TRIGGER record_reviews_no_change BEFORE UPDATE ON record_reviews
+BEGIN
+    SELECT RAISE(ABORT, 'a review of a work record is never changed');
+END;
+CREATE TRIGGER record_reviews_no_delete BEFORE DELETE ON record_reviews
+BEGIN
+    SELECT RAISE(ABORT, 'a review of a work record is never deleted');
+END;
+CREATE TRIGGER record_reviews_no_replace BEFORE INSERT ON record_reviews
+WHEN EXISTS (SELECT 1 FROM record_reviews WHERE record_id = NEW.record_id)
+BEGIN
+    SELECT RAISE(ABORT, 'a work record has been reviewed already');
+END;
+CREATE TRIGGER record_files_no_change BEFORE UPDATE ON record_files
+BEGIN
+    SELECT RAISE(ABORT, 'an evidence file is never changed');
+END;
+CREATE TRIGGER record_files_no_delete BEFORE DELETE ON record_files
+BEGIN
+    SELECT RAISE(ABORT, 'an evidence file is never deleted');
+END;
+CREATE TRIGGER record_files_no_replace BEFORE INSERT ON record_files
+WHEN EXISTS (SELECT 1 FROM record_files WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'an evidence file is never replaced');
+END;

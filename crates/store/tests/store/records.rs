@@ -1,0 +1,383 @@
+//! Work records (纪实) on both backends: checks against the indicator's range, four eyes on
+//! review, what counts (verified, not rejected, not corrected), amendments that keep both, the
+//! append-only tables against SQL, and evidence kept in the database or a directory with its
+//! hash checked on read.
+
+use super::{code, seed};
+use kaohe_domain::records::{RecordKind, RecordSource, RecordState, Verdict};
+use kaohe_domain::upload::FileKind;
+use kaohe_store::files::{NewFile, Vault};
+use kaohe_store::records::RecordQuery;
+use kaohe_store::records::work::{self, RecordInput, RecordWorkError};
+use kaohe_store::testing::TestDatabase;
+use kaohe_store::{Store, cycles};
+use time::macros::date;
+
+/// A positive indicator filled by records from a base of 60, and a negative list of findings.
+const FRAMEWORK: &str = r#"[framework]
+id = "test_records"
+version = "1"
+name = "纪实测试"
+weighting = "equal"
+[[dimensions]]
+id = "d"
+name = "绩"
+weighting = "equal"
+[[dimensions.indicators]]
+id = "work"
+name = "工作实绩"
+unit = "分"
+direction = "positive"
+normalization = { method = "goalposts", min = 0, max = 100 }
+records = { points = [1, 10], base = 60, total = [0, 100] }
+[[dimensions.indicators]]
+id = "findings"
+name = "反向情形"
+unit = "件"
+direction = "negative"
+normalization = { method = "goalposts", min = 0, max = 10 }
+records = { points = [1, 3], total = [0, 10], kinds = ["negative"] }
+"#;
+
+const TODAY: time::Date = date!(2026 - 06 - 30);
+
+fn fact(cadre: &str, indicator: &str, kind: RecordKind, points: f64) -> RecordInput {
+    RecordInput {
+        cadre: code(cadre),
+        date: date!(2026 - 05 - 12),
+        kind,
+        framework_id: "test_records".to_owned(),
+        framework_version: None,
+        indicator: indicator.to_owned(),
+        points,
+        description: "到村里现场查看产业项目进度".to_owned(),
+        source: RecordSource::FieldVisit,
+        files: Vec::new(),
+    }
+}
+
+fn png() -> NewFile {
+    NewFile::new(
+        "现场照片.png".to_owned(),
+        FileKind::Png,
+        b"\x89PNG\r\n\x1a\nphoto".to_vec(),
+    )
+}
+
+async fn add_one(store: &dyn Store, input: RecordInput, actor: &str) -> i64 {
+    work::add(store, &Vault::Database, vec![input], &[], TODAY, actor)
+        .await
+        .unwrap()[0]
+}
+
+async fn work_of(store: &dyn Store, cadre: &str) -> f64 {
+    let sums = store
+        .point_sums("test_records", date!(2026 - 04 - 01), date!(2026 - 06 - 30))
+        .await
+        .unwrap();
+    let fw = kaohe_engine::Framework::from_toml_str(FRAMEWORK).unwrap();
+    let values = work::indicator_values(&fw, &sums, &[code(cadre)]);
+    values[0].1[0].unwrap()
+}
+
+#[tokio::test]
+async fn records_count_once_verified_and_never_change() {
+    for db in TestDatabase::all().await.unwrap() {
+        let store = &*db.store;
+        seed(store).await;
+        cycles::work::save_framework(store, FRAMEWORK, "upload", "admin")
+            .await
+            .unwrap();
+
+        // Out of the indicator's range, of a kind it does not take, in the future, of nobody.
+        for (input, expect) in [
+            (
+                fact("C003", "work", RecordKind::Positive, 11.0),
+                "outside the range 1–10",
+            ),
+            (
+                fact("C003", "work", RecordKind::Positive, 0.5),
+                "outside the range 1–10",
+            ),
+            (
+                fact("C003", "findings", RecordKind::Positive, 1.0),
+                "takes no positive records",
+            ),
+            (
+                fact("C003", "nope", RecordKind::Positive, 1.0),
+                "has no indicator nope",
+            ),
+            (
+                fact("X999", "work", RecordKind::Positive, 1.0),
+                "no cadre X999",
+            ),
+            (
+                RecordInput {
+                    date: date!(2026 - 07 - 01),
+                    ..fact("C003", "work", RecordKind::Positive, 1.0)
+                },
+                "after today",
+            ),
+        ] {
+            let err = work::add(
+                store,
+                &Vault::Database,
+                vec![fact("C003", "work", RecordKind::Positive, 2.0), input],
+                &["row 2".to_owned(), "row 3".to_owned()],
+                TODAY,
+                "alice",
+            )
+            .await
+            .unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.starts_with("row 3: ") && text.contains(expect),
+                "{}: {text}",
+                db.name
+            );
+        }
+        assert!(
+            store
+                .records(&RecordQuery::default())
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}: a refused file stores nothing",
+            db.name
+        );
+
+        // Recorded with a photo by alice; alice may not verify her own record.
+        let first = add_one(
+            store,
+            RecordInput {
+                files: vec![png()],
+                ..fact("C003", "work", RecordKind::Positive, 5.0)
+            },
+            "alice",
+        )
+        .await;
+        assert_eq!(
+            work_of(store, "C003").await,
+            60.0,
+            "{}: pending counts nothing",
+            db.name
+        );
+        let err = work::review(store, first, Verdict::Verified, "", "alice")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RecordWorkError::FourEyes(_)), "{err}");
+        work::review(store, first, Verdict::Verified, "", "bob")
+            .await
+            .unwrap();
+        let err = work::review(store, first, Verdict::Rejected, "再议", "carol")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("already been reviewed"), "{err}");
+        assert_eq!(work_of(store, "C003").await, 65.0, "{}", db.name);
+
+        // A rejected record never counts; a rejection needs its reason.
+        let second = add_one(
+            store,
+            fact("C003", "work", RecordKind::Positive, 4.0),
+            "alice",
+        )
+        .await;
+        let err = work::review(store, second, Verdict::Rejected, " ", "bob")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("reason"), "{err}");
+        work::review(store, second, Verdict::Rejected, "无佐证材料", "bob")
+            .await
+            .unwrap();
+        assert_eq!(work_of(store, "C003").await, 65.0, "{}", db.name);
+        let err = work::amend(
+            store,
+            &Vault::Database,
+            second,
+            fact("C003", "work", RecordKind::Positive, 4.0),
+            "补充材料",
+            TODAY,
+            "alice",
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("rejected"), "{err}");
+
+        // A negative finding and a negative record against a positive indicator.
+        let finding = add_one(
+            store,
+            fact("C003", "findings", RecordKind::Negative, 2.0),
+            "alice",
+        )
+        .await;
+        let minus = add_one(
+            store,
+            fact("C003", "work", RecordKind::Negative, 3.0),
+            "alice",
+        )
+        .await;
+        for id in [finding, minus] {
+            work::review(store, id, Verdict::Verified, "", "bob")
+                .await
+                .unwrap();
+        }
+        assert_eq!(work_of(store, "C003").await, 62.0, "{}", db.name);
+
+        // An amendment: reason required, same official, counts instead once verified, both kept.
+        let err = work::amend(
+            store,
+            &Vault::Database,
+            first,
+            fact("C003", "work", RecordKind::Positive, 8.0),
+            "",
+            TODAY,
+            "alice",
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("reason"), "{err}");
+        let err = work::amend(
+            store,
+            &Vault::Database,
+            first,
+            fact("C004", "work", RecordKind::Positive, 8.0),
+            "分值更正",
+            TODAY,
+            "alice",
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, RecordWorkError::OtherCadre { .. }), "{err}");
+        let fix = work::amend(
+            store,
+            &Vault::Database,
+            first,
+            fact("C003", "work", RecordKind::Positive, 8.0),
+            "分值更正：经核查为重点项目",
+            TODAY,
+            "alice",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            work_of(store, "C003").await,
+            62.0,
+            "{}: until verified",
+            db.name
+        );
+        work::review(store, fix, Verdict::Verified, "", "bob")
+            .await
+            .unwrap();
+        assert_eq!(work_of(store, "C003").await, 65.0, "{}", db.name);
+        let old = store.record(first).await.unwrap().unwrap();
+        assert_eq!(old.state(), RecordState::Corrected);
+        assert_eq!(old.points, 5.0);
+        assert_eq!(old.corrected_by, Some(fix));
+        let amendments = store.amendments_of(first).await.unwrap();
+        assert_eq!(amendments.len(), 1);
+        assert_eq!(amendments[0].amends, Some(first));
+        assert_eq!(
+            amendments[0].reason.as_deref(),
+            Some("分值更正：经核查为重点项目")
+        );
+        assert_eq!(
+            store
+                .records(&RecordQuery {
+                    cadre: Some(code("C003")),
+                    ..RecordQuery::default()
+                })
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
+
+        // The tables are append-only, by SQL too.
+        let mut refused = vec![
+            format!("UPDATE records SET points = 10 WHERE id = {first}"),
+            format!("DELETE FROM records WHERE id = {second}"),
+            format!("UPDATE record_reviews SET verdict = 'verified' WHERE record_id = {second}"),
+            format!("DELETE FROM record_reviews WHERE record_id = {fix}"),
+            "UPDATE record_files SET name = 'x'".to_owned(),
+            "DELETE FROM record_files".to_owned(),
+        ];
+        if db.name == "postgres" {
+            refused.push("TRUNCATE records CASCADE".to_owned());
+            refused.push("TRUNCATE record_reviews".to_owned());
+            refused.push(format!(
+                "INSERT INTO record_reviews (record_id, verdict, reason, reviewed_by, reviewed_at) VALUES ({second}, 'verified', '', 'x', 0) ON CONFLICT (record_id) DO UPDATE SET verdict = 'verified'"
+            ));
+        } else {
+            refused.push(format!(
+                "INSERT OR REPLACE INTO record_reviews (record_id, verdict, reason, reviewed_by, reviewed_at) VALUES ({second}, 'verified', '', 'x', 0)"
+            ));
+            refused.push(format!(
+                "REPLACE INTO records (id, cadre, fact_date, kind, framework_id, framework_version, indicator, points, description, source, recorded_by, recorded_at) VALUES ({first}, 'C003', '2026-05-12', 'positive', 'test_records', '1', 'work', 10, 'x', 'other', 'x', 0)"
+            ));
+        }
+        for sql in &refused {
+            assert!(
+                db.raw_execute(sql).await.is_err(),
+                "{}: {sql} was allowed",
+                db.name
+            );
+        }
+        assert_eq!(work_of(store, "C003").await, 65.0, "{}", db.name);
+        assert_eq!(
+            store.record(second).await.unwrap().unwrap().state(),
+            RecordState::Rejected
+        );
+
+        // Evidence in the database comes back whole, hash checked.
+        let files = store.record_files(first).await.unwrap();
+        assert_eq!(files.len(), 1);
+        let (info, bytes) = work::evidence(store, &Vault::Database, first, files[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((info.kind, bytes), (FileKind::Png, png().bytes));
+
+        // Evidence in a directory: kept by hash, a changed file is refused on read.
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::Directory(dir.path().to_owned());
+        let photo = NewFile::new(
+            "照片.jpg".to_owned(),
+            FileKind::Jpeg,
+            vec![0xFF, 0xD8, 0xFF, 1, 2],
+        );
+        let third = work::add(
+            store,
+            &vault,
+            vec![RecordInput {
+                files: vec![photo.clone()],
+                ..fact("C005", "work", RecordKind::Positive, 1.0)
+            }],
+            &[],
+            TODAY,
+            "alice",
+        )
+        .await
+        .unwrap()[0];
+        let f = store.record_files(third).await.unwrap()[0].clone();
+        assert_eq!(
+            work::evidence(store, &vault, third, f.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .1,
+            photo.bytes
+        );
+        let path = dir.path().join(&photo.sha256[..2]).join(&photo.sha256);
+        std::fs::write(&path, b"changed").unwrap();
+        let err = work::evidence(store, &vault, third, f.id)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("has been changed"), "{err}");
+        assert!(
+            work::evidence(store, &vault, third, 999_999)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
