@@ -281,8 +281,18 @@ pub(crate) async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<Op
         "DEMO ACCOUNTS (demo database only; never use these on real data)\n\
          username\tpassword\trole\tscope\tTOTP secret\n",
     );
-    for role in Role::ALL.iter().copied().filter(|r| *r != Role::Public) {
-        let username = format!("demo_{}", role.code());
+    // A second assessor, so that a record one assessor made can be verified by another (four
+    // eyes).
+    let accounts = Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| *r != Role::Public)
+        .map(|r| (format!("demo_{}", r.code()), r))
+        .chain(std::iter::once((
+            "demo_assessor2".to_owned(),
+            Role::Assessor,
+        )));
+    for (username, role) in accounts {
         let (units, own) = match role {
             Role::Assessor => (root.iter().cloned().collect(), None),
             Role::UnitLeader => (led_unit.iter().cloned().collect(), None),

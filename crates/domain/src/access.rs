@@ -72,6 +72,10 @@ impl Role {
             | P::FinalizeCycle
             | P::AmendResults => self == Role::Assessor,
             P::ViewOwnResults => matches!(self, Role::UnitLeader | Role::Official),
+            P::ViewRecords | P::RecordFacts => matches!(self, Role::Assessor | Role::UnitLeader),
+            P::VerifyRecords => self == Role::Assessor,
+            P::ViewOwnRecords => self == Role::Official,
+            P::JudgeRoutine => self == Role::UnitLeader,
         }
     }
 }
@@ -121,11 +125,21 @@ pub enum Permission {
     AmendResults,
     /// Final results within the scope: an official's own, a unit leader's unit's.
     ViewOwnResults,
+    /// Work records (纪实) of the officials in scope: timelines, evidence, export.
+    ViewRecords,
+    /// Recording facts (纪实) of officials in scope, importing them, correcting by amendment.
+    RecordFacts,
+    /// Verifying or rejecting the records of officials in scope (核实).
+    VerifyRecords,
+    /// An official's own timeline of work records and their evidence.
+    ViewOwnRecords,
+    /// The unit leader's judgement (负责人评价) of the people of their unit in a routine cycle.
+    JudgeRoutine,
 }
 
 impl Permission {
     /// Every permission, for matrices and documentation.
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 25] = [
         Permission::Public,
         Permission::Authenticated,
         Permission::ViewOrganization,
@@ -146,6 +160,11 @@ impl Permission {
         Permission::FinalizeCycle,
         Permission::AmendResults,
         Permission::ViewOwnResults,
+        Permission::ViewRecords,
+        Permission::RecordFacts,
+        Permission::VerifyRecords,
+        Permission::ViewOwnRecords,
+        Permission::JudgeRoutine,
     ];
 }
 
