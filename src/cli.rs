@@ -185,6 +185,13 @@ pub(crate) struct GenArgs {
     /// Load the data straight into the database instead of writing files.
     #[arg(long)]
     pub(crate) load: bool,
+    /// With --load: work records (纪实) per cadre over the year (or the quarter), on the
+    /// indicators of the preset frameworks that take records.
+    #[arg(long, value_name = "N", default_value_t = 20, requires = "load")]
+    pub(crate) records: usize,
+    /// With --load: the records fall in this quarter (1–4) of --year instead of the whole year.
+    #[arg(long, value_name = "Q", requires = "load", value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub(crate) records_quarter: Option<u8>,
     /// File format for --out.
     #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
     pub(crate) format: FormatArg,

@@ -506,6 +506,39 @@ pub(crate) async fn load(
     Ok(())
 }
 
+/// The work records of `kaohe gen --load`: the presets stored, then `--records` a cadre over
+/// the year or `--records-quarter`, the last two weeks awaiting review.
+async fn gen_records(
+    store: &dyn Store,
+    args: &GenArgs,
+    dataset: &Dataset,
+) -> anyhow::Result<usize> {
+    if args.records == 0 {
+        return Ok(0);
+    }
+    kaohe_store::cycles::work::store_presets(store, "gen").await?;
+    let (from, to) = match args.records_quarter {
+        Some(q) => {
+            let p = kaohe_domain::cycles::Period::quarter(args.year, q)
+                .context("--records-quarter takes 1 to 4")?;
+            (p.start, p.end)
+        }
+        None => (
+            time::Date::from_calendar_date(args.year, time::Month::January, 1)?,
+            time::Date::from_calendar_date(args.year, time::Month::December, 31)?,
+        ),
+    };
+    let spec = kaohe_data::synth::RecordSpec {
+        seed: args.seed,
+        per_cadre: args.records,
+        from,
+        to,
+        pending_days: 14,
+    };
+    let cadres: Vec<Code> = dataset.cadres.iter().map(|c| c.id.clone()).collect();
+    super::records::load(store, &spec, &cadres, ["gen_recorder", "gen_reviewer"]).await
+}
+
 pub(crate) async fn generate(
     args: &GenArgs,
     store: Option<&Arc<dyn Store>>,
@@ -522,8 +555,9 @@ pub(crate) async fn generate(
     let summary = match (store, &args.out) {
         (Some(store), _) => {
             load(store.as_ref(), &dataset, "gen.load", offset).await?;
+            let records = gen_records(store.as_ref(), args, &dataset).await?;
             format!(
-                "loaded {} units, {} cadres, {} service cases and {} ratings into the database\n",
+                "loaded {} units, {} cadres, {} service cases, {} ratings and {records} work records into the database\n",
                 dataset.units.len(),
                 dataset.cadres.len(),
                 dataset.cases.len(),

@@ -32,6 +32,8 @@ const RECENT_CASES: usize = 12;
 const UNIT_LEADER: &str = "demo_unit_leader";
 /// Account that decides the demo's appeal.
 const ASSESSOR: &str = "demo_assessor";
+/// The second demo assessor: records made by one are reviewed by the other (four eyes).
+const SECOND_ASSESSOR: &str = "demo_assessor2";
 
 /// Fills an empty database with the demo county, and on every start adds cases closed in the
 /// last days. Returns the rating code of a recent case nobody rated yet.
@@ -86,16 +88,22 @@ pub(crate) async fn prepare(
     Ok(None)
 }
 
-/// The demo's assessment cycles, dated from today: last year's annual assessment, computed,
-/// decided by the committee and final; this year's, with its values imported and computed,
-/// ready for the assessor to hand to the committee.
+/// The demo's work records and assessment cycles, dated from today:
+/// - about twenty work records (纪实) a cadre a year since the start of last year, of every
+///   source, recorded by one demo assessor and reviewed by the other (some rejected), the last
+///   two weeks awaiting review;
+/// - each past quarter's routine assessment (平时考核) from the records and the unit leader's
+///   judgement, final; this quarter's open, awaiting the unit leaders' judgement;
+/// - last year's political quality review (政治素质考察) from the year's records, final;
+/// - last year's annual assessment, computed, decided by the committee and final; this year's,
+///   with its values imported and computed, ready for the assessor to hand to the committee.
 async fn cycles(
     store: &dyn Store,
     dataset: &Dataset,
     settings: &crate::settings::Settings,
     today: Date,
 ) -> anyhow::Result<()> {
-    use kaohe_domain::cycles::{CycleKind, Decision};
+    use kaohe_domain::cycles::{CycleKind, Period};
     use kaohe_store::cycles::work;
     let county = dataset
         .units
@@ -107,50 +115,132 @@ async fn cycles(
     let sources = crate::sources::all(settings);
     let opts = settings.cycles.options(&settings.rules);
     work::store_presets(store, "system").await?;
-    for year in [today.year() - 1, today.year()] {
-        let spec = work::CycleSpec {
-            name: format!("{year}年度考核"),
-            kind: CycleKind::Annual,
-            start: Date::from_calendar_date(year, time::Month::January, 1)?,
-            end: Date::from_calendar_date(year, time::Month::December, 31)?,
-            framework_id: "civil_servant_annual".to_owned(),
+    let first = Date::from_calendar_date(today.year() - 1, time::Month::January, 1)?;
+    let years = (today - first).whole_days() as f64 / 365.0;
+    let cadres: Vec<kaohe_domain::Code> = dataset.cadres.iter().map(|c| c.id.clone()).collect();
+    let spec = kaohe_data::synth::RecordSpec {
+        seed: DEMO_SEED,
+        per_cadre: (20.0 * years).round() as usize,
+        from: first,
+        to: today,
+        pending_days: 14,
+    };
+    super::records::load(store, &spec, &cadres, [ASSESSOR, SECOND_ASSESSOR]).await?;
+    let spec_of =
+        |name: String, kind: CycleKind, period: Period, framework: &str| work::CycleSpec {
+            name,
+            kind,
+            start: period.start,
+            end: period.end,
+            framework_id: framework.to_owned(),
             framework_version: None,
             units: vec![county.clone()],
         };
+    for year in [today.year() - 1, today.year()] {
+        for q in 1..=4u8 {
+            let period = Period::quarter(year, q).context("a quarter")?;
+            if period.start > today {
+                break;
+            }
+            let spec = spec_of(
+                format!("{year}年第{q}季度平时考核"),
+                CycleKind::Routine,
+                period,
+                "routine_quarterly",
+            );
+            let id = work::create(store, &spec, ASSESSOR).await?;
+            work::advance(store, id, work::StateStep::Open, ASSESSOR).await?;
+            if period.end >= today {
+                // This quarter: open, the unit leaders' judgement still to come.
+                continue;
+            }
+            judge_all(store, id, DEMO_SEED + u64::from(q) + year as u64).await?;
+            work::compute(store, id, &sources, &opts, ASSESSOR).await?;
+            finish(store, id).await?;
+        }
+        if year < today.year() {
+            let spec = spec_of(
+                format!("{year}年度领导干部政治素质考察"),
+                CycleKind::Special,
+                Period::year(year).context("a year")?,
+                "political_quality_review",
+            );
+            let id = work::create(store, &spec, ASSESSOR).await?;
+            work::advance(store, id, work::StateStep::Open, ASSESSOR).await?;
+            work::compute(store, id, &sources, &opts, ASSESSOR).await?;
+            finish(store, id).await?;
+        }
+        let spec = spec_of(
+            format!("{year}年度考核"),
+            CycleKind::Annual,
+            Period::year(year).context("a year")?,
+            "civil_servant_annual",
+        );
         let id = work::create(store, &spec, ASSESSOR).await?;
         work::advance(store, id, work::StateStep::Open, ASSESSOR).await?;
         data::fill_cycle(store, id, DEMO_SEED + year as u64, settings, ASSESSOR).await?;
         work::compute(store, id, &sources, &opts, ASSESSOR).await?;
-        if year == today.year() {
-            continue;
+        if year < today.year() {
+            finish(store, id).await?;
         }
-        work::advance(store, id, work::StateStep::SubmitReview, ASSESSOR).await?;
-        let cycle = store.cycle(id).await?.context("the cycle just computed")?;
-        let rows = store.results(id, cycle.revision).await?;
-        let revision = store
-            .revisions(id)
-            .await?
-            .pop()
-            .context("the revision just computed")?;
-        let (_, fw) =
-            work::load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
-        // The committee awards the open places to the best-ranked of those tied, in id order.
-        for tie in work::ties_of(&rows, &revision.summary, fw.quota_scope()) {
-            let open = tie.k.saturating_sub(tie.awarded) as usize;
-            for (i, person) in tie.tied.iter().enumerate() {
-                let (decision, reason) = if i < open {
-                    (
-                        Decision::AwardTop,
-                        "并列者中年度重点任务完成更突出，经考核委员会研究确定为优秀",
-                    )
-                } else {
-                    (Decision::KeepNext, "优秀名额已满，经考核委员会研究维持称职")
-                };
-                work::decide(store, id, person, decision, reason, "demo_committee").await?;
-            }
-        }
-        work::finalize(store, id, ASSESSOR).await?;
     }
+    Ok(())
+}
+
+/// The unit leaders' judgement of everyone in routine cycle `id`: mostly 较好, some 好, a few
+/// 一般 and 较差, drawn from `seed`.
+async fn judge_all(store: &dyn Store, id: i64, seed: u64) -> anyhow::Result<()> {
+    use kaohe_domain::RoutineGrade;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let judgements: Vec<(kaohe_domain::Code, RoutineGrade)> = store
+        .cycle_people(id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let grade = match rng.random_range(0..100) {
+                0..=29 => RoutineGrade::Good,
+                30..=84 => RoutineGrade::FairlyGood,
+                85..=97 => RoutineGrade::Fair,
+                _ => RoutineGrade::Poor,
+            };
+            (p.cadre, grade)
+        })
+        .collect();
+    kaohe_store::cycles::work::judge(store, id, &judgements, UNIT_LEADER).await?;
+    Ok(())
+}
+
+/// Hands computed cycle `id` to the committee, which awards the open places at each quota line
+/// to the best-ranked of those tied, in id order, and finalizes it.
+async fn finish(store: &dyn Store, id: i64) -> anyhow::Result<()> {
+    use kaohe_domain::cycles::Decision;
+    use kaohe_store::cycles::work;
+    work::advance(store, id, work::StateStep::SubmitReview, ASSESSOR).await?;
+    let cycle = store.cycle(id).await?.context("the cycle just computed")?;
+    let rows = store.results(id, cycle.revision).await?;
+    let revision = store
+        .revisions(id)
+        .await?
+        .pop()
+        .context("the revision just computed")?;
+    let (_, fw) =
+        work::load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
+    for tie in work::ties_of(&rows, &revision.summary, fw.quota_scope()) {
+        let open = tie.k.saturating_sub(tie.awarded) as usize;
+        for (i, person) in tie.tied.iter().enumerate() {
+            let (decision, reason) = if i < open {
+                (
+                    Decision::AwardTop,
+                    "并列者中重点任务完成更突出，经考核委员会研究确定为最高等次",
+                )
+            } else {
+                (Decision::KeepNext, "名额已满，经考核委员会研究维持次一等次")
+            };
+            work::decide(store, id, person, decision, reason, "demo_committee").await?;
+        }
+    }
+    work::finalize(store, id, ASSESSOR).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod cycle;
 mod data;
 mod demo;
 mod ratings;
+mod records;
 mod serve;
 mod token;
 mod user;

@@ -14,10 +14,12 @@
 mod holidays;
 mod names;
 mod ratings;
+mod records;
 mod values;
 
 pub use holidays::official_calendar;
 pub use ratings::{DEFAULT_MAX_CASES, recent_cases};
+pub use records::{RecordSpec, RecordTarget, SynthRecord, generate_records};
 pub use values::{
     GrowthColumn, LatentColumn, PersonFacts, RECKLESS_SHARE, ValueColumn, ValueDist, ValuesSpec,
     generate_values, people_facts, write_baseline, write_history, write_people, write_values,

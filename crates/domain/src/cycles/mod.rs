@@ -315,6 +315,29 @@ crate::labeled_enum! {
     }
 }
 
+/// The indicator of a routine framework that holds the unit leader's judgement
+/// (单位主要负责人评价) of each of their people.
+pub const JUDGEMENT_COLUMN: &str = "leader_judgement";
+
+/// The value a unit leader's judgement gives the judgement indicator: 好 95, 较好 85, 一般 70,
+/// 较差 50 (the middle of each band of the routine grades' usual 0–100 scale).
+pub fn judgement_value(grade: crate::RoutineGrade) -> f64 {
+    match grade {
+        crate::RoutineGrade::Good => 95.0,
+        crate::RoutineGrade::FairlyGood => 85.0,
+        crate::RoutineGrade::Fair => 70.0,
+        crate::RoutineGrade::Poor => 50.0,
+    }
+}
+
+/// The judgement a stored value stands for ([`judgement_value`] read back).
+pub fn judgement_of(value: f64) -> Option<crate::RoutineGrade> {
+    crate::RoutineGrade::ALL
+        .iter()
+        .copied()
+        .find(|g| judgement_value(*g) == value)
+}
+
 /// A cadre assessed by a cycle: who, in which unit at the period's end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopedPerson {
@@ -613,6 +636,10 @@ mod tests {
         assert_eq!(Period::quarter(2026, 5), None);
         assert_eq!(CycleKind::Performance.scale(), GradeScale::Team);
         assert_eq!(CycleKind::Routine.scale(), GradeScale::Routine);
+        for g in crate::RoutineGrade::ALL {
+            assert_eq!(judgement_of(judgement_value(*g)), Some(*g));
+        }
+        assert_eq!(judgement_of(71.0), None);
     }
 
     #[test]

@@ -487,6 +487,90 @@ pub async fn import_values(
     Ok(rows.len())
 }
 
+/// Records the unit leader's judgement (单位主要负责人评价) of people of routine cycle `id`:
+/// each judgement becomes the value of the framework's judgement indicator
+/// ([`kaohe_domain::cycles::JUDGEMENT_COLUMN`]), kept under its own origin, replacing an earlier
+/// judgement of the same person. Whose people a leader may judge is the caller's check.
+pub async fn judge(
+    store: &dyn Store,
+    id: i64,
+    judgements: &[(Code, kaohe_domain::RoutineGrade)],
+    actor: &str,
+) -> Result<usize, CycleRunError> {
+    use kaohe_domain::cycles::{JUDGEMENT_COLUMN, judgement_value};
+    let cycle = cycle_of(store, id).await?;
+    Action::ImportValues.check(cycle.state)?;
+    let Some(col) = cycle.columns.iter().position(|c| c == JUDGEMENT_COLUMN) else {
+        return Err(CycleRunError::Framework(format!(
+            "the framework of cycle {id} has no indicator {JUDGEMENT_COLUMN} for the unit leader's judgement"
+        )));
+    };
+    let people: BTreeSet<Code> = store
+        .cycle_people(id)
+        .await?
+        .into_iter()
+        .map(|p| p.cadre)
+        .collect();
+    let outside: Vec<String> = judgements
+        .iter()
+        .filter(|(c, _)| !people.contains(c))
+        .map(|(c, _)| format!("{c} is not assessed by this cycle"))
+        .collect();
+    if !outside.is_empty() {
+        return Err(CycleRunError::Values {
+            cycle: id,
+            problems: outside,
+        });
+    }
+    let rows: Vec<PersonValues> = judgements
+        .iter()
+        .map(|(cadre, grade)| {
+            let mut row = vec![None; cycle.columns.len()];
+            row[col] = Some(judgement_value(*grade));
+            (cadre.clone(), row)
+        })
+        .collect();
+    let audit = NewAuditEntry::new(actor, "cycle.judge", format!("cycle:{id}")).after(
+        serde_json::json!({
+            "judgements": judgements.iter().map(|(c, g)| (c.to_string(), g.code())).collect::<BTreeMap<_, _>>(),
+        })
+        .to_string(),
+    );
+    store
+        .put_values(
+            id,
+            Action::ImportValues.allowed_in(),
+            &origin_text(ValueOrigin::Judgement, None),
+            &rows,
+            &audit,
+        )
+        .await?;
+    Ok(rows.len())
+}
+
+/// The unit leader's judgements stored in cycle `id`, by person.
+pub async fn judgements(
+    store: &dyn Store,
+    id: i64,
+) -> Result<HashMap<Code, kaohe_domain::RoutineGrade>, CycleRunError> {
+    use kaohe_domain::cycles::{JUDGEMENT_COLUMN, judgement_of};
+    let cycle = cycle_of(store, id).await?;
+    let Some(col) = cycle.columns.iter().position(|c| c == JUDGEMENT_COLUMN) else {
+        return Ok(HashMap::new());
+    };
+    let origin = origin_text(ValueOrigin::Judgement, None);
+    Ok(store
+        .cycle_values(id)
+        .await?
+        .into_iter()
+        .filter(|r| r.origin == origin)
+        .filter_map(|r| {
+            let g = judgement_of(r.values.get(col).copied().flatten()?)?;
+            Some((r.cadre, g))
+        })
+        .collect())
+}
+
 /// What a computation gave.
 #[derive(Debug, Clone)]
 pub struct Computed {
