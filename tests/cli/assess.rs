@@ -64,8 +64,9 @@ fn framework_presets_list_show_and_check() {
         "civil_servant_annual",
         "political_quality_review",
         "county_team_hqd",
+        "routine_quarterly",
     ];
-    assert_eq!(list.lines().count(), 3, "{list}");
+    assert_eq!(list.lines().count(), 4, "{list}");
     for name in names {
         assert!(list.lines().any(|l| l.starts_with(name)), "{list}");
         let checked = stdout_ok(&["framework", "check", name]);

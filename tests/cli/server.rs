@@ -73,7 +73,12 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
         let mut to_leader = false;
         for (id, _) in &escalated {
             let e = db.store.escalation(*id).await.unwrap().unwrap();
-            assert_eq!(e.assessors, vec!["demo_assessor"], "{}", db.name);
+            assert_eq!(
+                e.assessors,
+                vec!["demo_assessor", "demo_assessor2"],
+                "{}",
+                db.name
+            );
             to_leader |= e.leaders == ["demo_unit_leader"];
         }
         assert!(to_leader, "{}: none to demo_unit_leader", db.name);
@@ -132,35 +137,92 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
             .collect();
         assert_eq!(by_database, by_rules, "{}", db.name);
 
-        // Last year's annual assessment is final, this year's computed, both dated from today.
-        let year = time::OffsetDateTime::now_utc().year();
+        // Dated from today: each past quarter's routine assessment final, this quarter's open;
+        // last year's political quality review and annual assessment final, this year's annual
+        // computed.
+        let today = time::OffsetDateTime::now_utc().date();
+        let year = today.year();
+        use kaohe_domain::cycles::CycleState as S;
+        let mut expected = Vec::new();
+        for y in [year - 1, year] {
+            for q in 1..=4u8 {
+                let p = kaohe_domain::cycles::Period::quarter(y, q).unwrap();
+                if p.start > today {
+                    break;
+                }
+                let state = if p.end >= today {
+                    S::Collecting
+                } else {
+                    S::Final
+                };
+                expected.push((format!("{y}年第{q}季度平时考核"), state));
+            }
+            if y < year {
+                expected.push((format!("{y}年度领导干部政治素质考察"), S::Final));
+            }
+            expected.push((
+                format!("{y}年度考核"),
+                if y < year { S::Final } else { S::Computed },
+            ));
+        }
+        expected.reverse();
         let cycles = db.store.cycles().await.unwrap();
-        let shown: Vec<(String, kaohe_domain::cycles::CycleState)> =
-            cycles.iter().map(|c| (c.name.clone(), c.state)).collect();
-        assert_eq!(
-            shown,
-            [
-                (
-                    format!("{year}年度考核"),
-                    kaohe_domain::cycles::CycleState::Computed
-                ),
-                (
-                    format!("{}年度考核", year - 1),
-                    kaohe_domain::cycles::CycleState::Final
-                ),
-            ],
-            "{}",
-            db.name
-        );
+        let shown: Vec<(String, S)> = cycles.iter().map(|c| (c.name.clone(), c.state)).collect();
+        assert_eq!(shown, expected, "{}", db.name);
+        let last_annual = cycles
+            .iter()
+            .find(|c| c.name == format!("{}年度考核", year - 1))
+            .unwrap();
         let finals = db
             .store
-            .results(cycles[1].id, cycles[1].revision)
+            .results(last_annual.id, last_annual.revision)
             .await
             .unwrap();
-        assert_eq!(finals.len() as i64, cycles[1].people);
+        assert_eq!(finals.len() as i64, last_annual.people);
         assert!(
             finals.iter().all(|r| r.rule != "quota_tie_committee"),
             "{}: every tie decided",
+            db.name
+        );
+
+        // Work records: about twenty a cadre a year, every source, some rejected, the latest
+        // awaiting review, each reviewed by another account than its recorder.
+        let records = db
+            .store
+            .records(&kaohe_store::records::RecordQuery::default())
+            .await
+            .unwrap();
+        let years = (today
+            - time::Date::from_calendar_date(year - 1, time::Month::January, 1).unwrap())
+        .whole_days() as f64
+            / 365.0;
+        let per_cadre_year = records.len() as f64 / counts.cadres as f64 / years;
+        assert!(
+            (15.0..=25.0).contains(&per_cadre_year),
+            "{}: {per_cadre_year}",
+            db.name
+        );
+        for source in <kaohe_domain::records::RecordSource as kaohe_domain::Labeled>::ALL {
+            assert!(
+                records.iter().any(|r| r.source == *source),
+                "{}: {source}",
+                db.name
+            );
+        }
+        use kaohe_domain::records::RecordState as R;
+        for state in [R::Verified, R::Rejected, R::Recorded] {
+            assert!(
+                records.iter().any(|r| r.state() == state),
+                "{}: {state}",
+                db.name
+            );
+        }
+        assert!(
+            records
+                .iter()
+                .filter_map(|r| r.review.as_ref().map(|v| (v, r)))
+                .all(|(v, r)| v.by != r.recorded_by),
+            "{}: four eyes",
             db.name
         );
 

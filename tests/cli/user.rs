@@ -246,7 +246,7 @@ async fn serve_demo_prints_demo_accounts_that_sign_in_and_a_normal_start_does_no
     assert!(header.starts_with("DEMO ACCOUNTS"), "{header}");
     lines.next().unwrap().unwrap(); // column names
     let mut accounts = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..9 {
         let line = lines.next().unwrap().unwrap();
         let cols: Vec<String> = line.split('\t').map(str::to_owned).collect();
         accounts.push(cols);
@@ -262,8 +262,13 @@ async fn serve_demo_prints_demo_accounts_that_sign_in_and_a_normal_start_does_no
             "unit_leader",
             "official",
             "rater",
-            "service_system"
+            "service_system",
+            "assessor"
         ]
+    );
+    assert_eq!(
+        accounts[8][0], "demo_assessor2",
+        "a second assessor, for four eyes"
     );
     // And an API token of the demo service system, which pushes cases.
     let token_line = lines.next().unwrap().unwrap();

@@ -100,6 +100,7 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/cycles/{id}/finalize", Permission::FinalizeCycle),
     ("/cycles/{id}/amend", Permission::AmendResults),
     ("/my/results", Permission::ViewOwnResults),
+    ("/judgements", Permission::JudgeRoutine),
     ("/logout", Permission::Authenticated),
     ("/admin/users", Permission::ManageAccounts),
     ("/admin/audit", Permission::ViewAudit),

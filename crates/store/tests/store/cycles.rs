@@ -409,7 +409,7 @@ async fn a_second_computation_is_refused_while_one_runs_and_versions_stay_put() 
             .await
             .unwrap();
         assert!(!again.1, "the same content is stored once");
-        assert_eq!(work::store_presets(store, "system").await.unwrap(), 3);
+        assert_eq!(work::store_presets(store, "system").await.unwrap(), 4);
         assert_eq!(work::store_presets(store, "system").await.unwrap(), 0);
         let broken = work::save_framework(store, "[framework]\nid = 1", "upload", "assessor")
             .await

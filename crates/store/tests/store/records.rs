@@ -381,3 +381,176 @@ async fn records_count_once_verified_and_never_change() {
         );
     }
 }
+
+/// The records source of the binary (`src/sources.rs`), as cycles see it: the counted points
+/// of the period turned into values by the framework's rule.
+struct Records;
+
+#[async_trait::async_trait]
+impl cycles::work::ValueSource for Records {
+    fn origin(&self) -> kaohe_domain::cycles::ValueOrigin {
+        kaohe_domain::cycles::ValueOrigin::Records
+    }
+    fn columns(&self, fw: &kaohe_engine::Framework) -> Vec<String> {
+        work::record_columns(fw)
+    }
+    async fn gather(
+        &self,
+        store: &dyn Store,
+        fw: &kaohe_engine::Framework,
+        people: &[kaohe_domain::Code],
+        period: kaohe_domain::cycles::Period,
+    ) -> Result<Vec<cycles::PersonValues>, kaohe_store::StoreError> {
+        let sums = store.point_sums(fw.id(), period.start, period.end).await?;
+        Ok(work::indicator_values(fw, &sums, people))
+    }
+}
+
+#[tokio::test]
+async fn a_routine_cycle_grades_from_records_and_judgement_and_reaches_the_annual() {
+    use cycles::work::{self as cw, ComputeOptions, CycleSpec, StateStep};
+    use kaohe_domain::RoutineGrade;
+    use kaohe_domain::cycles::{CycleKind, CycleState};
+    use std::sync::Arc;
+    for db in TestDatabase::all().await.unwrap() {
+        let store = &*db.store;
+        seed(store).await;
+        cw::store_presets(store, "system").await.unwrap();
+        cycles::work::save_framework(store, FRAMEWORK, "upload", "admin")
+            .await
+            .unwrap();
+        // Q2: C003 did well; C004 was found wanting on work and conduct.
+        let q2 = |cadre: &str, indicator: &str, kind: RecordKind, points: f64| RecordInput {
+            framework_id: "routine_quarterly".to_owned(),
+            ..fact(cadre, indicator, kind, points)
+        };
+        let inputs = vec![
+            q2("C003", "routine_ji", RecordKind::Positive, 10.0),
+            q2("C003", "routine_ji", RecordKind::Positive, 10.0),
+            q2("C004", "routine_ji", RecordKind::Negative, 10.0),
+            q2("C004", "routine_ji", RecordKind::Negative, 10.0),
+            q2("C004", "routine_ji", RecordKind::Negative, 10.0),
+            q2("C004", "routine_ji", RecordKind::Negative, 10.0),
+            q2("C004", "routine_ji", RecordKind::Negative, 10.0),
+            q2("C004", "routine_de", RecordKind::Negative, 5.0),
+            q2("C004", "routine_de", RecordKind::Negative, 5.0),
+            q2("C004", "routine_qin", RecordKind::Negative, 5.0),
+            // Rejected: never counts.
+            q2("C005", "routine_ji", RecordKind::Negative, 10.0),
+        ];
+        let ids = work::add(store, &Vault::Database, inputs, &[], TODAY, "alice")
+            .await
+            .unwrap();
+        for (k, id) in ids.iter().enumerate() {
+            let verdict = if k == 10 {
+                Verdict::Rejected
+            } else {
+                Verdict::Verified
+            };
+            work::review(store, *id, verdict, "核查不实", "bob")
+                .await
+                .unwrap();
+        }
+        let spec = CycleSpec {
+            name: "2026年第2季度平时考核".to_owned(),
+            kind: CycleKind::Routine,
+            start: date!(2026 - 04 - 01),
+            end: date!(2026 - 06 - 30),
+            framework_id: "routine_quarterly".to_owned(),
+            framework_version: None,
+            units: vec![code("341000")],
+        };
+        let id = cw::create(store, &spec, "assessor").await.unwrap();
+        cw::advance(store, id, StateStep::Open, "assessor")
+            .await
+            .unwrap();
+        let err = cw::judge(store, id, &[(code("X999"), RoutineGrade::Good)], "leader")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("X999"), "{err}");
+        let judged = [
+            ("C001", RoutineGrade::FairlyGood),
+            ("C002", RoutineGrade::FairlyGood),
+            ("C003", RoutineGrade::Good),
+            ("C004", RoutineGrade::Poor),
+            ("C005", RoutineGrade::FairlyGood),
+        ]
+        .map(|(c, g)| (code(c), g));
+        cw::judge(store, id, &judged, "leader").await.unwrap();
+        assert_eq!(
+            cw::judgements(store, id).await.unwrap().get(&code("C004")),
+            Some(&RoutineGrade::Poor)
+        );
+        let opts = ComputeOptions {
+            draws: 0,
+            quota_share: Some(0.5),
+            ..ComputeOptions::default()
+        };
+        let sources: Vec<Arc<dyn cw::ValueSource>> = vec![Arc::new(Records)];
+        cw::compute(store, id, &sources, &opts, "assessor")
+            .await
+            .unwrap();
+        let cycle = store.cycle(id).await.unwrap().unwrap();
+        let rows = store.results(id, cycle.revision).await.unwrap();
+        let grade = |c: &str| {
+            rows.iter()
+                .find(|r| r.cadre.as_str() == c)
+                .and_then(|r| r.grade_level)
+        };
+        // Levels of 好/较好/一般/较差: C003 好 (ji 100, judgement 95), C004 较差 (ji 30,
+        // de 80, qin 90, judgement 50: 58.75), C005 较好 (its rejected record never counted).
+        assert_eq!(grade("C003"), Some(0), "{}: {rows:?}", db.name);
+        assert_eq!(grade("C004"), Some(3), "{}: {rows:?}", db.name);
+        assert_eq!(grade("C005"), Some(1), "{}: {rows:?}", db.name);
+        let (_, input) = cw::engine_input(store, id, &opts).await.unwrap();
+        let ji = input
+            .columns
+            .iter()
+            .position(|c| c == "routine_ji")
+            .unwrap();
+        let c005 = input
+            .people
+            .iter()
+            .position(|p| p.person_id == "C005")
+            .unwrap();
+        assert_eq!(
+            input.values.get(c005, ji),
+            Some(80.0),
+            "{}: the base",
+            db.name
+        );
+        cw::advance(store, id, StateStep::SubmitReview, "assessor")
+            .await
+            .unwrap();
+        cw::finalize(store, id, "chair").await.unwrap();
+        assert_eq!(
+            store.cycle(id).await.unwrap().unwrap().state,
+            CycleState::Final
+        );
+
+        // The year's annual cycle counts C004's 较差 routine result.
+        let annual = cw::create(
+            store,
+            &CycleSpec {
+                name: "2026年度考核".to_owned(),
+                kind: CycleKind::Annual,
+                start: date!(2026 - 01 - 01),
+                end: date!(2026 - 12 - 31),
+                framework_id: "test_records".to_owned(),
+                framework_version: None,
+                units: vec![code("341000")],
+            },
+            "assessor",
+        )
+        .await
+        .unwrap();
+        let (_, input) = cw::engine_input(store, annual, &opts).await.unwrap();
+        let poor: Vec<(&str, u32)> = input
+            .people
+            .iter()
+            .map(|p| (p.person_id.as_str(), p.facts.routine_poor))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert_eq!(poor, [("C004", 1)], "{}", db.name);
+    }
+}

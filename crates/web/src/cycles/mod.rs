@@ -11,6 +11,7 @@
 //! - `pages_results.rs`: the results table with filters and export, a revision with what an
 //!   amendment changed, and `/my/results` of officials and unit leaders.
 //! - `pages_committee.rs`: the assessment committee's ties, flags and decisions.
+//! - `pages_judgement.rs`: the unit leader's judgement of their people in routine cycles.
 //! - `pages_words.rs`: grades, rules, flags and methods in words.
 //!
 //! The steps themselves are `kaohe_store::cycles::work`'s, for the CLI and the web alike. An
@@ -20,6 +21,7 @@ mod api;
 mod pages;
 mod pages_committee;
 mod pages_cycle;
+mod pages_judgement;
 mod pages_results;
 mod pages_values;
 mod pages_words;
@@ -75,6 +77,13 @@ pub(crate) fn router() -> Router<AppState> {
     let own = Router::new()
         .route("/my/results", get(pages_results::my_results))
         .require(Permission::ViewOwnResults);
+    let judge = Router::new()
+        .route("/judgements", get(pages_judgement::judgements))
+        .route(
+            "/cycles/{id}/judgement",
+            get(pages_judgement::judgement).post(pages_judgement::judge),
+        )
+        .require(Permission::JudgeRoutine);
     frameworks
         .merge(view)
         .merge(manage)
@@ -82,6 +91,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(finalize)
         .merge(amend)
         .merge(own)
+        .merge(judge)
 }
 
 /// Routes of the cycles' API (`api.rs`: framework versions, cycles and their steps, the final

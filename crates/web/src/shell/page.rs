@@ -95,6 +95,8 @@ pub(crate) struct PageCtx {
     views_cycles: bool,
     /// Whether the account sees results of final cycles (official, unit leader).
     views_own_results: bool,
+    /// Whether the account judges its people in routine cycles (unit leader).
+    judges_routine: bool,
     section: Section,
     /// Path and query of the request without `lang`: where the language switch returns.
     here: String,
@@ -118,6 +120,7 @@ impl FromRequestParts<AppState> for PageCtx {
         ctx.decides_appeals = principal.holds(Permission::DecideAppeal);
         ctx.views_cycles = principal.holds(Permission::ViewCycles);
         ctx.views_own_results = principal.holds(Permission::ViewOwnResults);
+        ctx.judges_routine = principal.holds(Permission::JudgeRoutine);
         ctx.signed_in = principal.holds(Permission::Authenticated);
         ctx.csrf = parts
             .extensions
@@ -152,6 +155,7 @@ impl PageCtx {
             decides_appeals: false,
             views_cycles: false,
             views_own_results: false,
+            judges_routine: false,
             signed_in: false,
             section: Section::of(path),
             here: href(path, &kept),
@@ -220,6 +224,7 @@ impl PageCtx {
             ("/calendar", "nav.calendar", Section::Calendar),
             ("/cycles", "nav.cycles", Section::Cycles),
             ("/my/results", "nav.my_results", Section::MyResults),
+            ("/judgements", "nav.judgements", Section::Cycles),
             ("/frameworks", "nav.frameworks", Section::Frameworks),
             ("/service/rectifications", "nav.ratings", Section::Ratings),
             ("/service/appeals", "nav.appeals", Section::Ratings),
@@ -235,6 +240,7 @@ impl PageCtx {
             "/calendar" | "/frameworks" => self.signed_in,
             "/cycles" => self.views_cycles,
             "/my/results" => self.views_own_results,
+            "/judgements" => self.judges_routine,
             "/admin/users" => self.manages_accounts,
             "/admin/roles" => self.manages_roles,
             "/admin/audit" => self.views_audit,

@@ -457,6 +457,7 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             &[],
         ),
         ("/my/results", "/my/results", &["unit_leader", "official"]),
+        ("/judgements", "/judgements", &["unit_leader"]),
         (
             "/frameworks/{id}/{version}",
             "/frameworks/civil_servant_annual/2025.1",

@@ -548,3 +548,113 @@ async fn who_sees_a_cycle_and_its_results() {
         app.finish().await;
     }
 }
+
+/// A unit leader judges the people of their unit in an open routine cycle, and only those.
+#[tokio::test]
+async fn a_unit_leader_judges_their_people_in_a_routine_cycle() {
+    use kaohe_store::cycles::work;
+    for app in spawn_apps().await {
+        seed_people(&app).await;
+        let store = app.db.store.as_ref();
+        work::store_presets(store, "system").await.expect("presets");
+        let today = time::OffsetDateTime::now_utc().date();
+        let quarter = kaohe_domain::cycles::Period::quarter_of(today).expect("quarter");
+        let id = work::create(
+            store,
+            &work::CycleSpec {
+                name: "本季度平时考核".to_owned(),
+                kind: kaohe_domain::cycles::CycleKind::Routine,
+                start: quarter.start,
+                end: quarter.end,
+                framework_id: "routine_quarterly".to_owned(),
+                framework_version: None,
+                units: vec![code("340100")],
+            },
+            "tester",
+        )
+        .await
+        .expect("cycle");
+        let leader = app
+            .sign_in_as("r_leader", &["unit_leader"], &["340103"], None)
+            .await;
+        // Draft: nothing to judge yet.
+        let list = app.get_as(Some(&leader), "/judgements").await;
+        assert!(list.body.contains("id=\"no-judgements\""), "{}", list.body);
+        work::advance(store, id, work::StateStep::Open, "tester")
+            .await
+            .expect("open");
+        let list = app.get_as(Some(&leader), "/judgements").await;
+        assert!(
+            list.body.contains(&format!("/cycles/{id}/judgement")),
+            "{}",
+            list.body
+        );
+        assert!(list.body.contains("已评价 0 / 7 人"), "{}", list.body);
+        let path = format!("/cycles/{id}/judgement");
+        let page = app.get_as(Some(&leader), &path).await;
+        assert_eq!(page.table_rows("judgements").len(), 7);
+        let csrf = csrf_in(&page);
+        let cookie = format!("kaohe_session={leader}");
+        // Someone of another unit: refused, nothing stored.
+        let r = app
+            .post_form(
+                &path,
+                &cookie,
+                &[("csrf", &csrf), ("j_C101", "good"), ("j_C001", "poor")],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("C001"), "{}", r.body);
+        assert!(work::judgements(store, id).await.expect("read").is_empty());
+        let r = app
+            .post_form(
+                &path,
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("j_C101", "good"),
+                    ("j_C102", "poor"),
+                    ("j_C103", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let judged = work::judgements(store, id).await.expect("read");
+        assert_eq!(judged.len(), 2);
+        assert_eq!(
+            judged.get(&code("C102")),
+            Some(&kaohe_domain::RoutineGrade::Poor)
+        );
+        let page = app.get_as(Some(&leader), &format!("{path}?saved=1")).await;
+        assert!(page.body.contains("评价已保存"), "{}", page.body);
+        assert!(
+            page.body.contains("value=\"poor\" selected"),
+            "{}",
+            page.body
+        );
+        // A leader of another unit sees their own people only, and cannot judge these.
+        let other = app
+            .sign_in_as("r_other", &["unit_leader"], &["340102"], None)
+            .await;
+        let theirs = app.get_as(Some(&other), &path).await;
+        assert_eq!(theirs.status, 200);
+        assert!(!theirs.body.contains("C101"), "{}", theirs.body);
+        let csrf = csrf_in(&theirs);
+        let r = app
+            .post_form(
+                &path,
+                &format!("kaohe_session={other}"),
+                &[("csrf", &csrf), ("j_C101", "fair")],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let judged = work::judgements(store, id).await.expect("read");
+        assert_eq!(
+            judged.get(&code("C101")),
+            Some(&kaohe_domain::RoutineGrade::Good)
+        );
+        let missing = app.get_as(Some(&other), "/cycles/999999/judgement").await;
+        assert_eq!(missing.status, 404);
+        app.finish().await;
+    }
+}
