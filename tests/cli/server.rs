@@ -202,7 +202,7 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
             "{}: {per_cadre_year}",
             db.name
         );
-        for source in <kaohe_domain::records::RecordSource as kaohe_domain::Labeled>::ALL {
+        for source in <kaohe_domain::records::RecordSource as Labeled>::ALL {
             assert!(
                 records.iter().any(|r| r.source == *source),
                 "{}: {source}",
