@@ -28,6 +28,37 @@ pub(crate) struct Settings {
     pub(crate) ratings: Ratings,
     /// Assessment cycles: rank intervals and grading.
     pub(crate) cycles: Cycles,
+    /// Work records (纪实): where evidence is kept and how large it may be.
+    pub(crate) records: Records,
+}
+
+/// Settings of work records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Records {
+    /// Directory of evidence files, one file per content hash; unset: in the database.
+    pub(crate) evidence_dir: Option<std::path::PathBuf>,
+    /// Largest evidence file, in bytes.
+    pub(crate) max_evidence_bytes: usize,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Self {
+            evidence_dir: None,
+            max_evidence_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+impl Records {
+    /// Where evidence files are kept.
+    pub(crate) fn vault(&self) -> kaohe_store::files::Vault {
+        match &self.evidence_dir {
+            Some(dir) => kaohe_store::files::Vault::Directory(dir.clone()),
+            None => kaohe_store::files::Vault::Database,
+        }
+    }
 }
 
 /// Settings of computing assessment cycles.
@@ -267,6 +298,7 @@ impl Default for Settings {
             accounts: Accounts::default(),
             ratings: Ratings::default(),
             cycles: Cycles::default(),
+            records: Records::default(),
         }
     }
 }

@@ -23,7 +23,9 @@ CREATE TABLE records (
     FOREIGN KEY (framework_id, framework_version) REFERENCES frameworks (id, version)
 );
 CREATE INDEX records_cadre ON records (cadre, fact_date);
-CREATE INDEX records_date ON records (fact_date);
+-- The sums of a cycle (POINT_SUMS in crates/store/src/records/mod.rs) walk this index alone,
+-- already in the order of their GROUP BY.
+CREATE INDEX records_sums ON records (framework_id, cadre, indicator, kind, fact_date, points);
 CREATE INDEX records_amends ON records (amends) WHERE amends IS NOT NULL;
 
 CREATE TABLE record_reviews (

@@ -275,13 +275,15 @@ impl RecordRow {
     }
 }
 
-/// The sums of counted points, by official, indicator and kind.
+/// The sums of counted points, by official, indicator and kind. The records corrected by a
+/// verified amendment are found once, through the partial index of amendments, instead of a
+/// lookup per record; the rest walks the covering index `records_sums` in group order.
 pub(crate) const POINT_SUMS: &str = "SELECT r.cadre, r.indicator, r.kind, SUM(r.points) \
     FROM records r JOIN record_reviews v ON v.record_id = r.id \
     WHERE v.verdict = 'verified' AND r.framework_id = $1 AND r.fact_date >= $2 \
-    AND r.fact_date <= $3 AND NOT EXISTS (SELECT 1 FROM records a \
-    JOIN record_reviews av ON av.record_id = a.id \
-    WHERE a.amends = r.id AND av.verdict = 'verified') \
+    AND r.fact_date <= $3 AND r.id NOT IN (SELECT a.amends FROM records a \
+    WHERE a.amends IS NOT NULL AND EXISTS (SELECT 1 FROM record_reviews av \
+    WHERE av.record_id = a.id AND av.verdict = 'verified')) \
     GROUP BY r.cadre, r.indicator, r.kind";
 
 /// Rows per multi-row insert of records: 14 parameters a row, within SQLite's limit.

@@ -639,7 +639,7 @@ messages! {
     "judgement.no_cycles" => "目前没有等待评价的平时考核周期。", "No routine cycle waits for your judgement now.";
     "judgement.progress" => "已评价 {judged} / {people} 人", "{judged} of {people} judged";
     "judgement.title" => "负责人评价", "Unit leader's judgement";
-    "judgement.how" => "请逐人选择好、较好、一般或较差（分别计 95、85、70、50 分，计入“单位主要负责人评价”指标）；未选择的人员保持原评价。计算前可随时修改。", "Choose 好, 较好, 一般 or 较差 for each person (95, 85, 70 or 50 points in the judgement indicator); people left unchosen keep their judgement. You may change it until the cycle is computed.";
+    "judgement.how" => "请逐人选择好、较好、一般或较差（分别计 95、85、70、50 分，计入“单位主要负责人评价”指标）；未选择的人员保持原评价。计算前可随时修改。", "Choose good, fairly good, fair or poor for each person (95, 85, 70 or 50 points in the judgement indicator); people left unchosen keep their judgement. You may change it until the cycle is computed.";
     "judgement.grade" => "评价", "Judgement";
     "judgement.unset" => "（未评价）", "(not judged)";
     "judgement.save" => "保存评价", "Save judgements";
