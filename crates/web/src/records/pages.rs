@@ -8,6 +8,7 @@ use super::data::{
     record_for, scoped_query, vault_error,
 };
 use super::view::{IndicatorOption, RecordView, indicator_groups, views};
+use crate::org::data::units_in_scope;
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission};
 use crate::shell::error::ApiError;
@@ -23,6 +24,7 @@ use kaohe_domain::records::{RecordError, RecordKind, RecordSource, Verdict};
 use kaohe_domain::{Code, Labeled};
 use kaohe_store::records::RecordQuery;
 use kaohe_store::records::work::{self, RecordWorkError};
+use kaohe_store::{CadreQuery, MAX_PER_PAGE};
 
 /// A 303 to `path`.
 fn redirect(path: &str) -> Response {
@@ -220,14 +222,52 @@ struct NewPage {
     bad: &'static str,
     today: String,
     files_hint: String,
+    /// The officials the caller records facts of (id, name and unit), for the list of the
+    /// cadre field.
+    cadres: Vec<(String, String)>,
+}
+
+/// Most officials offered in the list of the cadre field; beyond, the id is typed.
+const MAX_PICK: usize = 2000;
+
+/// The officials of the units the caller records facts in (at most [`MAX_PICK`]).
+async fn pickable(
+    store: &dyn kaohe_store::Store,
+    caller: &Caller,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    for unit in units_in_scope(store, caller, Permission::RecordFacts).await? {
+        let page = store
+            .list_cadres(&CadreQuery {
+                unit: Some(unit.code.clone()),
+                page: 1,
+                per_page: MAX_PER_PAGE,
+                ..CadreQuery::default()
+            })
+            .await?;
+        out.extend(
+            page.items
+                .into_iter()
+                .map(|c| (c.id.to_string(), format!("{} · {}", c.name, unit.name))),
+        );
+        if out.len() >= MAX_PICK {
+            out.truncate(MAX_PICK);
+            break;
+        }
+    }
+    Ok(out)
 }
 
 async fn new_page(
     state: &AppState,
     ctx: PageCtx,
+    caller: &Caller,
     fields: RecordFields,
     error: Option<FieldError>,
 ) -> PageResult {
+    let cadres = pickable(state.store.as_ref(), caller)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let recordable = work::recordable(state.store.as_ref())
         .await
         .map_err(|e| ctx.fail(ApiError::from(e)))?;
@@ -247,6 +287,7 @@ async fn new_page(
             "rec.files_hint",
             &[("mb", &(state.record_upload_max_bytes / (1024 * 1024)))],
         ),
+        cadres,
         fields,
         ctx,
     };
@@ -254,7 +295,12 @@ async fn new_page(
 }
 
 /// `GET /records/new?cadre=`: the form that records a fact.
-pub(super) async fn new_form(ctx: PageCtx, State(state): State<AppState>, uri: Uri) -> PageResult {
+pub(super) async fn new_form(
+    ctx: PageCtx,
+    caller: Caller,
+    State(state): State<AppState>,
+    uri: Uri,
+) -> PageResult {
     let query = QueryParams::from_uri(&uri);
     let fields = RecordFields {
         cadre: query.raw("cadre").unwrap_or_default().to_owned(),
@@ -263,7 +309,7 @@ pub(super) async fn new_form(ctx: PageCtx, State(state): State<AppState>, uri: U
         source: RecordSource::FieldVisit.code().to_owned(),
         ..RecordFields::default()
     };
-    new_page(&state, ctx, fields, None).await
+    new_page(&state, ctx, &caller, fields, None).await
 }
 
 /// `POST /records/new` (multipart): records a fact with its evidence files; the form again,
@@ -276,18 +322,18 @@ pub(super) async fn create(
 ) -> PageResult {
     let (fields, files, problem) = read_multipart(&state, multipart).await;
     if let Some(p) = problem {
-        return new_page(&state, ctx, fields, Some(p)).await;
+        return new_page(&state, ctx, &caller, fields, Some(p)).await;
     }
     let input = match fields.input(files) {
         Ok(input) => input,
-        Err(e) => return new_page(&state, ctx, fields, Some(e)).await,
+        Err(e) => return new_page(&state, ctx, &caller, fields, Some(e)).await,
     };
     let store = state.store.as_ref();
     match cadre_for(store, &caller, Permission::RecordFacts, &input.cadre).await {
         Ok(_) => {}
         Err(ApiError::NotFound { .. }) => {
             let e = field_error(&RecordWorkError::NoCadre(input.cadre.to_string()));
-            return new_page(&state, ctx, fields, e).await;
+            return new_page(&state, ctx, &caller, fields, e).await;
         }
         Err(e) => return Err(ctx.fail(e)),
     }
@@ -306,7 +352,7 @@ pub(super) async fn create(
             None => Err(ctx.fail(ApiError::not_found("record", ""))),
         },
         Err(e) => match field_error(&e) {
-            Some(f) => new_page(&state, ctx, fields, Some(f)).await,
+            Some(f) => new_page(&state, ctx, &caller, fields, Some(f)).await,
             None => Err(ctx.fail(ApiError::from(e))),
         },
     }

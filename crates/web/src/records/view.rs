@@ -116,7 +116,10 @@ fn view(
     RecordView {
         id: r.id,
         href: format!("/records/{}", r.id),
-        cadre: format!("{}（{}）", r.cadre_name, r.cadre),
+        cadre: ctx.tf(
+            "rec.cadre_name",
+            &[("name", &r.cadre_name), ("id", &r.cadre)],
+        ),
         date: r.date.to_string(),
         kind: ctx.label(r.kind),
         negative,
@@ -227,7 +230,11 @@ pub(super) fn indicator_groups(
                     }
                 })
                 .collect();
-            (format!("{}（{version}）", framework_name(ctx, fw)), options)
+            let group = ctx.tf(
+                "rec.framework_version",
+                &[("name", &framework_name(ctx, fw)), ("version", version)],
+            );
+            (group, options)
         })
         .collect()
 }

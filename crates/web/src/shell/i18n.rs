@@ -314,6 +314,9 @@ messages! {
     "nav.record_queue" => "纪实核实", "Verify records";
     "nav.my_records" => "我的纪实", "My records";
     "rec.cadre_link" => "全程纪实", "Work records";
+    "rec.cadre_name" => "{name}（{id}）", "{name} ({id})";
+    "rec.framework_version" => "{name}（{version}）", "{name} ({version})";
+    "rec.pick_hint" => "可输入编号或姓名从列表中选择", "Type an id or a name to pick from the list";
     "rec.back_cadre" => "干部信息", "Cadre";
     "rec.recorded_by" => "{who} 记录于 {at}", "Recorded by {who} at {at}";
     "rec.reviewed_by" => "{verdict}：{who}，{at}", "{verdict} by {who} at {at}";

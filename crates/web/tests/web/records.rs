@@ -330,6 +330,7 @@ async fn records_form_queue_four_eyes_scope_and_evidence() {
         assert!(timeline.body.contains("/lang/en"), "language switch");
         let english = a1.get("/cadres/C003/records?lang=en").await;
         assert!(english.body.contains("Verified") && english.body.contains("Field visit"));
+        assert!(english.body.contains("王五 (C003)"), "{}", english.body);
 
         // Evidence: an attachment, never inline, never sniffed, never cached, as stored.
         let (status, headers, bytes) = own.download("/records/1/files/1").await;
@@ -394,6 +395,14 @@ async fn records_import_is_all_or_nothing_and_export_speaks_words() {
         let name = app.name;
         let a1 = As::new(&app, "imp_a1", &["assessor"], &["340102"], None).await;
         let today = today();
+        // The form offers the officials of the assessor's units to pick, no others.
+        let form = a1.get("/records/new").await;
+        assert!(
+            form.body.contains("<option value=\"C003\">王五 · "),
+            "{}",
+            form.body
+        );
+        assert!(!form.body.contains("<option value=\"C004\">"));
         let head = "干部编号,日期,类别,指标体系,指标,分值,来源,事实描述\n";
         let bad = format!(
             "{head}C003,{today},正向,routine_quarterly,routine_ji,2,现场看,走访\n\
