@@ -22,11 +22,35 @@ mod pages;
 mod view;
 
 use crate::shell::AppState;
-use crate::shell::access::{Permission, RequirePermission};
+use crate::shell::access::{Caller, Permission, RequirePermission};
+use crate::shell::error::ApiError;
 use axum::Router;
 use axum::routing::{get, post};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// How many records of the officials in the caller's scope await a verification the caller
+/// may give (those they recorded themselves left out: four eyes), for the home page.
+pub(crate) async fn awaiting_verification(
+    store: &dyn kaohe_store::Store,
+    caller: &Caller,
+) -> Result<usize, ApiError> {
+    if !caller.0.holds(Permission::VerifyRecords) {
+        return Ok(0);
+    }
+    let query = kaohe_store::records::RecordQuery {
+        pending: true,
+        ..Default::default()
+    };
+    let query = data::scoped_query(store, caller, Permission::VerifyRecords, query).await?;
+    let me = caller.0.username().unwrap_or_default();
+    Ok(store
+        .records(&query)
+        .await?
+        .iter()
+        .filter(|r| r.recorded_by != me)
+        .count())
+}
 
 /// Routes of the records' pages, each group with the permission it needs.
 pub(crate) fn router() -> Router<AppState> {

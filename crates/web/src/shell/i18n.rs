@@ -156,6 +156,7 @@ messages! {
     "home.link.cadres" => "查找干部及其任职经历", "Find cadres and their appointment history";
     "home.link.calendar" => "查看工作日历、计算工作日期限", "See the working-day calendar and count deadlines";
     "home.link.api" => "查看 JSON 接口文档", "Read the JSON API documentation";
+    "home.to_verify" => "{n} 条纪实待您核实", "{n} work records await your verification";
     "home.escalated" => "{n} 件差评整改逾期已督办", "{n} overdue bad-review rectifications escalated to you";
     "search.q" => "搜索", "Search";
     "search.submit" => "查询", "Search";

@@ -270,6 +270,12 @@ async fn records_form_queue_four_eyes_scope_and_evidence() {
             .post("/records/1/review", &[("verdict", "verified")])
             .await;
         assert_eq!(r.status, 403);
+        // The home page tells the second assessor, not the recorder; the menu has the queue.
+        let home = a2.get("/").await;
+        assert!(home.body.contains("1 条纪实待您核实"), "{}", home.body);
+        assert!(home.body.contains("href=\"/records/queue\""));
+        assert!(!a1.get("/").await.body.contains("id=\"to-verify\""));
+        assert!(own.get("/").await.body.contains("href=\"/my/records\""));
         // A rejection needs a reason.
         let queue = a2.get("/records/queue").await;
         assert!(queue.body.contains("action=\"/records/1/review\""));
@@ -470,6 +476,48 @@ async fn records_import_is_all_or_nothing_and_export_speaks_words() {
         let done = a1.get(r.header("location")).await;
         assert!(done.body.contains("id=\"imported\""), "{}", done.body);
         assert_eq!(a1.get("/api/v1/records").await.json()["total"], 2);
+        // An XLSX file with Chinese headers and labels.
+        let xlsx_dir = tempfile::tempdir().expect("temporary directory");
+        let path = xlsx_dir.path().join("纪实.xlsx");
+        let header: Vec<String> = [
+            "干部编号",
+            "日期",
+            "类别",
+            "指标体系",
+            "指标",
+            "分值",
+            "来源",
+            "事实描述",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect();
+        let text = |s: &str| kaohe_data::WideCell::Text(s.to_owned());
+        let row = vec![
+            text("C003"),
+            text(&today),
+            text("反向"),
+            text("routine_quarterly"),
+            text("routine_ji"),
+            kaohe_data::WideCell::Number(1.0),
+            text("群众说"),
+            text("群众反映办事推诿"),
+        ];
+        kaohe_data::write_wide(&path, &header, &[row]).expect("xlsx written");
+        let bytes = std::fs::read(&path).expect("xlsx");
+        let r = a1
+            .post_multipart("/records/import", &[], &[("file", "纪实.xlsx", &bytes)])
+            .await;
+        assert_eq!(r.status, 303, "{name}: {}", r.body);
+        let listed = a1.get("/api/v1/records?cadre=C003").await.json();
+        assert!(
+            listed["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|r| r["kind"] == "negative" && r["source"] == "public_opinion"),
+            "{listed}"
+        );
 
         // The export: Chinese headers and labels, English with lang=en, formulas guarded.
         let csv = a1.get("/records/export.csv").await;
