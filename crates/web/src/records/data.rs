@@ -418,7 +418,13 @@ pub(super) fn field_error(e: &RecordWorkError) -> Option<FieldError> {
         RecordWorkError::NoCadre(_) | RecordWorkError::OtherCadre { .. } => {
             ("cadre", "rec.err.cadre")
         }
-        RecordWorkError::Framework(_) => ("indicator", "rec.err.indicator"),
+        // The framework or indicator named is not one records can fill (the store says so
+        // with a message naming the field); its other uses are not about a field.
+        RecordWorkError::Framework(m)
+            if m.starts_with("framework") || m.starts_with("indicator") =>
+        {
+            ("indicator", "rec.err.indicator")
+        }
         _ => return None,
     };
     Some(FieldError::keyed(field, key, reason))

@@ -3,18 +3,20 @@
 //! Chinese headers and labels (English with `lang=en`). Files are read and written by
 //! `kaohe_data` (`read_wide`, `write_wide`: encodings, formula guards).
 
-use super::data::{FieldError, Frameworks, RecordFields, cadre_for, field_error, scoped_query};
+use super::data::{
+    FieldError, Frameworks, ListParams, RecordFields, cadre_for, field_error, scoped_query,
+};
 use super::view::{indicator_name, points_text};
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission};
 use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageError, PageResult, location, render};
-use crate::shell::params::encode_component;
+use crate::shell::params::{QueryParams, encode_component};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use kaohe_data::{WideCell, WideTable};
 use kaohe_store::records::RecordQuery;
@@ -73,8 +75,8 @@ fn import_page_with(ctx: PageCtx, problems: Vec<String>, imported: Option<usize>
 }
 
 /// `GET /records/import`: the form of the import and the columns of the file.
-pub(super) async fn import_form(ctx: PageCtx, uri: axum::http::Uri) -> PageResult {
-    let query = crate::shell::params::QueryParams::from_uri(&uri);
+pub(super) async fn import_form(ctx: PageCtx, uri: Uri) -> PageResult {
+    let query = QueryParams::from_uri(&uri);
     let imported = query
         .get::<u32>("imported")
         .ok()
@@ -308,34 +310,52 @@ fn parse_rows(ctx: &PageCtx, table: &WideTable) -> (Vec<RecordInput>, Vec<usize>
     (inputs, places, problems)
 }
 
-/// `GET /records/export.csv`: the records in scope as CSV.
+/// `GET /records/export.csv?cadre=&from=&to=&pending=`: the records in scope as CSV.
 pub(super) async fn export_csv(
     ctx: PageCtx,
     caller: Caller,
     State(state): State<AppState>,
+    uri: Uri,
 ) -> PageResult {
-    export(ctx, caller, state, ".csv").await
+    export(ctx, caller, state, &uri, ".csv").await
 }
 
-/// `GET /records/export.xlsx`: the records in scope as XLSX.
+/// `GET /records/export.xlsx?cadre=&from=&to=&pending=`: the records in scope as XLSX.
 pub(super) async fn export_xlsx(
     ctx: PageCtx,
     caller: Caller,
     State(state): State<AppState>,
+    uri: Uri,
 ) -> PageResult {
-    export(ctx, caller, state, ".xlsx").await
+    export(ctx, caller, state, &uri, ".xlsx").await
 }
 
-async fn export(ctx: PageCtx, caller: Caller, state: AppState, suffix: &'static str) -> PageResult {
+/// The records in scope, filtered like the list of the API (`cadre`, `from`, `to`,
+/// `pending`), as a file.
+async fn export(
+    ctx: PageCtx,
+    caller: Caller,
+    state: AppState,
+    uri: &Uri,
+    suffix: &'static str,
+) -> PageResult {
     let store = state.store.as_ref();
-    let query = scoped_query(
-        store,
-        &caller,
-        Permission::ViewRecords,
-        RecordQuery::default(),
-    )
-    .await
-    .map_err(|e| ctx.fail(e))?;
+    let p: ListParams = ctx.parse(&QueryParams::from_uri(uri))?;
+    if let Some(cadre) = &p.cadre {
+        cadre_for(store, &caller, Permission::ViewRecords, cadre)
+            .await
+            .map_err(|e| ctx.fail(e))?;
+    }
+    let query = RecordQuery {
+        cadre: p.cadre,
+        from: p.from,
+        to: p.to,
+        pending: p.pending.unwrap_or(false),
+        ..RecordQuery::default()
+    };
+    let query = scoped_query(store, &caller, Permission::ViewRecords, query)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let records = store.records(&query).await.map_err(|e| ctx.fail(e))?;
     let mut frameworks = Frameworks::default();
     frameworks

@@ -88,6 +88,8 @@ struct TimelinePage {
     cadre_href: Option<String>,
     /// The form that records a fact of this cadre, for those who record.
     new_href: Option<String>,
+    /// The export of this cadre's records as CSV and as XLSX, for those who read them.
+    export_href: Option<(String, String)>,
     records: Vec<RecordView>,
 }
 
@@ -122,6 +124,16 @@ pub(super) async fn cadre_timeline(
             &[("name", &cadre.name), ("id", &cadre.id)],
         ),
         cadre_href: Some(format!("/cadres/{}", cadre.id)),
+        export_href: Some((
+            format!(
+                "/records/export.csv?cadre={}",
+                encode_component(code.as_str())
+            ),
+            format!(
+                "/records/export.xlsx?cadre={}",
+                encode_component(code.as_str())
+            ),
+        )),
         new_href: may_record
             .then(|| format!("/records/new?cadre={}", encode_component(code.as_str()))),
         records,
@@ -150,6 +162,7 @@ pub(super) async fn my_timeline(
         title: ctx.t("rec.my_title").to_owned(),
         cadre_href: None,
         new_href: None,
+        export_href: None,
         records,
         ctx,
     };
@@ -372,6 +385,8 @@ struct RecordPage {
     /// The caller would review it but recorded it (four eyes).
     four_eyes: bool,
     may_amend: bool,
+    /// An amendment of this record awaits verification: no second one until it is reviewed.
+    amendment_pending: bool,
     groups: Vec<(String, Vec<IndicatorOption>)>,
     kinds: Choices,
     sources: Choices,
@@ -419,12 +434,18 @@ async fn record_page(
             .await
             .map_err(|e| ctx.fail(e))?;
     let four_eyes = verifies && r.mine;
-    let may_amend = matches!(
-        record.state(),
-        kaohe_domain::records::RecordState::Recorded | kaohe_domain::records::RecordState::Verified
-    ) && may_on(store, caller, Permission::RecordFacts, &record)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let amendment_pending = amendments
+        .iter()
+        .any(|a| a.state_code == kaohe_domain::records::RecordState::Recorded.code());
+    let may_amend = !amendment_pending
+        && matches!(
+            record.state(),
+            kaohe_domain::records::RecordState::Recorded
+                | kaohe_domain::records::RecordState::Verified
+        )
+        && may_on(store, caller, Permission::RecordFacts, &record)
+            .await
+            .map_err(|e| ctx.fail(e))?;
     let fields = typed.unwrap_or_else(|| RecordFields {
         cadre: record.cadre.to_string(),
         date: record.date.to_string(),
@@ -453,6 +474,7 @@ async fn record_page(
         may_review: verifies && !four_eyes,
         four_eyes,
         may_amend,
+        amendment_pending,
         original,
         amendments,
         fields,

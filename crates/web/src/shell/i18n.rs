@@ -377,6 +377,7 @@ messages! {
     "rec.review_title" => "核实", "Verification";
     "rec.amend_title" => "更正", "Correct";
     "rec.amend_intro" => "更正不修改原纪实：将新增一条注明理由的纪实，核实后代替原纪实计入。", "A correction leaves the record as it is: a new record with the reason is added and, once verified, counts instead.";
+    "rec.amendment_pending" => "这条纪实的更正正在等待核实，核实或驳回后才能再次更正。", "A correction of this record awaits verification; it can be corrected again once that is reviewed.";
     "rec.amend_submit" => "提交更正", "Submit the correction";
     "rec.import_title" => "导入纪实", "Import records";
     "rec.import_intro" => "上传 CSV 或 XLSX 文件：全部无误才导入，有任何错误则一条也不导入。列名可用中文或英文。", "Upload a CSV or XLSX file: every row is imported or none is. Headers in Chinese or English.";

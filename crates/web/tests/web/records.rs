@@ -384,6 +384,16 @@ async fn records_form_queue_four_eyes_scope_and_evidence() {
                 .contains("更正第 1 号纪实，理由：分值录入有误")
         );
         assert!(amendment.body.contains("被更正的纪实"));
+        let waiting = a1.get("/records/1").await;
+        assert!(
+            waiting.body.contains("id=\"amendment-pending\""),
+            "{}",
+            waiting.body
+        );
+        assert!(
+            !waiting.body.contains("id=\"amend-form\""),
+            "one correction at a time"
+        );
         let original = own.get("/records/1").await;
         assert!(
             original.body.contains("href=\"/records/2\""),
@@ -532,6 +542,14 @@ async fn records_import_is_all_or_nothing_and_export_speaks_words() {
             csv.body.contains("正向") && csv.body.contains("现场看") && csv.body.contains("待核实")
         );
         assert!(csv.body.contains("'=HYPERLINK"), "{}", csv.body);
+        let one = a1.get("/records/export.csv?cadre=C002").await;
+        assert!(
+            one.body.contains("C002") && !one.body.contains("C003"),
+            "{}",
+            one.body
+        );
+        assert_eq!(a1.get("/records/export.csv?cadre=C004").await.status, 403);
+        assert_eq!(a1.get("/records/export.csv?from=soon").await.status, 422);
         let en = a1.get("/records/export.csv?lang=en").await;
         assert!(
             en.body.contains("cadre") && en.body.contains("Positive"),
