@@ -806,6 +806,18 @@ async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor(
     );
     assert!(card.contains("待核实") && card.contains("+2"), "{card}");
     phone.screenshot(&shots.join("records-03-queue.png")).await;
+    // Its page has the review form and, in English, the same words translated.
+    phone
+        .goto(&format!("{}/records/{id}?lang=en", server.base))
+        .await;
+    let page = phone.source().await;
+    assert!(page.contains("Awaiting verification") && page.contains("Field visit"));
+    assert!(page.contains("action=\"/records/") && page.contains("Verify"));
+    fits_the_phone(&phone).await;
+    phone
+        .screenshot(&shots.join("records-03b-record-en.png"))
+        .await;
+    phone.goto(&format!("{}/records/queue", server.base)).await;
     phone
         .click(&format!("#record-{id} ~ .review-forms button.verify"))
         .await;
