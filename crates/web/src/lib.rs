@@ -108,7 +108,7 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/cycles/{id}/amend", Permission::AmendResults),
     ("/my/results", Permission::ViewOwnResults),
     ("/judgements", Permission::JudgeRoutine),
-    // Work records (纪实, #12): timelines, the verification queue, the form, import, export.
+    // Work records (纪实): timelines, the verification queue, the form, import, export.
     ("/cadres/{id}/records", Permission::ViewRecords),
     ("/records/export.csv", Permission::ViewRecords),
     ("/records/export.xlsx", Permission::ViewRecords),
