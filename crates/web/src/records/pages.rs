@@ -240,6 +240,18 @@ struct NewPage {
     cadres: Vec<(String, String)>,
 }
 
+/// A size limit in words: whole MB, or KB below one MB.
+fn size_text(bytes: usize) -> String {
+    const MB: usize = 1024 * 1024;
+    if bytes >= MB && bytes.is_multiple_of(MB) {
+        format!("{} MB", bytes / MB)
+    } else if bytes >= MB {
+        format!("{:.1} MB", bytes as f64 / MB as f64)
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
 /// Most officials offered in the list of the cadre field; beyond, the id is typed.
 const MAX_PICK: usize = 2000;
 
@@ -298,7 +310,7 @@ async fn new_page(
         today: state.today().to_string(),
         files_hint: ctx.tf(
             "rec.files_hint",
-            &[("mb", &(state.record_upload_max_bytes / (1024 * 1024)))],
+            &[("size", &size_text(state.record_upload_max_bytes))],
         ),
         cadres,
         fields,

@@ -370,7 +370,7 @@ messages! {
     "rec.new_title" => "记录纪实", "Record a fact";
     "rec.new_intro" => "记录干部工作中的具体事实，可附现场照片或材料；提交后由另一名考核人员核实。", "Record a concrete fact of an official's work, with photos or documents; another assessor verifies it.";
     "rec.choose" => "请选择", "Choose";
-    "rec.files_hint" => "可多选，手机上可直接拍照。PDF、图片（PNG、JPEG）、DOCX、XLSX，单个不超过 {mb} MB。", "Several allowed; a phone can take a photo. PDF, images (PNG, JPEG), DOCX, XLSX, each at most {mb} MB.";
+    "rec.files_hint" => "可多选，手机上可直接拍照。PDF、图片（PNG、JPEG）、DOCX、XLSX，单个不超过 {size}。", "Several allowed; a phone can take a photo. PDF, images (PNG, JPEG), DOCX, XLSX, each at most {size}.";
     "rec.submit" => "提交", "Submit";
     "rec.original" => "被更正的纪实", "The record it corrects";
     "rec.history" => "记录经过", "History";

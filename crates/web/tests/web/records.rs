@@ -17,6 +17,9 @@ pub(crate) const PNG: &[u8] = &[
     0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
+/// The largest evidence file of the test servers.
+const UPLOAD_LIMIT: usize = 64 * 1024;
+
 /// The indicator of the work results of the routine preset: 0.5 to 10 points a record.
 const INDICATOR: &str = "routine_quarterly/routine_ji";
 
@@ -157,7 +160,11 @@ async fn servers(dir: &std::path::Path) -> Vec<TestApp> {
         ..kaohe_web::shell::auth::AuthSettings::default()
     };
     let dir = dir.to_path_buf();
-    let apps = spawn_apps_with_evidence(auth, move |name| Vault::Directory(dir.join(name))).await;
+    // Evidence files of at most 64 KiB.
+    let apps = spawn_apps_with_evidence(auth, move |name| {
+        (Vault::Directory(dir.join(name)), Some(UPLOAD_LIMIT))
+    })
+    .await;
     for app in &apps {
         kaohe_store::cycles::work::store_presets(app.db.store.as_ref(), "test")
             .await
@@ -223,6 +230,22 @@ async fn records_form_queue_four_eyes_scope_and_evidence() {
             .await;
         assert_eq!(r.status, 422);
         assert!(r.body.contains("证据文件："), "{}", r.body);
+        let mut big = PNG.to_vec();
+        big.resize(UPLOAD_LIMIT + 1, 0);
+        let r = a1
+            .post_multipart(
+                "/records/new",
+                &pairs(&fields),
+                &[("files", "big.png", &big)],
+            )
+            .await;
+        assert_eq!(r.status, 422, "over the upload limit");
+        assert!(r.body.contains("证据文件："), "{}", r.body);
+        assert!(
+            r.body.contains("单个不超过 64 KB"),
+            "the limit in words: {}",
+            r.body
+        );
         let mut unknown = visit("2", &today);
         unknown[0].1 = "C999".into();
         let r = a1
