@@ -706,3 +706,146 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
     assert!(server.terminate());
     db.finish().await.unwrap();
 }
+
+/// A 1×1 PNG: the photo of a field visit.
+const PHOTO: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xDE, 0x00, 0x00, 0x00, 0x0C, 0x49, 0x44, 0x41, 0x54, 0x08, 0xD7, 0x63, 0xF8, 0xFF, 0xFF, 0x3F,
+    0x00, 0x05, 0xFE, 0x02, 0xFE, 0xA7, 0x35, 0x81, 0x84, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E,
+    0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+/// Whether the page fits the phone's width (no sideways scrolling).
+async fn fits_the_phone(phone: &Browser) {
+    let fits = phone
+        .eval("return [window.innerWidth, document.documentElement.scrollWidth];")
+        .await;
+    let (inner, scroll) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
+    assert!(inner <= 400, "a phone viewport: {inner}");
+    assert!(scroll <= inner, "no sideways scrolling: {scroll} > {inner}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor() {
+    if browser_missing() {
+        return;
+    }
+    let db = TestDatabase::sqlite().await.unwrap();
+    let server = Server::start(&db.url, &["--demo"]);
+    let official = db
+        .store
+        .get_user("demo_official")
+        .await
+        .unwrap()
+        .expect("the demo official")
+        .cadre
+        .expect("their cadre record");
+    let shots = screenshot_dir();
+    let files = tempfile::tempdir().unwrap();
+    let photo = files.path().join("field-visit.png");
+    std::fs::write(&photo, PHOTO).unwrap();
+    let description = "浏览器测试：到村里查看防汛工作，现场解决两处隐患";
+
+    // The first assessor records the visit on a phone, with a photo.
+    let phone = Browser::start_phone("zh-CN").await;
+    phone
+        .sign_in(&server.base, "demo_assessor", DEMO_PASSWORD, None)
+        .await;
+    assert!(
+        phone.source().await.contains("href=\"/records/new\""),
+        "the menu offers to record a fact"
+    );
+    phone.goto(&format!("{}/records/new", server.base)).await;
+    fits_the_phone(&phone).await;
+    phone
+        .type_into("input[name=cadre]", official.as_str())
+        .await;
+    phone
+        .click("select[name=indicator] option[value='routine_quarterly/routine_ji']")
+        .await;
+    phone
+        .click("select[name=source] option[value=field_visit]")
+        .await;
+    phone.type_into("input[name=points]", "2").await;
+    phone
+        .type_into("textarea[name=description]", description)
+        .await;
+    phone.choose_file("input[name=files]", &photo).await;
+    phone.screenshot(&shots.join("records-01-new.png")).await;
+    phone.click("#record-form button[type=submit]").await;
+    let page = phone
+        .wait_for("the stored record", |html| html.contains("id=\"state\""))
+        .await;
+    assert!(
+        page.contains("待核实") && page.contains("field-visit.png"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"four-eyes\""),
+        "the recorder cannot verify it"
+    );
+    fits_the_phone(&phone).await;
+    phone
+        .screenshot(&shots.join("records-02-recorded.png"))
+        .await;
+    let url = phone.url().await;
+    let id: i64 = url.rsplit('/').next().unwrap().parse().expect("record id");
+    drop(phone);
+
+    // The second assessor finds it in the queue and verifies it.
+    let phone = Browser::start_phone("zh-CN").await;
+    phone
+        .sign_in(&server.base, "demo_assessor2", DEMO_PASSWORD, None)
+        .await;
+    phone.goto(&format!("{}/records/queue", server.base)).await;
+    let card = phone.text(&format!("#record-{id}")).await;
+    assert!(
+        card.contains(description) && card.contains("现场看"),
+        "{card}"
+    );
+    assert!(card.contains("待核实") && card.contains("+2"), "{card}");
+    phone.screenshot(&shots.join("records-03-queue.png")).await;
+    // Its page has the review form and, in English, the same words translated.
+    phone
+        .goto(&format!("{}/records/{id}?lang=en", server.base))
+        .await;
+    let page = phone.source().await;
+    assert!(page.contains("Awaiting verification") && page.contains("Field visit"));
+    assert!(page.contains("action=\"/records/") && page.contains("Verify"));
+    fits_the_phone(&phone).await;
+    phone
+        .screenshot(&shots.join("records-03b-record-en.png"))
+        .await;
+    phone.goto(&format!("{}/records/queue", server.base)).await;
+    phone
+        .click(&format!("#record-{id} ~ .review-forms button.verify"))
+        .await;
+    phone
+        .wait_for("the queue without it", |html| {
+            html.contains("id=\"queue") && !html.contains(&format!("id=\"record-{id}\""))
+        })
+        .await;
+    drop(phone);
+
+    // The official sees it on their own timeline, verified, with the photo.
+    let phone = Browser::start_phone("zh-CN").await;
+    phone
+        .sign_in(&server.base, "demo_official", DEMO_PASSWORD, None)
+        .await;
+    phone.goto(&format!("{}/my/records", server.base)).await;
+    let card = phone.text(&format!("#record-{id}")).await;
+    assert!(
+        card.contains("已核实") && card.contains("field-visit.png"),
+        "{card}"
+    );
+    assert!(card.contains("demo_assessor2"), "who verified it: {card}");
+    fits_the_phone(&phone).await;
+    phone.screenshot(&shots.join("records-04-mine.png")).await;
+    drop(phone);
+    let record = db.store.record(id).await.unwrap().expect("stored");
+    assert_eq!(record.state().to_string(), "verified");
+    assert_eq!(db.store.record_files(id).await.unwrap().len(), 1);
+    assert!(server.terminate());
+    db.finish().await.unwrap();
+}

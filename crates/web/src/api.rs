@@ -6,7 +6,7 @@
 //! `…_label` object with the Chinese and English labels. Dates are `YYYY-MM-DD`.
 
 use crate::shell::AppState;
-use crate::{cycles, org, ratings, shell};
+use crate::{cycles, org, ratings, records, shell};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "calendar", description = "Working-day calendar (工作日历)"),
         (name = "meta", description = "Health and statistics"),
         (name = "ratings", description = "Public ratings of services (好差评): cases and ratings pushed by service systems with a token, satisfaction figures"),
+        (name = "records", description = "Work records (全程纪实): dated facts of officials' work with their source and evidence, verified by a second assessor (four eyes), corrected by amendment, never edited or deleted"),
         (name = "cycles", description = "Assessment cycles (考核周期): framework versions, cycles from draft to final, values, computing, the assessment committee (考核委员会), amendments, results"),
     ),
     modifiers(&TokenScheme)
@@ -57,6 +58,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(org::api_router())
         .merge(ratings::api_router())
         .merge(cycles::api_router())
+        .merge(records::api_router())
         .merge(shell::api::router())
 }
 
@@ -85,6 +87,12 @@ mod tests {
             "/api/v1/cycles/{id}/results",
             "/api/v1/cadres/{id}/results",
             "/api/v1/units/{code}/results",
+            "/api/v1/records",
+            "/api/v1/records/upload",
+            "/api/v1/records/{id}",
+            "/api/v1/records/{id}/review",
+            "/api/v1/records/{id}/amend",
+            "/api/v1/records/{id}/files/{file}",
         ] {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }

@@ -5,6 +5,7 @@
 use crate::org::data;
 use crate::org::pages::UnitRow;
 use crate::ratings;
+use crate::records;
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission, RequirePermission};
 use crate::shell::page::{PageCtx, PageResult, render};
@@ -29,6 +30,8 @@ struct HomePage {
     ctx: PageCtx,
     /// The escalation notice (督办) of a recipient: how many overdue rectifications went to them.
     escalated: Option<String>,
+    /// The notice of an assessor: how many work records (纪实) await their verification.
+    to_verify: Option<String>,
     counts: Vec<(&'static str, u64)>,
     /// The top of the unit tree: the roots, and the children of a single root.
     rows: Vec<UnitRow>,
@@ -47,6 +50,13 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
         0 => None,
         n => Some(ctx.tf("home.escalated", &[("n", &n)])),
     };
+    let to_verify = match records::awaiting_verification(state.store.as_ref(), &caller)
+        .await
+        .map_err(|e| ctx.fail(e))?
+    {
+        0 => None,
+        n => Some(ctx.tf("home.to_verify", &[("n", &n)])),
+    };
     let whole = ctx.sees_organization()
         && data::check_list_scope(state.store.as_ref(), &caller, None)
             .await
@@ -58,6 +68,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
             &HomePage {
                 ctx,
                 escalated,
+                to_verify,
                 counts: Vec::new(),
                 rows: Vec::new(),
             },
@@ -100,6 +111,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
         &HomePage {
             ctx,
             escalated,
+            to_verify,
             counts,
             rows,
         },

@@ -18,8 +18,8 @@
 //! declares the permission of each group of routes), its API (`api.rs`, when it has one) and
 //! its pages, and its templates under `templates/<capability>/`: `org` (units, cadres,
 //! calendar), `accounts` (sign-in, account pages, administrators' screens, audit screen),
-//! [`ratings`] (好差评) and `cycles` (assessment cycles and their frameworks: pages and JSON
-//! API). A capability imports the shell and `org`, never another capability. This file
+//! [`ratings`] (好差评), `cycles` (assessment cycles and their frameworks: pages and JSON
+//! API) and `records` (work records, 全程纪实: pages and JSON API). A capability imports the shell and `org`, never another capability. This file
 //! assembles them, with the home page (`home.rs`) and the OpenAPI document (`api.rs`), which
 //! draw on several.
 //!
@@ -46,6 +46,10 @@
 //! | `/cycles/{id}/committee` (GET, POST a decision) | the assessment committee: ties at a quota line, flags, decisions | `cycles` |
 //! | `/cycles/{id}/amend` (POST, multipart), `/cycles/{id}/revisions/{revision}` | amendment of a final cycle; a revision with what it changed | `cycles` |
 //! | `/my/results` | results of final cycles: an official's own, a unit leader's unit | `cycles` |
+//! | `/cadres/{id}/records`, `/my/records` | an official's timeline of work records (纪实); the official's own | `records` |
+//! | `/records/new` (GET form, POST multipart), `/records/queue`, `/records/{id}` | record a fact with evidence; the assessor's verification queue; a record with its history | `records` |
+//! | `/records/{id}/{review,amend}` (POST), `/records/{id}/files/{file}` | verify or reject (four eyes); correct by amendment; evidence, always as an attachment | `records` |
+//! | `/records/import` (GET, POST multipart), `/records/export.{csv,xlsx}` | import of records, all or nothing; export of the records in scope | `records` |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year | shell |
 //! | `/api/v1/frameworks`, `/api/v1/cycles…`, `/api/v1/cadres/{id}/results`, `/api/v1/units/{code}/results` | JSON API of cycles: framework versions, cycles and their steps (open, values, compute, review, committee decisions, finalize, amendments), completeness, results; the final results of a cadre and of a unit | `cycles` |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` | each capability's `api.rs` |
@@ -61,9 +65,12 @@ mod cycles;
 mod home;
 mod org;
 pub mod ratings;
+mod records;
 pub mod shell;
 
-pub use shell::{ApiError, AppState, CHINA_STANDARD_TIME, MAX_BODY_BYTES};
+pub use shell::{
+    ApiError, AppState, CHINA_STANDARD_TIME, DEFAULT_RECORD_UPLOAD_BYTES, MAX_BODY_BYTES,
+};
 
 use axum::middleware;
 use axum::{Extension, Router};
@@ -101,6 +108,18 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/cycles/{id}/amend", Permission::AmendResults),
     ("/my/results", Permission::ViewOwnResults),
     ("/judgements", Permission::JudgeRoutine),
+    // Work records (纪实): timelines, the verification queue, the form, import, export.
+    ("/cadres/{id}/records", Permission::ViewRecords),
+    ("/records/export.csv", Permission::ViewRecords),
+    ("/records/export.xlsx", Permission::ViewRecords),
+    ("/records/new", Permission::RecordFacts),
+    ("/records/import", Permission::RecordFacts),
+    ("/records/{id}/amend", Permission::RecordFacts),
+    ("/records/queue", Permission::VerifyRecords),
+    ("/records/{id}/review", Permission::VerifyRecords),
+    ("/records/{id}", Permission::ViewCadre),
+    ("/records/{id}/files/{file}", Permission::ViewCadre),
+    ("/my/records", Permission::ViewOwnRecords),
     ("/logout", Permission::Authenticated),
     ("/admin/users", Permission::ManageAccounts),
     ("/admin/audit", Permission::ViewAudit),
@@ -174,6 +193,7 @@ pub fn app(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(ratings::router())
         .merge(cycles::router())
+        .merge(records::router())
         .merge(shell::router())
         .merge(swagger)
         .fallback(shell::page::not_found)

@@ -17,3 +17,5 @@ mod helpers;
 mod pages;
 #[path = "web/ratings.rs"]
 mod ratings;
+#[path = "web/records.rs"]
+mod records;

@@ -358,6 +358,8 @@ struct CadrePage {
     birth_date: String,
     appointments: Vec<AppointmentRow>,
     sanctions: Vec<SanctionRow>,
+    /// The cadre's work records (纪实), for those who may read them.
+    records_href: Option<String>,
 }
 
 pub(super) async fn cadre(
@@ -381,6 +383,21 @@ pub(super) async fn cadre(
     .map_err(|e| ctx.fail(e))?
     .ok_or_else(not_found)?;
     let names = &d.unit_names;
+    let ancestors = data::ancestor_codes(state.store.as_ref(), &d.cadre.unit)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let target = Target::Cadre {
+        id: &d.cadre.id,
+        unit: &d.cadre.unit,
+        unit_ancestors: &ancestors,
+    };
+    let records_href = if caller.0.may(Permission::ViewRecords, target) {
+        Some(format!("/cadres/{}/records", d.cadre.id))
+    } else if caller.0.may(Permission::ViewOwnRecords, target) {
+        Some("/my/records".to_owned())
+    } else {
+        None
+    };
     let appointments = d
         .appointments
         .iter()
@@ -422,6 +439,7 @@ pub(super) async fn cadre(
             birth_date: d.cadre.birth_date.to_string(),
             appointments,
             sanctions,
+            records_href,
             ctx,
         },
     ))

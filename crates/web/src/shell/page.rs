@@ -31,6 +31,7 @@ enum Section {
     Frameworks,
     Cycles,
     MyResults,
+    Records,
     Ratings,
     Admin,
     Other,
@@ -50,6 +51,7 @@ impl Section {
             "calendar" => Section::Calendar,
             "frameworks" => Section::Frameworks,
             "cycles" => Section::Cycles,
+            "records" => Section::Records,
             "my" => Section::MyResults,
             "admin" => Section::Admin,
             "service" => Section::Ratings,
@@ -97,6 +99,12 @@ pub(crate) struct PageCtx {
     views_own_results: bool,
     /// Whether the account judges its people in routine cycles (unit leader).
     judges_routine: bool,
+    /// Whether the account records facts of officials (assessor, unit leader).
+    records_facts: bool,
+    /// Whether the account verifies records (assessor).
+    verifies_records: bool,
+    /// Whether the account reads its own records (official).
+    views_own_records: bool,
     section: Section,
     /// Path and query of the request without `lang`: where the language switch returns.
     here: String,
@@ -121,6 +129,9 @@ impl FromRequestParts<AppState> for PageCtx {
         ctx.views_cycles = principal.holds(Permission::ViewCycles);
         ctx.views_own_results = principal.holds(Permission::ViewOwnResults);
         ctx.judges_routine = principal.holds(Permission::JudgeRoutine);
+        ctx.records_facts = principal.holds(Permission::RecordFacts);
+        ctx.verifies_records = principal.holds(Permission::VerifyRecords);
+        ctx.views_own_records = principal.holds(Permission::ViewOwnRecords);
         ctx.signed_in = principal.holds(Permission::Authenticated);
         ctx.csrf = parts
             .extensions
@@ -156,6 +167,9 @@ impl PageCtx {
             views_cycles: false,
             views_own_results: false,
             judges_routine: false,
+            records_facts: false,
+            verifies_records: false,
+            views_own_records: false,
             signed_in: false,
             section: Section::of(path),
             here: href(path, &kept),
@@ -225,6 +239,9 @@ impl PageCtx {
             ("/cycles", "nav.cycles", Section::Cycles),
             ("/my/results", "nav.my_results", Section::MyResults),
             ("/judgements", "nav.judgements", Section::Cycles),
+            ("/records/queue", "nav.record_queue", Section::Records),
+            ("/records/new", "nav.record_new", Section::Records),
+            ("/my/records", "nav.my_records", Section::MyResults),
             ("/frameworks", "nav.frameworks", Section::Frameworks),
             ("/service/rectifications", "nav.ratings", Section::Ratings),
             ("/service/appeals", "nav.appeals", Section::Ratings),
@@ -241,6 +258,9 @@ impl PageCtx {
             "/cycles" => self.views_cycles,
             "/my/results" => self.views_own_results,
             "/judgements" => self.judges_routine,
+            "/records/queue" => self.verifies_records,
+            "/records/new" => self.records_facts,
+            "/my/records" => self.views_own_records,
             "/admin/users" => self.manages_accounts,
             "/admin/roles" => self.manages_roles,
             "/admin/audit" => self.views_audit,
@@ -251,8 +271,10 @@ impl PageCtx {
         .map(|(href, key, section)| NavLink {
             current: section == self.section
                 && section != Section::Other
-                && (!matches!(section, Section::Admin | Section::Ratings)
-                    || self.here.starts_with(href)),
+                && (!matches!(
+                    section,
+                    Section::Admin | Section::Ratings | Section::Records | Section::MyResults
+                ) || self.here.starts_with(href)),
             href: href.to_owned(),
             label: self.t(key),
             lang: self.lang.html_tag(),

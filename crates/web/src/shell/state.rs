@@ -5,12 +5,16 @@ use kaohe_domain::SanctionPeriods;
 use kaohe_domain::ratings::RatingSettings;
 use kaohe_store::Store;
 use kaohe_store::cycles::work::{ComputeOptions, ValueSource};
+use kaohe_store::files::Vault;
 use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
 
-/// Largest request body accepted, in bytes (6 MiB: an evidence file of at most 5 MiB with its
-/// form).
-pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+/// Largest request body accepted, in bytes (16 MiB: an evidence file of a work record of at
+/// most [`DEFAULT_RECORD_UPLOAD_BYTES`] with its form, or several smaller ones).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Default largest evidence file of a work record, in bytes (10 MiB).
+pub const DEFAULT_RECORD_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 /// China Standard Time (UTC+8), the default time zone for "today".
 pub const CHINA_STANDARD_TIME: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -43,6 +47,13 @@ pub struct AppState {
     pub value_sources: Vec<Arc<dyn ValueSource>>,
     /// Settings of computing assessment cycles.
     pub cycles: ComputeOptions,
+    /// Where the evidence files of work records (纪实) are kept: in the database (the default)
+    /// or in a directory (`[records] evidence_dir`).
+    pub evidence: Vault,
+    /// Largest evidence file of a work record, in bytes (default
+    /// [`DEFAULT_RECORD_UPLOAD_BYTES`]); a request body is never larger than
+    /// [`MAX_BODY_BYTES`] whatever this says.
+    pub record_upload_max_bytes: usize,
 }
 
 impl AppState {
@@ -60,6 +71,8 @@ impl AppState {
             token_cache: Arc::default(),
             value_sources: Vec::new(),
             cycles: ComputeOptions::default(),
+            evidence: Vault::Database,
+            record_upload_max_bytes: DEFAULT_RECORD_UPLOAD_BYTES,
         }
     }
 
@@ -80,6 +93,8 @@ impl std::fmt::Debug for AppState {
             .field("ratings", &self.ratings)
             .field("value_sources", &self.value_sources.len())
             .field("cycles", &self.cycles)
+            .field("evidence", &self.evidence)
+            .field("record_upload_max_bytes", &self.record_upload_max_bytes)
             .finish()
     }
 }

@@ -280,7 +280,70 @@ fn post_matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             "/api/v1/cycles/999/amendments",
             ASSESSORS,
         ),
+        // Records: an empty form is not a record or a file (422), and record 999 does not
+        // exist (404), so nothing changes; scopes are tested in records.rs.
+        ("/records/new", "/records/new", RECORDERS),
+        ("/records/import", "/records/import", RECORDERS),
+        ("/records/{id}/amend", "/records/999/amend", RECORDERS),
+        ("/records/{id}/review", "/records/999/review", ASSESSORS),
+        ("/api/v1/records", "/api/v1/records", RECORDERS),
+        (
+            "/api/v1/records/upload",
+            "/api/v1/records/upload",
+            RECORDERS,
+        ),
+        (
+            "/api/v1/records/{id}/review",
+            "/api/v1/records/999/review",
+            ASSESSORS,
+        ),
+        (
+            "/api/v1/records/{id}/amend",
+            "/api/v1/records/999/amend",
+            RECORDERS,
+        ),
     ]
+}
+
+/// Who records facts of the officials of 瑶海区 340102 (and reads them).
+const RECORDERS: &[&str] = &["assessor_all", "assessor", "unit_leader"];
+
+/// Who reads the records of C003 (serving in 340102): the recorders and C003 themself.
+const C003_READERS: &[&str] = &["assessor_all", "assessor", "unit_leader", "official"];
+
+/// Record 1 of C003, with an evidence file, and record 2 of C004 (serving in 340103), both
+/// recorded by `test`.
+async fn seed_records(app: &TestApp) {
+    use kaohe_domain::records::{RecordKind, RecordSource};
+    use kaohe_store::records::work::{self, RecordInput};
+    let store = app.db.store.as_ref();
+    let png = b"\x89PNG\r\n\x1a\n matrix".to_vec();
+    let file =
+        kaohe_store::NewFile::new("photo.png".into(), kaohe_domain::upload::FileKind::Png, png);
+    let today = time::OffsetDateTime::now_utc().date();
+    let input = |cadre: &str, files: Vec<kaohe_store::NewFile>| RecordInput {
+        cadre: Code::parse(cadre).expect("cadre"),
+        date: today,
+        kind: RecordKind::Positive,
+        framework_id: "routine_quarterly".into(),
+        framework_version: None,
+        indicator: "routine_ji".into(),
+        points: 2.0,
+        description: "走访村组".into(),
+        source: RecordSource::FieldVisit,
+        files,
+    };
+    let ids = work::add(
+        store,
+        &kaohe_store::files::Vault::Database,
+        vec![input("C003", vec![file]), input("C004", Vec::new())],
+        &[],
+        today,
+        "test",
+    )
+    .await
+    .expect("records");
+    assert_eq!(ids, vec![1, 2]);
 }
 
 /// A draft annual cycle of 瑶海区 340102 with the preset `civil_servant_annual`: cycle 1.
@@ -560,6 +623,31 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             "/api/v1/units/340103/results",
             ASSESSORS,
         ),
+        // Records 1 (of C003, with file 1) and 2 (of C004): see `seed_records`.
+        ("/cadres/{id}/records", "/cadres/C003/records", RECORDERS),
+        ("/cadres/{id}/records", "/cadres/C004/records", ASSESSORS),
+        ("/my/records", "/my/records", &["official"]),
+        ("/records/queue", "/records/queue", ASSESSORS),
+        ("/records/new", "/records/new", RECORDERS),
+        ("/records/import", "/records/import", RECORDERS),
+        ("/records/export.csv", "/records/export.csv", RECORDERS),
+        ("/records/export.xlsx", "/records/export.xlsx", RECORDERS),
+        ("/records/{id}", "/records/1", C003_READERS),
+        ("/records/{id}", "/records/2", ASSESSORS),
+        (
+            "/records/{id}/files/{file}",
+            "/records/1/files/1",
+            C003_READERS,
+        ),
+        ("/api/v1/records", "/api/v1/records", C003_READERS),
+        ("/api/v1/records", "/api/v1/records?cadre=C004", ASSESSORS),
+        ("/api/v1/records/{id}", "/api/v1/records/1", C003_READERS),
+        ("/api/v1/records/{id}", "/api/v1/records/2", ASSESSORS),
+        (
+            "/api/v1/records/{id}/files/{file}",
+            "/api/v1/records/1/files/1",
+            C003_READERS,
+        ),
     ]
 }
 
@@ -573,6 +661,7 @@ async fn every_role_against_every_route() {
     };
     for app in spawn_apps_with(auth).await {
         seed_cycle(&app).await;
+        seed_records(&app).await;
         // Every route of the API and of the pages is in the matrix.
         let doc = app.get("/api/v1/openapi.json").await.json();
         let templates: BTreeSet<&str> = matrix()

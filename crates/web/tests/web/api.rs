@@ -194,6 +194,17 @@ const API_ROUTES: &[(&str, &str)] = &[
         "/api/v1/units/{code}/results",
         "/api/v1/units/340102/results",
     ),
+    ("/api/v1/records", "/api/v1/records"),
+];
+
+/// The routes of a record, which need one (and their POSTs a session): tested in
+/// `records.rs`.
+const RECORD_ROUTES: &[&str] = &[
+    "/api/v1/records/upload",
+    "/api/v1/records/{id}",
+    "/api/v1/records/{id}/review",
+    "/api/v1/records/{id}/amend",
+    "/api/v1/records/{id}/files/{file}",
 ];
 
 /// The routes of a cycle, which need a cycle (and their POSTs a session): tested in
@@ -233,6 +244,7 @@ async fn openapi_document_lists_every_route_and_swagger_ui_is_served() {
             .map(|(p, _)| *p)
             .chain(API_POSTS.iter().map(|(p, _)| *p))
             .chain(CYCLE_ROUTES.iter().copied())
+            .chain(RECORD_ROUTES.iter().copied())
             .collect();
         for (path, status) in API_POSTS {
             let post = &paths[*path]["post"];

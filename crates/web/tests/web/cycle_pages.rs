@@ -165,7 +165,7 @@ async fn frameworks_are_stored_listed_in_words_and_uploads_list_every_problem() 
         let list = app.get("/frameworks").await;
         assert_eq!(list.status, 200, "{}", app.name);
         // The presets are stored on an assessor's first visit.
-        assert_eq!(list.table_rows("stored").len(), 3, "{}", list.body);
+        assert_eq!(list.table_rows("stored").len(), 4, "{}", list.body);
         assert!(list.body.contains("内置预设") && list.body.contains("<h1>"));
 
         // Every problem of a file at once.

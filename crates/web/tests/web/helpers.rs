@@ -10,6 +10,7 @@ use kaohe_domain::{
     Appointment, Cadre, CadreStatus, CalendarEntry, Code, DayKind, Gender, RankLevel, Sanction,
     SanctionKind, Unit, UnitKind,
 };
+use kaohe_store::files::Vault;
 use kaohe_store::testing::TestDatabase;
 use kaohe_store::{IntakeOutcome, RatingIntake, Store, StoredCase};
 use kaohe_web::AppState;
@@ -137,10 +138,28 @@ pub(crate) async fn spawn_apps_with_ratings(ratings: RatingSettings) -> Vec<Test
 }
 
 async fn spawn_apps_with_settings(auth: AuthSettings, ratings: RatingSettings) -> Vec<TestApp> {
+    spawn_apps_with_records(auth, ratings, |_| (Vault::Database, None)).await
+}
+
+/// [`spawn_apps_with`] keeping evidence files where `records` says for each backend (e.g. a
+/// directory per backend), with the largest evidence file it gives (`None`: the default).
+pub(crate) async fn spawn_apps_with_evidence(
+    auth: AuthSettings,
+    records: impl Fn(&str) -> (Vault, Option<usize>),
+) -> Vec<TestApp> {
+    spawn_apps_with_records(auth, RatingSettings::default(), records).await
+}
+
+async fn spawn_apps_with_records(
+    auth: AuthSettings,
+    ratings: RatingSettings,
+    records: impl Fn(&str) -> (Vault, Option<usize>),
+) -> Vec<TestApp> {
     let mut apps = Vec::new();
     for db in TestDatabase::all().await.expect("test databases") {
         seed(db.store.as_ref()).await;
-        let mut app = spawn(db, true, auth, ratings).await;
+        let evidence = records(db.name);
+        let mut app = spawn(db, true, auth, ratings, evidence).await;
         // Organization data needs an account: an assessor of the whole province.
         app.session = Some(
             app.sign_in_as("tester", &["assessor"], &["340000"], None)
@@ -156,6 +175,7 @@ async fn spawn(
     demo: bool,
     auth: AuthSettings,
     ratings: RatingSettings,
+    (evidence, max_upload): (Vault, Option<usize>),
 ) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -165,6 +185,8 @@ async fn spawn(
         demo,
         auth,
         ratings,
+        evidence,
+        record_upload_max_bytes: max_upload.unwrap_or(kaohe_web::DEFAULT_RECORD_UPLOAD_BYTES),
         ..AppState::new(Arc::clone(&db.store))
     };
     let (shutdown, stop) = oneshot::channel::<()>();

@@ -599,7 +599,8 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
         .await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(
-            r.body.contains("is not a PDF, PNG or JPEG file"),
+            r.body
+                .contains("is not one of PDF, PNG, JPEG by its content"),
             "{}",
             r.body
         );
