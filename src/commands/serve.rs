@@ -69,6 +69,8 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
             .auth_settings(settings.server.secure_cookies),
         ratings: settings.ratings.rating_settings(),
         value_sources: crate::sources::all(settings),
+        evidence: settings.records.vault(),
+        record_upload_max_bytes: settings.records.max_evidence_bytes,
         cycles: settings.cycles.options(&settings.rules),
         ..kaohe_web::AppState::new(store)
     };
