@@ -76,6 +76,9 @@ struct ResultsPage {
     pager: Pager,
     export_xlsx: String,
     export_csv: String,
+    /// The query of each person's timeline of work records over the period, on the indicators
+    /// of the framework that records fill; `None` when none does.
+    records_query: Option<String>,
 }
 
 /// `GET /cycles/{id}/results?unit=&grade=&q=&page=&format=xlsx|csv`: the current results,
@@ -162,7 +165,20 @@ pub(super) async fn results(
         }
         crate::shell::params::href(&path, &pairs)
     };
+    let records_query = fw
+        .indicators()
+        .iter()
+        .any(|i| i.records.is_some())
+        .then(|| {
+            format!(
+                "framework={}&from={}&to={}",
+                crate::shell::params::encode_component(fw.id()),
+                cycle.period.start,
+                cycle.period.end
+            )
+        });
     let page_view = ResultsPage {
+        records_query,
         id: cycle.id,
         name: cycle.name.clone(),
         state: ctx.label(cycle.state),

@@ -90,28 +90,162 @@ struct TimelinePage {
     new_href: Option<String>,
     /// The export of this cadre's records as CSV and as XLSX, for those who read them.
     export_href: Option<(String, String)>,
+    /// With `?framework=…&from=…&to=…`: the framework and period, and each record-filled
+    /// indicator's value from the records listed.
+    trace: Option<Trace>,
     records: Vec<RecordView>,
+}
+
+/// How an official's record-filled indicators of a framework stand over a period: the records
+/// that count and the value the framework's rule gives them (the same rule a cycle uses).
+#[derive(Debug)]
+struct Trace {
+    /// The framework and period, in words.
+    heading: String,
+    rows: Vec<TraceRow>,
+}
+
+#[derive(Debug)]
+struct TraceRow {
+    indicator: String,
+    counted: usize,
+    positive: String,
+    negative: String,
+    value: String,
+}
+
+/// The filter of a timeline: `framework` (its record-filled indicators only), `from`, `to`.
+struct TraceFilter {
+    framework: Option<String>,
+    from: Option<time::Date>,
+    to: Option<time::Date>,
+}
+
+impl TraceFilter {
+    fn of(uri: &Uri) -> Self {
+        let q = QueryParams::from_uri(uri);
+        let day = |k: &str| {
+            q.raw(k).and_then(|v| {
+                time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).ok()
+            })
+        };
+        Self {
+            framework: q.raw("framework").map(str::to_owned),
+            from: day("from"),
+            to: day("to"),
+        }
+    }
+
+    fn narrow(&self, query: RecordQuery) -> RecordQuery {
+        RecordQuery {
+            from: self.from,
+            to: self.to,
+            ..query
+        }
+    }
+}
+
+/// The trace of `records` (one official's, already filtered by period) on the record-filled
+/// indicators of the filter's framework; `records` keeps only those of its indicators.
+async fn trace(
+    state: &AppState,
+    ctx: &PageCtx,
+    filter: &TraceFilter,
+    cadre: &Code,
+    records: &mut Vec<kaohe_store::records::Record>,
+) -> Result<Option<Trace>, RecordWorkError> {
+    let Some(id) = &filter.framework else {
+        return Ok(None);
+    };
+    let recordable = work::recordable(state.store.as_ref()).await?;
+    let Some((version, fw)) = recordable.iter().find(|(_, fw)| fw.id() == id) else {
+        return Ok(None);
+    };
+    records.retain(|r| r.framework_id == *id);
+    let sums: Vec<kaohe_store::records::PointSum> = records
+        .iter()
+        .filter(|r| r.state().counts())
+        .map(|r| kaohe_store::records::PointSum {
+            cadre: r.cadre.clone(),
+            indicator: r.indicator.clone(),
+            kind: r.kind,
+            points: r.points,
+        })
+        .collect();
+    let values = work::indicator_values(fw, &sums, std::slice::from_ref(cadre));
+    let columns = work::record_columns(fw);
+    let rows = columns
+        .iter()
+        .zip(values.first().map(|(_, v)| v.clone()).unwrap_or_default())
+        .filter_map(|(col, value)| {
+            let ind = fw.indicators().iter().find(|i| &i.id == col)?;
+            let of = |kind: RecordKind| -> f64 {
+                sums.iter()
+                    .filter(|s| s.indicator == *col && s.kind == kind)
+                    .map(|s| s.points)
+                    .sum()
+            };
+            let name = match ctx.lang() {
+                crate::shell::i18n::Lang::En => ind.name_en.clone().unwrap_or(ind.name.clone()),
+                crate::shell::i18n::Lang::Zh => ind.name.clone(),
+            };
+            Some(TraceRow {
+                indicator: name,
+                counted: sums.iter().filter(|s| s.indicator == *col).count(),
+                positive: format!("{}", of(RecordKind::Positive)),
+                negative: format!("{}", of(RecordKind::Negative)),
+                value: value.map_or_else(String::new, |v| format!("{v:.2}")),
+            })
+        })
+        .collect();
+    let period = match (filter.from, filter.to) {
+        (Some(a), Some(b)) => format!("{a} – {b}"),
+        (Some(a), None) => format!("{a} –"),
+        (None, Some(b)) => format!("– {b}"),
+        (None, None) => String::new(),
+    };
+    Ok(Some(Trace {
+        heading: ctx.tf(
+            "rec.trace_heading",
+            &[
+                ("framework", &fw.name()),
+                ("version", version),
+                ("period", &period),
+            ],
+        ),
+        rows,
+    }))
 }
 
 /// `GET /cadres/{id}/records`: an official's timeline, newest fact first.
 pub(super) async fn cadre_timeline(
     ctx: PageCtx,
     caller: Caller,
+    uri: Uri,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> PageResult {
+    let filter = TraceFilter::of(&uri);
     let store = state.store.as_ref();
     let code = Code::parse(&id).map_err(|_| ctx.fail(ApiError::not_found("cadre", id.as_str())))?;
     let cadre = cadre_for(store, &caller, Permission::ViewRecords, &code)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let records = store
-        .records(&RecordQuery {
+    let mut records = store
+        .records(&filter.narrow(RecordQuery {
             cadre: Some(code.clone()),
             ..RecordQuery::default()
-        })
+        }))
         .await
         .map_err(|e| ctx.fail(e))?;
+    let trace = trace(&state, &ctx, &filter, &code, &mut records)
+        .await
+        .map_err(|e| {
+            ctx.fail(ApiError::Refused {
+                code: "framework",
+                reason: e.to_string(),
+            })
+        })?;
     let records = views(&state, &ctx, &records)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -136,6 +270,7 @@ pub(super) async fn cadre_timeline(
         )),
         new_href: may_record
             .then(|| format!("/records/new?cadre={}", encode_component(code.as_str()))),
+        trace,
         records,
         ctx,
     };
@@ -146,15 +281,25 @@ pub(super) async fn cadre_timeline(
 pub(super) async fn my_timeline(
     ctx: PageCtx,
     caller: Caller,
+    uri: Uri,
     State(state): State<AppState>,
 ) -> PageResult {
     let store = state.store.as_ref();
     let own = own_cadre(&caller).ok_or_else(|| ctx.fail(ApiError::Forbidden))?;
-    let query = RecordQuery {
-        cadre: Some(own),
+    let filter = TraceFilter::of(&uri);
+    let query = filter.narrow(RecordQuery {
+        cadre: Some(own.clone()),
         ..RecordQuery::default()
-    };
-    let records = store.records(&query).await.map_err(|e| ctx.fail(e))?;
+    });
+    let mut records = store.records(&query).await.map_err(|e| ctx.fail(e))?;
+    let trace = trace(&state, &ctx, &filter, &own, &mut records)
+        .await
+        .map_err(|e| {
+            ctx.fail(ApiError::Refused {
+                code: "framework",
+                reason: e.to_string(),
+            })
+        })?;
     let records = views(&state, &ctx, &records)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -163,6 +308,7 @@ pub(super) async fn my_timeline(
         cadre_href: None,
         new_href: None,
         export_href: None,
+        trace,
         records,
         ctx,
     };

@@ -735,6 +735,13 @@ messages! {
     "committee.by" => "决定人", "Decided by";
     "committee.finalize" => "定稿", "Finalize";
     "committee.undecided" => "还有 {n} 名并列人员未决定，全部决定后才能定稿。", "{n} tied people still wait for a decision; the cycle can be finalized once all are decided.";
+    "rec.trace_heading" => "{framework}（{version}）{period} 纪实计分", "{framework} ({version}), {period}: scores from records";
+    "rec.trace_intro" => "每个由纪实计分的指标：计分的纪实（已核实、未被更正）条数、正向与反向分值合计，以及按指标体系规则得出的指标值（与考核周期计算所用规则相同）。下方列出这些纪实。", "Each record-filled indicator: the records that count (verified, not corrected), their positive and negative points, and the value the framework's rule gives (the rule a cycle computes with). The records are listed below.";
+    "rec.trace_counted" => "计分纪实", "Records counted";
+    "rec.trace_positive" => "正向分值", "Positive points";
+    "rec.trace_negative" => "反向分值", "Negative points";
+    "rec.trace_value" => "指标值", "Indicator value";
+    "result.records" => "依据的纪实", "Records behind it";
     "nav.judgements" => "平时考核评价", "Routine judgements";
     "judgement.list_title" => "平时考核评价", "Routine assessment judgements";
     "judgement.intro" => "平时考核以季度内经核实的纪实为依据，并结合单位主要负责人的评价。以下周期等待您对本单位人员作出评价。", "Routine assessment rests on the quarter's verified work records and the unit leader's judgement. These cycles wait for your judgement of the people of your unit.";

@@ -712,3 +712,78 @@ async fn records_api_round_trip() {
         app.finish().await;
     }
 }
+
+/// A cycle's indicator scores lead back to the records behind them: the timeline filtered by the
+/// framework and period sums the records that count and gives the value the rule gives.
+#[tokio::test]
+async fn indicator_scores_lead_back_to_their_records() {
+    use kaohe_domain::Code;
+    use kaohe_domain::records::{RecordKind, RecordSource, Verdict};
+    use kaohe_store::records::work::{self, RecordInput};
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for app in servers(dir.path()).await {
+        let store = app.db.store.as_ref();
+        let day = time::OffsetDateTime::now_utc().date();
+        let fact = |indicator: &str, kind, points| RecordInput {
+            cadre: Code::parse("C003").expect("code"),
+            date: day,
+            kind,
+            framework_id: "political_quality_review".to_owned(),
+            framework_version: None,
+            indicator: indicator.to_owned(),
+            points,
+            description: "主动请缨参与防汛抢险".to_owned(),
+            source: RecordSource::ConcreteCase,
+            files: Vec::new(),
+        };
+        let ids = work::add(
+            store,
+            &Vault::Database,
+            vec![
+                fact("loyalty_positive", RecordKind::Positive, 5.0),
+                fact("loyalty_positive", RecordKind::Positive, 8.0),
+                fact("loyalty_positive", RecordKind::Positive, 9.0),
+                fact("loyalty_negative", RecordKind::Negative, 2.0),
+            ],
+            &[],
+            day,
+            "tr_a",
+        )
+        .await
+        .expect("records");
+        for (k, id) in ids.iter().enumerate() {
+            // The third positive record is rejected: it never counts.
+            let verdict = if k == 2 {
+                Verdict::Rejected
+            } else {
+                Verdict::Verified
+            };
+            work::review(store, *id, verdict, "不实", "tr_b")
+                .await
+                .expect("review");
+        }
+        let a = As::new(&app, "tr_view", &["assessor"], &["340102"], None).await;
+        let page = a
+            .get(&format!(
+                "/cadres/C003/records?framework=political_quality_review&from={day}&to={day}"
+            ))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let rows = page.table_rows("trace-table");
+        let loyalty = rows
+            .iter()
+            .find(|r| r.contains("政治忠诚正向"))
+            .unwrap_or_else(|| panic!("{rows:?}"));
+        // 60 + 5 + 8: two records counted.
+        assert!(
+            loyalty.contains("73.00") && loyalty.contains('2'),
+            "{loyalty}"
+        );
+        let findings = rows
+            .iter()
+            .find(|r| r.contains("政治忠诚反向"))
+            .unwrap_or_else(|| panic!("{rows:?}"));
+        assert!(findings.contains("2.00"), "{findings}");
+        app.finish().await;
+    }
+}
