@@ -3,10 +3,10 @@
 //! final cycles (`/my/results`).
 
 use super::pages_cycle::{framework_of, load_cycle};
-use super::pages_values::table_file;
 use super::pages_words::{self as words, Names};
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission, Principal};
+use crate::shell::download::table_file;
 use crate::shell::error::ApiError;
 use crate::shell::i18n::Lang;
 use crate::shell::page::{PageCtx, PageResult, Pager, render};
@@ -263,7 +263,7 @@ async fn export(
         .collect();
     let suffix = if format == "csv" { ".csv" } else { ".xlsx" };
     let name = format!("{}-{}", cycle.name, ctx.t("cycle.results"));
-    table_file(ctx, name, suffix, header, table).await
+    table_file(ctx, "cycle", name, suffix, header, table).await
 }
 
 #[derive(Debug)]

@@ -5,13 +5,12 @@
 use super::pages_cycle::{actor, dashboard, load_cycle, refused, see_other};
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission};
+use crate::shell::download::table_file;
 use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageError, PageResult};
-use crate::shell::params::encode_component;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use kaohe_data::WideCell;
 use kaohe_domain::cycles::ValueTable;
 use kaohe_store::cycles::Cycle;
@@ -205,48 +204,6 @@ pub(super) async fn amend(
     }
 }
 
-/// A table as a file to download: written by `kaohe_data::write_wide` (CSV or XLSX, by
-/// `suffix`) into a temporary file, sent as an attachment named `name` + `suffix`.
-pub(super) async fn table_file(
-    ctx: &PageCtx,
-    name: String,
-    suffix: &'static str,
-    header: Vec<String>,
-    rows: Vec<Vec<WideCell>>,
-) -> PageResult {
-    let bytes = tokio::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join(format!("table{suffix}"));
-        kaohe_data::write_wide(&path, &header, &rows).map_err(std::io::Error::other)?;
-        std::fs::read(&path)
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "writing a table file stopped");
-        ctx.fail(ApiError::Unavailable)
-    })?
-    .map_err(|e| {
-        tracing::error!(error = %e, "cannot write a table file");
-        ctx.fail(ApiError::Unavailable)
-    })?;
-    let content_type = if suffix == ".csv" {
-        "text/csv; charset=utf-8"
-    } else {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    };
-    let mut response: Response = bytes.into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    let disposition = format!(
-        "attachment; filename=\"cycle{suffix}\"; filename*=UTF-8''{}{suffix}",
-        encode_component(&name)
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
-}
-
 /// The template of a cycle: person_id, 姓名, unit_id, 单位名称, one empty column per value
 /// column of the framework, one row per person.
 async fn template(
@@ -280,7 +237,7 @@ async fn template(
         })
         .collect();
     let name = format!("{}-{}", cycle.name, ctx.t("values.template_name"));
-    table_file(&ctx, name, suffix, header, rows).await
+    table_file(&ctx, "cycle", name, suffix, header, rows).await
 }
 
 /// `GET /cycles/{id}/template.xlsx`.

@@ -9,14 +9,15 @@ use super::data::{
 use super::view::{indicator_name, points_text};
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission};
+use crate::shell::download::table_file;
 use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageError, PageResult, location, render};
-use crate::shell::params::{QueryParams, encode_component};
+use crate::shell::params::QueryParams;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
-use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::http::header::LOCATION;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use kaohe_data::{WideCell, WideTable};
 use kaohe_store::records::RecordQuery;
@@ -417,36 +418,6 @@ async fn export(
             ]
         })
         .collect();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join(format!("records{suffix}"));
-        kaohe_data::write_wide(&path, &header, &rows).map_err(std::io::Error::other)?;
-        std::fs::read(&path)
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "writing a records file stopped");
-        ctx.fail(ApiError::Unavailable)
-    })?
-    .map_err(|e| {
-        tracing::error!(error = %e, "cannot write a records file");
-        ctx.fail(ApiError::Unavailable)
-    })?;
-    let content_type = if suffix == ".csv" {
-        "text/csv; charset=utf-8"
-    } else {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    };
-    let mut response: Response = bytes.into_response();
-    let h = response.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    let name = format!("{}{suffix}", ctx.t("rec.export_name"));
-    let disposition = format!(
-        "attachment; filename=\"records{suffix}\"; filename*=UTF-8''{}",
-        encode_component(&name)
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    let name = ctx.t("rec.export_name").to_owned();
+    table_file(&ctx, "records", name, suffix, header, rows).await
 }

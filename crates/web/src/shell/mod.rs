@@ -11,6 +11,7 @@ pub mod access;
 pub(crate) mod api;
 pub(crate) mod assets;
 pub mod auth;
+pub(crate) mod download;
 pub(crate) mod error;
 pub mod i18n;
 pub(crate) mod json;
