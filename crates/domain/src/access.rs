@@ -324,9 +324,18 @@ pub enum RoleError {
     /// Two of the three administrator roles (三员分立).
     #[error("no account may hold two administrator roles: {0} and {1}")]
     TwoAdmins(&'static str, &'static str),
+    /// An administrator role together with a business role: administrators see no assessment
+    /// content and act on no case, so an administrator account holds its one role only.
+    #[error("an administrator role holds no business role: {0} may not be given together with {1}")]
+    AdminWithBusinessRole(&'static str, &'static str),
     /// No role at all.
     #[error("an account needs at least one role")]
     NoRole,
+    /// The change would leave no enabled account holding an administrator role.
+    #[error(
+        "this is the last enabled {0}: give the role to another account first (the command line `kaohe user` stays the recovery)"
+    )]
+    LastHolder(&'static str),
     /// An administrator assigning roles to their own account.
     #[error("nobody may assign roles to their own account")]
     OwnAccount,
@@ -349,14 +358,18 @@ pub enum RoleError {
     NeedsTotp(&'static str),
 }
 
-/// Checks that no two of the three administrator roles are held together.
+/// Checks that no two of the three administrator roles are held together (三员分立), and that
+/// an administrator role is held alone: never with a business role (assessor, unit leader,
+/// official, rater, service system), which would let an administrator read or act on
+/// assessment content.
 pub fn check_admin_separation(roles: &BTreeSet<Role>) -> Result<(), RoleError> {
     if roles.is_empty() {
         return Err(RoleError::NoRole);
     }
-    let admins: Vec<Role> = roles.iter().copied().filter(|r| r.is_admin()).collect();
-    match admins.as_slice() {
-        [a, b, ..] => Err(RoleError::TwoAdmins(a.code(), b.code())),
+    let (admins, business): (Vec<Role>, Vec<Role>) = roles.iter().partition(|r| r.is_admin());
+    match (admins.as_slice(), business.first()) {
+        ([a, b, ..], _) => Err(RoleError::TwoAdmins(a.code(), b.code())),
+        ([a], Some(b)) => Err(RoleError::AdminWithBusinessRole(a.code(), b.code())),
         _ => Ok(()),
     }
 }
@@ -378,6 +391,23 @@ pub fn check_role_assignment(
     match roles.iter().find(|r| r.requires_totp()) {
         Some(role) if !has_totp => Err(RoleError::NeedsTotp(role.code())),
         _ => Ok(()),
+    }
+}
+
+/// The last holder (三员 stay filled): refuses a change that takes an administrator role from
+/// an enabled account (by demotion or by disabling it) when no other enabled account would
+/// hold that role afterwards. `lost` are the administrator roles the account gives up;
+/// `holders_after` counts the enabled accounts holding a role once the change is made.
+pub fn check_last_holder(
+    lost: impl IntoIterator<Item = Role>,
+    holders_after: impl Fn(Role) -> usize,
+) -> Result<(), RoleError> {
+    match lost
+        .into_iter()
+        .find(|r| r.is_admin() && holders_after(*r) == 0)
+    {
+        Some(role) => Err(RoleError::LastHolder(role.code())),
+        None => Ok(()),
     }
 }
 
@@ -740,6 +770,18 @@ mod tests {
             })
         );
         assert_eq!(check_admin_separation(&set(&[])), Err(RoleError::NoRole));
+        for admin in Role::ADMINS {
+            for business in Role::ALL.iter().copied().filter(|r| !r.is_admin()) {
+                assert_eq!(
+                    check_admin_separation(&set(&[admin, business])),
+                    Err(RoleError::AdminWithBusinessRole(
+                        admin.code(),
+                        business.code()
+                    )),
+                    "{admin:?} with {business:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -768,6 +810,34 @@ mod tests {
             Err(RoleError::NeedsTotp("audit_admin"))
         );
         assert!(check_role_assignment("sec", "li", &set(&[Role::AuditAdmin]), true).is_ok());
+        assert_eq!(
+            check_role_assignment("sec", "li", &set(&[Role::AuditAdmin, Role::Assessor]), true),
+            Err(RoleError::AdminWithBusinessRole("audit_admin", "assessor"))
+        );
+        assert_eq!(
+            check_role_assignment(
+                "sec",
+                "li",
+                &set(&[Role::SystemAdmin, Role::ServiceSystem]),
+                true
+            ),
+            Err(RoleError::AdminWithBusinessRole(
+                "system_admin",
+                "service_system"
+            ))
+        );
+    }
+
+    #[test]
+    fn the_last_holder_of_an_administrator_role_stays() {
+        let holders = |n: usize| move |_: Role| n;
+        assert_eq!(
+            check_last_holder([Role::SecurityAdmin], holders(0)),
+            Err(RoleError::LastHolder("security_admin"))
+        );
+        assert!(check_last_holder([Role::SecurityAdmin], holders(1)).is_ok());
+        assert!(check_last_holder([Role::Assessor], holders(0)).is_ok());
+        assert!(check_last_holder([], holders(0)).is_ok());
     }
 
     #[test]

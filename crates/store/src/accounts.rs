@@ -126,19 +126,25 @@ pub trait AccountStore: Send + Sync {
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError>;
     /// Disables or enables an account; disabling ends its sessions. `false` if there is no
-    /// such account.
+    /// such account. With [`LastHolder::Keep`], disabling the last enabled holder of an
+    /// administrator role is refused ([`StoreError::Role`]), checked in the change's
+    /// transaction after every concurrent account change has committed.
     async fn set_disabled(
         &self,
         username: &str,
         disabled: bool,
+        last_holder: LastHolder,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError>;
     /// Replaces the roles and scope of an account and ends its sessions, so that the new
-    /// grants apply from the next sign-in. `false` if there is no such account.
+    /// grants apply from the next sign-in. `false` if there is no such account. With
+    /// [`LastHolder::Keep`], taking an administrator role from its last enabled holder is
+    /// refused ([`StoreError::Role`]).
     async fn set_grants(
         &self,
         username: &str,
         grants: &Grants,
+        last_holder: LastHolder,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError>;
     /// Sets (or, with `None`, removes) the base32 TOTP secret of an account; ends its sessions
@@ -268,6 +274,51 @@ pub(crate) fn units_text(units: &[Code]) -> String {
     units.iter().map(Code::as_str).collect::<Vec<_>>().join(" ")
 }
 
+/// Whether a change may take an administrator role from its last enabled holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastHolder {
+    /// Refuse it ([`kaohe_domain::access::check_last_holder`]): the web's administrators
+    /// never leave a role of the three without a holder.
+    Keep,
+    /// Allow it: the command line, the documented recovery.
+    MayLeave,
+}
+
+/// The administrator roles an account holding `roles` (as stored), enabled or not, gives up
+/// when it is disabled (`after` is `None`) or given the roles `after`.
+pub(crate) fn admin_roles_lost(
+    roles: &str,
+    was_disabled: bool,
+    after: Option<&BTreeSet<Role>>,
+) -> BTreeSet<Role> {
+    if was_disabled {
+        return BTreeSet::new();
+    }
+    roles
+        .split_whitespace()
+        .filter_map(|r| Role::parse_label(r).ok())
+        .filter(|r| r.is_admin() && after.is_none_or(|a| !a.contains(r)))
+        .collect()
+}
+
+/// Checks [`kaohe_domain::access::check_last_holder`] against the roles of every enabled
+/// account after the change (as stored).
+pub(crate) fn check_last_holder(
+    lost: &BTreeSet<Role>,
+    enabled: &[(String,)],
+) -> Result<(), StoreError> {
+    let holders = |role: Role| {
+        enabled
+            .iter()
+            .filter(|(roles,)| roles.split_whitespace().any(|r| r == role.code()))
+            .count()
+    };
+    Ok(kaohe_domain::access::check_last_holder(
+        lost.iter().copied(),
+        holders,
+    )?)
+}
+
 /// The stored id of the session to keep, or one that matches no session.
 pub(crate) fn kept_session_id(keep_session: Option<&str>) -> String {
     keep_session.map(session_id).unwrap_or_default()
@@ -361,8 +412,21 @@ macro_rules! impl_account_store {
                 Ok(true)
             }
 
-            async fn set_disabled(&self, username: &str, disabled: bool, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
+            async fn set_disabled(&self, username: &str, disabled: bool, last_holder: $crate::LastHolder, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
+                // Write first, so that SQLite takes its write lock before reading.
+                sqlx::query("UPDATE users SET disabled = disabled WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                let before: Option<(String, bool)> = sqlx::query_as("SELECT roles, disabled FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let lost = match (&before, disabled) {
+                    (Some((roles, was_disabled)), true) => $crate::accounts::admin_roles_lost(roles, *was_disabled, None),
+                    _ => std::collections::BTreeSet::new(),
+                };
                 let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username = $1")
                     .bind(username)
                     .bind(disabled)
@@ -378,12 +442,26 @@ macro_rules! impl_account_store {
                         .await?;
                 }
                 Self::append_audit_in(&mut tx, audit).await?;
+                Self::keep_last_holders(&mut tx, last_holder, &lost).await?;
                 tx.commit().await?;
                 Ok(true)
             }
 
-            async fn set_grants(&self, username: &str, grants: &$crate::Grants, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
+            async fn set_grants(&self, username: &str, grants: &$crate::Grants, last_holder: $crate::LastHolder, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
+                // Write first, so that SQLite takes its write lock before reading.
+                sqlx::query("UPDATE users SET disabled = disabled WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                let before: Option<(String, bool)> = sqlx::query_as("SELECT roles, disabled FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let lost = before
+                    .as_ref()
+                    .map(|(roles, was_disabled)| $crate::accounts::admin_roles_lost(roles, *was_disabled, Some(&grants.roles)))
+                    .unwrap_or_default();
                 let done = sqlx::query("UPDATE users SET roles = $2, units = $3, cadre = $4 WHERE username = $1")
                     .bind(username)
                     .bind($crate::accounts::roles_text(&grants.roles))
@@ -399,6 +477,7 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::append_audit_in(&mut tx, audit).await?;
+                Self::keep_last_holders(&mut tx, last_holder, &lost).await?;
                 tx.commit().await?;
                 Ok(true)
             }

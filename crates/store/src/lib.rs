@@ -19,7 +19,7 @@ mod sqlite_bulk;
 pub mod testing;
 mod tokens;
 
-pub use accounts::{AccountStore, Grants, NewUser, Session, User, session_id};
+pub use accounts::{AccountStore, Grants, LastHolder, NewUser, Session, User, session_id};
 pub use audit::{
     AUDIT_PAGE, AuditVerification, for_each_audit_entry, recent_audit_entries, verify_audit,
 };

@@ -4,7 +4,8 @@
 
 use kaohe_domain::*;
 use kaohe_store::testing::TestDatabase;
-use kaohe_store::{CadreQuery, Store, UnitQuery};
+use kaohe_store::{CadreQuery, LastHolder, Store, UnitQuery};
+use std::collections::BTreeSet;
 use time::macros::date;
 
 #[path = "store/cycles.rs"]
@@ -533,6 +534,116 @@ fn grants() -> kaohe_store::Grants {
 }
 
 #[tokio::test]
+async fn the_last_holder_of_an_administrator_role_stays_unless_recovering() {
+    use kaohe_domain::access::RoleError;
+    use kaohe_store::{Grants, NewUser, StoreError};
+    for db in TestDatabase::all().await.unwrap() {
+        let store = db.store.as_ref();
+        for (name, role) in [("sys1", Role::SystemAdmin), ("sec1", Role::SecurityAdmin)] {
+            let user = NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                password_hash: "$argon2id$fake".into(),
+                roles: [role].into_iter().collect(),
+                units: Vec::new(),
+                cadre: None,
+                totp_secret: Some("JBSWY3DPEHPK3PXP".into()),
+                must_change_password: false,
+            };
+            assert!(
+                store
+                    .create_user(&user, 1, &audit("user.create"))
+                    .await
+                    .unwrap()
+            );
+        }
+        let rater = Grants {
+            roles: [Role::Rater].into_iter().collect(),
+            units: Vec::new(),
+            cadre: None,
+        };
+        let refused = |r: Result<bool, StoreError>| {
+            matches!(
+                r,
+                Err(StoreError::Role(RoleError::LastHolder("system_admin")))
+            )
+        };
+        let head = store.audit_head().await.unwrap();
+        // Neither disabled nor demoted while it is the only enabled system administrator.
+        let r = store
+            .set_disabled("sys1", true, LastHolder::Keep, &audit("user.disable"))
+            .await;
+        assert!(refused(r), "{}", db.name);
+        let r = store
+            .set_grants("sys1", &rater, LastHolder::Keep, &audit("user.roles"))
+            .await;
+        assert!(refused(r), "{}", db.name);
+        let sys1 = store.get_user("sys1").await.unwrap().unwrap();
+        assert!(!sys1.disabled && sys1.roles.contains(&Role::SystemAdmin));
+        assert_eq!(store.audit_head().await.unwrap(), head, "nothing appended");
+        // With a second one, the first may go; a disabled holder does not count.
+        let sys2 = Grants {
+            roles: [Role::SystemAdmin].into_iter().collect(),
+            units: Vec::new(),
+            cadre: None,
+        };
+        store
+            .create_user(
+                &NewUser {
+                    username: "sys2".into(),
+                    display_name: "sys2".into(),
+                    password_hash: "$argon2id$fake".into(),
+                    roles: BTreeSet::new(),
+                    units: Vec::new(),
+                    cadre: None,
+                    totp_secret: None,
+                    must_change_password: false,
+                },
+                2,
+                &audit("user.create"),
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .set_grants("sys2", &sys2, LastHolder::Keep, &audit("user.roles"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_disabled("sys1", true, LastHolder::Keep, &audit("user.disable"))
+                .await
+                .unwrap()
+        );
+        let r = store
+            .set_grants("sys2", &rater, LastHolder::Keep, &audit("user.roles"))
+            .await;
+        assert!(refused(r), "{}", db.name);
+        // Re-enabling is never refused, and the command line (recovery) may leave none.
+        assert!(
+            store
+                .set_disabled("sys1", false, LastHolder::Keep, &audit("user.enable"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_disabled("sys2", true, LastHolder::Keep, &audit("user.disable"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_disabled("sys1", true, LastHolder::MayLeave, &audit("user.disable"))
+                .await
+                .unwrap()
+        );
+        db.finish().await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn accounts_and_sessions() {
     use kaohe_store::{NewUser, session_id};
     for db in TestDatabase::all().await.unwrap() {
@@ -631,7 +742,7 @@ async fn accounts_and_sessions() {
         );
         assert!(
             !store
-                .set_grants("nobody", &grants(), &audit("user.roles"))
+                .set_grants("nobody", &grants(), LastHolder::Keep, &audit("user.roles"),)
                 .await
                 .unwrap()
         );
@@ -647,7 +758,7 @@ async fn accounts_and_sessions() {
         store.create_session("tok5", "li", "c", 600).await.unwrap();
         assert!(
             store
-                .set_grants("li", &grants(), &audit("user.roles"))
+                .set_grants("li", &grants(), LastHolder::Keep, &audit("user.roles"))
                 .await
                 .unwrap()
         );
@@ -687,10 +798,20 @@ async fn accounts_and_sessions() {
 
         store.create_session("tok3", "li", "c", 600).await.unwrap();
         let disable = audit("user.disable");
-        assert!(store.set_disabled("li", true, &disable).await.unwrap());
+        assert!(
+            store
+                .set_disabled("li", true, LastHolder::Keep, &disable)
+                .await
+                .unwrap()
+        );
         assert!(store.session("tok3").await.unwrap().is_none());
         assert!(store.get_user("li").await.unwrap().unwrap().disabled);
-        assert!(!store.set_disabled("nobody", true, &disable).await.unwrap());
+        assert!(
+            !store
+                .set_disabled("nobody", true, LastHolder::Keep, &disable)
+                .await
+                .unwrap()
+        );
         let actions: Vec<String> = store
             .audit_entries(1, 100)
             .await
@@ -730,7 +851,7 @@ mod ratings {
     };
     use kaohe_store::{
         Appeal, CaseTerms, IntakeOutcome, NewRectification, RatingIntake, RectificationState,
-        StoredCase,
+        StoreError, StoredCase,
     };
     use time::macros::datetime;
 
@@ -1211,7 +1332,7 @@ mod ratings {
                 rating_id: rating.id,
                 ground: AppealGround::Malicious,
                 evidence: "监控录像显示".into(),
-                filed_by: "demo_unit_leader".into(),
+                filed_by: "leader_b".into(),
                 filed_at: 3,
                 decision: None,
             };
@@ -1227,6 +1348,24 @@ mod ratings {
                     .await
                     .unwrap()
             );
+            assert_eq!(store.appeals(true).await.unwrap(), vec![appeal.clone()]);
+            // Four eyes: neither the filer nor whoever worked the rectification decides.
+            for involved in ["leader_b", "demo_unit_leader"] {
+                let refused = store
+                    .decide_appeal(
+                        rating.id,
+                        AppealDecision::Upheld,
+                        "自己决定",
+                        involved,
+                        4,
+                        &audit("appeal.decide"),
+                    )
+                    .await;
+                assert!(
+                    matches!(refused, Err(StoreError::FourEyes(ref e)) if e.decider == involved),
+                    "{involved}: {refused:?}"
+                );
+            }
             assert_eq!(store.appeals(true).await.unwrap(), vec![appeal.clone()]);
             assert!(
                 store
@@ -1432,7 +1571,7 @@ mod escalation {
             account(store, "retired", Role::Assessor, "341000").await;
             assert!(
                 store
-                    .set_disabled("retired", true, &audit("user.disable"))
+                    .set_disabled("retired", true, LastHolder::Keep, &audit("user.disable"))
                     .await
                     .unwrap()
             );

@@ -182,6 +182,17 @@ pub struct RectificationRecord {
     pub files: Vec<FileInfo>,
 }
 
+impl RectificationRecord {
+    /// The accounts that filed the appeal or took a step of the rectification: those who may
+    /// never decide the appeal (four eyes).
+    pub fn involved(&self) -> impl Iterator<Item = &str> {
+        self.appeal
+            .iter()
+            .map(|a| a.filed_by.as_str())
+            .chain(self.steps.iter().map(|s| s.actor.as_str()))
+    }
+}
+
 /// The state of a rectification after a step, as kept for the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RectificationState {
@@ -448,7 +459,9 @@ pub trait RatingStore {
         file_id: i64,
     ) -> Result<Option<(FileInfo, Vec<u8>)>, StoreError>;
     /// Decides a pending appeal; an upheld one excludes the rating from the figures. Returns
-    /// false when there is no pending appeal on the rating.
+    /// false when there is no pending appeal on the rating; refuses with
+    /// [`StoreError::FourEyes`] when `by` filed the appeal or took a step of the case's
+    /// rectification (`kaohe_domain::access::check_four_eyes`).
     async fn decide_appeal(
         &self,
         rating_id: i64,
@@ -1341,6 +1354,14 @@ macro_rules! impl_rating_store {
             ) -> Result<bool, $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
+                let involved: Vec<(String,)> = sqlx::query_as(
+                    "SELECT filed_by FROM appeals WHERE rating_id = $1 \
+                     UNION SELECT actor FROM rectification_steps WHERE rating_id = $1",
+                )
+                .bind(rating_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                kaohe_domain::access::check_four_eyes(involved.iter().map(|(who,)| who.as_str()), by)?;
                 let done = sqlx::query(
                     "UPDATE appeals SET decision = $2, reason = $3, decided_by = $4, decided_at = $5 \
                      WHERE rating_id = $1 AND decision IS NULL",

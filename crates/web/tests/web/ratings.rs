@@ -555,8 +555,10 @@ async fn a_bad_review_runs_from_open_to_closed_with_its_callback() {
 #[tokio::test]
 async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
     for app in spawn_apps().await {
+        // The leader is also an assessor of the unit: it files, and four eyes keep it from
+        // deciding its own appeal.
         let leader = app
-            .sign_in_as("leader", &["unit_leader"], &["340102"], None)
+            .sign_in_as("leader", &["unit_leader", "assessor"], &["340102"], None)
             .await;
         let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
         let cookie = format!("kaohe_session={leader}");
@@ -644,7 +646,9 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
         );
         assert_eq!(file.bytes().await.expect("bytes").as_ref(), png);
 
-        // The leader may not decide; an assessor of the city may.
+        // The leader who filed may not decide, though it is an assessor of the unit: no
+        // form, and the decision refused; an assessor of the city may.
+        assert!(!page.body.contains("id=\"decide-form\""), "{}", page.body);
         let r = app
             .post_form(
                 "/service/appeals/1",
@@ -657,6 +661,12 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
             )
             .await;
         assert_eq!(r.status, 403);
+        assert!(r.body.contains("双人复核"), "{}", r.body);
+        let pending = app.db.store.appeals(true).await.expect("appeals");
+        assert!(
+            pending.iter().any(|a| a.filed_by == "leader"),
+            "still pending: {pending:?}"
+        );
         let assessor = app
             .sign_in_as("city", &["assessor"], &["340100"], None)
             .await;
