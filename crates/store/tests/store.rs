@@ -954,13 +954,8 @@ mod ratings {
                 .is_err()
         );
         assert_eq!(store.all_cases().await.unwrap(), all);
-        assert!(
-            kaohe_store::verify_audit(store, None)
-                .await
-                .unwrap()
-                .report
-                .is_ok()
-        );
+        let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+        assert!(verified.is_ok(), "{:?}", verified.problems());
     });
 
     on_all_backends!(cases_round_trip_and_keep_their_rating_code, |store| {
@@ -1149,7 +1144,8 @@ mod ratings {
                 .is_empty()
         );
         assert_eq!(store.service_counts().await.unwrap(), (9, 9));
-        assert_eq!(store.audit_head().await.unwrap().seq, audit_before + 1);
+        // The import's entry and the seal of its ratings.
+        assert_eq!(store.audit_head().await.unwrap().seq, audit_before + 2);
         let queue = store.rectification_queue(None, true, 50).await.unwrap();
         let mut rectified: Vec<&str> = queue.iter().map(|q| q.case_id.as_str()).collect();
         rectified.sort_unstable();
@@ -1165,13 +1161,8 @@ mod ratings {
                 .map(|q| (q.opened_on, q.deadline)),
             opened
         );
-        assert!(
-            kaohe_store::verify_audit(store, None)
-                .await
-                .unwrap()
-                .report
-                .is_ok()
-        );
+        let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+        assert!(verified.is_ok(), "{:?}", verified.problems());
         assert_eq!(
             store
                 .rating_of_case(&code("BJ-6"))
@@ -1211,6 +1202,27 @@ mod ratings {
                     db.name
                 );
             }
+            if db.name == "sqlite" {
+                // REPLACE deletes without firing the DELETE trigger: refused by its own.
+                let replace = "INSERT OR REPLACE INTO ratings \
+                     (id, case_id, level, tags, comment, channel, real_name, contact, rated_at) \
+                     SELECT id, case_id, 1, tags, comment, channel, real_name, contact, rated_at FROM ratings";
+                assert!(db.raw_execute(replace).await.is_err(), "REPLACE by id");
+                let replace = "INSERT OR REPLACE INTO ratings \
+                     (case_id, level, tags, comment, channel, real_name, contact, rated_at) \
+                     SELECT case_id, 1, tags, comment, channel, real_name, contact, rated_at FROM ratings";
+                db.raw_execute(replace).await.unwrap();
+                assert_eq!(
+                    store.rating_of_case(&code("BJ-1")).await.unwrap().unwrap(),
+                    before,
+                    "REPLACE by case left the rating as it was"
+                );
+                let audit_replace = "INSERT OR REPLACE INTO audit_log \
+                     SELECT seq, at, actor, 'x', target, before, after, prev_hash, hash FROM audit_log";
+                assert!(db.raw_execute(audit_replace).await.is_err());
+            }
+            let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+            assert!(verified.is_ok(), "{}: {:?}", db.name, verified.problems());
             db.raw_execute("UPDATE ratings SET excluded = TRUE")
                 .await
                 .unwrap();
@@ -1222,6 +1234,129 @@ mod ratings {
                     ..before
                 }
             );
+            db.finish().await.unwrap();
+        }
+    }
+
+    /// Dropping the triggers (as the database's owner could) and changing, removing or
+    /// inserting a rating: `verify_audit` names each against the seals of the chain.
+    #[tokio::test]
+    async fn audit_verify_finds_a_changed_removed_or_inserted_rating() {
+        for db in TestDatabase::all().await.unwrap() {
+            let store = &*db.store;
+            seed(store).await;
+            let cases: Vec<StoredCase> = (1..=4).map(|i| case(&format!("BJ-{i}"), &[])).collect();
+            store
+                .upsert_cases(&cases, &audit("test.cases"))
+                .await
+                .unwrap();
+            store
+                .insert_ratings(&[
+                    intake("BJ-1", RatingLevel::VeryDissatisfied, false),
+                    intake("BJ-2", RatingLevel::Satisfied, false),
+                ])
+                .await
+                .unwrap();
+            store
+                .insert_ratings(&[intake("BJ-3", RatingLevel::Satisfied, false)])
+                .await
+                .unwrap();
+            let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+            assert!(verified.is_ok(), "{}: {:?}", db.name, verified.problems());
+            let drop = if db.name == "sqlite" {
+                "DROP TRIGGER ratings_no_delete; DROP TRIGGER ratings_no_change; \
+                 DROP TRIGGER ratings_no_replace_id; DROP TRIGGER ratings_one_per_case; \
+                 DROP TRIGGER rectifications_no_delete"
+            } else {
+                "DROP TRIGGER ratings_guard ON ratings; DROP TRIGGER rectifications_guard ON rectifications"
+            };
+            db.raw_execute(drop).await.unwrap();
+            let problems = |v: kaohe_store::AuditVerification| {
+                assert!(v.report.is_ok(), "the chain itself is intact");
+                v.problems()
+            };
+            // Level 1 rewritten as 5 and the rectification left behind.
+            db.raw_execute("UPDATE ratings SET level = 5 WHERE case_id = 'BJ-1'")
+                .await
+                .unwrap();
+            let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
+            assert_eq!(found.len(), 1, "{}: {found:?}", db.name);
+            assert!(found[0].contains("ratings changed"), "{found:?}");
+            db.raw_execute("UPDATE ratings SET level = 1 WHERE case_id = 'BJ-1'")
+                .await
+                .unwrap();
+            assert!(
+                kaohe_store::verify_audit(store, None)
+                    .await
+                    .unwrap()
+                    .is_ok()
+            );
+            // Removed.
+            db.raw_execute("DELETE FROM ratings WHERE case_id = 'BJ-3'")
+                .await
+                .unwrap();
+            let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
+            assert_eq!(found.len(), 1, "{}: {found:?}", db.name);
+            assert!(
+                found[0].contains("ratings removed (0 of the 1 sealed are left)"),
+                "{found:?}"
+            );
+            // Inserted behind kaohe's back.
+            db.raw_execute(
+                "INSERT INTO ratings (case_id, level, tags, channel, real_name, rated_at) \
+                 VALUES ('BJ-4', 5, '', 'window', FALSE, 1767225600)",
+            )
+            .await
+            .unwrap();
+            let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
+            assert_eq!(found.len(), 2, "{}: {found:?}", db.name);
+            assert!(
+                found[1].contains("1 rating(s) inserted without a seal"),
+                "{found:?}"
+            );
+            db.finish().await.unwrap();
+        }
+    }
+
+    /// Ratings stored before seals existed (a database upgraded to migration 0009) are sealed
+    /// once, as found, when the store is opened.
+    #[tokio::test]
+    async fn ratings_stored_before_seals_are_sealed_once_at_the_upgrade() {
+        for db in TestDatabase::all().await.unwrap() {
+            let store = &*db.store;
+            seed(store).await;
+            store
+                .upsert_cases(&[case("BJ-1", &[])], &audit("test.cases"))
+                .await
+                .unwrap();
+            db.raw_execute(
+                "INSERT INTO ratings (case_id, level, tags, channel, real_name, rated_at) \
+                 VALUES ('BJ-1', 4, '', 'window', FALSE, 1767225600)",
+            )
+            .await
+            .unwrap();
+            assert!(
+                !kaohe_store::verify_audit(store, None)
+                    .await
+                    .unwrap()
+                    .is_ok()
+            );
+            assert_eq!(
+                store.seal_unsealed_ratings().await.unwrap(),
+                1,
+                "{}",
+                db.name
+            );
+            assert_eq!(store.seal_unsealed_ratings().await.unwrap(), 0, "once");
+            let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+            assert!(verified.is_ok(), "{}: {:?}", db.name, verified.problems());
+            let seal = store
+                .last_audit_of("ratings.seal")
+                .await
+                .unwrap()
+                .and_then(|e| e.after)
+                .unwrap_or_default();
+            assert!(seal.contains("\"upgrade\":true"), "{seal}");
             db.finish().await.unwrap();
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod escalation;
 pub mod rectification;
+pub mod seal;
 pub mod suspicion;
 
 use crate::code::Code;

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use kaohe_domain::ratings::rectification::{
     Rectification, RectificationPolicy, Status, Step, StepKind, Verdict,
 };
+use kaohe_domain::ratings::seal::{RatingSeal, SEAL_ACTION, SealedRating};
 use kaohe_domain::ratings::{
     AppealDecision, AppealGround, IntakeError, NewRating, Phone, Rating, RatingLevel, RatingPolicy,
     ReasonTag, ServiceCase, check_rating_of,
@@ -347,6 +348,51 @@ impl TallyRow {
     }
 }
 
+/// The columns of `ratings` a seal covers, in [`SealRow`] order.
+pub(crate) const SEAL_COLS: &str =
+    "id, case_id, level, tags, comment, channel, real_name, contact, rated_at";
+
+/// A rating as a seal reads it.
+pub(crate) type SealRow = (
+    i64,
+    String,
+    i32,
+    String,
+    Option<String>,
+    String,
+    bool,
+    Option<String>,
+    i64,
+);
+
+/// A [`SealRow`] as the seal's domain type.
+pub(crate) fn sealed(
+    (id, case_id, level, tags, comment, channel, real_name, contact, rated_at): SealRow,
+) -> SealedRating {
+    SealedRating {
+        id,
+        case_id,
+        level,
+        tags,
+        comment,
+        channel,
+        real_name,
+        contact,
+        rated_at,
+    }
+}
+
+/// The audit entry sealing `rows`, the ratings one transaction stored
+/// ([`kaohe_domain::ratings::seal`]).
+pub(crate) fn seal_entry(rows: &mut [SealedRating], upgrade: bool) -> NewAuditEntry {
+    let seal = RatingSeal::of(rows);
+    let mut after = serde_json::to_value(&seal).unwrap_or_default();
+    if upgrade {
+        after["upgrade"] = serde_json::Value::Bool(true);
+    }
+    NewAuditEntry::new("system", SEAL_ACTION, "ratings").after(after.to_string())
+}
+
 /// Storage of service cases, ratings, rectifications and appeals.
 #[async_trait]
 pub trait RatingStore {
@@ -390,6 +436,17 @@ pub trait RatingStore {
     ) -> Result<Vec<usize>, StoreError>;
     /// The rating of a case.
     async fn rating_of_case(&self, case: &Code) -> Result<Option<Rating>, StoreError>;
+    /// Up to `limit` stored ratings with an id above `after_id`, by id, as seals cover them:
+    /// what `kaohe audit verify` checks against the seals.
+    async fn sealed_ratings(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<SealedRating>, StoreError>;
+    /// Seals the ratings stored before seals existed (a database upgraded to migration 0009),
+    /// once: when ratings exist and no seal does, all of them in one `ratings.seal` entry
+    /// marked `"upgrade": true`. Returns how many were sealed. Run by [`crate::connect`].
+    async fn seal_unsealed_ratings(&self) -> Result<u64, StoreError>;
     /// Every rating received in `[from, to)` (unix seconds), with what figures group it by,
     /// oldest first.
     async fn rating_facts(&self, from: i64, to: i64) -> Result<Vec<RatingFacts>, StoreError>;
@@ -916,6 +973,34 @@ macro_rules! impl_rating_store {
                 Ok(q.build_query_as().fetch_all(&mut **tx).await?)
             }
 
+            /// Seals the ratings with `ids` that `tx` stored: reads them back and appends their
+            /// `ratings.seal` entry.
+            async fn seal_ratings_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                ids: &[i64],
+            ) -> Result<(), $crate::StoreError> {
+                let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else {
+                    return Ok(());
+                };
+                let set: std::collections::HashSet<i64> = ids.iter().copied().collect();
+                let sql = format!(
+                    "SELECT {} FROM ratings WHERE id BETWEEN $1 AND $2 ORDER BY id",
+                    $crate::ratings::SEAL_COLS
+                );
+                let mut rows: Vec<kaohe_domain::ratings::seal::SealedRating> =
+                    sqlx::query_as::<_, $crate::ratings::SealRow>(&sql)
+                        .bind(lo)
+                        .bind(hi)
+                        .fetch_all(&mut **tx)
+                        .await?
+                        .into_iter()
+                        .filter(|r| set.contains(&r.0))
+                        .map($crate::ratings::sealed)
+                        .collect();
+                Self::append_audit_in(tx, &$crate::ratings::seal_entry(&mut rows, false)).await?;
+                Ok(())
+            }
+
             /// Opens the rectifications of stored bad reviews, in one statement.
             async fn insert_rectification_rows(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -1081,6 +1166,8 @@ macro_rules! impl_rating_store {
                 for chunk in opened.chunks($crate::sql::BATCH_ROWS) {
                     Self::insert_rectification_rows(&mut tx, chunk).await?;
                 }
+                let ids: Vec<i64> = stored.values().copied().collect();
+                Self::seal_ratings_in(&mut tx, &ids).await?;
                 tx.commit().await?;
                 Ok(out
                     .into_iter()
@@ -1100,6 +1187,48 @@ macro_rules! impl_rating_store {
                         })
                     })
                     .collect())
+            }
+
+            async fn sealed_ratings(&self, after_id: i64, limit: u32) -> Result<Vec<kaohe_domain::ratings::seal::SealedRating>, $crate::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM ratings WHERE id > $1 ORDER BY id LIMIT $2",
+                    $crate::ratings::SEAL_COLS
+                );
+                Ok(sqlx::query_as::<_, $crate::ratings::SealRow>(&sql)
+                    .bind(after_id)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::ratings::sealed)
+                    .collect())
+            }
+
+            async fn seal_unsealed_ratings(&self) -> Result<u64, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // Write first, so that SQLite takes its write lock before reading.
+                sqlx::query("UPDATE audit_head SET seq = seq").execute(&mut *tx).await?;
+                let sealed: Option<(i64,)> = sqlx::query_as("SELECT seq FROM audit_log WHERE action = $1 LIMIT 1")
+                    .bind(kaohe_domain::ratings::seal::SEAL_ACTION)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if sealed.is_some() {
+                    return Ok(0);
+                }
+                let sql = format!("SELECT {} FROM ratings ORDER BY id", $crate::ratings::SEAL_COLS);
+                let mut rows: Vec<kaohe_domain::ratings::seal::SealedRating> =
+                    sqlx::query_as::<_, $crate::ratings::SealRow>(&sql)
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map($crate::ratings::sealed)
+                        .collect();
+                if rows.is_empty() {
+                    return Ok(0);
+                }
+                Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry(&mut rows, true)).await?;
+                tx.commit().await?;
+                Ok(rows.len() as u64)
             }
 
             async fn rating_of_case(&self, case: &kaohe_domain::Code) -> Result<Option<kaohe_domain::ratings::Rating>, $crate::StoreError> {
