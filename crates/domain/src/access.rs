@@ -591,6 +591,7 @@ pub fn session_expired(last_seen: i64, now: i64, idle_timeout_seconds: i64) -> b
 /// TOTP (RFC 6238): HMAC-SHA-1, 30-second steps, 6 digits.
 pub mod totp {
     use super::{Hmac, Mac};
+    use subtle::ConstantTimeEq;
 
     /// Step length in seconds.
     pub const STEP: i64 = 30;
@@ -627,12 +628,8 @@ pub mod totp {
         [-1i64, 0, 1].into_iter().fold(false, |ok, drift| {
             // No early exit: every candidate is computed.
             let candidate = self::code(secret, now + drift * STEP);
-            ok | constant_eq(candidate.as_bytes(), code.as_bytes())
+            ok | bool::from(candidate.as_bytes().ct_eq(code.as_bytes()))
         })
-    }
-
-    fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -17,6 +17,7 @@ pub mod labels;
 pub mod org;
 pub mod ratings;
 pub mod sanction;
+pub mod text;
 pub mod upload;
 
 pub use access::{Permission, Principal, Role, Target, UserPrincipal};

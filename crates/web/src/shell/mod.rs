@@ -13,6 +13,7 @@ pub(crate) mod assets;
 pub mod auth;
 pub(crate) mod error;
 pub mod i18n;
+pub(crate) mod input;
 pub(crate) mod json;
 pub(crate) mod page;
 pub(crate) mod params;

@@ -303,6 +303,93 @@ fn rate_cookie(r: &Fetched) -> String {
 }
 
 #[tokio::test]
+async fn text_no_field_may_hold_is_refused_naming_the_field_and_hurts_no_other_rating() {
+    for app in spawn_apps().await {
+        let token = app.service_token().await;
+        // A NUL in an applicant's name, a right-to-left override in an item: 422, named.
+        let mut nul = case_json("TXT-0", "340102", "");
+        nul["applicant"] = json!("钱\u{0}先生");
+        let mut bidi = case_json("TXT-0", "340102", "");
+        bidi["item"] = json!("企业\u{202E}开办");
+        for (case, field) in [(nul, "cases[0].applicant"), (bidi, "cases[0].item")] {
+            let r = app
+                .post_json("/api/v1/cases", Some(&token), &json!({ "cases": [case] }))
+                .await;
+            assert_eq!(r.status, 422, "{}: {}", app.name, r.body);
+            assert_eq!(
+                error_of(&r),
+                ("invalid_field".into(), field.into()),
+                "{}",
+                r.body
+            );
+        }
+        // Ratings at once, a third of them with a NUL, a zero-width space or a bidi isolate
+        // in the comment: those are refused naming the comment, every other one is stored.
+        let n = 30;
+        let cases: Vec<Value> = (0..n)
+            .map(|i| case_json(&format!("TXT-{i}"), "340102", ""))
+            .collect();
+        let r = app
+            .post_json("/api/v1/cases", Some(&token), &json!({ "cases": cases }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let bad = ["差\u{0}评", "好\u{200B}评", "好\u{2067}评"];
+        let answers = futures_join(&app, &token, n, &bad).await;
+        for (i, r) in answers.iter().enumerate() {
+            if i % 3 == 0 {
+                assert_eq!(r.status, 422, "{i}: {}", r.body);
+                assert_eq!(error_of(r), ("invalid_field".into(), "comment".into()));
+            } else {
+                assert_eq!(r.status, 201, "{}: {i}: {}", app.name, r.body);
+            }
+        }
+        // The public rating form: refused, the field named, nothing stored.
+        let page = app.get_as(None, "/rate/rate-bj-3").await;
+        let form = rate_cookie(&page);
+        let r = app
+            .post_form(
+                "/rate/rate-bj-3",
+                &format!("kaohe_rate={form}"),
+                &[("csrf", &form), ("level", "5"), ("comment", "快\u{0}")],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("comment"), "{}", r.body);
+        let page = app.get_as(None, "/rate/rate-bj-3").await;
+        assert!(page.body.contains("name=\"level\""), "still to be rated");
+        app.finish().await;
+    }
+}
+
+/// Posts `n` ratings of cases `TXT-0`… at once, every third with a comment of `bad`.
+async fn futures_join(app: &TestApp, token: &str, n: usize, bad: &[&str]) -> Vec<Fetched> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let comment = if i % 3 == 0 {
+            bad[(i / 3) % bad.len()].to_owned()
+        } else {
+            "办事很快".to_owned()
+        };
+        let body = json!({"case_id": format!("TXT-{i}"), "level": 5, "comment": comment, "channel": "online"});
+        let (client, base, token) = (app.client.clone(), app.base.clone(), token.to_owned());
+        tasks.spawn(async move {
+            let r = client
+                .post(format!("{base}/api/v1/ratings"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("POST rating");
+            (i, Fetched::read(r).await)
+        });
+    }
+    let mut out: Vec<(usize, Fetched)> = tasks.join_all().await;
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
+#[tokio::test]
 async fn the_public_rates_a_case_once_on_its_page() {
     for app in spawn_apps().await {
         let page = app.get_as(None, "/rate/rate-bj-3").await;
