@@ -7,8 +7,7 @@ use super::intake::{Accepted, RatingWriter, new_rating_code, take_rating};
 use crate::shell::AppState;
 use crate::shell::access::Caller;
 use crate::shell::error::{ApiError, ErrorBody};
-use crate::shell::json::parse_body;
-use axum::body::Bytes;
+use crate::shell::json::{JsonBody, parse_body};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -104,7 +103,7 @@ fn field<T, E: std::fmt::Display>(
 pub(super) async fn push_cases(
     State(state): State<AppState>,
     caller: Caller,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<Vec<CaseOut>>, ApiError> {
     let input: CasesIn = parse_body(&body)?;
     if input.cases.len() > MAX_CASES_PER_REQUEST {
@@ -267,7 +266,7 @@ pub(crate) struct RatingOut {
 pub(super) async fn post_rating(
     State(state): State<AppState>,
     Extension(writer): Extension<RatingWriter>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input: RatingIn = parse_body(&body)?;
     let case_id = field(|| "case_id".to_owned(), Code::parse(&input.case_id))?;

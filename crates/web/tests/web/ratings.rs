@@ -361,6 +361,66 @@ async fn text_no_field_may_hold_is_refused_naming_the_field_and_hurts_no_other_r
     }
 }
 
+#[tokio::test]
+async fn the_json_api_takes_json_only_and_names_where_a_truncated_body_broke() {
+    for app in spawn_apps().await {
+        let token = app.service_token().await;
+        let rating = r#"{"case_id": "BJ-3", "level": 5, "channel": "online"}"#;
+        // The same body as a form, as text, or without a type: 415, nothing stored.
+        for content_type in ["application/x-www-form-urlencoded", "text/plain", ""] {
+            let mut request = app
+                .client
+                .post(format!("{}/api/v1/ratings", app.base))
+                .header("authorization", format!("Bearer {token}"))
+                .body(rating);
+            if !content_type.is_empty() {
+                request = request.header("content-type", content_type);
+            }
+            let r = Fetched::read(request.send().await.expect("POST")).await;
+            assert_eq!(r.status, 415, "{}: {content_type:?}: {}", app.name, r.body);
+            assert_eq!(error_of(&r).0, "unsupported_media_type");
+        }
+        // Cut short: the field being read when it broke, with line and column.
+        for (body, field) in [
+            (r#"{"case_id": "BJ-3", "comm"#, "body"),
+            (r#"{"case_id": "BJ-3", "comment": "很"#, "comment"),
+            (r#"{"case_id": "BJ-3", "tags": ["attitude", "#, "tags"),
+        ] {
+            let r = app
+                .client
+                .post(format!("{}/api/v1/ratings", app.base))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json; charset=utf-8")
+                .body(body)
+                .send()
+                .await
+                .expect("POST");
+            let r = Fetched::read(r).await;
+            assert_eq!(r.status, 422, "{}: {body}: {}", app.name, r.body);
+            assert_eq!(
+                error_of(&r),
+                ("invalid_field".into(), field.into()),
+                "{}",
+                r.body
+            );
+            assert!(
+                r.body.contains("ends early at line 1, column"),
+                "{}",
+                r.body
+            );
+        }
+        let r = app
+            .post_json(
+                "/api/v1/ratings",
+                Some(&token),
+                &serde_json::from_str(rating).expect("json"),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        app.finish().await;
+    }
+}
+
 /// Posts `n` ratings of cases `TXT-0`… at once, every third with a comment of `bad`.
 async fn futures_join(app: &TestApp, token: &str, n: usize, bad: &[&str]) -> Vec<Fetched> {
     let mut tasks = tokio::task::JoinSet::new();
