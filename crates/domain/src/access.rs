@@ -621,14 +621,22 @@ pub mod totp {
 
     /// Whether `code` is valid at `now`, one step of clock drift either way allowed.
     pub fn verify(secret: &[u8], code: &str, now: i64) -> bool {
+        verified_step(secret, code, now).is_some()
+    }
+
+    /// The time step (`now / STEP`, one of drift either way) whose code `code` is, if any: a
+    /// caller that accepts each step once (replay protection) remembers it.
+    pub fn verified_step(secret: &[u8], code: &str, now: i64) -> Option<i64> {
         let code = code.trim();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
+            return None;
         }
-        [-1i64, 0, 1].into_iter().fold(false, |ok, drift| {
-            // No early exit: every candidate is computed.
-            let candidate = self::code(secret, now + drift * STEP);
-            ok | bool::from(candidate.as_bytes().ct_eq(code.as_bytes()))
+        [-1i64, 0, 1].into_iter().fold(None, |found, drift| {
+            // No early exit: every candidate is computed and compared in constant time.
+            let at = now + drift * STEP;
+            let candidate = self::code(secret, at);
+            let equal = bool::from(candidate.as_bytes().ct_eq(code.as_bytes()));
+            found.or(equal.then(|| at.div_euclid(STEP)))
         })
     }
 
@@ -729,6 +737,8 @@ mod tests {
         assert!(totp::verify(secret, "287082", 59 + 30), "one step late");
         assert!(!totp::verify(secret, "287082", 59 + 90), "three steps late");
         assert!(!totp::verify(secret, "28708", 59));
+        assert_eq!(totp::verified_step(secret, "287082", 59 + 30), Some(1));
+        assert_eq!(totp::verified_step(secret, "287083", 59), None);
     }
 
     #[test]

@@ -156,15 +156,28 @@ pub trait AccountStore: Send + Sync {
         keep_session: Option<&str>,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError>;
-    /// Records a failed login: the new count of consecutive failures and when.
+    /// The consecutive failed sign-ins of an account from one client address, and when the
+    /// last was: what its lockout there is decided on.
+    async fn login_failures(
+        &self,
+        username: &str,
+        address: &str,
+    ) -> Result<(u32, Option<i64>), StoreError>;
+    /// Records a failed login from `address`: the new count of consecutive failures there and
+    /// when; the account's own count (`User::failed_logins`) goes up by one.
     async fn record_login_failure(
         &self,
         username: &str,
+        address: &str,
         failures: u32,
         at: i64,
     ) -> Result<(), StoreError>;
-    /// Records a successful login: clears the failures.
-    async fn record_login_success(&self, username: &str) -> Result<(), StoreError>;
+    /// Records a successful login from `address`: clears the failures there and the account's
+    /// own count.
+    async fn record_login_success(&self, username: &str, address: &str) -> Result<(), StoreError>;
+    /// Accepts TOTP time step `step` for the account once: `false` when that step or a later
+    /// one was accepted before (a replayed code).
+    async fn accept_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError>;
     /// Starts a session for `token` (stored as its hash).
     async fn create_session(
         &self,
@@ -402,6 +415,10 @@ macro_rules! impl_account_store {
                 if done.rows_affected() != 1 {
                     return Ok(false);
                 }
+                sqlx::query("DELETE FROM login_failures WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("DELETE FROM sessions WHERE username = $1 AND id <> $2")
                     .bind(username)
                     .bind($crate::accounts::kept_session_id(keep_session))
@@ -508,22 +525,65 @@ macro_rules! impl_account_store {
                 Ok(true)
             }
 
-            async fn record_login_failure(&self, username: &str, failures: u32, at: i64) -> Result<(), $crate::StoreError> {
-                sqlx::query("UPDATE users SET failed_logins = $2, last_failed_at = $3 WHERE username = $1")
+            async fn login_failures(&self, username: &str, address: &str) -> Result<(u32, Option<i64>), $crate::StoreError> {
+                let row: Option<(i32, i64)> = sqlx::query_as(
+                    "SELECT failures, last_failed_at FROM login_failures WHERE username = $1 AND address = $2",
+                )
+                .bind(username)
+                .bind(address)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map_or((0, None), |(n, at)| (u32::try_from(n).unwrap_or(0), Some(at))))
+            }
+
+            async fn record_login_failure(&self, username: &str, address: &str, failures: u32, at: i64) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = $2 WHERE username = $1")
                     .bind(username)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 1 {
+                    sqlx::query(
+                        "INSERT INTO login_failures (username, address, failures, last_failed_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (username, address) DO UPDATE SET failures = excluded.failures, last_failed_at = excluded.last_failed_at",
+                    )
+                    .bind(username)
+                    .bind(address)
                     .bind(i32::try_from(failures).unwrap_or(i32::MAX))
                     .bind(at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
-            async fn record_login_success(&self, username: &str) -> Result<(), $crate::StoreError> {
+            async fn record_login_success(&self, username: &str, address: &str) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = $1")
                     .bind(username)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM login_failures WHERE username = $1 AND address = $2")
+                    .bind(username)
+                    .bind(address)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn accept_totp_step(&self, username: &str, step: i64) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE users SET totp_last_step = $2 WHERE username = $1 \
+                     AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                )
+                .bind(username)
+                .bind(step)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn create_session(&self, token: &str, username: &str, csrf: &str, now: i64) -> Result<(), $crate::StoreError> {

@@ -689,14 +689,46 @@ async fn accounts_and_sessions() {
         assert!(user.must_change_password);
         assert_eq!(store.count_users().await.unwrap(), 1);
 
-        store.record_login_failure("li", 3, 200).await.unwrap();
+        // Failures count per address; the account's own count adds them up.
+        for n in 1..=3 {
+            store
+                .record_login_failure("li", "10.0.0.1", n, 200)
+                .await
+                .unwrap();
+        }
+        store
+            .record_login_failure("li", "10.0.0.2", 1, 210)
+            .await
+            .unwrap();
         let user = store.get_user("li").await.unwrap().unwrap();
-        assert_eq!((user.failed_logins, user.last_failed_at), (3, Some(200)));
-        store.record_login_success("li").await.unwrap();
+        assert_eq!((user.failed_logins, user.last_failed_at), (4, Some(210)));
+        assert_eq!(
+            store.login_failures("li", "10.0.0.1").await.unwrap(),
+            (3, Some(200))
+        );
+        assert_eq!(
+            store.login_failures("li", "10.0.0.3").await.unwrap(),
+            (0, None)
+        );
+        store.record_login_success("li", "10.0.0.2").await.unwrap();
         assert_eq!(
             store.get_user("li").await.unwrap().unwrap().failed_logins,
             0
         );
+        assert_eq!(
+            store.login_failures("li", "10.0.0.2").await.unwrap(),
+            (0, None)
+        );
+        assert_eq!(
+            store.login_failures("li", "10.0.0.1").await.unwrap().0,
+            3,
+            "another address stays counted"
+        );
+        // A TOTP step is accepted once, and never an earlier one.
+        assert!(store.accept_totp_step("li", 100).await.unwrap());
+        assert!(!store.accept_totp_step("li", 100).await.unwrap());
+        assert!(!store.accept_totp_step("li", 99).await.unwrap());
+        assert!(store.accept_totp_step("li", 101).await.unwrap());
 
         // Sessions are found by their token; the stored id is its hash.
         store
@@ -719,7 +751,10 @@ async fn accounts_and_sessions() {
         // disabling. Each change appends its entry; a change of a missing account appends none.
         store.create_session("tok2", "li", "c", 500).await.unwrap();
         store.create_session("mine", "li", "c", 500).await.unwrap();
-        store.record_login_failure("li", 5, 500).await.unwrap();
+        store
+            .record_login_failure("li", "10.0.0.1", 5, 500)
+            .await
+            .unwrap();
         let reset = audit("user.reset");
         assert!(
             store
@@ -729,6 +764,10 @@ async fn accounts_and_sessions() {
         );
         let user = store.get_user("li").await.unwrap().unwrap();
         assert_eq!((user.failed_logins, user.last_failed_at), (0, None));
+        assert_eq!(
+            store.login_failures("li", "10.0.0.1").await.unwrap(),
+            (0, None)
+        );
         assert_eq!(user.password_hash, "$argon2id$new");
         assert!(!user.must_change_password);
         assert!(store.session("tok2").await.unwrap().is_none());
