@@ -20,7 +20,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::COOKIE;
+use axum::http::header::{CACHE_CONTROL, COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -437,7 +437,8 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /// external).
 pub const CSP_API_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-/// Middleware: security headers on every response.
+/// Middleware: security headers on every response, and `Cache-Control: no-store` on every
+/// response that sets no cache policy of its own.
 pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let docs = request.uri().path().starts_with("/api/docs");
     let mut response = next.run(request).await;
@@ -452,6 +453,11 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // Pages, API answers and downloads may carry personal data: never kept by a browser or
+    // a proxy, unless a response says otherwise (the static assets, cached for a year).
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }
 

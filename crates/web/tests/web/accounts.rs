@@ -866,6 +866,7 @@ async fn security_headers_on_every_response() {
             assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
             assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
             assert_eq!(r.header("referrer-policy"), "same-origin", "{path}");
+            assert_eq!(r.header("cache-control"), "no-store", "{path}");
         }
         let docs = app.get("/api/docs/").await;
         assert_eq!(docs.status, 200);
