@@ -1401,6 +1401,70 @@ mod ratings {
     }
 
     on_all_backends!(
+        a_rated_case_keeps_its_unit_officials_and_closing_time,
+        |store| {
+            seed(store).await;
+            let rated = case("BJ-1", &["C005"]);
+            store
+                .upsert_cases(&[rated.clone(), case("BJ-2", &[])], &audit("test.cases"))
+                .await
+                .unwrap();
+            store
+                .insert_ratings(&[intake("BJ-1", RatingLevel::VeryDissatisfied, false)])
+                .await
+                .unwrap();
+            let mut moved = rated.clone();
+            moved.case.unit = code("341001");
+            let mut reassigned = rated.clone();
+            reassigned.case.officials = vec![code("C003")];
+            let mut reopened = rated.clone();
+            reopened.case.closed_at = datetime!(2026-04-30 07:00 UTC);
+            for (changed, what) in [
+                (moved, "unit"),
+                (reassigned, "officials"),
+                (reopened, "closed_at"),
+            ] {
+                let head = store.audit_head().await.unwrap();
+                let r = store
+                    .upsert_cases(&[case("BJ-2", &["C003"]), changed], &audit("test.cases"))
+                    .await;
+                assert!(
+                    matches!(&r, Err(StoreError::Conflict(m)) if m.contains("BJ-1") && m.contains(what)),
+                    "{what}: {r:?}"
+                );
+                assert_eq!(store.audit_head().await.unwrap(), head, "nothing stored");
+            }
+            assert_eq!(
+                store.get_case(&code("BJ-1")).await.unwrap(),
+                Some(rated.clone())
+            );
+            assert!(
+                store
+                    .get_case(&code("BJ-2"))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .case
+                    .officials
+                    .is_empty()
+            );
+            // What the rating does not depend on may be corrected; an unrated case may move.
+            let mut corrected = rated.clone();
+            corrected.case.item = "不动产登记（更正）".into();
+            let mut other = case("BJ-2", &["C003"]);
+            other.case.unit = code("341001");
+            store
+                .upsert_cases(&[corrected.clone(), other], &audit("test.cases"))
+                .await
+                .unwrap();
+            assert_eq!(
+                store.get_case(&code("BJ-1")).await.unwrap(),
+                Some(corrected)
+            );
+        }
+    );
+
+    on_all_backends!(
         a_rectification_runs_to_its_end_and_an_appeal_excludes_without_deleting,
         |store| {
             seed(store).await;

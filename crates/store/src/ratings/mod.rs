@@ -393,11 +393,49 @@ pub(crate) fn seal_entry(rows: &mut [SealedRating], upgrade: bool) -> NewAuditEn
     NewAuditEntry::new("system", SEAL_ACTION, "ratings").after(after.to_string())
 }
 
+/// What a rating was given under, as stored: case id, unit, closing time (unix seconds) and
+/// the officials, space-separated in order.
+pub(crate) type RatedTerms = (String, String, i64, Option<String>);
+
+/// Refuses a new version of a rated case that moves it to another unit or other officials, or
+/// changes when it closed (and so its rating window): a rating keeps the attribution it was
+/// given under, so the figures count it where it was rated.
+pub(crate) fn check_rated_terms(
+    rated: &[RatedTerms],
+    cases: &[StoredCase],
+) -> Result<(), StoreError> {
+    for (id, unit, closed_at, officials) in rated {
+        let Some(new) = cases.iter().find(|c| c.case.id.as_str() == id) else {
+            continue;
+        };
+        let c = &new.case;
+        let officials_now: Vec<&str> = c.officials.iter().map(Code::as_str).collect();
+        let officials_then: Vec<&str> = officials
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        let changed = [
+            (c.unit.as_str() != unit, "unit"),
+            (c.closed_at.unix_timestamp() != *closed_at, "closed_at"),
+            (officials_now != officials_then, "officials"),
+        ];
+        if let Some((_, what)) = changed.iter().find(|(differs, _)| *differs) {
+            return Err(StoreError::Conflict(format!(
+                "case {id} has been rated: its unit, officials and closing time stay as they were when it was rated ({what} differs)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Storage of service cases, ratings, rectifications and appeals.
 #[async_trait]
 pub trait RatingStore {
     /// Inserts or updates cases by id, with their officials, in one transaction with its audit
-    /// entry. A case already stored keeps its rating code.
+    /// entry. A case already stored keeps its rating code. A rated case keeps its unit,
+    /// officials and closing time: a new version that changes any of them is refused
+    /// ([`StoreError::Conflict`], nothing stored).
     async fn upsert_cases(
         &self,
         cases: &[StoredCase],
@@ -1027,6 +1065,26 @@ macro_rules! impl_rating_store {
         #[async_trait::async_trait]
         impl $crate::RatingStore for $store {
             async fn upsert_cases(&self, cases: &[$crate::StoredCase], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+                let any_rating: Option<(i64,)> = sqlx::query_as("SELECT id FROM ratings LIMIT 1")
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if any_rating.is_some() {
+                    let sql = format!(
+                        "SELECT c.id, c.unit, c.closed_at, \
+                         (SELECT string_agg(o.cadre, ' ' ORDER BY o.position) FROM case_officials o WHERE o.case_id = c.id) \
+                         FROM service_cases c JOIN ratings r ON r.case_id = c.id WHERE c.id IN ("
+                    );
+                    for chunk in cases.chunks($crate::ratings::LOOKUP_IDS) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(&sql);
+                        let mut sep = q.separated(", ");
+                        for c in chunk {
+                            sep.push_bind(c.case.id.as_str());
+                        }
+                        q.push(")");
+                        let rated: Vec<$crate::ratings::RatedTerms> = q.build_query_as().fetch_all(&self.pool).await?;
+                        $crate::ratings::check_rated_terms(&rated, chunk)?;
+                    }
+                }
                 self.bulk_upsert_cases(cases, audit).await
             }
 

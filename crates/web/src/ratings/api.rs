@@ -16,7 +16,7 @@ use kaohe_domain::ratings::{
     CaseError, Channel, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase,
 };
 use kaohe_domain::{Code, NewAuditEntry};
-use kaohe_store::StoredCase;
+use kaohe_store::{StoreError, StoredCase};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
@@ -185,7 +185,15 @@ pub(super) async fn push_cases(
     let actor = caller.0.username().unwrap_or("api").to_owned();
     let audit = NewAuditEntry::new(&actor, "cases.push", "service_cases")
         .after(format!(r#"{{"cases":{}}}"#, stored.len()));
-    store.upsert_cases(&stored, &audit).await?;
+    match store.upsert_cases(&stored, &audit).await {
+        Err(StoreError::Conflict(reason)) => {
+            return Err(ApiError::Conflict {
+                code: "case_rated",
+                reason,
+            });
+        }
+        done => done?,
+    }
     // A case pushed again keeps its first code: read back the codes in one query.
     let ids: Vec<Code> = stored.iter().map(|s| s.case.id.clone()).collect();
     let codes: HashMap<Code, String> = store

@@ -190,6 +190,17 @@ async fn service_systems_push_cases_and_ratings_with_a_token() {
             .await;
         assert_eq!(r.status, 409, "{}", r.body);
         assert_eq!(error_of(&r).0, "already_rated");
+        // The rated case pushed again under another unit: refused, the rating stays where
+        // it was given.
+        let r = app
+            .post_json(
+                "/api/v1/cases",
+                Some(&token),
+                &json!({"cases": [case_json("API-1", "340103", "138 0000 1111")]}),
+            )
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(error_of(&r).0, "case_rated");
         assert!(
             r.json()["error"]["message"]
                 .as_str()
