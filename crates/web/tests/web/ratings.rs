@@ -432,6 +432,38 @@ async fn the_json_api_takes_json_only_and_names_where_a_truncated_body_broke() {
     }
 }
 
+/// A rating the database itself refuses (a trigger standing in for any failure of one row)
+/// fails alone: the others committed in the same group are stored.
+#[tokio::test]
+async fn a_rating_the_database_refuses_fails_alone_in_its_group_commit() {
+    for app in spawn_apps().await {
+        let token = app.service_token().await;
+        let trap = if app.db.name == "sqlite" {
+            "CREATE TRIGGER trap BEFORE INSERT ON ratings WHEN NEW.comment = 'trap' \
+             BEGIN SELECT RAISE(ABORT, 'trapped'); END"
+        } else {
+            "CREATE FUNCTION trap() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.comment = 'trap' THEN RAISE EXCEPTION 'trapped'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER trap BEFORE INSERT ON ratings FOR EACH ROW EXECUTE FUNCTION trap()"
+        };
+        app.db.raw_execute(trap).await.expect("trap");
+        let n = 30;
+        let cases: Vec<Value> = (0..n)
+            .map(|i| case_json(&format!("TXT-{i}"), "340102", ""))
+            .collect();
+        let r = app
+            .post_json("/api/v1/cases", Some(&token), &json!({ "cases": cases }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let answers = futures_join(&app, &token, n, &["trap"]).await;
+        for (i, r) in answers.iter().enumerate() {
+            let expected = if i % 3 == 0 { 503 } else { 201 };
+            assert_eq!(r.status, expected, "{}: {i}: {}", app.name, r.body);
+        }
+        app.finish().await;
+    }
+}
+
 /// Posts `n` ratings of cases `TXT-0`… at once, every third with a comment of `bad`.
 async fn futures_join(app: &TestApp, token: &str, n: usize, bad: &[&str]) -> Vec<Fetched> {
     let mut tasks = tokio::task::JoinSet::new();
