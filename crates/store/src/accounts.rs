@@ -459,7 +459,12 @@ macro_rules! impl_account_store {
                         .await?;
                 }
                 Self::append_audit_in(&mut tx, audit).await?;
-                Self::keep_last_holders(&mut tx, last_holder, &lost).await?;
+                if let Err(e) = Self::keep_last_holders(&mut tx, last_holder, &lost).await {
+                    // At once: a dropped transaction rolls back only when its connection is
+                    // used again, and until then it holds the audit head.
+                    tx.rollback().await?;
+                    return Err(e);
+                }
                 tx.commit().await?;
                 Ok(true)
             }
@@ -494,7 +499,12 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::append_audit_in(&mut tx, audit).await?;
-                Self::keep_last_holders(&mut tx, last_holder, &lost).await?;
+                if let Err(e) = Self::keep_last_holders(&mut tx, last_holder, &lost).await {
+                    // At once: a dropped transaction rolls back only when its connection is
+                    // used again, and until then it holds the audit head.
+                    tx.rollback().await?;
+                    return Err(e);
+                }
                 tx.commit().await?;
                 Ok(true)
             }

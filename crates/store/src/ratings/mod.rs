@@ -1271,6 +1271,9 @@ macro_rules! impl_rating_store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 if sealed.is_some() {
+                    // At once: a dropped transaction would hold the audit head until its
+                    // connection is used again.
+                    tx.rollback().await?;
                     return Ok(0);
                 }
                 let sql = format!("SELECT {} FROM ratings ORDER BY id", $crate::ratings::SEAL_COLS);
@@ -1282,6 +1285,7 @@ macro_rules! impl_rating_store {
                         .map($crate::ratings::sealed)
                         .collect();
                 if rows.is_empty() {
+                    tx.rollback().await?;
                     return Ok(0);
                 }
                 Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry(&mut rows, true)).await?;
@@ -1548,7 +1552,10 @@ macro_rules! impl_rating_store {
                 .bind(rating_id)
                 .fetch_all(&mut *tx)
                 .await?;
-                kaohe_domain::access::check_four_eyes(involved.iter().map(|(who,)| who.as_str()), by)?;
+                if let Err(e) = kaohe_domain::access::check_four_eyes(involved.iter().map(|(who,)| who.as_str()), by) {
+                    tx.rollback().await?;
+                    return Err(e.into());
+                }
                 let done = sqlx::query(
                     "UPDATE appeals SET decision = $2, reason = $3, decided_by = $4, decided_at = $5 \
                      WHERE rating_id = $1 AND decision IS NULL",
