@@ -5,7 +5,9 @@
 
 use crate::{Store, StoreError};
 use kaohe_domain::audit::{HeadSource, Verifier};
-use kaohe_domain::ratings::seal::{RatingSeal, SEAL_ACTION, SealProblem, SealVerifier};
+use kaohe_domain::ratings::seal::{
+    RatingSeal, SEAL_ACTION, STEP_SEAL_ACTION, SealProblem, SealVerifier, SealedStep,
+};
 use kaohe_domain::{AuditEntry, AuditHead, AuditProblem, AuditReport};
 use std::collections::VecDeque;
 
@@ -22,15 +24,15 @@ pub struct AuditVerification {
     pub report: AuditReport,
     /// Entries appended while verifying, beyond the head read at the start: not checked.
     pub unchecked: i64,
-    /// Ratings changed, removed or inserted, found against their seals
-    /// ([`kaohe_domain::ratings::seal`]).
-    pub ratings: Vec<SealProblem>,
+    /// Ratings and steps of rectifications changed, removed or inserted, found against their
+    /// seals ([`kaohe_domain::ratings::seal`]).
+    pub sealed: Vec<SealProblem>,
 }
 
 impl AuditVerification {
     /// Whether the chain is intact and every stored rating matches its seal.
     pub fn is_ok(&self) -> bool {
-        self.report.is_ok() && self.ratings.is_empty()
+        self.report.is_ok() && self.sealed.is_empty()
     }
 
     /// Every problem, in words: the chain's, then the ratings'.
@@ -39,7 +41,7 @@ impl AuditVerification {
             .problems
             .iter()
             .map(ToString::to_string)
-            .chain(self.ratings.iter().map(ToString::to_string))
+            .chain(self.sealed.iter().map(ToString::to_string))
             .collect()
     }
 }
@@ -80,14 +82,16 @@ pub async fn verify_audit(
         verifier.expect_head(HeadSource::Operator, head.clone());
     }
     let mut seals: Vec<(i64, RatingSeal)> = Vec::new();
+    let mut step_seals: Vec<(i64, RatingSeal)> = Vec::new();
     for_each_audit_entry(store, 1, recorded.seq, |e| {
         verifier.push(e);
-        seals.extend(seal_of(e).map(|seal| (e.seq, seal)));
+        seals.extend(seal_of(e, SEAL_ACTION).map(|seal| (e.seq, seal)));
+        step_seals.extend(seal_of(e, STEP_SEAL_ACTION).map(|seal| (e.seq, seal)));
     })
     .await?;
-    // The ratings after the chain up to the head, and the entries beyond the head after the
-    // ratings: a rating stored meanwhile commits with its seal, which is then among them.
-    let mut ratings = SealVerifier::new(seals);
+    // The stored rows after the chain up to the head, and the entries beyond the head after
+    // the rows: a row stored meanwhile commits with its seal, which is then among them.
+    let mut ratings = SealVerifier::ratings(seals);
     let mut after = 0i64;
     loop {
         let page = store.sealed_ratings(after, RATINGS_PAGE).await?;
@@ -99,13 +103,28 @@ pub async fn verify_audit(
             _ => break,
         }
     }
+    let mut steps = SealVerifier::steps(step_seals);
+    let mut after = 0i64;
+    loop {
+        let page = store.sealed_steps(after, RATINGS_PAGE).await?;
+        for s in &page {
+            steps.push(s);
+        }
+        match page.last() {
+            Some(last) if page.len() == RATINGS_PAGE as usize => {
+                after = SealedStep::key_of(last.rating_id, last.seq);
+            }
+            _ => break,
+        }
+    }
     let mut unchecked = 0i64;
     let mut beyond_last = recorded.seq;
-    let mut later: Vec<RatingSeal> = Vec::new();
+    let (mut later, mut later_steps): (Vec<RatingSeal>, Vec<RatingSeal>) = (Vec::new(), Vec::new());
     for_each_audit_entry(store, recorded.seq.saturating_add(1), i64::MAX, |e| {
         unchecked += 1;
         beyond_last = e.seq;
-        later.extend(seal_of(e));
+        later.extend(seal_of(e, SEAL_ACTION));
+        later_steps.extend(seal_of(e, STEP_SEAL_ACTION));
     })
     .await?;
     let mut report = verifier.finish();
@@ -121,13 +140,17 @@ pub async fn verify_audit(
     Ok(AuditVerification {
         report,
         unchecked,
-        ratings: ratings.finish(&later),
+        sealed: ratings
+            .finish(&later)
+            .into_iter()
+            .chain(steps.finish(&later_steps))
+            .collect(),
     })
 }
 
-/// The seal an entry holds, if it is a `ratings.seal` entry.
-fn seal_of(e: &AuditEntry) -> Option<RatingSeal> {
-    (e.action == SEAL_ACTION)
+/// The seal an entry holds, if it is a sealing entry of `action`.
+fn seal_of(e: &AuditEntry, action: &str) -> Option<RatingSeal> {
+    (e.action == action)
         .then(|| serde_json::from_str(e.after.as_deref()?).ok())
         .flatten()
 }

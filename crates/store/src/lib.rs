@@ -152,7 +152,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         return Err(StoreError::UnsupportedUrl(redact_url(url)));
     };
     store.migrate().await?;
-    store.seal_unsealed_ratings().await?;
+    store.seal_unsealed().await?;
     Ok(store)
 }
 

@@ -259,7 +259,10 @@ fn seal_since(tx: &Transaction<'_>, stored: i64) -> Result<(), StoreError> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if !rows.is_empty() {
-        append_audit(tx, &crate::ratings::seal_entry(&mut rows, false))?;
+        append_audit(
+            tx,
+            &crate::ratings::seal_entry(crate::ratings::RATINGS_SEALED, &mut rows, false),
+        )?;
     }
     Ok(())
 }

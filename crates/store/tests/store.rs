@@ -1300,14 +1300,34 @@ mod ratings {
                 .insert_ratings(&[intake("BJ-3", RatingLevel::Satisfied, false)])
                 .await
                 .unwrap();
+            let rating = store.rating_of_case(&code("BJ-1")).await.unwrap().unwrap();
+            let step = Step {
+                kind: StepKind::Verify,
+                note: "核实属实".into(),
+                reached: None,
+                verdict: None,
+                on: date!(2026 - 03 - 05),
+            };
+            let state = RectificationState {
+                status: Status::Verified,
+                closed_on: None,
+                called_back: false,
+            };
+            assert!(
+                store
+                    .add_step(rating.id, 1, &step, state, "leader", 1, &audit("rect.step"))
+                    .await
+                    .unwrap()
+            );
             let verified = kaohe_store::verify_audit(store, None).await.unwrap();
             assert!(verified.is_ok(), "{}: {:?}", db.name, verified.problems());
             let drop = if db.name == "sqlite" {
                 "DROP TRIGGER ratings_no_delete; DROP TRIGGER ratings_no_change; \
                  DROP TRIGGER ratings_no_replace_id; DROP TRIGGER ratings_one_per_case; \
-                 DROP TRIGGER rectifications_no_delete"
+                 DROP TRIGGER rectifications_no_delete; DROP TRIGGER rectification_steps_no_change"
             } else {
-                "DROP TRIGGER ratings_guard ON ratings; DROP TRIGGER rectifications_guard ON rectifications"
+                "DROP TRIGGER ratings_guard ON ratings; DROP TRIGGER rectifications_guard ON rectifications; \
+                 DROP TRIGGER rectification_steps_no_update_delete ON rectification_steps"
             };
             db.raw_execute(drop).await.unwrap();
             let problems = |v: kaohe_store::AuditVerification| {
@@ -1350,7 +1370,17 @@ mod ratings {
             let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
             assert_eq!(found.len(), 2, "{}: {found:?}", db.name);
             assert!(
-                found[1].contains("1 rating(s) inserted without a seal"),
+                found[1].contains("1 ratings inserted without a seal"),
+                "{found:?}"
+            );
+            // A step of the rectification rewritten.
+            db.raw_execute("UPDATE rectification_steps SET note = '未核实'")
+                .await
+                .unwrap();
+            let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
+            assert_eq!(found.len(), 3, "{}: {found:?}", db.name);
+            assert!(
+                found[2].contains("rectification steps changed"),
                 "{found:?}"
             );
             db.finish().await.unwrap();
@@ -1380,13 +1410,8 @@ mod ratings {
                     .unwrap()
                     .is_ok()
             );
-            assert_eq!(
-                store.seal_unsealed_ratings().await.unwrap(),
-                1,
-                "{}",
-                db.name
-            );
-            assert_eq!(store.seal_unsealed_ratings().await.unwrap(), 0, "once");
+            assert_eq!(store.seal_unsealed().await.unwrap(), 1, "{}", db.name);
+            assert_eq!(store.seal_unsealed().await.unwrap(), 0, "once");
             let verified = kaohe_store::verify_audit(store, None).await.unwrap();
             assert!(verified.is_ok(), "{}: {:?}", db.name, verified.problems());
             let seal = store

@@ -1,12 +1,13 @@
-//! Seals of stored ratings: what makes a changed, removed or inserted rating visible to
-//! `kaohe audit verify`, as the hash chain does for the audit log itself.
+//! Seals of stored ratings and rectification steps: what makes a changed, removed or inserted
+//! one visible to `kaohe audit verify`, as the hash chain does for the audit log itself.
 //!
 //! Every transaction that stores ratings also appends an audit entry `ratings.seal` holding a
-//! [`RatingSeal`]: the ids it stored (as ranges) and a SHA-256 digest over an unambiguous,
-//! length-prefixed encoding of each stored rating, in id order. The entry is part of the
-//! chain, so the seal cannot be changed without the chain showing it. [`SealVerifier`] reads
-//! the stored ratings in id order against every seal and names each seal whose ratings were
-//! changed or removed, and each rating no seal covers (inserted behind kaohe's back).
+//! [`RatingSeal`]: the keys it stored (as ranges) and a SHA-256 digest over an unambiguous,
+//! length-prefixed encoding of each stored row, in key order; every step of a rectification
+//! is sealed the same way (`rectification.steps_seal`). The entry is part of the chain, so the
+//! seal cannot be changed without the chain showing it. [`SealVerifier`] reads the stored rows
+//! in key order against every seal and names each seal whose rows were changed or removed, and
+//! each row no seal covers (inserted behind kaohe's back).
 //!
 //! What a rating may legitimately change after it is stored, its exclusion by an upheld
 //! appeal (audited as `appeal.decide`), is not sealed.
@@ -18,6 +19,27 @@ use std::fmt;
 
 /// The action of the audit entries that seal ratings.
 pub const SEAL_ACTION: &str = "ratings.seal";
+/// The action of the audit entries that seal steps of rectifications.
+pub const STEP_SEAL_ACTION: &str = "rectification.steps_seal";
+
+/// A stored row a seal covers.
+pub trait SealedRow {
+    /// Its key: unique, and the order rows are read in.
+    fn key(&self) -> i64;
+    /// Feeds its unambiguous encoding to `hasher`.
+    fn feed(&self, hasher: &mut Sha256);
+}
+
+fn feed_text(h: &mut Sha256, s: Option<&str>) {
+    match s {
+        None => h.update([0u8]),
+        Some(s) => {
+            h.update([1u8]);
+            h.update((s.len() as u64).to_be_bytes());
+            h.update(s.as_bytes());
+        }
+    }
+}
 
 /// Domain-separation prefix of the digest (version 1).
 const SEAL_TAG: &[u8] = b"kaohe-rating-seal-v1\0";
@@ -45,18 +67,13 @@ pub struct SealedRating {
     pub rated_at: i64,
 }
 
-impl SealedRating {
+impl SealedRow for SealedRating {
+    fn key(&self) -> i64 {
+        self.id
+    }
+
     fn feed(&self, hasher: &mut Sha256) {
-        fn text(h: &mut Sha256, s: Option<&str>) {
-            match s {
-                None => h.update([0u8]),
-                Some(s) => {
-                    h.update([1u8]);
-                    h.update((s.len() as u64).to_be_bytes());
-                    h.update(s.as_bytes());
-                }
-            }
-        }
+        let text = feed_text;
         hasher.update(self.id.to_be_bytes());
         text(hasher, Some(&self.case_id));
         hasher.update(self.level.to_be_bytes());
@@ -69,8 +86,66 @@ impl SealedRating {
     }
 }
 
-/// What one transaction stored: its ratings' ids as inclusive ranges, their number and the
-/// digest of their content in id order.
+/// A step of a rectification as stored, the columns a seal covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedStep {
+    /// The rating whose rectification it is.
+    pub rating_id: i64,
+    /// Its number, from 1.
+    pub seq: i32,
+    /// Kind code.
+    pub kind: String,
+    /// Note.
+    pub note: String,
+    /// Whether a callback reached the rater.
+    pub reached: Option<bool>,
+    /// Verdict code of a callback.
+    pub verdict: Option<String>,
+    /// The day, `YYYY-MM-DD`.
+    pub on_day: String,
+    /// Who took it.
+    pub actor: String,
+    /// When, unix seconds.
+    pub at: i64,
+}
+
+impl SealedStep {
+    /// The key of step `seq` of rating `rating_id` (steps are numbered below 2^24).
+    pub fn key_of(rating_id: i64, seq: i32) -> i64 {
+        (rating_id << 24) | i64::from(seq & 0x00ff_ffff)
+    }
+
+    /// The rating and step number of a key.
+    pub fn of_key(key: i64) -> (i64, i64) {
+        (key >> 24, key & 0x00ff_ffff)
+    }
+}
+
+impl SealedRow for SealedStep {
+    fn key(&self) -> i64 {
+        Self::key_of(self.rating_id, self.seq)
+    }
+
+    fn feed(&self, hasher: &mut Sha256) {
+        hasher.update(b"step\0");
+        hasher.update(self.rating_id.to_be_bytes());
+        hasher.update(self.seq.to_be_bytes());
+        feed_text(hasher, Some(&self.kind));
+        feed_text(hasher, Some(&self.note));
+        hasher.update([match self.reached {
+            None => 0u8,
+            Some(false) => 1,
+            Some(true) => 2,
+        }]);
+        feed_text(hasher, self.verdict.as_deref());
+        feed_text(hasher, Some(&self.on_day));
+        feed_text(hasher, Some(&self.actor));
+        hasher.update(self.at.to_be_bytes());
+    }
+}
+
+/// What one transaction stored: its rows' keys as inclusive ranges, their number and the
+/// digest of their content in key order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RatingSeal {
     /// Ids, as inclusive ranges in ascending order.
@@ -82,17 +157,18 @@ pub struct RatingSeal {
 }
 
 impl RatingSeal {
-    /// The seal of `rows` (any order; ids are unique).
-    pub fn of(rows: &mut [SealedRating]) -> Self {
-        rows.sort_unstable_by_key(|r| r.id);
+    /// The seal of `rows` (any order; keys are unique).
+    pub fn of<R: SealedRow>(rows: &mut [R]) -> Self {
+        rows.sort_unstable_by_key(SealedRow::key);
         let mut hasher = Sha256::new();
         hasher.update(SEAL_TAG);
         let mut ids: Vec<(i64, i64)> = Vec::new();
         for r in rows.iter() {
             r.feed(&mut hasher);
+            let key = r.key();
             match ids.last_mut() {
-                Some((_, end)) if *end + 1 == r.id => *end = r.id,
-                _ => ids.push((r.id, r.id)),
+                Some((_, end)) if *end + 1 == key => *end = key,
+                _ => ids.push((key, key)),
             }
         }
         Self {
@@ -107,11 +183,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Something wrong with the stored ratings, found against their seals.
+/// Something wrong with stored rows, found against their seals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SealProblem {
-    /// Ratings of the seal in audit entry `seq` were removed: `found` of `sealed` are left.
+    /// Rows of the seal in audit entry `seq` were removed: `found` of `sealed` are left.
     Removed {
+        /// What the rows are: `ratings`, `rectification steps`.
+        what: &'static str,
         /// The sealing entry.
         seq: i64,
         /// Ratings sealed.
@@ -119,16 +197,19 @@ pub enum SealProblem {
         /// Ratings found.
         found: u64,
     },
-    /// The ratings of the seal in audit entry `seq` are all there but their content differs.
+    /// The rows of the seal in audit entry `seq` are all there but their content differs.
     Changed {
+        /// What the rows are.
+        what: &'static str,
         /// The sealing entry.
         seq: i64,
     },
-    /// Stored ratings that no seal covers, or more than a seal holds: inserted behind kaohe's
-    /// back.
+    /// Stored rows that no seal covers: inserted behind kaohe's back.
     Inserted {
-        /// Their ids (the first few).
-        ids: Vec<i64>,
+        /// What the rows are.
+        what: &'static str,
+        /// Their keys in words (the first few).
+        ids: Vec<String>,
         /// How many.
         count: u64,
     },
@@ -137,27 +218,29 @@ pub enum SealProblem {
 impl fmt::Display for SealProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Removed { seq, sealed, found } => write!(
+            Self::Removed {
+                what,
+                seq,
+                sealed,
+                found,
+            } => write!(
                 f,
-                "entry {seq}: ratings removed ({found} of the {sealed} sealed are left)"
+                "entry {seq}: {what} removed ({found} of the {sealed} sealed are left)"
             ),
-            Self::Changed { seq } => write!(
+            Self::Changed { what, seq } => write!(
                 f,
-                "entry {seq}: ratings changed (their content does not match the seal)"
+                "entry {seq}: {what} changed (their content does not match the seal)"
             ),
-            Self::Inserted { ids, count } => {
-                let shown: Vec<String> = ids.iter().map(i64::to_string).collect();
-                write!(
-                    f,
-                    "{count} rating(s) inserted without a seal (ids {}{})",
-                    shown.join(", "),
-                    if *count > ids.len() as u64 {
-                        ", …"
-                    } else {
-                        ""
-                    }
-                )
-            }
+            Self::Inserted { what, ids, count } => write!(
+                f,
+                "{count} {what} inserted without a seal ({}{})",
+                ids.join(", "),
+                if *count > ids.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 }
@@ -169,8 +252,10 @@ struct Open {
     found: u64,
 }
 
-/// Checks stored ratings, pushed in id order, against the seals of the audit log.
+/// Checks stored rows, pushed in key order, against the seals of the audit log.
 pub struct SealVerifier {
+    what: &'static str,
+    name: fn(i64) -> String,
     seals: Vec<Open>,
     /// (first id, last id, index in `seals`), by first id.
     ranges: Vec<(i64, i64, usize)>,
@@ -185,8 +270,25 @@ pub struct SealVerifier {
 const INSERTED_SHOWN: usize = 10;
 
 impl SealVerifier {
-    /// A verifier of the seals found in the audit log: `(seq of the entry, seal)`.
-    pub fn new(seals: Vec<(i64, RatingSeal)>) -> Self {
+    /// A verifier of stored ratings against the seals found in the audit log: `(seq of the
+    /// entry, seal)`.
+    pub fn ratings(seals: Vec<(i64, RatingSeal)>) -> Self {
+        Self::new("ratings", |id| format!("id {id}"), seals)
+    }
+
+    /// A verifier of stored steps of rectifications against their seals.
+    pub fn steps(seals: Vec<(i64, RatingSeal)>) -> Self {
+        Self::new(
+            "rectification steps",
+            |key| {
+                let (rating, seq) = SealedStep::of_key(key);
+                format!("rating {rating} step {seq}")
+            },
+            seals,
+        )
+    }
+
+    fn new(what: &'static str, name: fn(i64) -> String, seals: Vec<(i64, RatingSeal)>) -> Self {
         let seals: Vec<Open> = seals
             .into_iter()
             .map(|(seq, seal)| Open {
@@ -203,6 +305,8 @@ impl SealVerifier {
             .collect();
         ranges.sort_unstable();
         Self {
+            what,
+            name,
             seals,
             ranges,
             pending: BinaryHeap::new(),
@@ -212,23 +316,24 @@ impl SealVerifier {
         }
     }
 
-    /// The next stored rating; ratings must come in ascending id order.
-    pub fn push(&mut self, row: &SealedRating) {
-        self.close_before(row.id);
-        if self.last_id.is_some_and(|last| last >= row.id) {
-            // Not in id order: the caller's fault, not the data's; counted as unsealed.
-            self.unsealed.push(row.id);
+    /// The next stored row; rows must come in ascending key order.
+    pub fn push<R: SealedRow>(&mut self, row: &R) {
+        let key = row.key();
+        self.close_before(key);
+        if self.last_id.is_some_and(|last| last >= key) {
+            // Not in key order: the caller's fault, not the data's; counted as unsealed.
+            self.unsealed.push(key);
             return;
         }
-        self.last_id = Some(row.id);
-        let at = self.ranges.partition_point(|(a, _, _)| *a <= row.id);
+        self.last_id = Some(key);
+        let at = self.ranges.partition_point(|(a, _, _)| *a <= key);
         let seal = at
             .checked_sub(1)
             .map(|k| self.ranges[k])
-            .filter(|(_, b, _)| row.id <= *b)
+            .filter(|(_, b, _)| key <= *b)
             .map(|(_, _, i)| i);
         let Some(i) = seal else {
-            self.unsealed.push(row.id);
+            self.unsealed.push(key);
             return;
         };
         let open = &mut self.seals[i];
@@ -240,7 +345,7 @@ impl SealVerifier {
         row.feed(hasher);
         open.found += 1;
         if open.found == 1 {
-            let last = open.seal.ids.last().map_or(row.id, |(_, b)| *b);
+            let last = open.seal.ids.last().map_or(key, |(_, b)| *b);
             self.pending.push(Reverse((last, i)));
         }
     }
@@ -260,12 +365,16 @@ impl SealVerifier {
         let digest = open.hasher.take().map(|h| hex(&h.finalize()));
         let problem = if open.found < open.seal.rows {
             Some(SealProblem::Removed {
+                what: self.what,
                 seq: open.seq,
                 sealed: open.seal.rows,
                 found: open.found,
             })
         } else if digest.as_deref() != Some(open.seal.sha256.as_str()) {
-            Some(SealProblem::Changed { seq: open.seq })
+            Some(SealProblem::Changed {
+                what: self.what,
+                seq: open.seq,
+            })
         } else {
             None
         };
@@ -283,7 +392,7 @@ impl SealVerifier {
             }
         }
         self.problems.sort_by_key(|p| match p {
-            SealProblem::Removed { seq, .. } | SealProblem::Changed { seq } => *seq,
+            SealProblem::Removed { seq, .. } | SealProblem::Changed { seq, .. } => *seq,
             SealProblem::Inserted { .. } => i64::MAX,
         });
         let later: Vec<(i64, i64)> = later.iter().flat_map(|s| s.ids.iter().copied()).collect();
@@ -294,7 +403,12 @@ impl SealVerifier {
             .collect();
         if let Some(count) = (!inserted.is_empty()).then_some(inserted.len() as u64) {
             self.problems.push(SealProblem::Inserted {
-                ids: inserted.into_iter().take(INSERTED_SHOWN).collect(),
+                what: self.what,
+                ids: inserted
+                    .into_iter()
+                    .take(INSERTED_SHOWN)
+                    .map(self.name)
+                    .collect(),
                 count,
             });
         }
@@ -321,7 +435,7 @@ mod tests {
     }
 
     fn verify(seals: &[(i64, RatingSeal)], stored: &[SealedRating]) -> Vec<SealProblem> {
-        let mut v = SealVerifier::new(seals.to_vec());
+        let mut v = SealVerifier::ratings(seals.to_vec());
         for r in stored {
             v.push(r);
         }
@@ -351,13 +465,17 @@ mod tests {
         changed[0].level = 5;
         assert_eq!(
             verify(&seals, &changed),
-            vec![SealProblem::Changed { seq: 7 }]
+            vec![SealProblem::Changed {
+                what: "ratings",
+                seq: 7
+            }]
         );
         // One removed.
         let removed = [rating(1, 1), rating(2, 5), rating(3, 2), rating(5, 4)];
         assert_eq!(
             verify(&seals, &removed),
             vec![SealProblem::Removed {
+                what: "ratings",
                 seq: 7,
                 sealed: 3,
                 found: 2
@@ -368,6 +486,7 @@ mod tests {
         assert_eq!(
             verify(&seals, &gone),
             vec![SealProblem::Removed {
+                what: "ratings",
                 seq: 7,
                 sealed: 3,
                 found: 0
@@ -379,19 +498,52 @@ mod tests {
         assert_eq!(
             verify(&seals, &inserted),
             vec![SealProblem::Inserted {
-                ids: vec![6],
+                what: "ratings",
+                ids: vec!["id 6".into()],
                 count: 1
             }]
         );
         assert_eq!(
             verify(&seals, &inserted)[0].to_string(),
-            "1 rating(s) inserted without a seal (ids 6)"
+            "1 ratings inserted without a seal (id 6)"
         );
         // Unless a seal appended while verifying covers it.
-        let mut v = SealVerifier::new(seals.clone());
+        let mut v = SealVerifier::ratings(seals.clone());
         for r in &inserted {
             v.push(r);
         }
         assert!(v.finish(&[RatingSeal::of(&mut [rating(6, 5)])]).is_empty());
+    }
+
+    #[test]
+    fn steps_are_sealed_by_rating_and_number() {
+        let step = |rating_id: i64, seq: i32, note: &str| SealedStep {
+            rating_id,
+            seq,
+            kind: "verify".into(),
+            note: note.into(),
+            reached: None,
+            verdict: None,
+            on_day: "2026-03-05".into(),
+            actor: "leader".into(),
+            at: 1,
+        };
+        assert_eq!(SealedStep::of_key(SealedStep::key_of(12, 3)), (12, 3));
+        let seals = vec![
+            (4, RatingSeal::of(&mut [step(1, 1, "核实")])),
+            (5, RatingSeal::of(&mut [step(1, 2, "整改")])),
+        ];
+        let mut v = SealVerifier::steps(seals.clone());
+        for s in [step(1, 1, "核实"), step(1, 2, "已改"), step(2, 1, "新")] {
+            v.push(&s);
+        }
+        let found: Vec<String> = v.finish(&[]).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            vec![
+                "entry 5: rectification steps changed (their content does not match the seal)",
+                "1 rectification steps inserted without a seal (rating 2 step 1)"
+            ]
+        );
     }
 }

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use kaohe_domain::ratings::rectification::{
     Rectification, RectificationPolicy, Status, Step, StepKind, Verdict,
 };
-use kaohe_domain::ratings::seal::{RatingSeal, SEAL_ACTION, SealedRating};
+use kaohe_domain::ratings::seal::{RatingSeal, SealedRating, SealedRow, SealedStep};
 use kaohe_domain::ratings::{
     AppealDecision, AppealGround, IntakeError, NewRating, Phone, Rating, RatingLevel, RatingPolicy,
     ReasonTag, ServiceCase, check_rating_of,
@@ -382,15 +382,62 @@ pub(crate) fn sealed(
     }
 }
 
-/// The audit entry sealing `rows`, the ratings one transaction stored
+/// The audit entry `action` sealing `rows` of `table`, the ones one transaction stored
 /// ([`kaohe_domain::ratings::seal`]).
-pub(crate) fn seal_entry(rows: &mut [SealedRating], upgrade: bool) -> NewAuditEntry {
+pub(crate) fn seal_entry<R: SealedRow>(
+    (action, table): (&str, &str),
+    rows: &mut [R],
+    upgrade: bool,
+) -> NewAuditEntry {
     let seal = RatingSeal::of(rows);
     let mut after = serde_json::to_value(&seal).unwrap_or_default();
     if upgrade {
         after["upgrade"] = serde_json::Value::Bool(true);
     }
-    NewAuditEntry::new("system", SEAL_ACTION, "ratings").after(after.to_string())
+    NewAuditEntry::new("system", action, table).after(after.to_string())
+}
+
+/// What [`seal_entry`] seals ratings as.
+pub(crate) const RATINGS_SEALED: (&str, &str) =
+    (kaohe_domain::ratings::seal::SEAL_ACTION, "ratings");
+/// What [`seal_entry`] seals steps of rectifications as.
+pub(crate) const STEPS_SEALED: (&str, &str) = (
+    kaohe_domain::ratings::seal::STEP_SEAL_ACTION,
+    "rectification_steps",
+);
+
+/// The columns of `rectification_steps` a seal covers, in [`StepSealRow`] order.
+pub(crate) const STEP_SEAL_COLS: &str =
+    "rating_id, seq, kind, note, reached, verdict, on_day, actor, at";
+
+/// A step of a rectification as a seal reads it.
+pub(crate) type StepSealRow = (
+    i64,
+    i32,
+    String,
+    String,
+    Option<bool>,
+    Option<String>,
+    Date,
+    String,
+    i64,
+);
+
+/// A [`StepSealRow`] as the seal's domain type.
+pub(crate) fn sealed_step(
+    (rating_id, seq, kind, note, reached, verdict, on_day, actor, at): StepSealRow,
+) -> SealedStep {
+    SealedStep {
+        rating_id,
+        seq,
+        kind,
+        note,
+        reached,
+        verdict,
+        on_day: on_day.to_string(),
+        actor,
+        at,
+    }
 }
 
 /// What a rating was given under, as stored: case id, unit, closing time (unix seconds) and
@@ -481,10 +528,15 @@ pub trait RatingStore {
         after_id: i64,
         limit: u32,
     ) -> Result<Vec<SealedRating>, StoreError>;
-    /// Seals the ratings stored before seals existed (a database upgraded to migration 0009),
-    /// once: when ratings exist and no seal does, all of them in one `ratings.seal` entry
-    /// marked `"upgrade": true`. Returns how many were sealed. Run by [`crate::connect`].
-    async fn seal_unsealed_ratings(&self) -> Result<u64, StoreError>;
+    /// Up to `limit` stored steps of rectifications after the step with key `after_key`
+    /// ([`SealedStep::key_of`]), by rating and number, as seals cover them.
+    async fn sealed_steps(&self, after_key: i64, limit: u32)
+    -> Result<Vec<SealedStep>, StoreError>;
+    /// Seals the ratings and the steps stored before seals existed (a database upgraded to
+    /// migration 0009), once each: when some exist and no seal of their kind does, all of them
+    /// in one entry marked `"upgrade": true`. Returns how many rows were sealed. Run by
+    /// [`crate::connect`].
+    async fn seal_unsealed(&self) -> Result<u64, StoreError>;
     /// Every rating received in `[from, to)` (unix seconds), with what figures group it by,
     /// oldest first.
     async fn rating_facts(&self, from: i64, to: i64) -> Result<Vec<RatingFacts>, StoreError>;
@@ -1035,7 +1087,7 @@ macro_rules! impl_rating_store {
                         .filter(|r| set.contains(&r.0))
                         .map($crate::ratings::sealed)
                         .collect();
-                Self::append_audit_in(tx, &$crate::ratings::seal_entry(&mut rows, false)).await?;
+                Self::append_audit_in(tx, &$crate::ratings::seal_entry($crate::ratings::RATINGS_SEALED, &mut rows, false)).await?;
                 Ok(())
             }
 
@@ -1262,35 +1314,68 @@ macro_rules! impl_rating_store {
                     .collect())
             }
 
-            async fn seal_unsealed_ratings(&self) -> Result<u64, $crate::StoreError> {
+            async fn sealed_steps(&self, after_key: i64, limit: u32) -> Result<Vec<kaohe_domain::ratings::seal::SealedStep>, $crate::StoreError> {
+                let (rating, seq) = kaohe_domain::ratings::seal::SealedStep::of_key(after_key);
+                let sql = format!(
+                    "SELECT {} FROM rectification_steps WHERE rating_id > $1 OR (rating_id = $1 AND seq > $2) \
+                     ORDER BY rating_id, seq LIMIT $3",
+                    $crate::ratings::STEP_SEAL_COLS
+                );
+                Ok(sqlx::query_as::<_, $crate::ratings::StepSealRow>(&sql)
+                    .bind(rating)
+                    .bind(i32::try_from(seq).unwrap_or(i32::MAX))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::ratings::sealed_step)
+                    .collect())
+            }
+
+            async fn seal_unsealed(&self) -> Result<u64, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 // Write first, so that SQLite takes its write lock before reading.
                 sqlx::query("UPDATE audit_head SET seq = seq").execute(&mut *tx).await?;
-                let sealed: Option<(i64,)> = sqlx::query_as("SELECT seq FROM audit_log WHERE action = $1 LIMIT 1")
-                    .bind(kaohe_domain::ratings::seal::SEAL_ACTION)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if sealed.is_some() {
+                let unsealed = |action: &'static str| {
+                    sqlx::query_as::<_, (i64,)>("SELECT seq FROM audit_log WHERE action = $1 LIMIT 1").bind(action)
+                };
+                let mut sealed = 0u64;
+                if unsealed($crate::ratings::RATINGS_SEALED.0).fetch_optional(&mut *tx).await?.is_none() {
+                    let sql = format!("SELECT {} FROM ratings ORDER BY id", $crate::ratings::SEAL_COLS);
+                    let mut rows: Vec<kaohe_domain::ratings::seal::SealedRating> =
+                        sqlx::query_as::<_, $crate::ratings::SealRow>(&sql)
+                            .fetch_all(&mut *tx)
+                            .await?
+                            .into_iter()
+                            .map($crate::ratings::sealed)
+                            .collect();
+                    if !rows.is_empty() {
+                        Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry($crate::ratings::RATINGS_SEALED, &mut rows, true)).await?;
+                        sealed += rows.len() as u64;
+                    }
+                }
+                if unsealed($crate::ratings::STEPS_SEALED.0).fetch_optional(&mut *tx).await?.is_none() {
+                    let sql = format!("SELECT {} FROM rectification_steps ORDER BY rating_id, seq", $crate::ratings::STEP_SEAL_COLS);
+                    let mut rows: Vec<kaohe_domain::ratings::seal::SealedStep> =
+                        sqlx::query_as::<_, $crate::ratings::StepSealRow>(&sql)
+                            .fetch_all(&mut *tx)
+                            .await?
+                            .into_iter()
+                            .map($crate::ratings::sealed_step)
+                            .collect();
+                    if !rows.is_empty() {
+                        Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry($crate::ratings::STEPS_SEALED, &mut rows, true)).await?;
+                        sealed += rows.len() as u64;
+                    }
+                }
+                if sealed == 0 {
                     // At once: a dropped transaction would hold the audit head until its
                     // connection is used again.
                     tx.rollback().await?;
-                    return Ok(0);
+                } else {
+                    tx.commit().await?;
                 }
-                let sql = format!("SELECT {} FROM ratings ORDER BY id", $crate::ratings::SEAL_COLS);
-                let mut rows: Vec<kaohe_domain::ratings::seal::SealedRating> =
-                    sqlx::query_as::<_, $crate::ratings::SealRow>(&sql)
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .into_iter()
-                        .map($crate::ratings::sealed)
-                        .collect();
-                if rows.is_empty() {
-                    tx.rollback().await?;
-                    return Ok(0);
-                }
-                Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry(&mut rows, true)).await?;
-                tx.commit().await?;
-                Ok(rows.len() as u64)
+                Ok(sealed)
             }
 
             async fn rating_of_case(&self, case: &kaohe_domain::Code) -> Result<Option<kaohe_domain::ratings::Rating>, $crate::StoreError> {
@@ -1441,6 +1526,20 @@ macro_rules! impl_rating_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::append_audit_in(&mut tx, audit).await?;
+                let sql = format!(
+                    "SELECT {} FROM rectification_steps WHERE rating_id = $1 AND seq = $2",
+                    $crate::ratings::STEP_SEAL_COLS
+                );
+                let mut stored: Vec<kaohe_domain::ratings::seal::SealedStep> =
+                    sqlx::query_as::<_, $crate::ratings::StepSealRow>(&sql)
+                        .bind(rating_id)
+                        .bind(i32::try_from(seq).unwrap_or(i32::MAX))
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map($crate::ratings::sealed_step)
+                        .collect();
+                Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry($crate::ratings::STEPS_SEALED, &mut stored, false)).await?;
                 tx.commit().await?;
                 Ok(true)
             }
