@@ -26,15 +26,18 @@ pub(crate) async fn run(action: &AuditAction, store: &dyn Store) -> anyhow::Resu
 }
 
 async fn verify(store: &dyn Store, expect: Option<&AuditHead>) -> anyhow::Result<()> {
-    let AuditVerification { report, unchecked } = kaohe_store::verify_audit(store, expect)
+    let verification = kaohe_store::verify_audit(store, expect)
         .await
         .context("cannot read the audit log")?;
-    if report.is_ok() {
+    let AuditVerification {
+        report, unchecked, ..
+    } = &verification;
+    if verification.is_ok() {
         let mut out = format!(
             "audit log OK: {} entries, head {}\n",
             report.count, report.head
         );
-        if unchecked > 0 {
+        if *unchecked > 0 {
             let _ = writeln!(
                 out,
                 "({unchecked} entries appended while verifying were not checked)"
@@ -42,14 +45,15 @@ async fn verify(store: &dyn Store, expect: Option<&AuditHead>) -> anyhow::Result
         }
         return print(&out);
     }
+    let problems = verification.problems();
     let mut out = String::new();
-    for p in &report.problems {
+    for p in &problems {
         let _ = writeln!(out, "{p}");
     }
     print(&out)?;
     anyhow::bail!(
         "audit log verification failed: {} problem(s) in {} entries read",
-        report.problems.len(),
+        problems.len(),
         report.count
     )
 }

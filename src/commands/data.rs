@@ -256,7 +256,9 @@ async fn prepare_ratings(
                     IntakeRefused::Rule(
                         IntakeError::TooManyTags(_) | IntakeError::DuplicateTag(_),
                     ) => "tags",
-                    IntakeRefused::Rule(IntakeError::CommentTooLong) => "comment",
+                    IntakeRefused::Rule(IntakeError::CommentTooLong | IntakeError::BadText(_)) => {
+                        "comment"
+                    }
                     IntakeRefused::Rule(
                         IntakeError::WindowClosed { .. } | IntakeError::NotClosed(_),
                     )

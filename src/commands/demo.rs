@@ -58,6 +58,19 @@ pub(crate) async fn prepare(
     }
     let now = OffsetDateTime::now_utc();
     let recent = kaohe_data::synth::recent_cases(&dataset.cases, now, RECENT_CASES);
+    // A restart on the same day finds today's recent cases stored, some rated: they stay as
+    // they are (a rated case keeps its closing time).
+    let ids: Vec<kaohe_domain::Code> = recent.iter().map(|c| c.id.clone()).collect();
+    let stored: std::collections::HashSet<kaohe_domain::Code> = store
+        .cases_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|c| c.case.id)
+        .collect();
+    let recent: Vec<_> = recent
+        .into_iter()
+        .filter(|c| !stored.contains(&c.id))
+        .collect();
     let recent = data::with_rating_codes(recent)?;
     store
         .upsert_cases(

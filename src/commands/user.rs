@@ -7,7 +7,7 @@ use crate::cli::UserAction;
 use anyhow::{Context, bail};
 use kaohe_domain::access::{PasswordPolicy, check_admin_separation, check_username, totp};
 use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
-use kaohe_store::{NewUser, Store};
+use kaohe_store::{LastHolder, NewUser, Store};
 use kaohe_web::shell::auth::TOTP_ISSUER;
 use std::collections::BTreeSet;
 use std::io::BufRead;
@@ -182,7 +182,10 @@ pub(crate) async fn run(
             let audit = NewAuditEntry::new(actor(), "user.disable", username)
                 .before(serde_json::json!({ "disabled": user.disabled }).to_string())
                 .after(serde_json::json!({ "disabled": true, "sessions_ended": true }).to_string());
-            if !store.set_disabled(username, true, &audit).await? {
+            if !store
+                .set_disabled(username, true, LastHolder::MayLeave, &audit)
+                .await?
+            {
                 bail!("no user {username}");
             }
             print(&format!("user {username} disabled; sessions ended\n"))

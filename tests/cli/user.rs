@@ -107,6 +107,26 @@ async fn user_add_list_reset_disable() {
             "{}",
             text(&two)
         );
+        // An administrator holds no business role.
+        for roles in [
+            ["audit_admin", "assessor"],
+            ["system_admin", "service_system"],
+        ] {
+            let mixed = run_with_stdin(
+                url,
+                &[
+                    "user", "add", "mixed", "--role", roles[0], "--role", roles[1], "--unit",
+                    "340100",
+                ],
+                "Strong-Password-2025\n",
+            );
+            assert!(!mixed.status.success(), "{roles:?}");
+            assert!(
+                text(&mixed).contains("an administrator role holds no business role"),
+                "{}",
+                text(&mixed)
+            );
+        }
         // Password policy.
         let weak = run_with_stdin(url, &["user", "add", "weak", "--role", "rater"], "short\n");
         assert!(!weak.status.success());

@@ -343,9 +343,18 @@ pub enum RoleError {
     /// Two of the three administrator roles (三员分立).
     #[error("no account may hold two administrator roles: {0} and {1}")]
     TwoAdmins(&'static str, &'static str),
+    /// An administrator role together with a business role: administrators see no assessment
+    /// content and act on no case, so an administrator account holds its one role only.
+    #[error("an administrator role holds no business role: {0} may not be given together with {1}")]
+    AdminWithBusinessRole(&'static str, &'static str),
     /// No role at all.
     #[error("an account needs at least one role")]
     NoRole,
+    /// The change would leave no enabled account holding an administrator role.
+    #[error(
+        "this is the last enabled {0}: give the role to another account first (the command line `kaohe user` stays the recovery)"
+    )]
+    LastHolder(&'static str),
     /// An administrator assigning roles to their own account.
     #[error("nobody may assign roles to their own account")]
     OwnAccount,
@@ -368,14 +377,18 @@ pub enum RoleError {
     NeedsTotp(&'static str),
 }
 
-/// Checks that no two of the three administrator roles are held together.
+/// Checks that no two of the three administrator roles are held together (三员分立), and that
+/// an administrator role is held alone: never with a business role (assessor, unit leader,
+/// official, rater, service system), which would let an administrator read or act on
+/// assessment content.
 pub fn check_admin_separation(roles: &BTreeSet<Role>) -> Result<(), RoleError> {
     if roles.is_empty() {
         return Err(RoleError::NoRole);
     }
-    let admins: Vec<Role> = roles.iter().copied().filter(|r| r.is_admin()).collect();
-    match admins.as_slice() {
-        [a, b, ..] => Err(RoleError::TwoAdmins(a.code(), b.code())),
+    let (admins, business): (Vec<Role>, Vec<Role>) = roles.iter().partition(|r| r.is_admin());
+    match (admins.as_slice(), business.first()) {
+        ([a, b, ..], _) => Err(RoleError::TwoAdmins(a.code(), b.code())),
+        ([a], Some(b)) => Err(RoleError::AdminWithBusinessRole(a.code(), b.code())),
         _ => Ok(()),
     }
 }
@@ -397,6 +410,23 @@ pub fn check_role_assignment(
     match roles.iter().find(|r| r.requires_totp()) {
         Some(role) if !has_totp => Err(RoleError::NeedsTotp(role.code())),
         _ => Ok(()),
+    }
+}
+
+/// The last holder (三员 stay filled): refuses a change that takes an administrator role from
+/// an enabled account (by demotion or by disabling it) when no other enabled account would
+/// hold that role afterwards. `lost` are the administrator roles the account gives up;
+/// `holders_after` counts the enabled accounts holding a role once the change is made.
+pub fn check_last_holder(
+    lost: impl IntoIterator<Item = Role>,
+    holders_after: impl Fn(Role) -> usize,
+) -> Result<(), RoleError> {
+    match lost
+        .into_iter()
+        .find(|r| r.is_admin() && holders_after(*r) == 0)
+    {
+        Some(role) => Err(RoleError::LastHolder(role.code())),
+        None => Ok(()),
     }
 }
 
@@ -580,6 +610,7 @@ pub fn session_expired(last_seen: i64, now: i64, idle_timeout_seconds: i64) -> b
 /// TOTP (RFC 6238): HMAC-SHA-1, 30-second steps, 6 digits.
 pub mod totp {
     use super::{Hmac, Mac};
+    use subtle::ConstantTimeEq;
 
     /// Step length in seconds.
     pub const STEP: i64 = 30;
@@ -609,19 +640,23 @@ pub mod totp {
 
     /// Whether `code` is valid at `now`, one step of clock drift either way allowed.
     pub fn verify(secret: &[u8], code: &str, now: i64) -> bool {
-        let code = code.trim();
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
-        [-1i64, 0, 1].into_iter().fold(false, |ok, drift| {
-            // No early exit: every candidate is computed.
-            let candidate = self::code(secret, now + drift * STEP);
-            ok | constant_eq(candidate.as_bytes(), code.as_bytes())
-        })
+        verified_step(secret, code, now).is_some()
     }
 
-    fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    /// The time step (`now / STEP`, one of drift either way) whose code `code` is, if any: a
+    /// caller that accepts each step once (replay protection) remembers it.
+    pub fn verified_step(secret: &[u8], code: &str, now: i64) -> Option<i64> {
+        let code = code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        [-1i64, 0, 1].into_iter().fold(None, |found, drift| {
+            // No early exit: every candidate is computed and compared in constant time.
+            let at = now + drift * STEP;
+            let candidate = self::code(secret, at);
+            let equal = bool::from(candidate.as_bytes().ct_eq(code.as_bytes()));
+            found.or(equal.then(|| at.div_euclid(STEP)))
+        })
     }
 
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -721,6 +756,8 @@ mod tests {
         assert!(totp::verify(secret, "287082", 59 + 30), "one step late");
         assert!(!totp::verify(secret, "287082", 59 + 90), "three steps late");
         assert!(!totp::verify(secret, "28708", 59));
+        assert_eq!(totp::verified_step(secret, "287082", 59 + 30), Some(1));
+        assert_eq!(totp::verified_step(secret, "287083", 59), None);
     }
 
     #[test]
@@ -759,6 +796,18 @@ mod tests {
             })
         );
         assert_eq!(check_admin_separation(&set(&[])), Err(RoleError::NoRole));
+        for admin in Role::ADMINS {
+            for business in Role::ALL.iter().copied().filter(|r| !r.is_admin()) {
+                assert_eq!(
+                    check_admin_separation(&set(&[admin, business])),
+                    Err(RoleError::AdminWithBusinessRole(
+                        admin.code(),
+                        business.code()
+                    )),
+                    "{admin:?} with {business:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -787,6 +836,34 @@ mod tests {
             Err(RoleError::NeedsTotp("audit_admin"))
         );
         assert!(check_role_assignment("sec", "li", &set(&[Role::AuditAdmin]), true).is_ok());
+        assert_eq!(
+            check_role_assignment("sec", "li", &set(&[Role::AuditAdmin, Role::Assessor]), true),
+            Err(RoleError::AdminWithBusinessRole("audit_admin", "assessor"))
+        );
+        assert_eq!(
+            check_role_assignment(
+                "sec",
+                "li",
+                &set(&[Role::SystemAdmin, Role::ServiceSystem]),
+                true
+            ),
+            Err(RoleError::AdminWithBusinessRole(
+                "system_admin",
+                "service_system"
+            ))
+        );
+    }
+
+    #[test]
+    fn the_last_holder_of_an_administrator_role_stays() {
+        let holders = |n: usize| move |_: Role| n;
+        assert_eq!(
+            check_last_holder([Role::SecurityAdmin], holders(0)),
+            Err(RoleError::LastHolder("security_admin"))
+        );
+        assert!(check_last_holder([Role::SecurityAdmin], holders(1)).is_ok());
+        assert!(check_last_holder([Role::Assessor], holders(0)).is_ok());
+        assert!(check_last_holder([], holders(0)).is_ok());
     }
 
     #[test]

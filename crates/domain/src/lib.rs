@@ -18,6 +18,7 @@ pub mod org;
 pub mod ratings;
 pub mod records;
 pub mod sanction;
+pub mod text;
 pub mod upload;
 
 pub use access::{Permission, Principal, Role, Target, UserPrincipal};

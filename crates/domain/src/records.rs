@@ -129,23 +129,12 @@ pub enum RecordError {
     BadPoints(f64),
 }
 
-/// Whether `c` is a character no text field of a record may hold: control characters (other
-/// than line breaks and tabs in a description) and the invisible formatting characters that can
-/// disguise text (bidirectional overrides and isolates, zero-width characters).
-pub fn is_forbidden_char(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-}
-
 fn check_chars(field: &'static str, text: &str) -> Result<(), RecordError> {
-    if text.chars().any(is_forbidden_char) {
-        return Err(RecordError::BadCharacter(field));
-    }
-    Ok(())
+    crate::text::check_text(field, text).map_err(|_| RecordError::BadCharacter(field))
 }
 
 /// Checks what a person writes of a new record: a description (trimmed, not empty, at most
-/// [`MAX_DESCRIPTION`] characters, no control or invisible formatting characters), a fact not
+/// [`MAX_DESCRIPTION`] characters, no character [`crate::text`] refuses), a fact not
 /// dated after `today`, and positive points. The points' range is the framework's
 /// (`kaohe_engine::framework::RecordRule::check`).
 pub fn check_record(

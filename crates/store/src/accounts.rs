@@ -126,19 +126,25 @@ pub trait AccountStore: Send + Sync {
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError>;
     /// Disables or enables an account; disabling ends its sessions. `false` if there is no
-    /// such account.
+    /// such account. With [`LastHolder::Keep`], disabling the last enabled holder of an
+    /// administrator role is refused ([`StoreError::Role`]), checked in the change's
+    /// transaction after every concurrent account change has committed.
     async fn set_disabled(
         &self,
         username: &str,
         disabled: bool,
+        last_holder: LastHolder,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError>;
     /// Replaces the roles and scope of an account and ends its sessions, so that the new
-    /// grants apply from the next sign-in. `false` if there is no such account.
+    /// grants apply from the next sign-in. `false` if there is no such account. With
+    /// [`LastHolder::Keep`], taking an administrator role from its last enabled holder is
+    /// refused ([`StoreError::Role`]).
     async fn set_grants(
         &self,
         username: &str,
         grants: &Grants,
+        last_holder: LastHolder,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError>;
     /// Sets (or, with `None`, removes) the base32 TOTP secret of an account; ends its sessions
@@ -150,15 +156,28 @@ pub trait AccountStore: Send + Sync {
         keep_session: Option<&str>,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError>;
-    /// Records a failed login: the new count of consecutive failures and when.
+    /// The consecutive failed sign-ins of an account from one client address, and when the
+    /// last was: what its lockout there is decided on.
+    async fn login_failures(
+        &self,
+        username: &str,
+        address: &str,
+    ) -> Result<(u32, Option<i64>), StoreError>;
+    /// Records a failed login from `address`: the new count of consecutive failures there and
+    /// when; the account's own count (`User::failed_logins`) goes up by one.
     async fn record_login_failure(
         &self,
         username: &str,
+        address: &str,
         failures: u32,
         at: i64,
     ) -> Result<(), StoreError>;
-    /// Records a successful login: clears the failures.
-    async fn record_login_success(&self, username: &str) -> Result<(), StoreError>;
+    /// Records a successful login from `address`: clears the failures there and the account's
+    /// own count.
+    async fn record_login_success(&self, username: &str, address: &str) -> Result<(), StoreError>;
+    /// Accepts TOTP time step `step` for the account once: `false` when that step or a later
+    /// one was accepted before (a replayed code).
+    async fn accept_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError>;
     /// Starts a session for `token` (stored as its hash).
     async fn create_session(
         &self,
@@ -268,6 +287,51 @@ pub(crate) fn units_text(units: &[Code]) -> String {
     units.iter().map(Code::as_str).collect::<Vec<_>>().join(" ")
 }
 
+/// Whether a change may take an administrator role from its last enabled holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastHolder {
+    /// Refuse it ([`kaohe_domain::access::check_last_holder`]): the web's administrators
+    /// never leave a role of the three without a holder.
+    Keep,
+    /// Allow it: the command line, the documented recovery.
+    MayLeave,
+}
+
+/// The administrator roles an account holding `roles` (as stored), enabled or not, gives up
+/// when it is disabled (`after` is `None`) or given the roles `after`.
+pub(crate) fn admin_roles_lost(
+    roles: &str,
+    was_disabled: bool,
+    after: Option<&BTreeSet<Role>>,
+) -> BTreeSet<Role> {
+    if was_disabled {
+        return BTreeSet::new();
+    }
+    roles
+        .split_whitespace()
+        .filter_map(|r| Role::parse_label(r).ok())
+        .filter(|r| r.is_admin() && after.is_none_or(|a| !a.contains(r)))
+        .collect()
+}
+
+/// Checks [`kaohe_domain::access::check_last_holder`] against the roles of every enabled
+/// account after the change (as stored).
+pub(crate) fn check_last_holder(
+    lost: &BTreeSet<Role>,
+    enabled: &[(String,)],
+) -> Result<(), StoreError> {
+    let holders = |role: Role| {
+        enabled
+            .iter()
+            .filter(|(roles,)| roles.split_whitespace().any(|r| r == role.code()))
+            .count()
+    };
+    Ok(kaohe_domain::access::check_last_holder(
+        lost.iter().copied(),
+        holders,
+    )?)
+}
+
 /// The stored id of the session to keep, or one that matches no session.
 pub(crate) fn kept_session_id(keep_session: Option<&str>) -> String {
     keep_session.map(session_id).unwrap_or_default()
@@ -351,6 +415,10 @@ macro_rules! impl_account_store {
                 if done.rows_affected() != 1 {
                     return Ok(false);
                 }
+                sqlx::query("DELETE FROM login_failures WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("DELETE FROM sessions WHERE username = $1 AND id <> $2")
                     .bind(username)
                     .bind($crate::accounts::kept_session_id(keep_session))
@@ -361,8 +429,21 @@ macro_rules! impl_account_store {
                 Ok(true)
             }
 
-            async fn set_disabled(&self, username: &str, disabled: bool, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
+            async fn set_disabled(&self, username: &str, disabled: bool, last_holder: $crate::LastHolder, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
+                // Write first, so that SQLite takes its write lock before reading.
+                sqlx::query("UPDATE users SET disabled = disabled WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                let before: Option<(String, bool)> = sqlx::query_as("SELECT roles, disabled FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let lost = match (&before, disabled) {
+                    (Some((roles, was_disabled)), true) => $crate::accounts::admin_roles_lost(roles, *was_disabled, None),
+                    _ => std::collections::BTreeSet::new(),
+                };
                 let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username = $1")
                     .bind(username)
                     .bind(disabled)
@@ -378,12 +459,31 @@ macro_rules! impl_account_store {
                         .await?;
                 }
                 Self::append_audit_in(&mut tx, audit).await?;
+                if let Err(e) = Self::keep_last_holders(&mut tx, last_holder, &lost).await {
+                    // At once: a dropped transaction rolls back only when its connection is
+                    // used again, and until then it holds the audit head.
+                    tx.rollback().await?;
+                    return Err(e);
+                }
                 tx.commit().await?;
                 Ok(true)
             }
 
-            async fn set_grants(&self, username: &str, grants: &$crate::Grants, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
+            async fn set_grants(&self, username: &str, grants: &$crate::Grants, last_holder: $crate::LastHolder, audit: &kaohe_domain::NewAuditEntry) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
+                // Write first, so that SQLite takes its write lock before reading.
+                sqlx::query("UPDATE users SET disabled = disabled WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                let before: Option<(String, bool)> = sqlx::query_as("SELECT roles, disabled FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let lost = before
+                    .as_ref()
+                    .map(|(roles, was_disabled)| $crate::accounts::admin_roles_lost(roles, *was_disabled, Some(&grants.roles)))
+                    .unwrap_or_default();
                 let done = sqlx::query("UPDATE users SET roles = $2, units = $3, cadre = $4 WHERE username = $1")
                     .bind(username)
                     .bind($crate::accounts::roles_text(&grants.roles))
@@ -399,6 +499,12 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::append_audit_in(&mut tx, audit).await?;
+                if let Err(e) = Self::keep_last_holders(&mut tx, last_holder, &lost).await {
+                    // At once: a dropped transaction rolls back only when its connection is
+                    // used again, and until then it holds the audit head.
+                    tx.rollback().await?;
+                    return Err(e);
+                }
                 tx.commit().await?;
                 Ok(true)
             }
@@ -429,22 +535,65 @@ macro_rules! impl_account_store {
                 Ok(true)
             }
 
-            async fn record_login_failure(&self, username: &str, failures: u32, at: i64) -> Result<(), $crate::StoreError> {
-                sqlx::query("UPDATE users SET failed_logins = $2, last_failed_at = $3 WHERE username = $1")
+            async fn login_failures(&self, username: &str, address: &str) -> Result<(u32, Option<i64>), $crate::StoreError> {
+                let row: Option<(i32, i64)> = sqlx::query_as(
+                    "SELECT failures, last_failed_at FROM login_failures WHERE username = $1 AND address = $2",
+                )
+                .bind(username)
+                .bind(address)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map_or((0, None), |(n, at)| (u32::try_from(n).unwrap_or(0), Some(at))))
+            }
+
+            async fn record_login_failure(&self, username: &str, address: &str, failures: u32, at: i64) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = $2 WHERE username = $1")
                     .bind(username)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 1 {
+                    sqlx::query(
+                        "INSERT INTO login_failures (username, address, failures, last_failed_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (username, address) DO UPDATE SET failures = excluded.failures, last_failed_at = excluded.last_failed_at",
+                    )
+                    .bind(username)
+                    .bind(address)
                     .bind(i32::try_from(failures).unwrap_or(i32::MAX))
                     .bind(at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
-            async fn record_login_success(&self, username: &str) -> Result<(), $crate::StoreError> {
+            async fn record_login_success(&self, username: &str, address: &str) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE username = $1")
                     .bind(username)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM login_failures WHERE username = $1 AND address = $2")
+                    .bind(username)
+                    .bind(address)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn accept_totp_step(&self, username: &str, step: i64) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE users SET totp_last_step = $2 WHERE username = $1 \
+                     AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                )
+                .bind(username)
+                .bind(step)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn create_session(&self, token: &str, username: &str, csrf: &str, now: i64) -> Result<(), $crate::StoreError> {

@@ -5,19 +5,45 @@
 
 use crate::{Store, StoreError};
 use kaohe_domain::audit::{HeadSource, Verifier};
+use kaohe_domain::ratings::seal::{
+    RatingSeal, SEAL_ACTION, STEP_SEAL_ACTION, SealProblem, SealVerifier, SealedStep,
+};
 use kaohe_domain::{AuditEntry, AuditHead, AuditProblem, AuditReport};
 use std::collections::VecDeque;
 
 /// Entries read per query.
 pub const AUDIT_PAGE: u32 = 1000;
 
-/// The outcome of verifying the stored chain.
+/// Ratings read per query when checking them against their seals.
+const RATINGS_PAGE: u32 = 10_000;
+
+/// The outcome of verifying the stored chain and the ratings it seals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditVerification {
     /// What the chain rules found.
     pub report: AuditReport,
     /// Entries appended while verifying, beyond the head read at the start: not checked.
     pub unchecked: i64,
+    /// Ratings and steps of rectifications changed, removed or inserted, found against their
+    /// seals ([`kaohe_domain::ratings::seal`]).
+    pub sealed: Vec<SealProblem>,
+}
+
+impl AuditVerification {
+    /// Whether the chain is intact and every stored rating matches its seal.
+    pub fn is_ok(&self) -> bool {
+        self.report.is_ok() && self.sealed.is_empty()
+    }
+
+    /// Every problem, in words: the chain's, then the ratings'.
+    pub fn problems(&self) -> Vec<String> {
+        self.report
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.sealed.iter().map(ToString::to_string))
+            .collect()
+    }
 }
 
 /// Calls `f` on every stored entry with `from <= seq <= to`, in order, a page at a time.
@@ -55,12 +81,50 @@ pub async fn verify_audit(
     if let Some(head) = expect {
         verifier.expect_head(HeadSource::Operator, head.clone());
     }
-    for_each_audit_entry(store, 1, recorded.seq, |e| verifier.push(e)).await?;
+    let mut seals: Vec<(i64, RatingSeal)> = Vec::new();
+    let mut step_seals: Vec<(i64, RatingSeal)> = Vec::new();
+    for_each_audit_entry(store, 1, recorded.seq, |e| {
+        verifier.push(e);
+        seals.extend(seal_of(e, SEAL_ACTION).map(|seal| (e.seq, seal)));
+        step_seals.extend(seal_of(e, STEP_SEAL_ACTION).map(|seal| (e.seq, seal)));
+    })
+    .await?;
+    // The stored rows after the chain up to the head, and the entries beyond the head after
+    // the rows: a row stored meanwhile commits with its seal, which is then among them.
+    let mut ratings = SealVerifier::ratings(seals);
+    let mut after = 0i64;
+    loop {
+        let page = store.sealed_ratings(after, RATINGS_PAGE).await?;
+        for r in &page {
+            ratings.push(r);
+        }
+        match page.last() {
+            Some(last) if page.len() == RATINGS_PAGE as usize => after = last.id,
+            _ => break,
+        }
+    }
+    let mut steps = SealVerifier::steps(step_seals);
+    let mut after = 0i64;
+    loop {
+        let page = store.sealed_steps(after, RATINGS_PAGE).await?;
+        for s in &page {
+            steps.push(s);
+        }
+        match page.last() {
+            Some(last) if page.len() == RATINGS_PAGE as usize => {
+                after = SealedStep::key_of(last.rating_id, last.seq);
+            }
+            _ => break,
+        }
+    }
     let mut unchecked = 0i64;
     let mut beyond_last = recorded.seq;
+    let (mut later, mut later_steps): (Vec<RatingSeal>, Vec<RatingSeal>) = (Vec::new(), Vec::new());
     for_each_audit_entry(store, recorded.seq.saturating_add(1), i64::MAX, |e| {
         unchecked += 1;
         beyond_last = e.seq;
+        later.extend(seal_of(e, SEAL_ACTION));
+        later_steps.extend(seal_of(e, STEP_SEAL_ACTION));
     })
     .await?;
     let mut report = verifier.finish();
@@ -73,7 +137,22 @@ pub async fn verify_audit(
             });
         }
     }
-    Ok(AuditVerification { report, unchecked })
+    Ok(AuditVerification {
+        report,
+        unchecked,
+        sealed: ratings
+            .finish(&later)
+            .into_iter()
+            .chain(steps.finish(&later_steps))
+            .collect(),
+    })
+}
+
+/// The seal an entry holds, if it is a sealing entry of `action`.
+fn seal_of(e: &AuditEntry, action: &str) -> Option<RatingSeal> {
+    (e.action == action)
+        .then(|| serde_json::from_str(e.after.as_deref()?).ok())
+        .flatten()
 }
 
 /// The last `limit` entries whose action starts with `action` (all entries without a filter),

@@ -22,6 +22,13 @@ pub enum StoreError {
     /// taken): the message says what.
     #[error("{0}")]
     Conflict(String),
+    /// An account rule refused the change (the last holder of an administrator role).
+    #[error(transparent)]
+    Role(#[from] kaohe_domain::access::RoleError),
+    /// The decider proposed, filed or worked the matter (four eyes): another account must
+    /// decide it.
+    #[error(transparent)]
+    FourEyes(#[from] kaohe_domain::access::FourEyesError),
     /// A stored value does not parse as its domain type: the database was changed outside kaohe.
     #[error("corrupt stored value in {table}.{column}: {reason}")]
     Corrupt {

@@ -21,7 +21,7 @@ mod sqlite_bulk;
 pub mod testing;
 mod tokens;
 
-pub use accounts::{AccountStore, Grants, NewUser, Session, User, session_id};
+pub use accounts::{AccountStore, Grants, LastHolder, NewUser, Session, User, session_id};
 pub use audit::{
     AUDIT_PAGE, AuditVerification, for_each_audit_entry, recent_audit_entries, verify_audit,
 };
@@ -156,6 +156,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         return Err(StoreError::UnsupportedUrl(redact_url(url)));
     };
     store.migrate().await?;
+    store.seal_unsealed().await?;
     Ok(store)
 }
 

@@ -101,8 +101,10 @@ impl PgStore {
     ) -> Result<Vec<usize>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut refused = Vec::new();
+        let mut sealed: Vec<i64> = Vec::with_capacity(batch.len());
         for (c, chunk) in batch.chunks(IMPORT_ROWS).enumerate() {
             let stored = Self::insert_rating_rows(&mut tx, chunk).await?;
+            sealed.extend(stored.iter().map(|(_, id)| *id));
             let needs_ids =
                 stored.len() != chunk.len() || chunk.iter().any(|i| i.rectification.is_some());
             if !needs_ids {
@@ -140,6 +142,7 @@ impl PgStore {
             tx.rollback().await?;
             return Ok(refused);
         }
+        Self::seal_ratings_in(&mut tx, &sealed).await?;
         Self::append_audit_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(refused)

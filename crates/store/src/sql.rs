@@ -305,6 +305,24 @@ macro_rules! impl_store {
                     .await?;
                 Ok(entry)
             }
+
+            /// With [`crate::LastHolder::Keep`], refuses the change in `tx` when it leaves an
+            /// administrator role of `lost` without an enabled holder. Called after the
+            /// change's audit entry is appended: the audit head serializes account changes, so
+            /// the count sees every concurrent change that committed first.
+            pub(crate) async fn keep_last_holders(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                last_holder: $crate::LastHolder,
+                lost: &std::collections::BTreeSet<kaohe_domain::Role>,
+            ) -> Result<(), $crate::StoreError> {
+                if last_holder == $crate::LastHolder::MayLeave || lost.is_empty() {
+                    return Ok(());
+                }
+                let enabled: Vec<(String,)> = sqlx::query_as("SELECT roles FROM users WHERE NOT disabled")
+                    .fetch_all(&mut **tx)
+                    .await?;
+                $crate::accounts::check_last_holder(lost, &enabled)
+            }
         }
 
         #[async_trait::async_trait]

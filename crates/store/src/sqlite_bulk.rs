@@ -229,10 +229,42 @@ pub(crate) fn import_ratings(
     rebuild_indexes(&tx, &rebuilt)?;
     tracing::debug!(took = ?lap.elapsed(), "indexes built");
     lap = std::time::Instant::now();
+    seal_since(&tx, stored)?;
     append_audit(&tx, audit)?;
     tx.commit()?;
     tracing::debug!(took = ?lap.elapsed(), "committed");
     Ok(refused)
+}
+
+/// Seals the ratings with an id above `stored`: those this write transaction inserted, since
+/// it holds SQLite's write lock ([`crate::ratings::seal_entry`]).
+fn seal_since(tx: &Transaction<'_>, stored: i64) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {} FROM ratings WHERE id > ?1 ORDER BY id",
+        crate::ratings::SEAL_COLS
+    ))?;
+    let mut rows = stmt
+        .query_map([stored], |r| {
+            Ok(crate::ratings::sealed((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            )))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if !rows.is_empty() {
+        append_audit(
+            tx,
+            &crate::ratings::seal_entry(crate::ratings::RATINGS_SEALED, &mut rows, false),
+        )?;
+    }
+    Ok(())
 }
 
 /// Ratings per insert statement: 8 parameters each.
@@ -290,7 +322,13 @@ fn insert_all(
                 stmt.raw_bind_parameter(p + 7, r.contact.as_ref().map(|c| c.reveal()))?;
                 stmt.raw_bind_parameter(p + 8, item.rated_at.unix_timestamp())?;
             }
-            stmt.raw_execute()?;
+            if stmt.raw_execute()? != chunk.len() {
+                // A case rated already: the trigger `ratings_one_per_case` skipped its rating.
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE),
+                    Some("a case was rated already".into()),
+                ));
+            }
             for &i in chunk {
                 let item = &batch[i];
                 if let Some(rect) = &item.rectification {

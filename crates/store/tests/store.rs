@@ -4,7 +4,8 @@
 
 use kaohe_domain::*;
 use kaohe_store::testing::TestDatabase;
-use kaohe_store::{CadreQuery, Store, UnitQuery};
+use kaohe_store::{CadreQuery, LastHolder, Store, UnitQuery};
+use std::collections::BTreeSet;
 use time::macros::date;
 
 #[path = "store/cycles.rs"]
@@ -535,6 +536,116 @@ fn grants() -> kaohe_store::Grants {
 }
 
 #[tokio::test]
+async fn the_last_holder_of_an_administrator_role_stays_unless_recovering() {
+    use kaohe_domain::access::RoleError;
+    use kaohe_store::{Grants, NewUser, StoreError};
+    for db in TestDatabase::all().await.unwrap() {
+        let store = db.store.as_ref();
+        for (name, role) in [("sys1", Role::SystemAdmin), ("sec1", Role::SecurityAdmin)] {
+            let user = NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                password_hash: "$argon2id$fake".into(),
+                roles: [role].into_iter().collect(),
+                units: Vec::new(),
+                cadre: None,
+                totp_secret: Some("JBSWY3DPEHPK3PXP".into()),
+                must_change_password: false,
+            };
+            assert!(
+                store
+                    .create_user(&user, 1, &audit("user.create"))
+                    .await
+                    .unwrap()
+            );
+        }
+        let rater = Grants {
+            roles: [Role::Rater].into_iter().collect(),
+            units: Vec::new(),
+            cadre: None,
+        };
+        let refused = |r: Result<bool, StoreError>| {
+            matches!(
+                r,
+                Err(StoreError::Role(RoleError::LastHolder("system_admin")))
+            )
+        };
+        let head = store.audit_head().await.unwrap();
+        // Neither disabled nor demoted while it is the only enabled system administrator.
+        let r = store
+            .set_disabled("sys1", true, LastHolder::Keep, &audit("user.disable"))
+            .await;
+        assert!(refused(r), "{}", db.name);
+        let r = store
+            .set_grants("sys1", &rater, LastHolder::Keep, &audit("user.roles"))
+            .await;
+        assert!(refused(r), "{}", db.name);
+        let sys1 = store.get_user("sys1").await.unwrap().unwrap();
+        assert!(!sys1.disabled && sys1.roles.contains(&Role::SystemAdmin));
+        assert_eq!(store.audit_head().await.unwrap(), head, "nothing appended");
+        // With a second one, the first may go; a disabled holder does not count.
+        let sys2 = Grants {
+            roles: [Role::SystemAdmin].into_iter().collect(),
+            units: Vec::new(),
+            cadre: None,
+        };
+        store
+            .create_user(
+                &NewUser {
+                    username: "sys2".into(),
+                    display_name: "sys2".into(),
+                    password_hash: "$argon2id$fake".into(),
+                    roles: BTreeSet::new(),
+                    units: Vec::new(),
+                    cadre: None,
+                    totp_secret: None,
+                    must_change_password: false,
+                },
+                2,
+                &audit("user.create"),
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .set_grants("sys2", &sys2, LastHolder::Keep, &audit("user.roles"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_disabled("sys1", true, LastHolder::Keep, &audit("user.disable"))
+                .await
+                .unwrap()
+        );
+        let r = store
+            .set_grants("sys2", &rater, LastHolder::Keep, &audit("user.roles"))
+            .await;
+        assert!(refused(r), "{}", db.name);
+        // Re-enabling is never refused, and the command line (recovery) may leave none.
+        assert!(
+            store
+                .set_disabled("sys1", false, LastHolder::Keep, &audit("user.enable"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_disabled("sys2", true, LastHolder::Keep, &audit("user.disable"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_disabled("sys1", true, LastHolder::MayLeave, &audit("user.disable"))
+                .await
+                .unwrap()
+        );
+        db.finish().await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn accounts_and_sessions() {
     use kaohe_store::{NewUser, session_id};
     for db in TestDatabase::all().await.unwrap() {
@@ -580,14 +691,46 @@ async fn accounts_and_sessions() {
         assert!(user.must_change_password);
         assert_eq!(store.count_users().await.unwrap(), 1);
 
-        store.record_login_failure("li", 3, 200).await.unwrap();
+        // Failures count per address; the account's own count adds them up.
+        for n in 1..=3 {
+            store
+                .record_login_failure("li", "10.0.0.1", n, 200)
+                .await
+                .unwrap();
+        }
+        store
+            .record_login_failure("li", "10.0.0.2", 1, 210)
+            .await
+            .unwrap();
         let user = store.get_user("li").await.unwrap().unwrap();
-        assert_eq!((user.failed_logins, user.last_failed_at), (3, Some(200)));
-        store.record_login_success("li").await.unwrap();
+        assert_eq!((user.failed_logins, user.last_failed_at), (4, Some(210)));
+        assert_eq!(
+            store.login_failures("li", "10.0.0.1").await.unwrap(),
+            (3, Some(200))
+        );
+        assert_eq!(
+            store.login_failures("li", "10.0.0.3").await.unwrap(),
+            (0, None)
+        );
+        store.record_login_success("li", "10.0.0.2").await.unwrap();
         assert_eq!(
             store.get_user("li").await.unwrap().unwrap().failed_logins,
             0
         );
+        assert_eq!(
+            store.login_failures("li", "10.0.0.2").await.unwrap(),
+            (0, None)
+        );
+        assert_eq!(
+            store.login_failures("li", "10.0.0.1").await.unwrap().0,
+            3,
+            "another address stays counted"
+        );
+        // A TOTP step is accepted once, and never an earlier one.
+        assert!(store.accept_totp_step("li", 100).await.unwrap());
+        assert!(!store.accept_totp_step("li", 100).await.unwrap());
+        assert!(!store.accept_totp_step("li", 99).await.unwrap());
+        assert!(store.accept_totp_step("li", 101).await.unwrap());
 
         // Sessions are found by their token; the stored id is its hash.
         store
@@ -610,7 +753,10 @@ async fn accounts_and_sessions() {
         // disabling. Each change appends its entry; a change of a missing account appends none.
         store.create_session("tok2", "li", "c", 500).await.unwrap();
         store.create_session("mine", "li", "c", 500).await.unwrap();
-        store.record_login_failure("li", 5, 500).await.unwrap();
+        store
+            .record_login_failure("li", "10.0.0.1", 5, 500)
+            .await
+            .unwrap();
         let reset = audit("user.reset");
         assert!(
             store
@@ -620,6 +766,10 @@ async fn accounts_and_sessions() {
         );
         let user = store.get_user("li").await.unwrap().unwrap();
         assert_eq!((user.failed_logins, user.last_failed_at), (0, None));
+        assert_eq!(
+            store.login_failures("li", "10.0.0.1").await.unwrap(),
+            (0, None)
+        );
         assert_eq!(user.password_hash, "$argon2id$new");
         assert!(!user.must_change_password);
         assert!(store.session("tok2").await.unwrap().is_none());
@@ -633,7 +783,7 @@ async fn accounts_and_sessions() {
         );
         assert!(
             !store
-                .set_grants("nobody", &grants(), &audit("user.roles"))
+                .set_grants("nobody", &grants(), LastHolder::Keep, &audit("user.roles"),)
                 .await
                 .unwrap()
         );
@@ -649,7 +799,7 @@ async fn accounts_and_sessions() {
         store.create_session("tok5", "li", "c", 600).await.unwrap();
         assert!(
             store
-                .set_grants("li", &grants(), &audit("user.roles"))
+                .set_grants("li", &grants(), LastHolder::Keep, &audit("user.roles"))
                 .await
                 .unwrap()
         );
@@ -689,10 +839,20 @@ async fn accounts_and_sessions() {
 
         store.create_session("tok3", "li", "c", 600).await.unwrap();
         let disable = audit("user.disable");
-        assert!(store.set_disabled("li", true, &disable).await.unwrap());
+        assert!(
+            store
+                .set_disabled("li", true, LastHolder::Keep, &disable)
+                .await
+                .unwrap()
+        );
         assert!(store.session("tok3").await.unwrap().is_none());
         assert!(store.get_user("li").await.unwrap().unwrap().disabled);
-        assert!(!store.set_disabled("nobody", true, &disable).await.unwrap());
+        assert!(
+            !store
+                .set_disabled("nobody", true, LastHolder::Keep, &disable)
+                .await
+                .unwrap()
+        );
         let actions: Vec<String> = store
             .audit_entries(1, 100)
             .await
@@ -732,7 +892,7 @@ mod ratings {
     };
     use kaohe_store::{
         Appeal, CaseTerms, IntakeOutcome, NewRectification, RatingIntake, RectificationState,
-        StoredCase,
+        StoreError, StoredCase,
     };
     use time::macros::datetime;
 
@@ -835,13 +995,8 @@ mod ratings {
                 .is_err()
         );
         assert_eq!(store.all_cases().await.unwrap(), all);
-        assert!(
-            kaohe_store::verify_audit(store, None)
-                .await
-                .unwrap()
-                .report
-                .is_ok()
-        );
+        let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+        assert!(verified.is_ok(), "{:?}", verified.problems());
     });
 
     on_all_backends!(cases_round_trip_and_keep_their_rating_code, |store| {
@@ -1030,7 +1185,8 @@ mod ratings {
                 .is_empty()
         );
         assert_eq!(store.service_counts().await.unwrap(), (9, 9));
-        assert_eq!(store.audit_head().await.unwrap().seq, audit_before + 1);
+        // The import's entry and the seal of its ratings.
+        assert_eq!(store.audit_head().await.unwrap().seq, audit_before + 2);
         let queue = store.rectification_queue(None, true, 50).await.unwrap();
         let mut rectified: Vec<&str> = queue.iter().map(|q| q.case_id.as_str()).collect();
         rectified.sort_unstable();
@@ -1046,13 +1202,8 @@ mod ratings {
                 .map(|q| (q.opened_on, q.deadline)),
             opened
         );
-        assert!(
-            kaohe_store::verify_audit(store, None)
-                .await
-                .unwrap()
-                .report
-                .is_ok()
-        );
+        let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+        assert!(verified.is_ok(), "{:?}", verified.problems());
         assert_eq!(
             store
                 .rating_of_case(&code("BJ-6"))
@@ -1092,6 +1243,27 @@ mod ratings {
                     db.name
                 );
             }
+            if db.name == "sqlite" {
+                // REPLACE deletes without firing the DELETE trigger: refused by its own.
+                let replace = "INSERT OR REPLACE INTO ratings \
+                     (id, case_id, level, tags, comment, channel, real_name, contact, rated_at) \
+                     SELECT id, case_id, 1, tags, comment, channel, real_name, contact, rated_at FROM ratings";
+                assert!(db.raw_execute(replace).await.is_err(), "REPLACE by id");
+                let replace = "INSERT OR REPLACE INTO ratings \
+                     (case_id, level, tags, comment, channel, real_name, contact, rated_at) \
+                     SELECT case_id, 1, tags, comment, channel, real_name, contact, rated_at FROM ratings";
+                db.raw_execute(replace).await.unwrap();
+                assert_eq!(
+                    store.rating_of_case(&code("BJ-1")).await.unwrap().unwrap(),
+                    before,
+                    "REPLACE by case left the rating as it was"
+                );
+                let audit_replace = "INSERT OR REPLACE INTO audit_log \
+                     SELECT seq, at, actor, 'x', target, before, after, prev_hash, hash FROM audit_log";
+                assert!(db.raw_execute(audit_replace).await.is_err());
+            }
+            let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+            assert!(verified.is_ok(), "{}: {:?}", db.name, verified.problems());
             db.raw_execute("UPDATE ratings SET excluded = TRUE")
                 .await
                 .unwrap();
@@ -1106,6 +1278,218 @@ mod ratings {
             db.finish().await.unwrap();
         }
     }
+
+    /// Dropping the triggers (as the database's owner could) and changing, removing or
+    /// inserting a rating: `verify_audit` names each against the seals of the chain.
+    #[tokio::test]
+    async fn audit_verify_finds_a_changed_removed_or_inserted_rating() {
+        for db in TestDatabase::all().await.unwrap() {
+            let store = &*db.store;
+            seed(store).await;
+            let cases: Vec<StoredCase> = (1..=4).map(|i| case(&format!("BJ-{i}"), &[])).collect();
+            store
+                .upsert_cases(&cases, &audit("test.cases"))
+                .await
+                .unwrap();
+            store
+                .insert_ratings(&[
+                    intake("BJ-1", RatingLevel::VeryDissatisfied, false),
+                    intake("BJ-2", RatingLevel::Satisfied, false),
+                ])
+                .await
+                .unwrap();
+            store
+                .insert_ratings(&[intake("BJ-3", RatingLevel::Satisfied, false)])
+                .await
+                .unwrap();
+            let rating = store.rating_of_case(&code("BJ-1")).await.unwrap().unwrap();
+            let step = Step {
+                kind: StepKind::Verify,
+                note: "核实属实".into(),
+                reached: None,
+                verdict: None,
+                on: date!(2026 - 03 - 05),
+            };
+            let state = RectificationState {
+                status: Status::Verified,
+                closed_on: None,
+                called_back: false,
+            };
+            assert!(
+                store
+                    .add_step(rating.id, 1, &step, state, "leader", 1, &audit("rect.step"))
+                    .await
+                    .unwrap()
+            );
+            let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+            assert!(verified.is_ok(), "{}: {:?}", db.name, verified.problems());
+            let drop = if db.name == "sqlite" {
+                "DROP TRIGGER ratings_no_delete; DROP TRIGGER ratings_no_change; \
+                 DROP TRIGGER ratings_no_replace_id; DROP TRIGGER ratings_one_per_case; \
+                 DROP TRIGGER rectifications_no_delete; DROP TRIGGER rectification_steps_no_change"
+            } else {
+                "DROP TRIGGER ratings_guard ON ratings; DROP TRIGGER rectifications_guard ON rectifications; \
+                 DROP TRIGGER rectification_steps_no_update_delete ON rectification_steps"
+            };
+            db.raw_execute(drop).await.unwrap();
+            let problems = |v: kaohe_store::AuditVerification| {
+                assert!(v.report.is_ok(), "the chain itself is intact");
+                v.problems()
+            };
+            // Level 1 rewritten as 5 and the rectification left behind.
+            db.raw_execute("UPDATE ratings SET level = 5 WHERE case_id = 'BJ-1'")
+                .await
+                .unwrap();
+            let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
+            assert_eq!(found.len(), 1, "{}: {found:?}", db.name);
+            assert!(found[0].contains("ratings changed"), "{found:?}");
+            db.raw_execute("UPDATE ratings SET level = 1 WHERE case_id = 'BJ-1'")
+                .await
+                .unwrap();
+            assert!(
+                kaohe_store::verify_audit(store, None)
+                    .await
+                    .unwrap()
+                    .is_ok()
+            );
+            // Removed.
+            db.raw_execute("DELETE FROM ratings WHERE case_id = 'BJ-3'")
+                .await
+                .unwrap();
+            let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
+            assert_eq!(found.len(), 1, "{}: {found:?}", db.name);
+            assert!(
+                found[0].contains("ratings removed (0 of the 1 sealed are left)"),
+                "{found:?}"
+            );
+            // Inserted behind kaohe's back.
+            db.raw_execute(
+                "INSERT INTO ratings (case_id, level, tags, channel, real_name, rated_at) \
+                 VALUES ('BJ-4', 5, '', 'window', FALSE, 1767225600)",
+            )
+            .await
+            .unwrap();
+            let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
+            assert_eq!(found.len(), 2, "{}: {found:?}", db.name);
+            assert!(
+                found[1].contains("1 ratings inserted without a seal"),
+                "{found:?}"
+            );
+            // A step of the rectification rewritten.
+            db.raw_execute("UPDATE rectification_steps SET note = '未核实'")
+                .await
+                .unwrap();
+            let found = problems(kaohe_store::verify_audit(store, None).await.unwrap());
+            assert_eq!(found.len(), 3, "{}: {found:?}", db.name);
+            assert!(
+                found[2].contains("rectification steps changed"),
+                "{found:?}"
+            );
+            db.finish().await.unwrap();
+        }
+    }
+
+    /// Ratings stored before seals existed (a database upgraded to migration 0009) are sealed
+    /// once, as found, when the store is opened.
+    #[tokio::test]
+    async fn ratings_stored_before_seals_are_sealed_once_at_the_upgrade() {
+        for db in TestDatabase::all().await.unwrap() {
+            let store = &*db.store;
+            seed(store).await;
+            store
+                .upsert_cases(&[case("BJ-1", &[])], &audit("test.cases"))
+                .await
+                .unwrap();
+            db.raw_execute(
+                "INSERT INTO ratings (case_id, level, tags, channel, real_name, rated_at) \
+                 VALUES ('BJ-1', 4, '', 'window', FALSE, 1767225600)",
+            )
+            .await
+            .unwrap();
+            assert!(
+                !kaohe_store::verify_audit(store, None)
+                    .await
+                    .unwrap()
+                    .is_ok()
+            );
+            assert_eq!(store.seal_unsealed().await.unwrap(), 1, "{}", db.name);
+            assert_eq!(store.seal_unsealed().await.unwrap(), 0, "once");
+            let verified = kaohe_store::verify_audit(store, None).await.unwrap();
+            assert!(verified.is_ok(), "{}: {:?}", db.name, verified.problems());
+            let seal = store
+                .last_audit_of("ratings.seal")
+                .await
+                .unwrap()
+                .and_then(|e| e.after)
+                .unwrap_or_default();
+            assert!(seal.contains("\"upgrade\":true"), "{seal}");
+            db.finish().await.unwrap();
+        }
+    }
+
+    on_all_backends!(
+        a_rated_case_keeps_its_unit_officials_and_closing_time,
+        |store| {
+            seed(store).await;
+            let rated = case("BJ-1", &["C005"]);
+            store
+                .upsert_cases(&[rated.clone(), case("BJ-2", &[])], &audit("test.cases"))
+                .await
+                .unwrap();
+            store
+                .insert_ratings(&[intake("BJ-1", RatingLevel::VeryDissatisfied, false)])
+                .await
+                .unwrap();
+            let mut moved = rated.clone();
+            moved.case.unit = code("341001");
+            let mut reassigned = rated.clone();
+            reassigned.case.officials = vec![code("C003")];
+            let mut reopened = rated.clone();
+            reopened.case.closed_at = datetime!(2026-04-30 07:00 UTC);
+            for (changed, what) in [
+                (moved, "unit"),
+                (reassigned, "officials"),
+                (reopened, "closed_at"),
+            ] {
+                let head = store.audit_head().await.unwrap();
+                let r = store
+                    .upsert_cases(&[case("BJ-2", &["C003"]), changed], &audit("test.cases"))
+                    .await;
+                assert!(
+                    matches!(&r, Err(StoreError::Conflict(m)) if m.contains("BJ-1") && m.contains(what)),
+                    "{what}: {r:?}"
+                );
+                assert_eq!(store.audit_head().await.unwrap(), head, "nothing stored");
+            }
+            assert_eq!(
+                store.get_case(&code("BJ-1")).await.unwrap(),
+                Some(rated.clone())
+            );
+            assert!(
+                store
+                    .get_case(&code("BJ-2"))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .case
+                    .officials
+                    .is_empty()
+            );
+            // What the rating does not depend on may be corrected; an unrated case may move.
+            let mut corrected = rated.clone();
+            corrected.case.item = "不动产登记（更正）".into();
+            let mut other = case("BJ-2", &["C003"]);
+            other.case.unit = code("341001");
+            store
+                .upsert_cases(&[corrected.clone(), other], &audit("test.cases"))
+                .await
+                .unwrap();
+            assert_eq!(
+                store.get_case(&code("BJ-1")).await.unwrap(),
+                Some(corrected)
+            );
+        }
+    );
 
     on_all_backends!(
         a_rectification_runs_to_its_end_and_an_appeal_excludes_without_deleting,
@@ -1213,7 +1597,7 @@ mod ratings {
                 rating_id: rating.id,
                 ground: AppealGround::Malicious,
                 evidence: "监控录像显示".into(),
-                filed_by: "demo_unit_leader".into(),
+                filed_by: "leader_b".into(),
                 filed_at: 3,
                 decision: None,
             };
@@ -1229,6 +1613,24 @@ mod ratings {
                     .await
                     .unwrap()
             );
+            assert_eq!(store.appeals(true).await.unwrap(), vec![appeal.clone()]);
+            // Four eyes: neither the filer nor whoever worked the rectification decides.
+            for involved in ["leader_b", "demo_unit_leader"] {
+                let refused = store
+                    .decide_appeal(
+                        rating.id,
+                        AppealDecision::Upheld,
+                        "自己决定",
+                        involved,
+                        4,
+                        &audit("appeal.decide"),
+                    )
+                    .await;
+                assert!(
+                    matches!(refused, Err(StoreError::FourEyes(ref e)) if e.decider == involved),
+                    "{involved}: {refused:?}"
+                );
+            }
             assert_eq!(store.appeals(true).await.unwrap(), vec![appeal.clone()]);
             assert!(
                 store
@@ -1434,7 +1836,7 @@ mod escalation {
             account(store, "retired", Role::Assessor, "341000").await;
             assert!(
                 store
-                    .set_disabled("retired", true, &audit("user.disable"))
+                    .set_disabled("retired", true, LastHolder::Keep, &audit("user.disable"))
                     .await
                     .unwrap()
             );

@@ -201,6 +201,10 @@ pub fn app(state: AppState) -> Router {
         .layer(Extension(ratings::RatingWriter::default()))
         .layer(middleware::from_fn(access::enforce_declared))
         .layer(middleware::from_fn_with_state(
+            state.clone(),
+            shell::input::text_guard,
+        ))
+        .layer(middleware::from_fn_with_state(
             PRE_SESSION_FORMS,
             auth::csrf_guard,
         ))

@@ -8,6 +8,7 @@
 
 pub mod escalation;
 pub mod rectification;
+pub mod seal;
 pub mod suspicion;
 
 use crate::code::Code;
@@ -384,6 +385,9 @@ pub enum IntakeError {
     /// Comment too long.
     #[error("comment: longer than {MAX_TEXT} characters")]
     CommentTooLong,
+    /// A character no text may hold (`crate::text::check_text`).
+    #[error(transparent)]
+    BadText(#[from] crate::text::TextError),
 }
 
 /// Checks a new rating of `case` received at `now`, before the one-per-case check the store
@@ -428,7 +432,10 @@ pub fn check_rating_of(
     }
     let comment = match rating.comment.as_deref().map(str::trim) {
         Some(c) if c.chars().count() > MAX_TEXT => return Err(IntakeError::CommentTooLong),
-        Some(c) if !c.is_empty() => Some(c.to_owned()),
+        Some(c) if !c.is_empty() => {
+            crate::text::check_text("comment", c)?;
+            Some(c.to_owned())
+        }
         _ => None,
     };
     Ok(NewRating { comment, ..rating })

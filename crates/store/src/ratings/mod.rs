@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use kaohe_domain::ratings::rectification::{
     Rectification, RectificationPolicy, Status, Step, StepKind, Verdict,
 };
+use kaohe_domain::ratings::seal::{RatingSeal, SealedRating, SealedRow, SealedStep};
 use kaohe_domain::ratings::{
     AppealDecision, AppealGround, IntakeError, NewRating, Phone, Rating, RatingLevel, RatingPolicy,
     ReasonTag, ServiceCase, check_rating_of,
@@ -182,6 +183,17 @@ pub struct RectificationRecord {
     pub files: Vec<FileInfo>,
 }
 
+impl RectificationRecord {
+    /// The accounts that filed the appeal or took a step of the rectification: those who may
+    /// never decide the appeal (four eyes).
+    pub fn involved(&self) -> impl Iterator<Item = &str> {
+        self.appeal
+            .iter()
+            .map(|a| a.filed_by.as_str())
+            .chain(self.steps.iter().map(|s| s.actor.as_str()))
+    }
+}
+
 /// The state of a rectification after a step, as kept for the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RectificationState {
@@ -307,11 +319,141 @@ impl TallyRow {
     }
 }
 
+/// The columns of `ratings` a seal covers, in [`SealRow`] order.
+pub(crate) const SEAL_COLS: &str =
+    "id, case_id, level, tags, comment, channel, real_name, contact, rated_at";
+
+/// A rating as a seal reads it.
+pub(crate) type SealRow = (
+    i64,
+    String,
+    i32,
+    String,
+    Option<String>,
+    String,
+    bool,
+    Option<String>,
+    i64,
+);
+
+/// A [`SealRow`] as the seal's domain type.
+pub(crate) fn sealed(
+    (id, case_id, level, tags, comment, channel, real_name, contact, rated_at): SealRow,
+) -> SealedRating {
+    SealedRating {
+        id,
+        case_id,
+        level,
+        tags,
+        comment,
+        channel,
+        real_name,
+        contact,
+        rated_at,
+    }
+}
+
+/// The audit entry `action` sealing `rows` of `table`, the ones one transaction stored
+/// ([`kaohe_domain::ratings::seal`]).
+pub(crate) fn seal_entry<R: SealedRow>(
+    (action, table): (&str, &str),
+    rows: &mut [R],
+    upgrade: bool,
+) -> NewAuditEntry {
+    let seal = RatingSeal::of(rows);
+    let mut after = serde_json::to_value(&seal).unwrap_or_default();
+    if upgrade {
+        after["upgrade"] = serde_json::Value::Bool(true);
+    }
+    NewAuditEntry::new("system", action, table).after(after.to_string())
+}
+
+/// What [`seal_entry`] seals ratings as.
+pub(crate) const RATINGS_SEALED: (&str, &str) =
+    (kaohe_domain::ratings::seal::SEAL_ACTION, "ratings");
+/// What [`seal_entry`] seals steps of rectifications as.
+pub(crate) const STEPS_SEALED: (&str, &str) = (
+    kaohe_domain::ratings::seal::STEP_SEAL_ACTION,
+    "rectification_steps",
+);
+
+/// The columns of `rectification_steps` a seal covers, in [`StepSealRow`] order.
+pub(crate) const STEP_SEAL_COLS: &str =
+    "rating_id, seq, kind, note, reached, verdict, on_day, actor, at";
+
+/// A step of a rectification as a seal reads it.
+pub(crate) type StepSealRow = (
+    i64,
+    i32,
+    String,
+    String,
+    Option<bool>,
+    Option<String>,
+    Date,
+    String,
+    i64,
+);
+
+/// A [`StepSealRow`] as the seal's domain type.
+pub(crate) fn sealed_step(
+    (rating_id, seq, kind, note, reached, verdict, on_day, actor, at): StepSealRow,
+) -> SealedStep {
+    SealedStep {
+        rating_id,
+        seq,
+        kind,
+        note,
+        reached,
+        verdict,
+        on_day: on_day.to_string(),
+        actor,
+        at,
+    }
+}
+
+/// What a rating was given under, as stored: case id, unit, closing time (unix seconds) and
+/// the officials, space-separated in order.
+pub(crate) type RatedTerms = (String, String, i64, Option<String>);
+
+/// Refuses a new version of a rated case that moves it to another unit or other officials, or
+/// changes when it closed (and so its rating window): a rating keeps the attribution it was
+/// given under, so the figures count it where it was rated.
+pub(crate) fn check_rated_terms(
+    rated: &[RatedTerms],
+    cases: &[StoredCase],
+) -> Result<(), StoreError> {
+    for (id, unit, closed_at, officials) in rated {
+        let Some(new) = cases.iter().find(|c| c.case.id.as_str() == id) else {
+            continue;
+        };
+        let c = &new.case;
+        let officials_now: Vec<&str> = c.officials.iter().map(Code::as_str).collect();
+        let officials_then: Vec<&str> = officials
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        let changed = [
+            (c.unit.as_str() != unit, "unit"),
+            (c.closed_at.unix_timestamp() != *closed_at, "closed_at"),
+            (officials_now != officials_then, "officials"),
+        ];
+        if let Some((_, what)) = changed.iter().find(|(differs, _)| *differs) {
+            return Err(StoreError::Conflict(format!(
+                "case {id} has been rated: its unit, officials and closing time stay as they were when it was rated ({what} differs)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Storage of service cases, ratings, rectifications and appeals.
 #[async_trait]
 pub trait RatingStore {
     /// Inserts or updates cases by id, with their officials, in one transaction with its audit
-    /// entry. A case already stored keeps its rating code.
+    /// entry. A case already stored keeps its rating code. A rated case keeps its unit,
+    /// officials and closing time: a new version that changes any of them is refused
+    /// ([`StoreError::Conflict`], nothing stored).
     async fn upsert_cases(
         &self,
         cases: &[StoredCase],
@@ -350,6 +492,22 @@ pub trait RatingStore {
     ) -> Result<Vec<usize>, StoreError>;
     /// The rating of a case.
     async fn rating_of_case(&self, case: &Code) -> Result<Option<Rating>, StoreError>;
+    /// Up to `limit` stored ratings with an id above `after_id`, by id, as seals cover them:
+    /// what `kaohe audit verify` checks against the seals.
+    async fn sealed_ratings(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<SealedRating>, StoreError>;
+    /// Up to `limit` stored steps of rectifications after the step with key `after_key`
+    /// ([`SealedStep::key_of`]), by rating and number, as seals cover them.
+    async fn sealed_steps(&self, after_key: i64, limit: u32)
+    -> Result<Vec<SealedStep>, StoreError>;
+    /// Seals the ratings and the steps stored before seals existed (a database upgraded to
+    /// migration 0009), once each: when some exist and no seal of their kind does, all of them
+    /// in one entry marked `"upgrade": true`. Returns how many rows were sealed. Run by
+    /// [`crate::connect`].
+    async fn seal_unsealed(&self) -> Result<u64, StoreError>;
     /// Every rating received in `[from, to)` (unix seconds), with what figures group it by,
     /// oldest first.
     async fn rating_facts(&self, from: i64, to: i64) -> Result<Vec<RatingFacts>, StoreError>;
@@ -419,7 +577,9 @@ pub trait RatingStore {
         file_id: i64,
     ) -> Result<Option<(FileInfo, Vec<u8>)>, StoreError>;
     /// Decides a pending appeal; an upheld one excludes the rating from the figures. Returns
-    /// false when there is no pending appeal on the rating.
+    /// false when there is no pending appeal on the rating; refuses with
+    /// [`StoreError::FourEyes`] when `by` filed the appeal or took a step of the case's
+    /// rectification (`kaohe_domain::access::check_four_eyes`).
     async fn decide_appeal(
         &self,
         rating_id: i64,
@@ -859,6 +1019,34 @@ macro_rules! impl_rating_store {
                 Ok(q.build_query_as().fetch_all(&mut **tx).await?)
             }
 
+            /// Seals the ratings with `ids` that `tx` stored: reads them back and appends their
+            /// `ratings.seal` entry.
+            async fn seal_ratings_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                ids: &[i64],
+            ) -> Result<(), $crate::StoreError> {
+                let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else {
+                    return Ok(());
+                };
+                let set: std::collections::HashSet<i64> = ids.iter().copied().collect();
+                let sql = format!(
+                    "SELECT {} FROM ratings WHERE id BETWEEN $1 AND $2 ORDER BY id",
+                    $crate::ratings::SEAL_COLS
+                );
+                let mut rows: Vec<kaohe_domain::ratings::seal::SealedRating> =
+                    sqlx::query_as::<_, $crate::ratings::SealRow>(&sql)
+                        .bind(lo)
+                        .bind(hi)
+                        .fetch_all(&mut **tx)
+                        .await?
+                        .into_iter()
+                        .filter(|r| set.contains(&r.0))
+                        .map($crate::ratings::sealed)
+                        .collect();
+                Self::append_audit_in(tx, &$crate::ratings::seal_entry($crate::ratings::RATINGS_SEALED, &mut rows, false)).await?;
+                Ok(())
+            }
+
             /// Opens the rectifications of stored bad reviews, in one statement.
             async fn insert_rectification_rows(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -885,6 +1073,26 @@ macro_rules! impl_rating_store {
         #[async_trait::async_trait]
         impl $crate::RatingStore for $store {
             async fn upsert_cases(&self, cases: &[$crate::StoredCase], audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+                let any_rating: Option<(i64,)> = sqlx::query_as("SELECT id FROM ratings LIMIT 1")
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if any_rating.is_some() {
+                    let sql = format!(
+                        "SELECT c.id, c.unit, c.closed_at, \
+                         (SELECT string_agg(o.cadre, ' ' ORDER BY o.position) FROM case_officials o WHERE o.case_id = c.id) \
+                         FROM service_cases c JOIN ratings r ON r.case_id = c.id WHERE c.id IN ("
+                    );
+                    for chunk in cases.chunks($crate::ratings::LOOKUP_IDS) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(&sql);
+                        let mut sep = q.separated(", ");
+                        for c in chunk {
+                            sep.push_bind(c.case.id.as_str());
+                        }
+                        q.push(")");
+                        let rated: Vec<$crate::ratings::RatedTerms> = q.build_query_as().fetch_all(&self.pool).await?;
+                        $crate::ratings::check_rated_terms(&rated, chunk)?;
+                    }
+                }
                 self.bulk_upsert_cases(cases, audit).await
             }
 
@@ -1024,6 +1232,8 @@ macro_rules! impl_rating_store {
                 for chunk in opened.chunks($crate::sql::BATCH_ROWS) {
                     Self::insert_rectification_rows(&mut tx, chunk).await?;
                 }
+                let ids: Vec<i64> = stored.values().copied().collect();
+                Self::seal_ratings_in(&mut tx, &ids).await?;
                 tx.commit().await?;
                 Ok(out
                     .into_iter()
@@ -1043,6 +1253,85 @@ macro_rules! impl_rating_store {
                         })
                     })
                     .collect())
+            }
+
+            async fn sealed_ratings(&self, after_id: i64, limit: u32) -> Result<Vec<kaohe_domain::ratings::seal::SealedRating>, $crate::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM ratings WHERE id > $1 ORDER BY id LIMIT $2",
+                    $crate::ratings::SEAL_COLS
+                );
+                Ok(sqlx::query_as::<_, $crate::ratings::SealRow>(&sql)
+                    .bind(after_id)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::ratings::sealed)
+                    .collect())
+            }
+
+            async fn sealed_steps(&self, after_key: i64, limit: u32) -> Result<Vec<kaohe_domain::ratings::seal::SealedStep>, $crate::StoreError> {
+                let (rating, seq) = kaohe_domain::ratings::seal::SealedStep::of_key(after_key);
+                let sql = format!(
+                    "SELECT {} FROM rectification_steps WHERE rating_id > $1 OR (rating_id = $1 AND seq > $2) \
+                     ORDER BY rating_id, seq LIMIT $3",
+                    $crate::ratings::STEP_SEAL_COLS
+                );
+                Ok(sqlx::query_as::<_, $crate::ratings::StepSealRow>(&sql)
+                    .bind(rating)
+                    .bind(i32::try_from(seq).unwrap_or(i32::MAX))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::ratings::sealed_step)
+                    .collect())
+            }
+
+            async fn seal_unsealed(&self) -> Result<u64, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // Write first, so that SQLite takes its write lock before reading.
+                sqlx::query("UPDATE audit_head SET seq = seq").execute(&mut *tx).await?;
+                let unsealed = |action: &'static str| {
+                    sqlx::query_as::<_, (i64,)>("SELECT seq FROM audit_log WHERE action = $1 LIMIT 1").bind(action)
+                };
+                let mut sealed = 0u64;
+                if unsealed($crate::ratings::RATINGS_SEALED.0).fetch_optional(&mut *tx).await?.is_none() {
+                    let sql = format!("SELECT {} FROM ratings ORDER BY id", $crate::ratings::SEAL_COLS);
+                    let mut rows: Vec<kaohe_domain::ratings::seal::SealedRating> =
+                        sqlx::query_as::<_, $crate::ratings::SealRow>(&sql)
+                            .fetch_all(&mut *tx)
+                            .await?
+                            .into_iter()
+                            .map($crate::ratings::sealed)
+                            .collect();
+                    if !rows.is_empty() {
+                        Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry($crate::ratings::RATINGS_SEALED, &mut rows, true)).await?;
+                        sealed += rows.len() as u64;
+                    }
+                }
+                if unsealed($crate::ratings::STEPS_SEALED.0).fetch_optional(&mut *tx).await?.is_none() {
+                    let sql = format!("SELECT {} FROM rectification_steps ORDER BY rating_id, seq", $crate::ratings::STEP_SEAL_COLS);
+                    let mut rows: Vec<kaohe_domain::ratings::seal::SealedStep> =
+                        sqlx::query_as::<_, $crate::ratings::StepSealRow>(&sql)
+                            .fetch_all(&mut *tx)
+                            .await?
+                            .into_iter()
+                            .map($crate::ratings::sealed_step)
+                            .collect();
+                    if !rows.is_empty() {
+                        Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry($crate::ratings::STEPS_SEALED, &mut rows, true)).await?;
+                        sealed += rows.len() as u64;
+                    }
+                }
+                if sealed == 0 {
+                    // At once: a dropped transaction would hold the audit head until its
+                    // connection is used again.
+                    tx.rollback().await?;
+                } else {
+                    tx.commit().await?;
+                }
+                Ok(sealed)
             }
 
             async fn rating_of_case(&self, case: &kaohe_domain::Code) -> Result<Option<kaohe_domain::ratings::Rating>, $crate::StoreError> {
@@ -1193,6 +1482,20 @@ macro_rules! impl_rating_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::append_audit_in(&mut tx, audit).await?;
+                let sql = format!(
+                    "SELECT {} FROM rectification_steps WHERE rating_id = $1 AND seq = $2",
+                    $crate::ratings::STEP_SEAL_COLS
+                );
+                let mut stored: Vec<kaohe_domain::ratings::seal::SealedStep> =
+                    sqlx::query_as::<_, $crate::ratings::StepSealRow>(&sql)
+                        .bind(rating_id)
+                        .bind(i32::try_from(seq).unwrap_or(i32::MAX))
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map($crate::ratings::sealed_step)
+                        .collect();
+                Self::append_audit_in(&mut tx, &$crate::ratings::seal_entry($crate::ratings::STEPS_SEALED, &mut stored, false)).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -1297,6 +1600,17 @@ macro_rules! impl_rating_store {
             ) -> Result<bool, $crate::StoreError> {
                 use kaohe_domain::Labeled;
                 let mut tx = self.pool.begin().await?;
+                let involved: Vec<(String,)> = sqlx::query_as(
+                    "SELECT filed_by FROM appeals WHERE rating_id = $1 \
+                     UNION SELECT actor FROM rectification_steps WHERE rating_id = $1",
+                )
+                .bind(rating_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                if let Err(e) = kaohe_domain::access::check_four_eyes(involved.iter().map(|(who,)| who.as_str()), by) {
+                    tx.rollback().await?;
+                    return Err(e.into());
+                }
                 let done = sqlx::query(
                     "UPDATE appeals SET decision = $2, reason = $3, decided_by = $4, decided_at = $5 \
                      WHERE rating_id = $1 AND decision IS NULL",

@@ -17,7 +17,7 @@ use super::admin::{
 use crate::shell::AppState;
 use crate::shell::access::Caller;
 use crate::shell::auth::{
-    SESSION_COOKIE, TOTP_ISSUER, cookie, new_totp_secret, now, verify_password,
+    ClientAddress, SESSION_COOKIE, TOTP_ISSUER, cookie, new_totp_secret, now, verify_password,
 };
 use crate::shell::page::{PageCtx, PageError, PageResult, render};
 use crate::shell::params::QueryParams;
@@ -31,6 +31,7 @@ use kaohe_domain::NewAuditEntry;
 use kaohe_domain::access::totp;
 use kaohe_store::User;
 use serde_json::json;
+use std::net::IpAddr;
 
 /// Fewest bytes of a TOTP secret accepted back from the enrolment form (RFC 4226 asks for at
 /// least 128 bits; we issue 160).
@@ -105,13 +106,17 @@ async fn confirm_password(
     state: &AppState,
     user: &User,
     password: &str,
+    address: IpAddr,
 ) -> Result<(), &'static str> {
     let t = now();
     let lockout = state.auth.lockout;
-    if lockout
-        .locked_until(user.failed_logins, user.last_failed_at, t)
-        .is_some()
-    {
+    let address = address.to_string();
+    let (failed, last_failed) = state
+        .store
+        .login_failures(&user.username, &address)
+        .await
+        .unwrap_or((0, None));
+    if lockout.locked_until(failed, last_failed, t).is_some() {
         return Err("login.locked");
     }
     let (password, stored) = (password.to_owned(), user.password_hash.clone());
@@ -121,10 +126,10 @@ async fn confirm_password(
     if ok {
         return Ok(());
     }
-    let failures = lockout.failures_after_failure(user.failed_logins, user.last_failed_at, t);
+    let failures = lockout.failures_after_failure(failed, last_failed, t);
     if let Err(e) = state
         .store
-        .record_login_failure(&user.username, failures, t)
+        .record_login_failure(&user.username, &address, failures, t)
         .await
     {
         tracing::error!(error = %e, "recording a failed password check failed");
@@ -152,6 +157,7 @@ pub(super) async fn change_password(
     ctx: PageCtx,
     caller: Caller,
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     axum::Form(form): axum::Form<PasswordForm>,
 ) -> PageResult {
@@ -165,7 +171,7 @@ pub(super) async fn change_password(
             Some(error),
         ))
     };
-    if let Err(key) = confirm_password(&state, &user, &form.current).await {
+    if let Err(key) = confirm_password(&state, &user, &form.current, address).await {
         let error = ctx.t(key).to_owned();
         return refused(ctx, error);
     }
@@ -266,6 +272,7 @@ pub(super) async fn enrol_totp(
     ctx: PageCtx,
     caller: Caller,
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     axum::Form(form): axum::Form<EnrolForm>,
 ) -> PageResult {
@@ -294,7 +301,7 @@ pub(super) async fn enrol_totp(
             Some(error),
         ))
     };
-    if let Err(key) = confirm_password(&state, &user, &form.password).await {
+    if let Err(key) = confirm_password(&state, &user, &form.password, address).await {
         return refused(ctx, key);
     }
     if !totp::verify(&bytes, &form.code, now()) {
@@ -324,6 +331,7 @@ pub(super) async fn remove_totp(
     ctx: PageCtx,
     caller: Caller,
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     axum::Form(form): axum::Form<RemoveForm>,
 ) -> PageResult {
@@ -344,7 +352,7 @@ pub(super) async fn remove_totp(
     if user.totp_secret.is_none() {
         return Ok(see_other("/account"));
     }
-    if let Err(key) = confirm_password(&state, &user, &form.password).await {
+    if let Err(key) = confirm_password(&state, &user, &form.password, address).await {
         return refused(ctx, key);
     }
     let audit = NewAuditEntry::new(&user.username, "user.totp_remove", &user.username)

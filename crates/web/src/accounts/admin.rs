@@ -27,7 +27,7 @@ use kaohe_domain::access::{
     PasswordError, RoleError, UsernameError, check_role_assignment, check_scope, check_username,
 };
 use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
-use kaohe_store::{Grants, NewUser, User};
+use kaohe_store::{Grants, LastHolder, NewUser, StoreError, User};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -114,7 +114,14 @@ fn role_error(ctx: &PageCtx, e: &RoleError) -> String {
             "admin.roles.two_admins",
             &[("a", &role_label(ctx, a)), ("b", &role_label(ctx, b))],
         ),
+        RoleError::AdminWithBusinessRole(a, b) => ctx.tf(
+            "admin.roles.admin_with_business",
+            &[("a", &role_label(ctx, a)), ("b", &role_label(ctx, b))],
+        ),
         RoleError::NoRole => ctx.t("admin.roles.no_role").to_owned(),
+        RoleError::LastHolder(r) => {
+            ctx.tf("admin.roles.last_holder", &[("role", &role_label(ctx, r))])
+        }
         RoleError::OwnAccount => ctx.t("admin.roles.own_account").to_owned(),
         RoleError::UnitsNeeded(r) => {
             ctx.tf("admin.roles.units_needed", &[("role", &role_label(ctx, r))])
@@ -457,11 +464,25 @@ async fn set_disabled(
         let audit = NewAuditEntry::new(actor, action, &user.username)
             .before(json!({ "disabled": user.disabled }).to_string())
             .after(json!({ "disabled": disabled, "sessions_ended": disabled }).to_string());
-        state
+        match state
             .store
-            .set_disabled(&user.username, disabled, &audit)
+            .set_disabled(&user.username, disabled, LastHolder::Keep, &audit)
             .await
-            .map_err(|e| ctx.fail(e))?;
+        {
+            Err(StoreError::Role(e)) => {
+                let error = role_error(&ctx, &e);
+                return users_page(
+                    ctx,
+                    state,
+                    StatusCode::CONFLICT,
+                    None,
+                    Some(error),
+                    ("", ""),
+                )
+                .await;
+            }
+            done => done.map_err(|e| ctx.fail(e))?,
+        };
         tracing::info!(%actor, account = %user.username, action, "account changed");
     }
     Ok(see_other(done))
@@ -708,11 +729,24 @@ pub(super) async fn assign_roles(
         units,
         cadre,
     };
-    state
+    match state
         .store
-        .set_grants(&user.username, &grants, &audit)
+        .set_grants(&user.username, &grants, LastHolder::Keep, &audit)
         .await
-        .map_err(|e| ctx.fail(e))?;
+    {
+        Err(StoreError::Role(e)) => {
+            let error = role_error(&ctx, &e);
+            return Ok(role_page(
+                ctx,
+                StatusCode::CONFLICT,
+                &user,
+                &grants.roles,
+                (units_text, cadre_text),
+                Some(error),
+            ));
+        }
+        done => done.map_err(|e| ctx.fail(e))?,
+    };
     tracing::info!(%actor, account = %user.username, "roles assigned");
     Ok(see_other("/admin/roles?done=assigned"))
 }

@@ -76,13 +76,13 @@ pub(super) async fn admin_audit(
             .await
             .map_err(|e| ctx.fail(e))?;
         Some(VerifyView {
-            ok: v.report.is_ok(),
+            ok: v.is_ok(),
             summary: ctx.tf(
                 "audit.ok",
                 &[("count", &v.report.count), ("head", &v.report.head)],
             ),
             unchecked: (v.unchecked > 0).then(|| ctx.tf("audit.unchecked", &[("n", &v.unchecked)])),
-            problems: v.report.problems.iter().map(ToString::to_string).collect(),
+            problems: v.problems(),
         })
     } else {
         None

@@ -151,39 +151,59 @@ pub(super) async fn login(
         .await;
         return retry(StatusCode::UNAUTHORIZED, "login.failed");
     };
+    // Failures count per account and client address: a lockout holds where the failures came
+    // from, and answers as any other failure does.
+    let address = ip.to_string();
+    let (failed, last_failed) = match state.store.login_failures(&username, &address).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "login lookup failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
     let lockout = state.auth.lockout;
-    if lockout
-        .locked_until(user.failed_logins, user.last_failed_at, t)
-        .is_some()
-    {
+    if lockout.locked_until(failed, last_failed, t).is_some() {
         audit(
             &state,
             NewAuditEntry::new(&username, "user.login_failed", &username)
-                .after(r#"{"reason":"locked"}"#),
+                .after(format!(r#"{{"reason":"locked","address":"{address}"}}"#)),
         )
         .await;
-        return retry(StatusCode::UNAUTHORIZED, "login.locked");
+        return retry(StatusCode::UNAUTHORIZED, "login.failed");
     }
     let needs_totp = user.roles.iter().any(|r| r.requires_totp()) || user.totp_secret.is_some();
+    let step = user
+        .totp_secret
+        .as_deref()
+        .and_then(totp::base32_decode)
+        .and_then(|secret| totp::verified_step(&secret, &form.totp, t));
+    // A code is accepted once: its step is taken only with the right password.
     let totp_ok = !needs_totp
-        || user
-            .totp_secret
-            .as_deref()
-            .and_then(totp::base32_decode)
-            .is_some_and(|secret| totp::verify(&secret, &form.totp, t));
+        || match step {
+            Some(step) if password_ok => {
+                match state.store.accept_totp_step(&username, step).await {
+                    Ok(fresh) => fresh,
+                    Err(e) => {
+                        tracing::error!(error = %e, "recording a TOTP step failed");
+                        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                }
+            }
+            _ => false,
+        };
     if !(password_ok && totp_ok) {
-        let failures = lockout.failures_after_failure(user.failed_logins, user.last_failed_at, t);
+        let failures = lockout.failures_after_failure(failed, last_failed, t);
         if let Err(e) = state
             .store
-            .record_login_failure(&username, failures, t)
+            .record_login_failure(&username, &address, failures, t)
             .await
         {
             tracing::error!(error = %e, "recording a failed login failed");
         }
-        let reason = if password_ok {
-            "second factor"
-        } else {
-            "password"
+        let reason = match (password_ok, step) {
+            (false, _) => "password",
+            (true, Some(_)) => "second factor used already",
+            (true, None) => "second factor",
         };
         audit(
             &state,
@@ -196,7 +216,10 @@ pub(super) async fn login(
     let token = random_token();
     let csrf = random_token();
     let stored = async {
-        state.store.record_login_success(&username).await?;
+        state
+            .store
+            .record_login_success(&username, &address)
+            .await?;
         // Housekeeping at each sign-in: sessions idle past the timeout are gone for good, not
         // only refused when next used.
         state

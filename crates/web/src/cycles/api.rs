@@ -11,7 +11,7 @@ use crate::org::data;
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission, Target};
 use crate::shell::error::{ApiError, ErrorBody};
-use crate::shell::json::{Label, label, parse_body};
+use crate::shell::json::{JsonBody, Label, label, parse_body};
 use crate::shell::params::{ApiQuery, FromQuery, Paging, QueryParams};
 use axum::Json;
 use axum::body::Bytes;
@@ -1084,7 +1084,7 @@ pub(super) async fn list_cycles(
 pub(super) async fn create_cycle(
     State(state): State<AppState>,
     caller: Caller,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<CycleDetailOut>), ApiError> {
     let input: CycleIn = parse_body(&body)?;
     let day = |field: &str, text: &str| {
@@ -1224,7 +1224,7 @@ pub(super) async fn post_values(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<ImportedOut>, ApiError> {
     let cycle = cycle_in_scope(&state, &caller, &id, Action::ImportValues.permission()).await?;
     Action::ImportValues
@@ -1412,7 +1412,7 @@ pub(super) async fn decide(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<DecisionOut>), ApiError> {
     let cycle = cycle_in_scope(&state, &caller, &id, Action::Decide.permission()).await?;
     let input: DecisionIn = parse_body(&body)?;
@@ -1485,7 +1485,7 @@ pub(super) async fn amend(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<AmendedOut>), ApiError> {
     let cycle = cycle_in_scope(&state, &caller, &id, Action::Amend.permission()).await?;
     let input: AmendIn = parse_body(&body)?;

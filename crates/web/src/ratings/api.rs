@@ -7,8 +7,7 @@ use super::intake::{Accepted, RatingWriter, new_rating_code, take_rating};
 use crate::shell::AppState;
 use crate::shell::access::Caller;
 use crate::shell::error::{ApiError, ErrorBody};
-use crate::shell::json::parse_body;
-use axum::body::Bytes;
+use crate::shell::json::{JsonBody, parse_body};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,7 @@ use kaohe_domain::ratings::{
     CaseError, Channel, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase,
 };
 use kaohe_domain::{Code, NewAuditEntry};
-use kaohe_store::StoredCase;
+use kaohe_store::{StoreError, StoredCase};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
@@ -104,7 +103,7 @@ fn field<T, E: std::fmt::Display>(
 pub(super) async fn push_cases(
     State(state): State<AppState>,
     caller: Caller,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<Vec<CaseOut>>, ApiError> {
     let input: CasesIn = parse_body(&body)?;
     if input.cases.len() > MAX_CASES_PER_REQUEST {
@@ -186,7 +185,15 @@ pub(super) async fn push_cases(
     let actor = caller.0.username().unwrap_or("api").to_owned();
     let audit = NewAuditEntry::new(&actor, "cases.push", "service_cases")
         .after(format!(r#"{{"cases":{}}}"#, stored.len()));
-    store.upsert_cases(&stored, &audit).await?;
+    match store.upsert_cases(&stored, &audit).await {
+        Err(StoreError::Conflict(reason)) => {
+            return Err(ApiError::Conflict {
+                code: "case_rated",
+                reason,
+            });
+        }
+        done => done?,
+    }
     // A case pushed again keeps its first code: read back the codes in one query.
     let ids: Vec<Code> = stored.iter().map(|s| s.case.id.clone()).collect();
     let codes: HashMap<Code, String> = store
@@ -267,7 +274,7 @@ pub(crate) struct RatingOut {
 pub(super) async fn post_rating(
     State(state): State<AppState>,
     Extension(writer): Extension<RatingWriter>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input: RatingIn = parse_body(&body)?;
     let case_id = field(|| "case_id".to_owned(), Code::parse(&input.case_id))?;

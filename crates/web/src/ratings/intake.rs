@@ -150,25 +150,56 @@ async fn write_batch(
     }
     match store.insert_ratings(&intakes).await {
         Ok(outcomes) => {
-            for (((reply, deadline), outcome), intake) in
-                waiting.into_iter().zip(outcomes).zip(&intakes)
+            for ((reply, deadline), (outcome, intake)) in
+                waiting.into_iter().zip(outcomes.into_iter().zip(&intakes))
             {
-                let answer = match outcome {
-                    IntakeOutcome::Stored(rating) => Ok(Accepted { rating, deadline }),
-                    IntakeOutcome::AlreadyRated => Err(already_rated(&intake.rating.case_id)),
-                    IntakeOutcome::UnknownCase => {
-                        Err(ApiError::not_found("case", intake.rating.case_id.as_str()))
-                    }
-                };
-                let _ = reply.send(answer);
+                let _ = reply.send(answer(outcome, intake, deadline));
             }
             Ok(())
         }
-        Err(e) => {
+        Err(e) if intakes.len() == 1 => {
             for (reply, _) in waiting {
                 let _ = reply.send(Err(ApiError::Unavailable));
             }
             Err(e)
+        }
+        Err(e) => {
+            // One bad rating never fails the others: each is tried alone, in its own
+            // transaction, and only those that fail alone are refused.
+            tracing::warn!(error = %e, ratings = intakes.len(), "a group commit failed: storing its ratings one by one");
+            let mut failed = None;
+            for ((reply, deadline), intake) in waiting.into_iter().zip(&intakes) {
+                match store.insert_ratings(std::slice::from_ref(intake)).await {
+                    Ok(mut outcomes) => match outcomes.pop() {
+                        Some(outcome) => {
+                            let _ = reply.send(answer(outcome, intake, deadline));
+                        }
+                        None => {
+                            let _ = reply.send(Err(ApiError::Unavailable));
+                        }
+                    },
+                    Err(e) => {
+                        let _ = reply.send(Err(ApiError::Unavailable));
+                        failed = Some(e);
+                    }
+                }
+            }
+            failed.map_or(Ok(()), Err)
+        }
+    }
+}
+
+/// The answer to one rating of a stored batch.
+fn answer(
+    outcome: IntakeOutcome,
+    intake: &RatingIntake,
+    deadline: Option<Date>,
+) -> Result<Accepted, ApiError> {
+    match outcome {
+        IntakeOutcome::Stored(rating) => Ok(Accepted { rating, deadline }),
+        IntakeOutcome::AlreadyRated => Err(already_rated(&intake.rating.case_id)),
+        IntakeOutcome::UnknownCase => {
+            Err(ApiError::not_found("case", intake.rating.case_id.as_str()))
         }
     }
 }
@@ -221,6 +252,7 @@ fn refused(e: IntakeRefused) -> ApiError {
                 ApiError::invalid_field("tags", rule.to_string())
             }
             IntakeError::CommentTooLong => ApiError::invalid_field("comment", rule.to_string()),
+            IntakeError::BadText(e) => ApiError::invalid_field(e.field.clone(), e.to_string()),
         },
         IntakeRefused::Calendar(c) => ApiError::Refused {
             code: "date_out_of_range",

@@ -13,13 +13,14 @@
 //!   repeated failures ([`kaohe_domain::access::LockoutPolicy`]); administrators need a TOTP
 //!   code. The sign-in form and its handlers belong to the accounts capability.
 
+use super::input::form_fields;
 use super::page::error_response;
 use super::{ApiError, AppState, MAX_BODY_BYTES};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_TYPE, COOKIE};
+use axum::http::header::{CACHE_CONTROL, COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -30,6 +31,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
+use subtle::ConstantTimeEq;
 
 /// Session cookie.
 pub const SESSION_COOKIE: &str = "kaohe_session";
@@ -308,45 +310,30 @@ pub(crate) async fn resolve_session(
     next.run(request).await
 }
 
+/// The client's address, as the rate limits and lockouts key it (unspecified when the server
+/// was not started with connection info, as in some tests).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddress(pub(crate) IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
+        ))
+    }
+}
+
+/// Whether two tokens are equal, in time independent of where they differ.
 fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// The `csrf` field of a urlencoded form.
-fn form_field(body: &[u8], name: &str) -> Option<String> {
-    serde_urlencoded_pairs(body)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-/// A text field of a `multipart/form-data` body with this boundary.
-fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
-    let delimiter = format!("--{boundary}");
-    let text = String::from_utf8_lossy(body);
-    let wanted = format!("name=\"{name}\"");
-    text.split(delimiter.as_str()).find_map(|part| {
-        let (head, value) = part.split_once("\r\n\r\n")?;
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
-        let is_field = disposition.split(';').any(|p| p.trim() == wanted);
-        is_field.then(|| value.strip_suffix("\r\n").unwrap_or(value).to_owned())
-    })
-}
-
-fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
-        &format!("/?{}", String::from_utf8_lossy(body))
-            .parse()
-            .unwrap_or_default(),
-    )
-    .map(|q| q.0)
-    .unwrap_or_default()
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// A form posted before any session exists (the sign-in form, the public rating form): its
@@ -420,34 +407,18 @@ pub(crate) async fn csrf_guard(
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let content_type = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-    let boundary = content_type
-        .strip_prefix("multipart/form-data")
-        .and_then(|rest| {
-            rest.split(';')
-                .find_map(|p| p.trim().strip_prefix("boundary="))
-        })
-        .map(|b| b.trim_matches('"').to_owned());
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
-    let provided = header.or_else(|| {
-        if is_form {
-            form_field(&bytes, CSRF_FIELD)
-        } else {
-            boundary
-                .as_deref()
-                .and_then(|b| multipart_field(&bytes, b, CSRF_FIELD))
-        }
-    });
+    let provided = match header {
+        Some(h) => Some(h),
+        None => form_fields(&parts.headers, &bytes)
+            .await
+            .and_then(|fields| fields.into_iter().find(|(k, _)| k == CSRF_FIELD))
+            .map(|(_, v)| v),
+    };
     match (expected, provided) {
         (Some(e), Some(p)) if !e.is_empty() && constant_eq(&e, &p) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -466,7 +437,8 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /// external).
 pub const CSP_API_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-/// Middleware: security headers on every response.
+/// Middleware: security headers on every response, and `Cache-Control: no-store` on every
+/// response that sets no cache policy of its own.
 pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let docs = request.uri().path().starts_with("/api/docs");
     let mut response = next.run(request).await;
@@ -481,6 +453,11 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // Pages, API answers and downloads may carry personal data: never kept by a browser or
+    // a proxy, unless a response says otherwise (the static assets, cached for a year).
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }
 
@@ -539,7 +516,7 @@ mod tests {
     }
 
     #[test]
-    fn cookies_and_form_fields_parse() {
+    fn cookies_parse() {
         let mut h = HeaderMap::new();
         h.insert(
             COOKIE,
@@ -547,15 +524,5 @@ mod tests {
         );
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "kaohe_login"), None);
-        assert_eq!(
-            form_field(b"username=a&csrf=x%2By", CSRF_FIELD).as_deref(),
-            Some("x+y")
-        );
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrfx\"\r\n\r\nno\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok-1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--XyZ--\r\n";
-        assert_eq!(
-            multipart_field(body, "XyZ", CSRF_FIELD).as_deref(),
-            Some("tok-1")
-        );
-        assert_eq!(multipart_field(body, "XyZ", "missing"), None);
     }
 }

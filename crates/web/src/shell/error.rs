@@ -61,6 +61,12 @@ pub enum ApiError {
     /// Too many requests from this client; try again later (429).
     #[error("too many requests; try again in a minute")]
     RateLimited,
+    /// The body is not of the type the route takes (415): a JSON route given a form, say.
+    #[error("the body must be {expected} (Content-Type: {expected})")]
+    UnsupportedMediaType {
+        /// The media type the route takes.
+        expected: &'static str,
+    },
     /// Nobody is signed in and the route needs an account (401).
     #[error("sign in first")]
     Unauthorized,
@@ -139,6 +145,7 @@ impl ApiError {
             }
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
@@ -155,6 +162,7 @@ impl ApiError {
             Self::InvalidField { .. } => "invalid_field",
             Self::Refused { code, .. } | Self::Conflict { code, .. } => code,
             Self::RateLimited => "rate_limited",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Unavailable => "unavailable",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",

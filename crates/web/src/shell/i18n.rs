@@ -489,6 +489,7 @@ messages! {
     "appeal.attachment" => "证据文件（选填，PDF、PNG 或 JPEG，不超过 5 MB）", "Evidence file (optional; PDF, PNG or JPEG, at most 5 MB)";
     "appeal.decide" => "作出结论", "Decide";
     "appeal.exists" => "该评价已申诉过。", "This review has been appealed already.";
+    "appeal.four_eyes" => "双人复核：申诉的提出人和经办该整改的人员不能决定该申诉，请由其他考核人员决定。", "Four eyes: whoever filed the appeal or worked the rectification may not decide it; another assessor must.";
     "appeal.not_pending" => "该申诉已作出结论。", "This appeal has been decided already.";
     "figures.title" => "满意度统计", "Satisfaction figures";
     "rate.window" => "窗口", "Window";
@@ -555,6 +556,8 @@ messages! {
     "admin.roles.done" => "角色已保存，该账号的会话已结束。", "Roles saved; the account's sessions ended.";
     "admin.roles.edit" => "分配角色", "Assign roles";
     "admin.roles.two_admins" => "三员分立：同一账号不能同时担任{a}和{b}。", "Separation of duties: one account may not be both {a} and {b}.";
+    "admin.roles.admin_with_business" => "三员分立：管理员不兼任业务角色，{a}不能同时担任{b}。", "Separation of duties: an administrator holds no business role; {a} may not also be {b}.";
+    "admin.roles.last_holder" => "{role}只剩这一个启用的账号，不能撤销或停用：请先将该角色分配给另一个账号（命令行 kaohe user 仍可用于恢复）。", "This is the last enabled account holding {role}: it cannot be demoted or disabled here; give the role to another account first (the command line kaohe user remains the recovery).";
     "admin.roles.no_role" => "请至少选择一个角色。", "Choose at least one role.";
     "admin.roles.own_account" => "不能为自己的账号分配角色。", "Nobody may assign roles to their own account.";
     "admin.roles.units_needed" => "{role}须指定至少一个单位。", "{role} needs at least one unit.";

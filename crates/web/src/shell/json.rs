@@ -3,8 +3,11 @@
 
 use super::error::ApiError;
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
 use kaohe_domain::Labeled;
 use serde::Serialize;
+use serde_json::error::Category;
 use utoipa::ToSchema;
 
 /// A code with its labels.
@@ -34,12 +37,62 @@ pub(crate) fn label<T: Labeled>(value: T) -> Label {
     }
 }
 
-/// Parses a JSON body, naming the field at fault (422 `invalid_field`).
+/// The body of a JSON route: refused with 415 unless its `Content-Type` is JSON
+/// (`application/json` or a `+json` type), so that a form or a file never passes for one.
+pub(crate) struct JsonBody(pub(crate) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim)
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        if !json {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
+        }
+        Bytes::from_request(request, state)
+            .await
+            .map(JsonBody)
+            .map_err(|e| ApiError::invalid_field("body", e.body_text()))
+    }
+}
+
+/// Parses a JSON body, naming the field at fault (422 `invalid_field`); a body that is not
+/// JSON or ends early is reported at the field being read when it broke (`body` before the
+/// first), with the line and column.
 pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
+        let error = e.into_inner();
+        if matches!(error.classify(), Category::Eof | Category::Syntax) {
+            let at = path
+                .trim_end_matches('?')
+                .trim_end_matches('.')
+                .trim_start_matches('.');
+            let field = if at.is_empty() { "body" } else { at };
+            let what = if error.is_eof() {
+                "the JSON body ends early"
+            } else {
+                "the body is not valid JSON"
+            };
+            return ApiError::invalid_field(
+                field,
+                format!(
+                    "{what} at line {}, column {} ({error})",
+                    error.line(),
+                    error.column()
+                ),
+            );
+        }
+        let inner = error.to_string();
         // A missing field is reported at its parent (an unknown one at itself): name it.
         let missing = inner
             .strip_prefix("missing field `")

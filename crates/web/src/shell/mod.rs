@@ -14,6 +14,7 @@ pub mod auth;
 pub(crate) mod download;
 pub(crate) mod error;
 pub mod i18n;
+pub(crate) mod input;
 pub(crate) mod json;
 pub(crate) mod page;
 pub(crate) mod params;

@@ -364,6 +364,9 @@ impl IntoResponse for PageError {
             ApiError::Refused { reason, .. } | ApiError::Conflict { reason, .. } => {
                 (ctx.t("error.refused.title"), reason.clone())
             }
+            ApiError::UnsupportedMediaType { .. } => {
+                (ctx.t("error.refused.title"), self.error.to_string())
+            }
             ApiError::RateLimited => (
                 ctx.t("error.rate_limited.title"),
                 ctx.t("error.rate_limited.text").to_owned(),

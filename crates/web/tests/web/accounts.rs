@@ -93,7 +93,19 @@ impl TestApp {
 
     /// Submits the login form; the response of `POST /login`.
     pub(crate) async fn try_login(&self, username: &str, password: &str, code: &str) -> Fetched {
-        let form = self.client.get(format!("{}/login", self.base)).send().await;
+        self.try_login_with(&self.client, username, password, code)
+            .await
+    }
+
+    /// [`TestApp::try_login`] through `client` (from another address, say).
+    pub(crate) async fn try_login_with(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+        code: &str,
+    ) -> Fetched {
+        let form = client.get(format!("{}/login", self.base)).send().await;
         let form = form.expect("GET /login");
         let token = form
             .headers()
@@ -104,18 +116,20 @@ impl TestApp {
             .and_then(|c| c.split(';').next())
             .expect("login cookie")
             .to_owned();
-        self.post_form(
-            "/login",
-            &format!("kaohe_login={token}"),
-            &[
-                ("csrf", &token),
+        let response = client
+            .post(format!("{}/login", self.base))
+            .header("cookie", format!("kaohe_login={token}"))
+            .form(&[
+                ("csrf", token.as_str()),
                 ("username", username),
                 ("password", password),
                 ("totp", code),
                 ("next", "/"),
-            ],
-        )
-        .await
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: POST /login: {e}", self.name));
+        Fetched::read(response).await
     }
 
     /// Signs in and returns the session token.
@@ -843,19 +857,45 @@ async fn login_sets_a_strict_cookie_and_logout_needs_the_csrf_token() {
 
 #[tokio::test]
 async fn lockout_after_five_failures_and_totp_for_administrators() {
-    for app in spawn_apps().await {
+    // The per-address rate limit in front of the lockout stays out of the way here.
+    let auth = kaohe_web::shell::auth::AuthSettings {
+        login_burst: 100,
+        ..kaohe_web::shell::auth::AuthSettings::default()
+    };
+    for app in spawn_apps_with(auth).await {
         app.create_user("wang", &["official"], &[], Some("C003"))
             .await;
         for _ in 0..5 {
             let r = app.try_login("wang", "Wrong-Password-1", "").await;
             assert_eq!(r.status, 401);
         }
-        // Locked: even the right password fails now.
+        // Locked: even the right password fails now, and reads as any other failure (as an
+        // unknown account does): nothing tells a guesser the account exists.
         let locked = app.try_login("wang", PASSWORD, "").await;
         assert_eq!(locked.status, 401);
-        assert!(locked.body.contains("锁定"), "{}", locked.body);
+        let unknown = app.try_login("nobody-here", PASSWORD, "").await;
+        let message = |f: &Fetched| {
+            f.body
+                .split("class=\"error\"")
+                .nth(1)
+                .and_then(|rest| rest.split('<').nth(0).map(str::to_owned))
+                .unwrap_or_default()
+        };
+        assert!(!locked.body.contains("锁定"), "{}", locked.body);
+        assert_eq!(message(&locked), message(&unknown), "{}", locked.body);
+        assert!(locked.body.contains("用户名、密码或验证码错误"));
         let user = app.db.store.get_user("wang").await.expect("user");
         assert_eq!(user.map(|u| u.failed_logins), Some(5));
+        // The lockout holds for the address the failures came from: the owner, elsewhere,
+        // still signs in.
+        let elsewhere = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+            .build()
+            .expect("client");
+        let owner = app.try_login_with(&elsewhere, "wang", PASSWORD, "").await;
+        assert_eq!(owner.status, 303, "{}: {}", app.name, owner.body);
+        assert_eq!(app.try_login("wang", PASSWORD, "").await.status, 401);
 
         let secret = app
             .create_user("sys", &["system_admin"], &[], None)
@@ -863,8 +903,21 @@ async fn lockout_after_five_failures_and_totp_for_administrators() {
             .expect("administrators get a TOTP secret");
         assert_eq!(app.try_login("sys", PASSWORD, "").await.status, 401);
         assert_eq!(app.try_login("sys", PASSWORD, "000000").await.status, 401);
-        let token = app.login("sys", Some(&secret)).await;
-        assert!(!token.is_empty());
+        // A code is accepted once: the same code again (replayed) fails.
+        let code = totp::code(&totp::base32_decode(&secret).expect("base32"), unix_now());
+        let first = app.try_login("sys", PASSWORD, &code).await;
+        assert_eq!(first.status, 303, "{}", first.body);
+        let replay = app.try_login("sys", PASSWORD, &code).await;
+        assert_eq!(replay.status, 401, "{}: a replayed code", app.name);
+        let entry = app
+            .db
+            .store
+            .last_audit_of("user.login_failed")
+            .await
+            .expect("audit")
+            .and_then(|e| e.after)
+            .unwrap_or_default();
+        assert!(entry.contains("second factor used already"), "{entry}");
         app.finish().await;
     }
 }
@@ -903,6 +956,7 @@ async fn security_headers_on_every_response() {
             assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
             assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
             assert_eq!(r.header("referrer-policy"), "same-origin", "{path}");
+            assert_eq!(r.header("cache-control"), "no-store", "{path}");
         }
         let docs = app.get("/api/docs/").await;
         assert_eq!(docs.status, 200);

@@ -422,6 +422,44 @@ async fn the_security_administrator_assigns_roles_and_scopes_with_separation_of_
         app.create_user("lin", &[], &[], None).await;
         let lin = app.login("lin", None).await;
         app.enrol_totp(&lin, PASSWORD).await;
+        // An administrator holds no business role: not the audit administrator as an
+        // assessor (cadre data, the public's phones), not the system administrator as a
+        // service system; said in the user's language.
+        for (fields, message) in [
+            (
+                vec![
+                    ("role", "audit_admin"),
+                    ("role", "assessor"),
+                    ("units", "340100"),
+                ],
+                "管理员不兼任业务角色",
+            ),
+            (
+                vec![("role", "system_admin"), ("role", "service_system")],
+                "管理员不兼任业务角色",
+            ),
+        ] {
+            let r = app.submit(&sec, "/admin/roles/lin", &fields).await;
+            assert_eq!(r.status, 400, "{}: {fields:?}: {}", app.name, r.body);
+            assert!(r.body.contains(message), "{message}: {}", r.body);
+        }
+        let en = app
+            .submit(
+                &sec,
+                "/admin/roles/lin?lang=en",
+                &[
+                    ("role", "security_admin"),
+                    ("role", "official"),
+                    ("cadre", "C003"),
+                ],
+            )
+            .await;
+        assert_eq!(en.status, 400, "{}", en.body);
+        assert!(
+            en.body.contains("an administrator holds no business role"),
+            "{}",
+            en.body
+        );
         let r = app
             .submit(&sec, "/admin/roles/lin", &[("role", "audit_admin")])
             .await;
@@ -438,6 +476,59 @@ async fn the_security_administrator_assigns_roles_and_scopes_with_separation_of_
             .await;
         assert_eq!(keep.status, 400);
         assert!(keep.body.contains("不能停用"), "{}", keep.body);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_last_holder_of_an_administrator_role_is_neither_demoted_nor_disabled_on_the_web() {
+    for app in spawn_apps_with(settings()).await {
+        let store = &app.db.store;
+        let sys = app.sign_in_as("sys", &["system_admin"], &[], None).await;
+        let sec = app.sign_in_as("sec", &["security_admin"], &[], None).await;
+        // The only security administrator cannot be disabled, nor the only system
+        // administrator demoted; nothing changes and nothing is audited.
+        let head = store.audit_head().await.expect("head");
+        let r = app.submit(&sys, "/admin/users/sec/disable", &[]).await;
+        assert_eq!(r.status, 409, "{}: {}", app.name, r.body);
+        assert!(r.body.contains("只剩这一个启用的账号"), "{}", r.body);
+        let r = app
+            .submit(&sec, "/admin/roles/sys", &[("role", "rater")])
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("系统管理员只剩这一个"), "{}", r.body);
+        let r = app
+            .submit(&sec, "/admin/roles/sys?lang=en", &[("role", "rater")])
+            .await;
+        assert!(
+            r.body.contains("last enabled account holding"),
+            "{}",
+            r.body
+        );
+        assert!(
+            !store
+                .get_user("sec")
+                .await
+                .expect("read")
+                .expect("sec")
+                .disabled
+        );
+        assert_eq!(
+            store
+                .get_user("sys")
+                .await
+                .expect("read")
+                .expect("sys")
+                .roles,
+            [Role::SystemAdmin].into_iter().collect()
+        );
+        assert_eq!(store.audit_head().await.expect("head"), head);
+        // With a second system administrator, the first may be demoted.
+        app.create_user("sys2", &["system_admin"], &[], None).await;
+        let r = app
+            .submit(&sec, "/admin/roles/sys", &[("role", "rater")])
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
         app.finish().await;
     }
 }

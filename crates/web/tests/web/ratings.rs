@@ -190,6 +190,17 @@ async fn service_systems_push_cases_and_ratings_with_a_token() {
             .await;
         assert_eq!(r.status, 409, "{}", r.body);
         assert_eq!(error_of(&r).0, "already_rated");
+        // The rated case pushed again under another unit: refused, the rating stays where
+        // it was given.
+        let r = app
+            .post_json(
+                "/api/v1/cases",
+                Some(&token),
+                &json!({"cases": [case_json("API-1", "340103", "138 0000 1111")]}),
+            )
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(error_of(&r).0, "case_rated");
         assert!(
             r.json()["error"]["message"]
                 .as_str()
@@ -300,6 +311,185 @@ fn rate_cookie(r: &Fetched) -> String {
         .and_then(|c| c.split(';').next())
         .expect("rate cookie")
         .to_owned()
+}
+
+#[tokio::test]
+async fn text_no_field_may_hold_is_refused_naming_the_field_and_hurts_no_other_rating() {
+    for app in spawn_apps().await {
+        let token = app.service_token().await;
+        // A NUL in an applicant's name, a right-to-left override in an item: 422, named.
+        let mut nul = case_json("TXT-0", "340102", "");
+        nul["applicant"] = json!("钱\u{0}先生");
+        let mut bidi = case_json("TXT-0", "340102", "");
+        bidi["item"] = json!("企业\u{202E}开办");
+        for (case, field) in [(nul, "cases[0].applicant"), (bidi, "cases[0].item")] {
+            let r = app
+                .post_json("/api/v1/cases", Some(&token), &json!({ "cases": [case] }))
+                .await;
+            assert_eq!(r.status, 422, "{}: {}", app.name, r.body);
+            assert_eq!(
+                error_of(&r),
+                ("invalid_field".into(), field.into()),
+                "{}",
+                r.body
+            );
+        }
+        // Ratings at once, a third of them with a NUL, a zero-width space or a bidi isolate
+        // in the comment: those are refused naming the comment, every other one is stored.
+        let n = 30;
+        let cases: Vec<Value> = (0..n)
+            .map(|i| case_json(&format!("TXT-{i}"), "340102", ""))
+            .collect();
+        let r = app
+            .post_json("/api/v1/cases", Some(&token), &json!({ "cases": cases }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let bad = ["差\u{0}评", "好\u{200B}评", "好\u{2067}评"];
+        let answers = futures_join(&app, &token, n, &bad).await;
+        for (i, r) in answers.iter().enumerate() {
+            if i % 3 == 0 {
+                assert_eq!(r.status, 422, "{i}: {}", r.body);
+                assert_eq!(error_of(r), ("invalid_field".into(), "comment".into()));
+            } else {
+                assert_eq!(r.status, 201, "{}: {i}: {}", app.name, r.body);
+            }
+        }
+        // The public rating form: refused, the field named, nothing stored.
+        let page = app.get_as(None, "/rate/rate-bj-3").await;
+        let form = rate_cookie(&page);
+        let r = app
+            .post_form(
+                "/rate/rate-bj-3",
+                &format!("kaohe_rate={form}"),
+                &[("csrf", &form), ("level", "5"), ("comment", "快\u{0}")],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("comment"), "{}", r.body);
+        let page = app.get_as(None, "/rate/rate-bj-3").await;
+        assert!(page.body.contains("name=\"level\""), "still to be rated");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_json_api_takes_json_only_and_names_where_a_truncated_body_broke() {
+    for app in spawn_apps().await {
+        let token = app.service_token().await;
+        let rating = r#"{"case_id": "BJ-3", "level": 5, "channel": "online"}"#;
+        // The same body as a form, as text, or without a type: 415, nothing stored.
+        for content_type in ["application/x-www-form-urlencoded", "text/plain", ""] {
+            let mut request = app
+                .client
+                .post(format!("{}/api/v1/ratings", app.base))
+                .header("authorization", format!("Bearer {token}"))
+                .body(rating);
+            if !content_type.is_empty() {
+                request = request.header("content-type", content_type);
+            }
+            let r = Fetched::read(request.send().await.expect("POST")).await;
+            assert_eq!(r.status, 415, "{}: {content_type:?}: {}", app.name, r.body);
+            assert_eq!(error_of(&r).0, "unsupported_media_type");
+        }
+        // Cut short: the field being read when it broke, with line and column.
+        for (body, field) in [
+            (r#"{"case_id": "BJ-3", "comm"#, "body"),
+            (r#"{"case_id": "BJ-3", "comment": "很"#, "comment"),
+            (r#"{"case_id": "BJ-3", "tags": ["attitude", "#, "tags"),
+        ] {
+            let r = app
+                .client
+                .post(format!("{}/api/v1/ratings", app.base))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json; charset=utf-8")
+                .body(body)
+                .send()
+                .await
+                .expect("POST");
+            let r = Fetched::read(r).await;
+            assert_eq!(r.status, 422, "{}: {body}: {}", app.name, r.body);
+            assert_eq!(
+                error_of(&r),
+                ("invalid_field".into(), field.into()),
+                "{}",
+                r.body
+            );
+            assert!(
+                r.body.contains("ends early at line 1, column"),
+                "{}",
+                r.body
+            );
+        }
+        let r = app
+            .post_json(
+                "/api/v1/ratings",
+                Some(&token),
+                &serde_json::from_str(rating).expect("json"),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        app.finish().await;
+    }
+}
+
+/// A rating the database itself refuses (a trigger standing in for any failure of one row)
+/// fails alone: the others committed in the same group are stored.
+#[tokio::test]
+async fn a_rating_the_database_refuses_fails_alone_in_its_group_commit() {
+    for app in spawn_apps().await {
+        let token = app.service_token().await;
+        let trap = if app.db.name == "sqlite" {
+            "CREATE TRIGGER trap BEFORE INSERT ON ratings WHEN NEW.comment = 'trap' \
+             BEGIN SELECT RAISE(ABORT, 'trapped'); END"
+        } else {
+            "CREATE FUNCTION trap() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.comment = 'trap' THEN RAISE EXCEPTION 'trapped'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER trap BEFORE INSERT ON ratings FOR EACH ROW EXECUTE FUNCTION trap()"
+        };
+        app.db.raw_execute(trap).await.expect("trap");
+        let n = 30;
+        let cases: Vec<Value> = (0..n)
+            .map(|i| case_json(&format!("TXT-{i}"), "340102", ""))
+            .collect();
+        let r = app
+            .post_json("/api/v1/cases", Some(&token), &json!({ "cases": cases }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let answers = futures_join(&app, &token, n, &["trap"]).await;
+        for (i, r) in answers.iter().enumerate() {
+            let expected = if i % 3 == 0 { 503 } else { 201 };
+            assert_eq!(r.status, expected, "{}: {i}: {}", app.name, r.body);
+        }
+        app.finish().await;
+    }
+}
+
+/// Posts `n` ratings of cases `TXT-0`… at once, every third with a comment of `bad`.
+async fn futures_join(app: &TestApp, token: &str, n: usize, bad: &[&str]) -> Vec<Fetched> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let comment = if i % 3 == 0 {
+            bad[(i / 3) % bad.len()].to_owned()
+        } else {
+            "办事很快".to_owned()
+        };
+        let body = json!({"case_id": format!("TXT-{i}"), "level": 5, "comment": comment, "channel": "online"});
+        let (client, base, token) = (app.client.clone(), app.base.clone(), token.to_owned());
+        tasks.spawn(async move {
+            let r = client
+                .post(format!("{base}/api/v1/ratings"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("POST rating");
+            (i, Fetched::read(r).await)
+        });
+    }
+    let mut out: Vec<(usize, Fetched)> = tasks.join_all().await;
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, f)| f).collect()
 }
 
 #[tokio::test]
@@ -429,7 +619,12 @@ async fn the_public_rating_form_is_rate_limited_per_client() {
             }
             v
         };
-        assert_eq!(statuses, vec![422, 422, 422, 429, 429], "{}", app.name);
+        // The form itself took one from the same bucket.
+        assert_eq!(statuses, vec![422, 422, 429, 429, 429], "{}", app.name);
+        // Looking is limited like rating: codes cannot be tried by GET either.
+        let look = app.get_as(None, "/rate/some-guessed-code").await;
+        assert_eq!(look.status, 429, "{}", look.body);
+        assert_eq!(look.header("cache-control"), "no-store");
         app.finish().await;
     }
 }
@@ -492,6 +687,7 @@ async fn a_bad_review_runs_from_open_to_closed_with_its_callback() {
             .get_as(Some(&leader), "/service/rectifications/1/contact")
             .await;
         assert!(contact.body.contains("13812345678"));
+        assert_eq!(contact.header("cache-control"), "no-store", "personal data");
         let log = app.db.store.audit_entries(1, 10_000).await.expect("audit");
         assert!(
             log.iter().any(|e| e.action == "contact.view"
@@ -555,8 +751,10 @@ async fn a_bad_review_runs_from_open_to_closed_with_its_callback() {
 #[tokio::test]
 async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
     for app in spawn_apps().await {
+        // The leader is also an assessor of the unit: it files, and four eyes keep it from
+        // deciding its own appeal.
         let leader = app
-            .sign_in_as("leader", &["unit_leader"], &["340102"], None)
+            .sign_in_as("leader", &["unit_leader", "assessor"], &["340102"], None)
             .await;
         let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
         let cookie = format!("kaohe_session={leader}");
@@ -637,6 +835,7 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
             .expect("file");
         assert_eq!(file.status(), 200);
         assert_eq!(file.headers()["content-type"], "image/png");
+        assert_eq!(file.headers()["cache-control"], "no-store", "a download");
         assert!(
             file.headers()["content-disposition"]
                 .to_str()
@@ -645,7 +844,9 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
         );
         assert_eq!(file.bytes().await.expect("bytes").as_ref(), png);
 
-        // The leader may not decide; an assessor of the city may.
+        // The leader who filed may not decide, though it is an assessor of the unit: no
+        // form, and the decision refused; an assessor of the city may.
+        assert!(!page.body.contains("id=\"decide-form\""), "{}", page.body);
         let r = app
             .post_form(
                 "/service/appeals/1",
@@ -658,6 +859,12 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
             )
             .await;
         assert_eq!(r.status, 403);
+        assert!(r.body.contains("双人复核"), "{}", r.body);
+        let pending = app.db.store.appeals(true).await.expect("appeals");
+        assert!(
+            pending.iter().any(|a| a.filed_by == "leader"),
+            "still pending: {pending:?}"
+        );
         let assessor = app
             .sign_in_as("city", &["assessor"], &["340100"], None)
             .await;

@@ -18,6 +18,7 @@ use axum::response::IntoResponse;
 use kaohe_domain::ratings::{AppealDecision, AppealGround, check_appeal_text};
 use kaohe_domain::{Code, Labeled, NewAuditEntry};
 use kaohe_store::Appeal;
+use kaohe_store::StoreError;
 
 /// `POST /service/rectifications/{id}/appeal` (multipart): the unit appeals the review, with
 /// an optional evidence file (PDF, PNG or JPEG by content, at most 5 MiB).
@@ -281,11 +282,24 @@ pub(crate) async fn decide_appeal(
             })
             .to_string(),
         );
-    let done = state
+    let done = match state
         .store
         .decide_appeal(r.rating.id, decision, &reason, &actor, now(), &audit)
         .await
-        .map_err(|e| ctx.fail(e))?;
+    {
+        Err(StoreError::FourEyes(_)) => {
+            return render_case(
+                &state,
+                ctx.clone(),
+                &caller,
+                r,
+                Some(ctx.t("appeal.four_eyes").to_owned()),
+                StatusCode::FORBIDDEN,
+            )
+            .await;
+        }
+        done => done.map_err(|e| ctx.fail(e))?,
+    };
     if !done {
         let fresh = load_record(&state, &ctx, &caller, Permission::DecideAppeal, &id).await?;
         return render_case(

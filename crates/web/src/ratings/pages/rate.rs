@@ -36,7 +36,8 @@ fn set_rate_cookie(response: &mut Response, token: &str, state: &AppState, heade
     );
 }
 
-/// Takes one public submission (rating or window lookup) from the client's IP bucket.
+/// Takes one public request (the rating form, a rating or a window lookup) from the client's
+/// IP bucket.
 fn public_rate_limit(
     state: &AppState,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -155,13 +156,17 @@ async fn rate_page(
     Ok(render(status, &page))
 }
 
-/// `GET /rate/{code}`: the rating form, nothing pre-selected, with a fresh form token.
+/// `GET /rate/{code}`: the rating form, nothing pre-selected, with a fresh form token. Taken
+/// from the same per-client bucket as the submissions, so that codes cannot be tried faster
+/// by looking than by rating.
 pub(crate) async fn rate_form(
     ctx: PageCtx,
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> PageResult {
+    public_rate_limit(&state, connect).map_err(|e| ctx.fail(e))?;
     let case = rating_case(&state, &ctx, &code).await?;
     let done = match state
         .store

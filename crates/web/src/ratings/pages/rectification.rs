@@ -13,6 +13,7 @@ use crate::shell::params::{QueryParams, href};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
+use kaohe_domain::access::check_four_eyes;
 use kaohe_domain::ratings::rectification::{Rectification, Status, Step, StepKind, Verdict};
 use kaohe_domain::ratings::{AppealDecision, AppealGround, Phone};
 use kaohe_domain::{Code, Labeled, NewAuditEntry, WorkCalendar};
@@ -311,8 +312,9 @@ pub(super) async fn render_case(
     };
     let may_view_contact = may(Permission::ViewContact);
     let may_file_appeal = r.appeal.is_none() && may(Permission::FileAppeal);
-    let may_decide_appeal =
-        r.appeal.as_ref().is_some_and(|a| a.decision.is_none()) && may(Permission::DecideAppeal);
+    let may_decide_appeal = r.appeal.as_ref().is_some_and(|a| a.decision.is_none())
+        && may(Permission::DecideAppeal)
+        && check_four_eyes(r.involved(), caller.0.username().unwrap_or_default()).is_ok();
     let page = CasePage {
         id: r.rating.id,
         case_id: r.case.case.id.to_string(),
