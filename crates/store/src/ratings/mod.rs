@@ -1187,6 +1187,7 @@ macro_rules! impl_rating_store {
             async fn insert_ratings(&self, batch: &[$crate::RatingIntake]) -> Result<Vec<$crate::IntakeOutcome>, $crate::StoreError> {
                 use std::collections::{HashMap, HashSet};
                 let mut tx = self.pool.begin().await?;
+                let written: Result<_, $crate::StoreError> = async {
                 // Which cases exist, in one query per chunk.
                 let mut known: HashSet<String> = HashSet::new();
                 let ids: Vec<&str> = batch.iter().map(|i| i.rating.case_id.as_str()).collect();
@@ -1234,6 +1235,18 @@ macro_rules! impl_rating_store {
                 }
                 let ids: Vec<i64> = stored.values().copied().collect();
                 Self::seal_ratings_in(&mut tx, &ids).await?;
+                Ok((out, stored))
+                }
+                .await;
+                let (out, stored) = match written {
+                    Ok(w) => w,
+                    Err(e) => {
+                        // At once: a dropped transaction rolls back only when its connection
+                        // is used again, and SQLite's write lock would wait for that.
+                        tx.rollback().await?;
+                        return Err(e);
+                    }
+                };
                 tx.commit().await?;
                 Ok(out
                     .into_iter()
