@@ -554,3 +554,97 @@ async fn a_routine_cycle_grades_from_records_and_judgement_and_reaches_the_annua
         assert_eq!(poor, [("C004", 1)], "{}", db.name);
     }
 }
+
+/// The political quality review from a year of records: a verified finding of political
+/// unfitness is the veto; a rejected one is not.
+#[tokio::test]
+async fn a_verified_finding_of_political_unfitness_is_the_veto() {
+    use cycles::work::{self as cw, ComputeOptions, CycleSpec, StateStep};
+    use kaohe_domain::cycles::CycleKind;
+    use std::sync::Arc;
+    for db in TestDatabase::all().await.unwrap() {
+        let store = &*db.store;
+        seed(store).await;
+        cw::store_presets(store, "system").await.unwrap();
+        let pq = |cadre: &str, indicator: &str, kind: RecordKind, points: f64| RecordInput {
+            framework_id: "political_quality_review".to_owned(),
+            ..fact(cadre, indicator, kind, points)
+        };
+        let ids = work::add(
+            store,
+            &Vault::Database,
+            vec![
+                pq("C002", "political_unfit", RecordKind::Negative, 1.0),
+                pq("C003", "political_unfit", RecordKind::Negative, 1.0),
+                pq("C001", "loyalty_positive", RecordKind::Positive, 10.0),
+            ],
+            &[],
+            TODAY,
+            "alice",
+        )
+        .await
+        .unwrap();
+        work::review(store, ids[0], Verdict::Verified, "", "bob")
+            .await
+            .unwrap();
+        work::review(store, ids[1], Verdict::Rejected, "查无实据", "bob")
+            .await
+            .unwrap();
+        work::review(store, ids[2], Verdict::Verified, "", "bob")
+            .await
+            .unwrap();
+        let err = work::add(
+            store,
+            &Vault::Database,
+            vec![pq("C004", "political_unfit", RecordKind::Negative, 2.0)],
+            &[],
+            TODAY,
+            "alice",
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("outside the range 1–1"), "{err}");
+        let id = cw::create(
+            store,
+            &CycleSpec {
+                name: "2026年度政治素质考察".to_owned(),
+                kind: CycleKind::Special,
+                start: date!(2026 - 01 - 01),
+                end: date!(2026 - 12 - 31),
+                framework_id: "political_quality_review".to_owned(),
+                framework_version: None,
+                units: vec![code("341000")],
+            },
+            "assessor",
+        )
+        .await
+        .unwrap();
+        cw::advance(store, id, StateStep::Open, "assessor")
+            .await
+            .unwrap();
+        let opts = ComputeOptions {
+            draws: 0,
+            ..ComputeOptions::default()
+        };
+        let sources: Vec<Arc<dyn cw::ValueSource>> = vec![Arc::new(Records)];
+        cw::compute(store, id, &sources, &opts, "assessor")
+            .await
+            .unwrap();
+        let cycle = store.cycle(id).await.unwrap().unwrap();
+        let rows = store.results(id, cycle.revision).await.unwrap();
+        let rule = |c: &str| {
+            rows.iter()
+                .find(|r| r.cadre.as_str() == c)
+                .map(|r| r.rule.clone())
+                .unwrap()
+        };
+        assert!(rule("C002").starts_with("veto"), "{}: {rows:?}", db.name);
+        assert!(!rule("C003").starts_with("veto"), "{}: {rows:?}", db.name);
+        let score = |c: &str| rows.iter().find(|r| r.cadre.as_str() == c).unwrap().score;
+        assert!(
+            score("C001") > score("C005"),
+            "{}: a verified positive record raises the score",
+            db.name
+        );
+    }
+}
