@@ -430,15 +430,8 @@ macro_rules! impl_record_store {
             }
 
             async fn point_sums(&self, framework_id: &str, from: time::Date, to: time::Date) -> Result<Vec<$crate::records::PointSum>, $crate::StoreError> {
-                let mut tx = self.pool.begin().await?;
-                if $crate::Store::backend(self) == $crate::Backend::Postgres {
-                    // The hash of two million reviews fits in memory instead of spilling to
-                    // disk in batches (the default work_mem is 4 MB); this transaction only.
-                    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
-                }
                 let rows: Vec<(String, String, String, f64)> = sqlx::query_as($crate::records::POINT_SUMS)
-                    .bind(framework_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
-                tx.commit().await?;
+                    .bind(framework_id).bind(from).bind(to).fetch_all(&self.pool).await?;
                 rows.into_iter().map(|(cadre, indicator, kind, points)| Ok($crate::records::PointSum {
                     cadre: $crate::sql::parse_code("records", "cadre", &cadre)?,
                     indicator,
