@@ -508,7 +508,7 @@ mod tests {
             "1 ratings inserted without a seal (id 6)"
         );
         // Unless a seal appended while verifying covers it.
-        let mut v = SealVerifier::ratings(seals.clone());
+        let mut v = SealVerifier::ratings(seals);
         for r in &inserted {
             v.push(r);
         }
@@ -533,7 +533,7 @@ mod tests {
             (4, RatingSeal::of(&mut [step(1, 1, "核实")])),
             (5, RatingSeal::of(&mut [step(1, 2, "整改")])),
         ];
-        let mut v = SealVerifier::steps(seals.clone());
+        let mut v = SealVerifier::steps(seals);
         for s in [step(1, 1, "核实"), step(1, 2, "已改"), step(2, 1, "新")] {
             v.push(&s);
         }

@@ -878,7 +878,7 @@ async fn lockout_after_five_failures_and_totp_for_administrators() {
             f.body
                 .split("class=\"error\"")
                 .nth(1)
-                .and_then(|rest| rest.split('<').nth(0).map(str::to_owned))
+                .and_then(|rest| rest.split('<').next().map(str::to_owned))
                 .unwrap_or_default()
         };
         assert!(!locked.body.contains("锁定"), "{}", locked.body);
