@@ -143,6 +143,7 @@ fn header_error(file: &Path, unknown: Vec<String>, h: Header) -> Result<(), Impo
     }
     Err(ImportError::Header {
         file: file.to_owned(),
+        row: 1,
         unknown,
         duplicate: h.duplicate,
         missing: h.missing,
@@ -265,7 +266,7 @@ fn apply_people(path: &Path, people: &mut [Person]) -> anyhow::Result<()> {
     let h = resolve(&table.header, &PEOPLE_COLUMNS);
     let unknown = h.rest.iter().map(|&i| table.header[i].clone()).collect();
     let fixed = h.fixed.clone();
-    header_error(&table.file, unknown, h)?;
+    header_error(&table.file, unknown, h).map_err(|e| e.at_header_row(table.header_row))?;
     let index: HashMap<String, usize> = people
         .iter()
         .enumerate()
@@ -445,7 +446,7 @@ fn read_history(
     let h = resolve(&table.header, &HISTORY_COLUMNS);
     let unknown = h.rest.iter().map(|&i| table.header[i].clone()).collect();
     let fixed = h.fixed.clone();
-    header_error(&table.file, unknown, h)?;
+    header_error(&table.file, unknown, h).map_err(|e| e.at_header_row(table.header_row))?;
     let [id_col, ind_col, period_col, value_col] = [0, 1, 2, 3].map(|k| fixed[k].unwrap_or(0));
     let index = person_index(input);
     // (id, past years in the window) of each latent indicator.

@@ -190,10 +190,12 @@ pub enum ImportError {
         file: PathBuf,
     },
     /// The header row names unknown columns, repeats a column or lacks a required one.
-    #[error("{}:1: {}", file.display(), describe_header(unknown, duplicate, missing))]
+    #[error("{}:{row}: {}", file.display(), describe_header(unknown, duplicate, missing))]
     Header {
         /// The file.
         file: PathBuf,
+        /// The header's row (1 unless a title or notes stand above it).
+        row: usize,
         /// Headers that name no column of the table, as written.
         unknown: Vec<String>,
         /// Columns named more than once, as written.
@@ -204,6 +206,29 @@ pub enum ImportError {
     /// One or more rows are invalid.
     #[error("{0}")]
     Rows(RowErrors),
+}
+
+impl ImportError {
+    /// The same error, a header error being placed on the header's row `row`: for header
+    /// checks that see the header's cells but not where the file has it.
+    pub fn at_header_row(self, row: usize) -> Self {
+        match self {
+            ImportError::Header {
+                file,
+                unknown,
+                duplicate,
+                missing,
+                ..
+            } => ImportError::Header {
+                file,
+                row,
+                unknown,
+                duplicate,
+                missing,
+            },
+            other => other,
+        }
+    }
 }
 
 fn describe_header(unknown: &[String], duplicate: &[String], missing: &[String]) -> String {
@@ -294,6 +319,7 @@ mod tests {
     #[test]
     fn header_message() {
         let e = ImportError::Header {
+            row: 1,
             file: "units.csv".into(),
             unknown: vec!["foo".into()],
             duplicate: vec![],

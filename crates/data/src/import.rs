@@ -841,9 +841,9 @@ fn collect_table<T>(
     let columns = table.columns();
     let mut errors = RowErrors::new(path);
     let mut rows: Vec<Located<T>> = Vec::new();
-    let (header, map) = walk_rows(
+    let (header, _, map) = walk_rows(
         path,
-        |header| resolve_header(path, columns, header),
+        |header, row| resolve_header(path, columns, header, row),
         |cells, number, header, map| {
             let row = take_row(cells, number, header, map, columns, &mut errors, &mut build);
             rows.extend(row);
@@ -927,9 +927,9 @@ fn read_table_par<T: Send>(
         file: path.to_owned(),
         source,
     };
-    let (reader, header) = csv_header(path, &text)?;
-    let map = resolve_header(path, columns, &header)?;
-    let body_start = usize::try_from(reader.position().byte()).unwrap_or(text.len());
+    let (header, _, map, body_start) = csv_header(path, &text, |header, row| {
+        resolve_header(path, columns, header, row)
+    })?;
     let bytes = text.as_bytes();
     let body = &bytes[body_start.min(bytes.len())..];
     // Where the second part starts: the line after the middle, when the body has no quote.
@@ -958,11 +958,7 @@ fn read_table_par<T: Send>(
             .flexible(true)
             .from_reader(part);
         let mut record = csv::StringRecord::new();
-        // The part's first line is the line after the newlines before it.
-        let mut lines = LineCounter {
-            line: 1 + memchr::memchr_iter(b'\n', &bytes[..from]).count(),
-            seen: 0,
-        };
+        let mut lines = LineCounter::at(bytes, from);
         let mut build = |row: &mut Row<'_>| build(row);
         while reader.read_record(&mut record).map_err(csv_err)? {
             let number = lines.line_of(part, record.position());
@@ -1017,15 +1013,56 @@ fn read_table_par<T: Send>(
     ))
 }
 
-/// Walks the rows of a `.csv` (UTF-8 or GB18030) or `.xlsx` (first worksheet) file: calls
-/// `on_header` once with the trimmed header row, then `on_row` with every later row and its
-/// number as a spreadsheet user sees it (the header is row 1; CSV rows count the lines they
-/// start on, blank lines included).
+/// Rows of a file searched for its header: offices put a title (often merged across the
+/// columns), notes or blank rows above it.
+pub(crate) const HEADER_SEARCH_ROWS: usize = 10;
+
+/// Picks the header among the first rows of a file (`rows`: each row's trimmed cells and its
+/// number): the first row shaped like a header (at least two filled cells, none of them a
+/// number) that `on_header` accepts; the rows above it are a title, notes or blank. When such
+/// rows exist but none is accepted, the error of the first one; when none exists, the first
+/// row is the header, as in a file without a title. Returns the header's index in `rows` and
+/// what `on_header` made of it.
+pub(crate) fn pick_header<H>(
+    path: &Path,
+    rows: &[(Vec<String>, usize)],
+    mut on_header: impl FnMut(&[String], usize) -> Result<H, ImportError>,
+) -> Result<(usize, H), ImportError> {
+    let shaped = |cells: &[String]| {
+        cells.iter().filter(|c| !c.is_empty()).count() >= 2
+            && !cells.iter().any(|c| c.parse::<f64>().is_ok())
+    };
+    let mut first_error = None;
+    for (i, (cells, number)) in rows.iter().enumerate() {
+        if !shaped(cells) {
+            continue;
+        }
+        match on_header(cells, *number) {
+            Ok(h) => return Ok((i, h)),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let (cells, number) = rows.first().ok_or_else(|| ImportError::Empty {
+        file: path.to_owned(),
+    })?;
+    Ok((0, on_header(cells, *number)?))
+}
+
+/// Walks the rows of a `.csv` (UTF-8 or GB18030) or `.xlsx` (first worksheet) file: finds the
+/// header row among the first [`HEADER_SEARCH_ROWS`] ([`pick_header`], with `on_header`
+/// called with a candidate row and its number), then calls `on_row` with every later row and
+/// its number as a spreadsheet user sees it (CSV rows count the lines they start on, blank
+/// lines included). Returns the header, its row number and what `on_header` made of it.
 pub(crate) fn walk_rows<H>(
     path: &Path,
-    on_header: impl FnOnce(&[String]) -> Result<H, ImportError>,
+    on_header: impl FnMut(&[String], usize) -> Result<H, ImportError>,
     mut on_row: impl FnMut(&dyn Cells, usize, &[String], &H),
-) -> Result<(Vec<String>, H), ImportError> {
+) -> Result<(Vec<String>, usize, H), ImportError> {
     let format = Format::from_path(path).ok_or_else(|| ImportError::UnsupportedFormat {
         file: path.to_owned(),
     })?;
@@ -1036,15 +1073,16 @@ pub(crate) fn walk_rows<H>(
                 file: path.to_owned(),
                 source,
             };
-            let (mut reader, header) = csv_header(path, &text)?;
+            let (header, number, context, body_start) = csv_header(path, &text, on_header)?;
+            let body = &text.as_bytes()[body_start..];
+            let mut reader = csv_reader_of(body);
             let mut record = csv::StringRecord::new();
-            let context = on_header(&header)?;
-            let mut lines = LineCounter::default();
+            let mut lines = LineCounter::at(text.as_bytes(), body_start);
             while reader.read_record(&mut record).map_err(csv_err)? {
-                let number = lines.line_of(text.as_bytes(), record.position());
+                let number = lines.line_of(body, record.position());
                 on_row(&CsvCells(&record), number, &header, &context);
             }
-            Ok((header, context))
+            Ok((header, number, context))
         }
         Format::Xlsx => {
             let xlsx_err = |e: &dyn std::fmt::Display| ImportError::Xlsx {
@@ -1063,46 +1101,57 @@ pub(crate) fn walk_rows<H>(
                 .ok_or_else(|| xlsx_err(&"the workbook has no worksheet"))?
                 .map_err(|e| xlsx_err(&e))?;
             let first = range.start().map_or(0, |(r, _)| r as usize);
-            let mut iter = range.rows();
-            let Some(head) = iter.next() else {
-                return Err(ImportError::Empty {
-                    file: path.to_owned(),
-                });
-            };
-            let head = XlsxCells(head);
-            let header: Vec<String> = (0..head.len())
-                .map(|i| head.get(i).text().unwrap_or_default().trim().to_owned())
+            let head: Vec<(Vec<String>, usize)> = range
+                .rows()
+                .take(HEADER_SEARCH_ROWS)
+                .enumerate()
+                .map(|(i, cells)| {
+                    let cells = XlsxCells(cells);
+                    let texts = (0..cells.len())
+                        .map(|c| cells.get(c).text().unwrap_or_default().trim().to_owned())
+                        .collect();
+                    (texts, first + i + 1)
+                })
                 .collect();
-            let context = on_header(&header)?;
-            for (i, cells) in iter.enumerate() {
-                on_row(&XlsxCells(cells), first + i + 2, &header, &context);
+            let (at, context) = pick_header(path, &head, on_header)?;
+            let (header, number) = head.into_iter().nth(at).unwrap_or_default();
+            for (i, cells) in range.rows().enumerate().skip(at + 1) {
+                on_row(&XlsxCells(cells), first + i + 1, &header, &context);
             }
-            Ok((header, context))
+            Ok((header, number, context))
         }
     }
 }
 
-/// A CSV reader of `text` past its header row, and that row's cells trimmed; an error when the
-/// text holds no row.
-fn csv_header<'t>(
+/// The header of a CSV text ([`pick_header`] over its first [`HEADER_SEARCH_ROWS`] records):
+/// its cells trimmed, its line, what `on_header` made of it, and the byte offset where the
+/// record after it starts.
+pub(crate) fn csv_header<H>(
     path: &Path,
-    text: &'t str,
-) -> Result<(csv::Reader<&'t [u8]>, Vec<String>), ImportError> {
+    text: &str,
+    on_header: impl FnMut(&[String], usize) -> Result<H, ImportError>,
+) -> Result<(Vec<String>, usize, H, usize), ImportError> {
     let mut reader = csv_reader(text);
     let mut record = csv::StringRecord::new();
-    let read = reader
-        .read_record(&mut record)
-        .map_err(|source| ImportError::Csv {
-            file: path.to_owned(),
-            source,
-        })?;
-    if !read {
-        return Err(ImportError::Empty {
-            file: path.to_owned(),
-        });
+    let mut lines = LineCounter::default();
+    let mut head = Vec::new();
+    let mut ends = Vec::new();
+    while head.len() < HEADER_SEARCH_ROWS
+        && reader
+            .read_record(&mut record)
+            .map_err(|source| ImportError::Csv {
+                file: path.to_owned(),
+                source,
+            })?
+    {
+        let number = lines.line_of(text.as_bytes(), record.position());
+        head.push((record.iter().map(|h| h.trim().to_owned()).collect(), number));
+        ends.push(usize::try_from(reader.position().byte()).unwrap_or(text.len()));
     }
-    let header = record.iter().map(|h| h.trim().to_owned()).collect();
-    Ok((reader, header))
+    let (at, context) = pick_header(path, &head, on_header)?;
+    let end = ends.get(at).copied().unwrap_or(text.len()).min(text.len());
+    let (header, number) = head.into_iter().nth(at).unwrap_or_default();
+    Ok((header, number, context, end))
 }
 
 /// A CSV file's text: read whole and decoded from UTF-8 (with or without BOM) or GB18030.
@@ -1117,10 +1166,15 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ImportError> {
 /// The CSV reader every table file is read with: no header handling (the caller maps the
 /// header itself) and rows of any length (extra or missing cells are reported per row).
 pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv_reader_of(text.as_bytes())
+}
+
+/// [`csv_reader`] of bytes: part of a file's text from a record's start.
+pub(crate) fn csv_reader_of(bytes: &[u8]) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes())
+        .from_reader(bytes)
 }
 
 /// Line numbers of CSV records, counted here: the reader skips blank lines without counting
@@ -1132,6 +1186,14 @@ pub(crate) struct LineCounter {
 }
 
 impl LineCounter {
+    /// A counter for records read from `text[from..]`, `from` being where a line starts.
+    pub(crate) fn at(text: &[u8], from: usize) -> Self {
+        LineCounter {
+            line: 1 + memchr::memchr_iter(b'\n', &text[..from.min(text.len())]).count(),
+            seen: 0,
+        }
+    }
+
     /// The line on which the record read at `position` of `text` starts (the header is line 1);
     /// records must be given in order.
     pub(crate) fn line_of(&mut self, text: &[u8], position: Option<&csv::Position>) -> usize {
@@ -1160,6 +1222,7 @@ fn resolve_header(
     path: &Path,
     columns: &[Column],
     header: &[String],
+    row: usize,
 ) -> Result<Vec<Option<usize>>, ImportError> {
     let mut map = vec![None; columns.len()];
     let mut unknown = Vec::new();
@@ -1190,6 +1253,7 @@ fn resolve_header(
     } else {
         Err(ImportError::Header {
             file: path.to_owned(),
+            row,
             unknown,
             duplicate,
             missing,

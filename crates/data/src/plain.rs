@@ -184,7 +184,11 @@ fn header_of(head: &[u8], size: u64) -> Option<(Vec<String>, u64)> {
     if line.starts_with('\u{feff}') {
         return None;
     }
-    let header = line.split(',').map(|h| h.trim().to_owned()).collect();
+    let header: Vec<String> = line.split(',').map(|h| h.trim().to_owned()).collect();
+    // A title or a note above the header: the general path finds the header below it.
+    if header.iter().filter(|h| !h.is_empty()).count() < 2 {
+        return None;
+    }
     Some((header, next as u64))
 }
 

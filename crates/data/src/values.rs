@@ -43,6 +43,7 @@ pub fn read_value_table(
     let Some(person) = person else {
         return Err(named(ImportError::Header {
             file: path.to_owned(),
+            row: table.header_row,
             unknown,
             duplicate,
             missing: vec!["人员编号 (person_id)".to_owned()],
@@ -51,6 +52,7 @@ pub fn read_value_table(
     if !unknown.is_empty() || !duplicate.is_empty() {
         return Err(named(ImportError::Header {
             file: path.to_owned(),
+            row: table.header_row,
             unknown,
             duplicate,
             missing: Vec::new(),
@@ -112,12 +114,14 @@ fn rename(e: ImportError, path: &Path, file: &str) -> ImportError {
     let file = std::path::PathBuf::from(file);
     match e {
         ImportError::Header {
+            row,
             unknown,
             duplicate,
             missing,
             ..
         } => ImportError::Header {
             file,
+            row,
             unknown,
             duplicate,
             missing,

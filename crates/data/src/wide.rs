@@ -7,7 +7,9 @@
 
 use crate::error::{ExportError, ImportError, RowErrors};
 use crate::export::MAX_XLSX_RECORDS;
-use crate::import::{Cells, LineCounter, csv_reader, needs_guard, read_text, walk_rows};
+use crate::import::{
+    Cells, LineCounter, csv_header, csv_reader_of, needs_guard, read_text, walk_rows,
+};
 use crate::plain::{Plain, read_plain};
 use crate::table::Format;
 use rust_xlsxwriter::Workbook;
@@ -31,6 +33,8 @@ pub struct WideTable {
     pub file: PathBuf,
     /// Header texts, trimmed, as written.
     pub header: Vec<String>,
+    /// The header's row number (1 unless a title or notes stand above it).
+    pub header_row: usize,
     /// Non-blank rows below the header.
     pub rows: Vec<WideRow>,
 }
@@ -79,9 +83,9 @@ pub fn read_wide(path: impl AsRef<Path>) -> Result<WideTable, ImportError> {
             cells: out,
         });
     };
-    let (header, ()) = walk_rows(
+    let (header, header_row, ()) = walk_rows(
         path,
-        |_| Ok(()),
+        |_, _| Ok(()),
         |cells, number, header, ()| step(cells, number, header, &mut errors),
     )?;
     if header.iter().all(String::is_empty) {
@@ -93,6 +97,7 @@ pub fn read_wide(path: impl AsRef<Path>) -> Result<WideTable, ImportError> {
     Ok(WideTable {
         file: path.to_owned(),
         header,
+        header_row,
         rows,
     })
 }
@@ -118,7 +123,8 @@ pub struct WideColumns {
 }
 
 /// Reads a wide table keeping only chosen columns: `choose(header)` returns the indices of the
-/// text columns and of the number columns (or a header error). Number cells must parse as
+/// text columns and of the number columns (or a header error, which is then placed on the
+/// header's row: a title or notes may stand above it). Number cells must parse as
 /// finite numbers: other cells are returned in [`WideColumns::errors`] (`"x" is not a number`);
 /// empty cells are `NaN`. Blank rows are skipped and values in columns without a header are
 /// errors, as in [`read_wide`].
@@ -155,31 +161,24 @@ fn csv_columns(
         file: path.to_owned(),
         source,
     };
-    let mut reader = csv_reader(&text);
-    let mut record = csv::ByteRecord::new();
-    if !reader.read_byte_record(&mut record).map_err(csv_err)? {
-        return Err(ImportError::Empty {
-            file: path.to_owned(),
-        });
-    }
-    let header: Vec<String> = record
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-        .collect();
+    let (header, header_row, (), body_start) = csv_header(path, &text, |_, _| Ok(()))?;
     if header.iter().all(String::is_empty) {
         return Err(ImportError::Empty {
             file: path.to_owned(),
         });
     }
-    let (text_cols, num_cols) = choose(&header)?;
-    let mut lines = LineCounter::default();
+    let (text_cols, num_cols) = choose(&header).map_err(|e| e.at_header_row(header_row))?;
+    let body = &text.as_bytes()[body_start..];
+    let mut reader = csv_reader_of(body);
+    let mut record = csv::ByteRecord::new();
+    let mut lines = LineCounter::at(text.as_bytes(), body_start);
     let mut errors = RowErrors::new(path);
     let mut rows = Vec::new();
     let mut texts: Vec<Vec<String>> = vec![Vec::new(); text_cols.len()];
     // Row-major while reading, then transposed.
     let mut nums: Vec<f64> = Vec::new();
     while reader.read_byte_record(&mut record).map_err(csv_err)? {
-        let line = lines.line_of(text.as_bytes(), record.position());
+        let line = lines.line_of(body, record.position());
         if record.iter().all(blank) {
             continue;
         }
@@ -251,7 +250,8 @@ fn columns_of(
     table: WideTable,
     choose: impl FnOnce(&[String]) -> Result<(Vec<usize>, Vec<usize>), ImportError>,
 ) -> Result<WideColumns, ImportError> {
-    let (text_cols, num_cols) = choose(&table.header)?;
+    let (text_cols, num_cols) =
+        choose(&table.header).map_err(|e| e.at_header_row(table.header_row))?;
     let n = table.rows.len();
     let mut errors = table.new_errors();
     let mut numbers = vec![f64::NAN; n * num_cols.len()];

@@ -156,9 +156,24 @@ fn neither_utf8_nor_gb18030_is_refused() {
     assert!(e.to_string().contains("neither UTF-8 nor GB18030"), "{e}");
 }
 
-fn cadre_sheet(path: &Path, header_row: u32, bad_date_row: Option<u32>) {
+/// A roster of three cadres with its header on `header_row` (0-based); with `title`, a title
+/// merged across the columns and a line of notes in two cells stand above it, as offices
+/// make their files.
+fn cadre_sheet(path: &Path, header_row: u32, bad_date_row: Option<u32>, title: bool) {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
+    if title {
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        sheet
+            .merge_range(0, 0, 0, 9, "2026年度科级干部名册", &bold)
+            .expect("title");
+        sheet
+            .write_string(1, 0, "填报单位：清河县委组织部")
+            .expect("note");
+        sheet
+            .write_string(1, 6, "填报日期：2026年1月5日")
+            .expect("note");
+    }
     let date_format = rust_xlsxwriter::Format::new().set_num_format("yyyy\"年\"m\"月\"d\"日\"");
     let headers = [
         "干部编号",
@@ -209,7 +224,7 @@ fn xlsx_with_date_cells_numbers_and_booleans() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("cadres.xlsx");
     // Two empty rows above the header: row numbers stay those Excel shows.
-    cadre_sheet(&path, 2, None);
+    cadre_sheet(&path, 2, None, false);
     let parsed = read_cadres(&path).expect("valid workbook");
     assert_eq!(
         parsed.rows.iter().map(|r| r.row).collect::<Vec<_>>(),
@@ -223,12 +238,104 @@ fn xlsx_with_date_cells_numbers_and_booleans() {
     assert_eq!(parsed.rows[2].value.birth_date, date!(1981 - 02 - 03));
 
     let bad = dir.path().join("bad.xlsx");
-    cadre_sheet(&bad, 0, Some(2));
+    cadre_sheet(&bad, 0, Some(2), false);
     let errors = rows_err(read_cadres(&bad));
     assert_eq!(errors.len(), 1);
     assert_eq!(
         (errors.errors()[0].row, errors.errors()[0].column.as_str()),
         (3, "出生日期")
+    );
+}
+
+#[test]
+fn a_title_and_notes_above_the_header_are_skipped_and_rows_keep_their_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // XLSX: title (merged) on row 1, notes on row 2, header on row 3, a bad date on row 5.
+    let path = dir.path().join("名册.xlsx");
+    cadre_sheet(&path, 2, None, true);
+    let parsed = read_cadres(&path).expect("a roster with a title");
+    assert_eq!(
+        parsed.rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+        vec![4, 5, 6]
+    );
+    assert_eq!(parsed.rows[0].value.name, "李明");
+    let bad = dir.path().join("bad.xlsx");
+    cadre_sheet(&bad, 2, Some(4), true);
+    let errors = rows_err(read_cadres(&bad));
+    assert_eq!(
+        (errors.errors()[0].row, errors.errors()[0].column.as_str()),
+        (5, "出生日期")
+    );
+
+    // CSV: a title line and a blank line above the header; a bad date on line 5.
+    let csv = dir.path().join("cadres.csv");
+    let header = "干部编号,姓名,性别,民族,出生日期,单位编码,职务,职务职级,是否班子成员,状态";
+    std::fs::write(
+        &csv,
+        format!(
+            "2026年度科级干部名册,,,,,,,,,\n\n{header}\n             G0001,欧阳娜,女,土家族,1985-07-01,340102,副局长,乡科级副职,是,在职\n             G0002,王五,男,汉族,1990-13-09,340102,科员,一级科员,否,在职\n"
+        ),
+    )
+    .expect("write");
+    let errors = rows_err(read_cadres(&csv));
+    assert_eq!(errors.len(), 1, "{errors}");
+    assert_eq!(
+        (errors.errors()[0].row, errors.errors()[0].column.as_str()),
+        (5, "出生日期")
+    );
+
+    // A header with a wrong column below a title: the header's own row is named, not the title.
+    std::fs::write(
+        &csv,
+        format!("2026年度科级干部名册\n{}\n", header.replace("民族", "族别")),
+    )
+    .expect("write");
+    let e = read_cadres(&csv).expect_err("unknown column");
+    let text = e.to_string();
+    assert!(
+        text.contains("cadres.csv:2: unknown column(s) \"族别\"") && !text.contains("名册"),
+        "{text}"
+    );
+}
+
+#[test]
+fn values_files_with_a_title_are_read_below_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("values.csv");
+    std::fs::write(
+        &path,
+        "2026年度考核数据（单位：分）\n\
+         person_id,姓名,a,b\n\
+         G1,李明,90,80\n\
+         G2,王五,x,70\n",
+    )
+    .expect("write");
+    let e = kaohe_data::read_value_table(&path, "values.csv", |h| {
+        ["a", "b"].contains(&h).then(|| h.to_owned())
+    })
+    .expect_err("a bad cell");
+    let text = e.to_string();
+    assert!(
+        text.contains("values.csv:4") && text.contains("\"x\""),
+        "{text}"
+    );
+    let columns = kaohe_data::read_wide_columns(&path, |header| {
+        assert_eq!(header, ["person_id", "姓名", "a", "b"]);
+        Ok((vec![0], vec![2, 3]))
+    })
+    .expect("assess reads below the title");
+    assert_eq!(columns.rows, vec![3, 4]);
+    assert_eq!(columns.text[0], ["G1", "G2"]);
+    assert_eq!(columns.numbers[0], 90.0);
+    assert_eq!(columns.errors.len(), 1);
+    let unknown = dir.path().join("unknown.csv");
+    std::fs::write(&unknown, "标题\nperson_id,c\nG1,1\n").expect("write");
+    let e = kaohe_data::read_value_table(&unknown, "unknown.csv", |_| None)
+        .expect_err("unknown column");
+    assert!(
+        e.to_string()
+            .starts_with("unknown.csv:2: unknown column(s) \"c\""),
+        "{e}"
     );
 }
 
