@@ -32,7 +32,8 @@ const RECENT_CASES: usize = 12;
 const UNIT_LEADER: &str = "demo_unit_leader";
 /// Account that decides the demo's appeal.
 const ASSESSOR: &str = "demo_assessor";
-/// The second demo assessor: records made by one are reviewed by the other (four eyes).
+/// The second demo assessor: records made by one are reviewed by the other, and the committee's
+/// decisions on a cycle the first computed are recorded by the second (four eyes).
 const SECOND_ASSESSOR: &str = "demo_assessor2";
 
 /// Fills an empty database with the demo county, and on every start adds cases closed in the
@@ -225,7 +226,8 @@ async fn judge_all(store: &dyn Store, id: i64, seed: u64) -> anyhow::Result<()> 
 }
 
 /// Hands computed cycle `id` to the committee, which awards the open places at each quota line
-/// to the best-ranked of those tied, in id order, and finalizes it.
+/// to the best-ranked of those tied, in id order; the second assessor records the decisions
+/// and finalizes it (four eyes: not the one who computed).
 async fn finish(store: &dyn Store, id: i64) -> anyhow::Result<()> {
     use kaohe_domain::cycles::Decision;
     use kaohe_store::cycles::work;
@@ -250,10 +252,10 @@ async fn finish(store: &dyn Store, id: i64) -> anyhow::Result<()> {
             } else {
                 (Decision::KeepNext, "名额已满，经考核委员会研究维持次一等次")
             };
-            work::decide(store, id, person, decision, reason, "demo_committee").await?;
+            work::decide(store, id, person, decision, reason, SECOND_ASSESSOR).await?;
         }
     }
-    work::finalize(store, id, ASSESSOR).await?;
+    work::finalize(store, id, SECOND_ASSESSOR).await?;
     Ok(())
 }
 

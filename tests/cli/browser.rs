@@ -629,11 +629,25 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
         .screenshot(&shots.join("cycles-04-results-filtered.png"))
         .await;
 
-    // The committee awards one of the two tied and keeps the other, with reasons.
+    // The committee awards one of the two tied and keeps the other, with reasons; another
+    // assessor than the one who computed records its decisions and finalizes (four eyes).
     browser.goto(&format!("{}/cycles/{id}", server.base)).await;
     browser.click("#step-review").await;
     browser
         .wait_for("the review", |html| html.contains("已完成：提交委员会审议"))
+        .await;
+    browser.click("form[action='/logout'] button").await;
+    browser
+        .wait_for("signing out", |html| !html.contains("action=\"/logout\""))
+        .await;
+    browser
+        .sign_in(&server.base, "demo_assessor2", DEMO_PASSWORD, None)
+        .await;
+    browser.goto(&format!("{}/cycles/{id}", server.base)).await;
+    browser
+        .wait_for("the dashboard", |html| {
+            html.contains("id=\"committee-link\"")
+        })
         .await;
     browser.click("#committee-link").await;
     browser

@@ -2,7 +2,7 @@
 //! creation to amendment, the same scores and grades as `kaohe assess` on the same input, and
 //! bad input refused with nothing changed.
 
-use crate::util::{kaohe, ok, run, s};
+use crate::util::{kaohe, ok, ok_as, run, s};
 use kaohe_store::testing::TestDatabase;
 
 fn fails(url: &str, args: &[&str]) -> String {
@@ -199,7 +199,8 @@ async fn an_annual_cycle_gives_what_assess_gives_and_final_stays_final() {
             .filter(|l| l.contains(",quota_tie_committee,"))
         {
             let person = line.split(',').next().unwrap();
-            ok(
+            ok_as(
+                "chair",
                 url,
                 &[
                     "cycle",
@@ -229,7 +230,10 @@ async fn an_annual_cycle_gives_what_assess_gives_and_final_stays_final() {
             ],
         );
         assert!(err.contains("reason"), "{err}");
-        ok(url, &["cycle", "finalize", "1"]);
+        // Whoever computed the result does not finalize it (four eyes).
+        let err = fails(url, &["cycle", "finalize", "1"]);
+        assert!(err.contains("four eyes"), "{err}");
+        ok_as("chair", url, &["cycle", "finalize", "1"]);
         let final_file = dir.path().join(format!("final-{}.csv", db.name));
         ok(url, &["cycle", "results", "1", "--out", s(&final_file)]);
         let final_rows = rows(&final_file, 14);

@@ -13,6 +13,9 @@ pub(crate) fn kaohe() -> Command {
         }
     }
     cmd.env("RUST_LOG", "warn");
+    // The command line signs as the operating system's user: the same one for every test,
+    // unless a test names another (four eyes on the committee's steps).
+    cmd.env("USER", "operator");
     cmd
 }
 
@@ -23,6 +26,23 @@ pub(crate) fn run(url: &str, args: &[&str]) -> Output {
         .args(["--database-url", url])
         .output()
         .expect("kaohe runs")
+}
+
+/// Runs `kaohe ARGS… --database-url URL` as the operating system's user `user`, asserting
+/// success; returns standard output.
+pub(crate) fn ok_as(user: &str, url: &str, args: &[&str]) -> String {
+    let out = kaohe()
+        .env("USER", user)
+        .args(args)
+        .args(["--database-url", url])
+        .output()
+        .expect("kaohe runs");
+    assert!(
+        out.status.success(),
+        "kaohe {args:?} as {user} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs and asserts success, returning standard output.

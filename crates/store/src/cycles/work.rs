@@ -9,6 +9,7 @@ use super::{
 };
 use crate::{Store, StoreError};
 use async_trait::async_trait;
+use kaohe_domain::access::{FourEyesError, check_four_eyes};
 use kaohe_domain::cycles::{
     Action, CycleError, CycleKind, CycleState, Decision, Period, QuotaTie, ValueOrigin, ValueTable,
     check_name, check_reason, check_tie_decisions, scope_people,
@@ -53,6 +54,9 @@ pub enum CycleRunError {
     /// Finalizing needs a decision on every tie at a quota line.
     #[error("the committee has not decided {} tied people yet: {}", .0.len(), .0.join(", "))]
     Undecided(Vec<String>),
+    /// Whoever computed the result under review may not decide on it or finalize it.
+    #[error(transparent)]
+    FourEyes(#[from] FourEyesError),
 }
 
 /// A source of indicator values of people in a period: ratings (好差评) today; records (纪实)
@@ -966,7 +970,8 @@ pub fn latest_decisions(
 
 /// Records a committee decision on the current revision of a cycle under review: an award or
 /// not for a person tied at a quota line (the quota holds with every decision taken so far),
-/// or a confirmation of a flagged person's grade. The reason is required.
+/// or a confirmation of a flagged person's grade. The reason is required, and whoever computed
+/// the result may not decide on it (four eyes).
 pub async fn decide(
     store: &dyn Store,
     id: i64,
@@ -985,6 +990,7 @@ pub async fn decide(
         .into_iter()
         .find(|r| r.revision == cycle.revision)
         .ok_or(CycleRunError::NoCycle(id))?;
+    check_four_eyes([revision.created_by.as_str()], actor)?;
     let (_, fw) = load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
     let row = rows
         .iter()
@@ -1045,7 +1051,8 @@ fn apply_decisions(
 }
 
 /// Locks a cycle under review: the current result with the committee's decisions becomes the
-/// final revision. Refused while a tie at a quota line is undecided.
+/// final revision. Refused while a tie at a quota line is undecided, and to whoever computed
+/// the result (four eyes).
 pub async fn finalize(store: &dyn Store, id: i64, actor: &str) -> Result<i64, CycleRunError> {
     let cycle = cycle_of(store, id).await?;
     Action::Finalize.check(cycle.state)?;
@@ -1056,6 +1063,7 @@ pub async fn finalize(store: &dyn Store, id: i64, actor: &str) -> Result<i64, Cy
         .into_iter()
         .find(|r| r.revision == cycle.revision)
         .ok_or(CycleRunError::NoCycle(id))?;
+    check_four_eyes([revision.created_by.as_str()], actor)?;
     let (_, fw) = load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
     let decisions = store.decisions(id).await?;
     let latest = latest_decisions(&decisions, cycle.revision);

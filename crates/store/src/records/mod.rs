@@ -286,6 +286,11 @@ pub(crate) const POINT_SUMS: &str = "SELECT r.cadre, r.indicator, r.kind, SUM(r.
     WHERE av.record_id = a.id AND av.verdict = 'verified')) \
     GROUP BY r.cadre, r.indicator, r.kind";
 
+/// Records in one insert from which PostgreSQL's statistics of the records are refreshed
+/// (`ANALYZE`) after it: without them the planner takes the quarter's sums right after a bulk
+/// load for a handful of rows and walks nested loops (docs/performance.md).
+pub(crate) const ANALYZE_AFTER: usize = 10_000;
+
 /// Rows per multi-row insert of records: 14 parameters a row, within SQLite's limit.
 pub(crate) const RECORD_BATCH: usize = 2000;
 
@@ -346,6 +351,15 @@ macro_rules! impl_record_store {
                     }
                 }
                 tx.commit().await?;
+                if records.len() >= $crate::records::ANALYZE_AFTER
+                    && $crate::Store::backend(self) == $crate::Backend::Postgres
+                {
+                    // Fresh statistics, so that the sums right after a bulk load plan as hash
+                    // joins; the records are stored whatever happens here.
+                    if let Err(e) = sqlx::query("ANALYZE records, record_reviews").execute(&self.pool).await {
+                        tracing::warn!(error = %e, "statistics of the records not refreshed");
+                    }
+                }
                 Ok(ids)
             }
 

@@ -202,11 +202,25 @@ async fn an_annual_cycle_runs_from_draft_to_final_and_stays_final() {
         .await
         .unwrap_err();
         assert!(err.to_string().contains("quota"), "{err}");
-        let err = work::finalize(store, id, "assessor").await.unwrap_err();
+        let err = work::finalize(store, id, "chair").await.unwrap_err();
         assert!(
             matches!(err, CycleRunError::Undecided(ref who) if who.len() == 1),
             "{err}"
         );
+        // Whoever computed the result neither decides on it nor finalizes it (four eyes).
+        let err = work::decide(
+            store,
+            id,
+            &code("C002"),
+            Decision::KeepNext,
+            "名额所限",
+            "assessor",
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, CycleRunError::FourEyes(_)), "{err}");
+        let err = work::finalize(store, id, "assessor").await.unwrap_err();
+        assert!(matches!(err, CycleRunError::FourEyes(_)), "{err}");
         work::decide(
             store,
             id,
@@ -228,7 +242,7 @@ async fn an_annual_cycle_runs_from_draft_to_final_and_stays_final() {
         .await
         .unwrap_err();
         assert!(err.to_string().contains("not waiting"), "{err}");
-        let final_rev = work::finalize(store, id, "assessor").await.unwrap();
+        let final_rev = work::finalize(store, id, "chair").await.unwrap();
         let cycle = store.cycle(id).await.unwrap().unwrap();
         assert_eq!(
             (cycle.state, cycle.revision),

@@ -75,6 +75,7 @@ impl From<CycleRunError> for ApiError {
             ref e @ CycleRunError::UnknownUnits(_) => refused("unknown_units", e),
             ref e @ CycleRunError::Engine(_) => refused("cannot_compute", e),
             ref e @ CycleRunError::Undecided(_) => refused("undecided_ties", e),
+            ref e @ CycleRunError::FourEyes(_) => refused("four_eyes", e),
         }
     }
 }

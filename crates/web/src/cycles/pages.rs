@@ -166,7 +166,7 @@ pub(super) async fn upload(
         }
         Err(e) => {
             let mut listed = vec![ctx.tf("frameworks.invalid", &[("file", &file_name)])];
-            listed.extend(problems(&e));
+            listed.extend(problems(&ctx, &e));
             refuse(&state, ctx, &caller, listed).await
         }
     }

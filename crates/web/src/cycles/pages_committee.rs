@@ -276,9 +276,10 @@ pub(super) async fn decide(
             let status = match &e {
                 CycleRunError::Store(kaohe_store::StoreError::Conflict(_)) => StatusCode::CONFLICT,
                 CycleRunError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                CycleRunError::FourEyes(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            (status, problems(&e))
+            (status, problems(&ctx, &e))
         }),
         Err(e) => Err((StatusCode::UNPROCESSABLE_ENTITY, vec![e])),
     };

@@ -96,9 +96,10 @@ pub(super) async fn presets_for(
 
 /// The problems of a refused step, one per line: every problem of a values file or of a
 /// framework file is listed.
-pub(super) fn problems(error: &CycleRunError) -> Vec<String> {
+pub(super) fn problems(ctx: &PageCtx, error: &CycleRunError) -> Vec<String> {
     match error {
         CycleRunError::Values { problems, .. } => problems.clone(),
+        CycleRunError::FourEyes(_) => vec![ctx.t("cycle.four_eyes").to_owned()],
         other => other
             .to_string()
             .lines()
@@ -308,11 +309,12 @@ pub(super) async fn create(
     match work::create(store, &spec, &actor(&caller)).await {
         Ok(id) => Ok(see_other(&format!("/cycles/{id}"))),
         Err(e) => {
+            let listed = problems(&ctx, &e);
             list(
                 &state,
                 ctx,
                 &caller,
-                problems(&e),
+                listed,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -697,6 +699,7 @@ pub(super) async fn refused(
 ) -> PageResult {
     let status = match error {
         CycleRunError::Store(kaohe_store::StoreError::Conflict(_)) => StatusCode::CONFLICT,
+        CycleRunError::FourEyes(_) => StatusCode::FORBIDDEN,
         CycleRunError::Store(_) | CycleRunError::Worker(_) => {
             tracing::error!(cycle = id, error = %error, "cycle step failed");
             return Err(ctx.fail(ApiError::Unavailable));
@@ -709,7 +712,8 @@ pub(super) async fn refused(
         .await
         .map_err(|e| ctx.fail(e))?
         .ok_or_else(|| ctx.fail(ApiError::not_found("cycle", id.to_string())))?;
-    dashboard(state, ctx, caller, cycle, None, problems(error), status).await
+    let listed = problems(&ctx, error);
+    dashboard(state, ctx, caller, cycle, None, listed, status).await
 }
 
 /// `POST /cycles/{id}/open`: 开始采集.

@@ -282,7 +282,7 @@ pub(super) async fn judge(
             Err(ctx.fail(ApiError::Unavailable))
         }
         Err(e) => {
-            let p = problems(&e);
+            let p = problems(&ctx, &e);
             form_page(
                 &state,
                 ctx,

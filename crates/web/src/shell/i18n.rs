@@ -354,6 +354,7 @@ messages! {
     "rec.err.reviewed" => "该纪实已经核实或驳回过", "This record has been reviewed already";
     "rec.err.not_amendable" => "只有待核实或已核实的纪实可以更正", "Only a pending or verified record can be corrected";
     "rec.err.verdict" => "请选择核实或驳回", "Choose verify or reject";
+    "cycle.four_eyes" => "双人复核：本次结果由您计算，委员会决定和定稿须由另一名考核人员作出。", "Four eyes: you computed this result; another assessor must take the committee's decisions and finalize it.";
     "rec.four_eyes" => "这条纪实是您本人记录的，须由另一名考核人员核实或驳回（双人复核）。", "You recorded this fact: another assessor must verify or reject it (four eyes).";
     "rec.timeline_of" => "{name}（{id}）的全程纪实", "Work records of {name} ({id})";
     "rec.my_title" => "我的全程纪实", "My work records";

@@ -229,7 +229,7 @@ async fn frameworks_are_stored_listed_in_words_and_uploads_list_every_problem() 
 
 #[tokio::test]
 async fn a_cycle_from_creation_to_amendment_through_the_pages() {
-    for app in spawn_apps().await {
+    for mut app in spawn_apps().await {
         seed_people(&app).await;
         let dashboard = create_cycle(&app).await;
         let id = dashboard.trim_start_matches("/cycles/").to_owned();
@@ -354,9 +354,14 @@ async fn a_cycle_from_creation_to_amendment_through_the_pages() {
         let xlsx = app.get(&format!("{dashboard}/results?format=xlsx")).await;
         assert_eq!(xlsx.status, 200);
 
-        // The committee: the tie of C003 and C004, quota 2 with 1 awarded.
+        // The committee: the tie of C003 and C004, quota 2 with 1 awarded. Its decisions and
+        // the finalization come from another assessor than the one who computed (four eyes).
         let r = app.post_page(&format!("{dashboard}/review"), &[]).await;
         assert_eq!(r.status, 303, "{}", r.body);
+        let chair = app
+            .sign_in_as("chair", &["assessor"], &["340000"], None)
+            .await;
+        let tester = app.session.replace(chair);
         let committee = format!("{dashboard}/committee");
         let page = app.get(&committee).await;
         assert_eq!(page.status, 200, "{}", page.body);
@@ -393,8 +398,13 @@ async fn a_cycle_from_creation_to_amendment_through_the_pages() {
         assert_eq!(r.status, 303, "{}", r.body);
         let page = app.get(&committee).await;
         assert_eq!(page.table_rows("decisions").len(), 2);
-        assert!(page.body.contains("全年承担重点任务多") && page.body.contains("tester"));
+        assert!(page.body.contains("全年承担重点任务多") && page.body.contains("chair"));
         assert!(page.body.contains("id=\"step-finalize\""), "{}", page.body);
+        let chair = std::mem::replace(&mut app.session, tester);
+        let r = app.post_page(&format!("{dashboard}/finalize"), &[]).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert!(r.body.contains("双人复核"), "{}", r.body);
+        let tester = std::mem::replace(&mut app.session, chair);
 
         let en = app.get(&format!("{committee}?lang=en")).await;
         for words in [
@@ -406,6 +416,7 @@ async fn a_cycle_from_creation_to_amendment_through_the_pages() {
         }
         let r = app.post_page(&format!("{dashboard}/finalize"), &[]).await;
         assert_eq!(r.status, 303, "{}", r.body);
+        app.session = tester;
         let results = app.get(&format!("{dashboard}/results?q=C003")).await;
         assert!(
             results.body.contains("考核委员会确定为优秀"),
@@ -452,7 +463,7 @@ async fn a_cycle_from_creation_to_amendment_through_the_pages() {
 
 #[tokio::test]
 async fn who_sees_a_cycle_and_its_results() {
-    for app in spawn_apps().await {
+    for mut app in spawn_apps().await {
         seed_people(&app).await;
         let dashboard = create_cycle(&app).await;
         let official = app
@@ -519,6 +530,10 @@ async fn who_sees_a_cycle_and_its_results() {
             assert!(mine.body.contains("id=\"no-results\""), "{}", mine.body);
         }
         app.post_page(&format!("{dashboard}/review"), &[]).await;
+        let chair = app
+            .sign_in_as("c_chair", &["assessor"], &["340000"], None)
+            .await;
+        app.session = Some(chair);
         let committee = format!("{dashboard}/committee");
         for (cadre, decision) in [("C003", "keep_next"), ("C004", "award_top")] {
             let r = app

@@ -217,8 +217,9 @@ async fn collecting_cycle(app: &TestApp, who: &Account) -> i64 {
     id
 }
 
-/// Computes, submits, decides the tie of 蜀山区 (S01 awarded, S02 kept) and finalizes.
-async fn finish(app: &TestApp, who: &Account, id: i64) {
+/// Computes and submits as `who`, then decides the tie of 蜀山区 (S01 awarded, S02 kept)
+/// and finalizes as `chair` (four eyes).
+async fn finish(app: &TestApp, who: &Account, chair: &Account, id: i64) {
     for step in ["compute", "review"] {
         let r = app
             .cycle_post(who, &format!("/api/v1/cycles/{id}/{step}"), &json!({}))
@@ -228,7 +229,7 @@ async fn finish(app: &TestApp, who: &Account, id: i64) {
     for (person, decision) in [("S01", "award_top"), ("S02", "keep_next")] {
         let r = app
             .cycle_post(
-                who,
+                chair,
                 &format!("/api/v1/cycles/{id}/decisions"),
                 &json!({"person": person, "decision": decision, "reason": "考核委员会讨论决定"}),
             )
@@ -236,7 +237,7 @@ async fn finish(app: &TestApp, who: &Account, id: i64) {
         expect(app, &r, 201, "decision");
     }
     let r = app
-        .cycle_post(who, &format!("/api/v1/cycles/{id}/finalize"), &json!({}))
+        .cycle_post(chair, &format!("/api/v1/cycles/{id}/finalize"), &json!({}))
         .await;
     expect(app, &r, 200, "finalize");
 }
@@ -257,6 +258,11 @@ async fn an_annual_cycle_runs_from_upload_to_final_and_amendment_over_http() {
         seed_county(&app).await;
         let who = app
             .account("kaoheyuan", &["assessor"], &["340100"], None)
+            .await;
+        // The committee's decisions and the finalization come from another assessor than the
+        // one who computed (four eyes).
+        let chair = app
+            .account("weiyuan", &["assessor"], &["340100"], None)
             .await;
 
         // Frameworks: stored once; the same file again stores nothing; a changed file under
@@ -380,7 +386,7 @@ async fn an_annual_cycle_runs_from_upload_to_final_and_amendment_over_http() {
         assert_eq!(s01["rule"], "quota_tie_committee");
 
         // The committee decides only under review, with a reason, within the quota.
-        let (app_ref, who_ref) = (&app, &who);
+        let (app_ref, who_ref) = (&app, &chair);
         let decide = |person: &str, decision: &str, reason: &str| {
             let body = json!({"person": person, "decision": decision, "reason": reason});
             async move {
@@ -411,7 +417,7 @@ async fn an_annual_cycle_runs_from_upload_to_final_and_amendment_over_http() {
             .await;
         assert_eq!(refusal(&r), (422, "invalid_field".to_owned()), "{}", r.body);
         let r = app
-            .cycle_post(&who, &format!("{base}/finalize"), &json!({}))
+            .cycle_post(&chair, &format!("{base}/finalize"), &json!({}))
             .await;
         assert_eq!(
             refusal(&r),
@@ -424,9 +430,17 @@ async fn an_annual_cycle_runs_from_upload_to_final_and_amendment_over_http() {
             "{}",
             r.body
         );
+        let r = app
+            .cycle_post(
+                &who,
+                &format!("{base}/decisions"),
+                &json!({"person": "S01", "decision": "award_top", "reason": "实绩突出"}),
+            )
+            .await;
+        assert_eq!(refusal(&r), (422, "four_eyes".to_owned()), "{}", r.body);
         let r = decide("S01", "award_top", "实绩突出，群众评价高").await;
         let d = expect(&app, &r, 201, "decide S01");
-        assert_eq!(d["decided_by"], "kaoheyuan");
+        assert_eq!(d["decided_by"], "weiyuan");
         assert_eq!(d["decision_label"]["zh"], "确定为最高等次");
         let r = decide("S02", "award_top", "同样优秀").await;
         assert_eq!(
@@ -451,6 +465,10 @@ async fn an_annual_cycle_runs_from_upload_to_final_and_amendment_over_http() {
         // Final: the committee's decisions in the results, names included.
         let r = app
             .cycle_post(&who, &format!("{base}/finalize"), &json!({}))
+            .await;
+        assert_eq!(refusal(&r), (422, "four_eyes".to_owned()), "{}", r.body);
+        let r = app
+            .cycle_post(&chair, &format!("{base}/finalize"), &json!({}))
             .await;
         let fin = expect(&app, &r, 200, "finalize");
         assert_eq!(fin["state"], "final");
@@ -764,6 +782,9 @@ async fn officials_leaders_and_other_assessors_see_only_their_own() {
         let who = app
             .account("kaoheyuan", &["assessor"], &["340100"], None)
             .await;
+        let chair = app
+            .account("weiyuan", &["assessor"], &["340100"], None)
+            .await;
         let official = app.account("s01", &["official"], &[], Some("S01")).await;
         let leader = app
             .account("shushan", &["unit_leader"], &["340104"], None)
@@ -869,7 +890,7 @@ async fn officials_leaders_and_other_assessors_see_only_their_own() {
             .cycle_post(&who, &format!("{base}/compute"), &json!({}))
             .await;
         expect(&app, &r, 200, "compute again");
-        finish(&app, &who, id).await;
+        finish(&app, &who, &chair, id).await;
         let mine = expect(
             &app,
             &app.cycle_get(&official, "/api/v1/cadres/S01/results").await,
