@@ -22,6 +22,12 @@ pub(crate) struct AccountSpec<'a> {
     pub(crate) cadre: Option<Code>,
 }
 
+/// The `otpauth://` URI of an account's TOTP secret, for authenticator apps.
+fn otpauth_uri(username: &str, secret: &str) -> anyhow::Result<String> {
+    totp::otpauth_uri(TOTP_ISSUER, username, secret)
+        .with_context(|| format!("no otpauth URI for {username}"))
+}
+
 /// Checks and creates an account, audited; returns the TOTP secret when its roles need one.
 pub(crate) async fn create_account(
     store: &dyn Store,
@@ -134,7 +140,7 @@ pub(crate) async fn run(
             if let Some(secret) = secret {
                 out.push_str(&format!(
                     "TOTP secret (add it to an authenticator app; needed at every login): {secret}\n{}\n",
-                    totp::otpauth_uri(TOTP_ISSUER, username, &secret)
+                    otpauth_uri(username, &secret)?
                 ));
             }
             print(&out)
@@ -196,6 +202,7 @@ pub(crate) async fn run(
                 .await?
                 .with_context(|| format!("no user {username}"))?;
             let secret = kaohe_web::shell::auth::new_totp_secret();
+            let uri = otpauth_uri(username, &secret)?;
             let audit = NewAuditEntry::new(actor(), "user.totp_reset", username)
                 .before(serde_json::json!({ "totp": user.totp_secret.is_some() }).to_string())
                 .after(serde_json::json!({ "totp": true, "sessions_ended": true }).to_string());
@@ -206,8 +213,7 @@ pub(crate) async fn run(
                 bail!("no user {username}");
             }
             print(&format!(
-                "new TOTP secret of {username} (add it to an authenticator app; the old one no longer works; sessions ended): {secret}\n{}\n",
-                totp::otpauth_uri(TOTP_ISSUER, username, &secret)
+                "new TOTP secret of {username} (add it to an authenticator app; the old one no longer works; sessions ended): {secret}\n{uri}\n"
             ))
         }
         UserAction::List => {

@@ -14,6 +14,7 @@ use kaohe_domain::ratings::{
     CaseError, Channel, MAX_TEXT, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase,
 };
 use kaohe_domain::repeated_codes;
+use kaohe_domain::text::check_text;
 use kaohe_domain::{
     Appointment, Cadre, CadreStatus, CalendarEntry, Code, DayKind, Gender, Labeled, RankLevel,
     Sanction, SanctionKind, Unit, UnitKind,
@@ -672,10 +673,25 @@ impl<'a> Row<'a> {
         self.errors.push_at(self.number, column, message);
     }
 
-    /// The cell as trimmed text; `None` (reported) for an error cell.
+    /// The cell as trimmed text; `None` (reported) for an error cell or a text with a
+    /// character no text may hold ([`kaohe_domain::text::check_text`]).
     fn raw(&mut self, f: usize) -> Option<Cow<'a, str>> {
         match self.cell(f).text() {
-            Ok(t) => Some(t),
+            Ok(t) => match check_text("", &t) {
+                Ok(()) => Some(t),
+                Err(e) => {
+                    self.fail(
+                        f,
+                        format!(
+                            "{} U+{:04X} at character {} is not allowed",
+                            e.kind,
+                            u32::from(e.character),
+                            e.position
+                        ),
+                    );
+                    None
+                }
+            },
             Err(e) => {
                 self.fail(f, e);
                 None

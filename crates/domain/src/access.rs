@@ -6,7 +6,6 @@
 
 use crate::code::Code;
 use crate::labels::Labeled;
-use hmac::{Hmac, Mac};
 use std::collections::BTreeSet;
 
 crate::labeled_enum! {
@@ -607,35 +606,42 @@ pub fn session_expired(last_seen: i64, now: i64, idle_timeout_seconds: i64) -> b
     now.saturating_sub(last_seen) >= idle_timeout_seconds
 }
 
-/// TOTP (RFC 6238): HMAC-SHA-1, 30-second steps, 6 digits.
+/// TOTP (RFC 6238): HMAC-SHA-1, 30-second steps, 6 digits, one step of clock drift either way,
+/// computed by `totp-rs`. Accepting each step once (replay protection) is the caller's: see
+/// [`verified_step`](totp::verified_step).
 pub mod totp {
-    use super::{Hmac, Mac};
-    use subtle::ConstantTimeEq;
+    use totp_rs::{Algorithm, Builder, Secret, Totp};
 
     /// Step length in seconds.
     pub const STEP: i64 = 30;
     /// Digits of a code.
-    pub const DIGITS: u32 = 6;
+    pub const DIGITS: u8 = 6;
 
-    /// The HOTP value (RFC 4226) of `secret` at `counter`, with `digits` digits.
-    pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> u32 {
-        let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(secret) else {
-            return 0;
-        };
-        mac.update(&counter.to_be_bytes());
-        let hash = mac.finalize().into_bytes();
-        let offset = usize::from(hash[hash.len() - 1] & 0x0f);
-        let bin = (u32::from(hash[offset]) & 0x7f) << 24
-            | u32::from(hash[offset + 1]) << 16
-            | u32::from(hash[offset + 2]) << 8
-            | u32::from(hash[offset + 3]);
-        bin % 10u32.pow(digits)
+    fn totp(secret: &[u8], digits: u8) -> Option<Totp> {
+        Builder::new()
+            .with_algorithm(Algorithm::SHA1)
+            .with_digits(digits)
+            .with_skew(1)
+            .with_step_duration(STEP.unsigned_abs())
+            .with_secret(secret.to_vec())
+            .build()
+            .ok()
     }
 
-    /// The 6-digit code of `secret` at unix time `now`, zero-padded.
+    fn unix(now: i64) -> u64 {
+        u64::try_from(now).unwrap_or(0)
+    }
+
+    /// The code of `secret` at unix time `now` with `digits` digits (6 to 8), zero-padded;
+    /// `None` for a secret shorter than RFC 4226's 128 bits.
+    pub fn code_of(secret: &[u8], now: i64, digits: u8) -> Option<String> {
+        totp(secret, digits).map(|t| t.generate(unix(now)).to_string())
+    }
+
+    /// The 6-digit code of `secret` at unix time `now`, zero-padded (empty for a secret
+    /// shorter than 128 bits, which no code matches).
     pub fn code(secret: &[u8], now: i64) -> String {
-        let counter = u64::try_from(now.div_euclid(STEP)).unwrap_or(0);
-        format!("{:06}", hotp(secret, counter, DIGITS))
+        code_of(secret, now, DIGITS).unwrap_or_default()
     }
 
     /// Whether `code` is valid at `now`, one step of clock drift either way allowed.
@@ -644,79 +650,45 @@ pub mod totp {
     }
 
     /// The time step (`now / STEP`, one of drift either way) whose code `code` is, if any: a
-    /// caller that accepts each step once (replay protection) remembers it.
+    /// caller that accepts each step once (replay protection) remembers it. The codes are
+    /// compared in constant time by `totp-rs`.
     pub fn verified_step(secret: &[u8], code: &str, now: i64) -> Option<i64> {
-        let code = code.trim();
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        [-1i64, 0, 1].into_iter().fold(None, |found, drift| {
-            // No early exit: every candidate is computed and compared in constant time.
-            let at = now + drift * STEP;
-            let candidate = self::code(secret, at);
-            let equal = bool::from(candidate.as_bytes().ct_eq(code.as_bytes()));
-            found.or(equal.then(|| at.div_euclid(STEP)))
-        })
+        totp(secret, DIGITS)?
+            .check(code.trim(), unix(now))
+            .and_then(|step| i64::try_from(step).ok())
     }
-
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
     /// RFC 4648 base32 without padding, as authenticator apps take secrets.
     pub fn base32_encode(bytes: &[u8]) -> String {
-        let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-        let mut buffer: u32 = 0;
-        let mut bits = 0;
-        for &b in bytes {
-            buffer = (buffer << 8) | u32::from(b);
-            bits += 8;
-            while bits >= 5 {
-                bits -= 5;
-                out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
-            }
-        }
-        if bits > 0 {
-            out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
-        }
-        out
+        Secret::from(bytes).to_base32()
     }
 
     /// Decodes base32 (case-insensitive, padding and spaces ignored); `None` if invalid.
     pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
-        let mut out = Vec::with_capacity(text.len() * 5 / 8);
-        let mut buffer: u32 = 0;
-        let mut bits = 0;
-        for c in text.chars().filter(|c| *c != '=' && !c.is_whitespace()) {
-            let up = c.to_ascii_uppercase();
-            let value = ALPHABET.iter().position(|a| char::from(*a) == up)?;
-            buffer = (buffer << 5) | value as u32;
-            bits += 5;
-            if bits >= 8 {
-                bits -= 8;
-                out.push(((buffer >> bits) & 0xff) as u8);
-            }
-        }
-        Some(out)
+        let plain: String = text
+            .chars()
+            .filter(|c| *c != '=' && !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        Secret::try_from_base32(plain)
+            .ok()
+            .map(|secret| secret.as_bytes().to_vec())
     }
 
-    /// The `otpauth://` URI that authenticator apps scan.
-    pub fn otpauth_uri(issuer: &str, account: &str, secret_base32: &str) -> String {
-        let enc = |s: &str| {
-            s.bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                        char::from(b).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect::<String>()
-        };
-        format!(
-            "otpauth://totp/{}:{}?secret={secret_base32}&issuer={}&algorithm=SHA1&digits=6&period=30",
-            enc(issuer),
-            enc(account),
-            enc(issuer)
-        )
+    /// The `otpauth://` URI that authenticator apps scan; `None` if the secret is not base32
+    /// of at least 128 bits or the account name holds a colon.
+    pub fn otpauth_uri(issuer: &str, account: &str, secret_base32: &str) -> Option<String> {
+        Builder::new()
+            .with_algorithm(Algorithm::SHA1)
+            .with_digits(DIGITS)
+            .with_step_duration(STEP.unsigned_abs())
+            .with_secret(base32_decode(secret_base32)?)
+            .with_issuer(Some(issuer))
+            .with_account_name(account)
+            .build()
+            .ok()?
+            .to_url()
+            .ok()
     }
 }
 
@@ -741,39 +713,56 @@ mod tests {
     fn rfc6238_sha1_vectors() {
         let secret = b"12345678901234567890";
         for (t, expected) in [
-            (59_i64, 94_287_082_u32),
-            (1_111_111_109, 7_081_804),
-            (1_111_111_111, 14_050_471),
-            (1_234_567_890, 89_005_924),
-            (2_000_000_000, 69_279_037),
-            (20_000_000_000, 65_353_130),
+            (59_i64, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_111_111_111, "14050471"),
+            (1_234_567_890, "89005924"),
+            (2_000_000_000, "69279037"),
+            (20_000_000_000, "65353130"),
         ] {
-            let counter = u64::try_from(t / 30).expect("positive");
-            assert_eq!(totp::hotp(secret, counter, 8), expected, "T={t}");
+            assert_eq!(
+                totp::code_of(secret, t, 8).as_deref(),
+                Some(expected),
+                "T={t}"
+            );
         }
         assert_eq!(totp::code(secret, 59), "287082");
         assert!(totp::verify(secret, "287082", 59));
+        assert!(totp::verify(secret, " 287082 ", 59), "spaces around");
         assert!(totp::verify(secret, "287082", 59 + 30), "one step late");
         assert!(!totp::verify(secret, "287082", 59 + 90), "three steps late");
         assert!(!totp::verify(secret, "28708", 59));
+        assert!(!totp::verify(secret, "+28708", 59));
         assert_eq!(totp::verified_step(secret, "287082", 59 + 30), Some(1));
         assert_eq!(totp::verified_step(secret, "287083", 59), None);
+        assert_eq!(totp::code_of(b"short", 59, 6), None, "under 128 bits");
     }
 
     #[test]
-    fn base32_round_trips() {
+    fn base32_round_trips_and_the_otpauth_uri() {
         assert_eq!(totp::base32_encode(b"foobar"), "MZXW6YTBOI");
         assert_eq!(
             totp::base32_decode("MZXW6YTBOI======"),
             Some(b"foobar".to_vec())
         );
         assert_eq!(totp::base32_decode("mzxw6ytboi"), Some(b"foobar".to_vec()));
+        assert_eq!(
+            totp::base32_decode("MZXW 6YTB OI"),
+            Some(b"foobar".to_vec())
+        );
         assert_eq!(totp::base32_decode("1"), None);
         let bytes: Vec<u8> = (0..20).collect();
+        let secret = totp::base32_encode(&bytes);
+        assert_eq!(totp::base32_decode(&secret), Some(bytes));
         assert_eq!(
-            totp::base32_decode(&totp::base32_encode(&bytes)),
-            Some(bytes)
+            totp::otpauth_uri("kaohe", "li.wei", &secret).as_deref(),
+            Some(format!("otpauth://totp/kaohe:li.wei?secret={secret}&issuer=kaohe").as_str())
         );
+        assert!(
+            totp::otpauth_uri("kaohe", "王伟", &secret)
+                .is_some_and(|uri| uri.starts_with("otpauth://totp/kaohe:%E7%8E%8B"))
+        );
+        assert_eq!(totp::otpauth_uri("kaohe", "li", "MZXW6YTBOI"), None);
     }
 
     #[test]

@@ -54,12 +54,52 @@ impl utoipa::Modify for TokenScheme {
 
 /// The API routes, with their OpenAPI description.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(org::api_router())
         .merge(ratings::api_router())
         .merge(cycles::api_router())
         .merge(records::api_router())
-        .merge(shell::api::router())
+        .merge(shell::api::router());
+    document_json_only(router.get_openapi_mut());
+    router
+}
+
+/// Adds the answer of a body that is not JSON (415 `unsupported_media_type`, from
+/// `shell::json::JsonBody` or axum's `Json`) to every operation that takes a JSON body.
+fn document_json_only(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let refused = ResponseBuilder::new()
+        .description("The body is not JSON (`Content-Type` is not `application/json`)")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let takes_json = operation
+                .request_body
+                .as_ref()
+                .is_some_and(|body| body.content.contains_key("application/json"));
+            if takes_json {
+                operation
+                    .responses
+                    .responses
+                    .entry("415".to_owned())
+                    .or_insert_with(|| refused.clone().into());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +137,21 @@ mod tests {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }
         let json = serde_json::to_value(&doc).expect("serializes");
+        let mut json_bodies = 0;
+        for (path, item) in json["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("path item") {
+                let body = &operation["requestBody"]["content"];
+                let multipart = body.get("multipart/form-data").is_some();
+                let answers_415 = operation["responses"].get("415").is_some();
+                if body.get("application/json").is_some() {
+                    json_bodies += 1;
+                    assert!(answers_415, "{method} {path}: no 415 documented");
+                } else if multipart {
+                    assert!(!answers_415, "{method} {path}: 415 for a multipart body");
+                }
+            }
+        }
+        assert!(json_bodies >= 5, "only {json_bodies} JSON bodies");
         for schema in [
             "UnitPage",
             "UnitDetailOut",

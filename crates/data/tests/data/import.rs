@@ -52,6 +52,41 @@ fn one_bad_row_among_thousands_fails_the_whole_file() {
 }
 
 #[test]
+fn text_no_field_may_hold_is_refused_with_file_row_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("units.csv");
+    std::fs::write(
+        &path,
+        "单位编码,单位名称,单位类型,上级单位编码\n\
+340000,安徽省,省,\n\
+340100,合肥\u{202E}市,市,340000\n\
+340102,瑶海区\u{200B},县,340100\n\
+340103,庐阳区,县\u{0},340100\n",
+    )
+    .expect("write");
+    let errors = rows_err(read_units(&path));
+    let found: Vec<(usize, &str)> = errors
+        .errors()
+        .iter()
+        .map(|e| (e.row, e.column.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(3, "单位名称"), (4, "单位名称"), (5, "单位类型")],
+        "{errors}"
+    );
+    let text = errors.to_string();
+    assert!(
+        text.contains(&format!(
+            "{}:3:单位名称: the bidirectional formatting character U+202E at character 3 is not allowed",
+            path.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("U+200B") && text.contains("U+0000"), "{text}");
+}
+
+#[test]
 fn all_bad_rows_are_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("cadres.csv");

@@ -26,7 +26,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use kaohe_domain::NewAuditEntry;
 use kaohe_domain::access::totp;
 use kaohe_store::User;
@@ -229,7 +229,10 @@ fn totp_page(
     secret: &str,
     error: Option<String>,
 ) -> Response {
-    let uri = totp::otpauth_uri(TOTP_ISSUER, &user.username, secret);
+    let Some(uri) = totp::otpauth_uri(TOTP_ISSUER, &user.username, secret) else {
+        tracing::error!(account = %user.username, "no otpauth URI");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
     let mut response = render(
         status,
         &TotpPage {

@@ -9,7 +9,7 @@
 //!   `X-CSRF-Token`): the session's, or for a form posted before any session exists (the
 //!   sign-in form, the public rating form: a `PreSessionForm` of its capability) the one of
 //!   that form's pre-session cookie.
-//! - `POST /login` is rate-limited per client IP ([`LoginLimiter`]); accounts lock after
+//! - `POST /login` is rate-limited per client IP ([`ClientLimiter`]); accounts lock after
 //!   repeated failures ([`kaohe_domain::access::LockoutPolicy`]); administrators need a TOTP
 //!   code. The sign-in form and its handlers belong to the accounts capability.
 
@@ -24,13 +24,16 @@ use axum::http::header::{CACHE_CONTROL, COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use kaohe_domain::access::{LockoutPolicy, PasswordPolicy, session_expired, totp};
 use kaohe_domain::{Principal, UserPrincipal};
 use rand::RngCore;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// Session cookie.
@@ -195,16 +198,17 @@ pub(crate) struct SessionCsrf(pub(crate) String);
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PasswordChangeDue;
 
-/// The value of cookie `name`.
+/// The value of cookie `name` in a request's `Cookie` headers (surrounding double quotes
+/// removed), parsed by the `cookie` crate; a malformed pair is skipped.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value_trimmed().to_owned())
 }
 
 pub(crate) fn secure(state: &AppState, headers: &HeaderMap) -> bool {
@@ -223,14 +227,22 @@ pub(crate) fn set_cookie(
     max_age: Option<i64>,
     secure: bool,
 ) -> HeaderValue {
-    let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
+    let mut builder = Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure);
     if let Some(age) = max_age {
-        c.push_str(&format!("; Max-Age={age}"));
+        builder = builder.max_age(time::Duration::seconds(age));
     }
-    if secure {
-        c.push_str("; Secure");
-    }
-    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("x=; Max-Age=0"))
+    set_cookie_header(&builder.build())
+}
+
+/// A cookie as a `Set-Cookie` value; a cookie no header can hold (a control character in
+/// its value) becomes an expired, empty one.
+pub(crate) fn set_cookie_header(cookie: &Cookie<'_>) -> HeaderValue {
+    HeaderValue::from_str(&cookie.to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("x=; Max-Age=0"))
 }
 
 /// Middleware: resolves the session cookie into a [`Principal`] (and [`SessionCsrf`]) in the
@@ -461,32 +473,47 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Per-IP token buckets, for `POST /login` and for the public rating form.
+/// Per-IP rate limits (token buckets of `governor`), for `POST /login` and for the public
+/// rating pages. The quota comes with each call, from the settings the state holds; the
+/// buckets of a quota are kept until the quota changes.
 #[derive(Debug, Default)]
-pub struct LoginLimiter {
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+pub struct ClientLimiter {
+    limiter: Mutex<Option<(Quota, Arc<DefaultKeyedRateLimiter<IpAddr>>)>>,
 }
 
-impl LoginLimiter {
-    /// Takes one attempt for `ip`; `false` when its bucket is empty.
+/// Most client addresses remembered before the full buckets are forgotten.
+const MAX_REMEMBERED_CLIENTS: usize = 100_000;
+
+impl ClientLimiter {
+    /// Takes one request of `ip` from its bucket of `burst` requests given back at
+    /// `per_minute` a minute; `false` when the bucket is empty (or the quota is zero).
     pub(crate) fn allow(&self, ip: IpAddr, burst: u32, per_minute: u32) -> bool {
-        let Ok(mut buckets) = self.buckets.lock() else {
+        let (Some(burst), Some(per_minute)) = (NonZeroU32::new(burst), NonZeroU32::new(per_minute))
+        else {
             return false;
         };
-        let now = Instant::now();
-        if buckets.len() > 100_000 {
-            buckets.clear();
+        let Some(quota) = Quota::with_period(Duration::from_secs(60) / per_minute.get())
+            .map(|q| q.allow_burst(burst))
+        else {
+            return false;
+        };
+        let limiter = {
+            let Ok(mut current) = self.limiter.lock() else {
+                return false;
+            };
+            match current.as_ref() {
+                Some((q, limiter)) if *q == quota => Arc::clone(limiter),
+                _ => {
+                    let limiter = Arc::new(RateLimiter::keyed(quota));
+                    *current = Some((quota, Arc::clone(&limiter)));
+                    limiter
+                }
+            }
+        };
+        if limiter.len() > MAX_REMEMBERED_CLIENTS {
+            limiter.retain_recent();
         }
-        let (tokens, last) = buckets.entry(ip).or_insert((f64::from(burst), now));
-        let refill = now.duration_since(*last).as_secs_f64() * f64::from(per_minute) / 60.0;
-        *tokens = (*tokens + refill).min(f64::from(burst));
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        limiter.check_key(&ip).is_ok()
     }
 }
 
@@ -505,7 +532,7 @@ mod tests {
 
     #[test]
     fn login_limiter_empties_and_is_per_ip() {
-        let l = LoginLimiter::default();
+        let l = ClientLimiter::default();
         let a = IpAddr::from([10, 0, 0, 1]);
         let b = IpAddr::from([10, 0, 0, 2]);
         for _ in 0..3 {
@@ -513,6 +540,10 @@ mod tests {
         }
         assert!(!l.allow(a, 3, 1));
         assert!(l.allow(b, 3, 1));
+        assert!(!l.allow(b, 0, 1), "a zero quota admits nobody");
+        assert!(!l.allow(b, 1, 0), "a zero quota admits nobody");
+        // Another quota starts from full buckets.
+        assert!(l.allow(a, 4, 1));
     }
 
     #[test]
@@ -524,5 +555,34 @@ mod tests {
         );
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "kaohe_login"), None);
+        // Several headers, a quoted value, a pair without `=` skipped.
+        h.append(
+            COOKIE,
+            HeaderValue::from_static("broken; kaohe_login=\"xyz\""),
+        );
+        assert_eq!(cookie(&h, "kaohe_login").as_deref(), Some("xyz"));
+        assert_eq!(cookie(&h, "broken"), None);
+    }
+
+    #[test]
+    fn set_cookie_values_carry_their_attributes() {
+        let value = set_cookie("kaohe_rate", "t0k", "/rate", Some(3600), true);
+        let text = value.to_str().expect("ASCII");
+        assert!(text.starts_with("kaohe_rate=t0k;"), "{text}");
+        for part in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Path=/rate",
+            "Max-Age=3600",
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+        let plain = set_cookie("kaohe_session", "", "/", Some(0), false);
+        let plain = plain.to_str().expect("ASCII");
+        assert!(
+            plain.contains("Max-Age=0") && !plain.contains("Secure"),
+            "{plain}"
+        );
     }
 }

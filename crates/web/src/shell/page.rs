@@ -8,6 +8,7 @@
 
 use super::access::{Declared, Permission};
 use super::assets;
+use super::auth::set_cookie_header;
 use super::error::ApiError;
 use super::i18n::{self, LANG_PARAM, Lang};
 use super::params::{FromQuery, QueryParams, encode_component, href};
@@ -18,6 +19,7 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
+use cookie::{Cookie, SameSite};
 use kaohe_domain::Labeled;
 use kaohe_store::Page;
 
@@ -468,7 +470,7 @@ pub(crate) struct Link {
 }
 
 /// Longest `lang` cookie lifetime: a year.
-const LANG_COOKIE_MAX_AGE: u32 = 365 * 24 * 60 * 60;
+const LANG_COOKIE_MAX_AGE: i64 = 365 * 24 * 60 * 60;
 
 /// `next` when it is a path on this site, else `/`: never an open redirect.
 pub(crate) fn local_path(next: Option<&str>) -> &str {
@@ -505,15 +507,17 @@ pub(super) async fn set_lang(Path(lang): Path<String>, uri: Uri) -> Response {
     };
     let query = QueryParams::from_uri(&uri);
     let next = local_path(query.raw("next"));
-    let cookie = format!(
-        "{LANG_PARAM}={}; Path=/; Max-Age={LANG_COOKIE_MAX_AGE}; SameSite=Lax; HttpOnly",
-        lang.code()
-    );
+    let cookie = Cookie::build((LANG_PARAM, lang.code()))
+        .path("/")
+        .max_age(time::Duration::seconds(LANG_COOKIE_MAX_AGE))
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .build();
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(LOCATION, location(next));
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(SET_COOKIE, value);
-    }
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, set_cookie_header(&cookie));
     response
 }
 

@@ -1,6 +1,6 @@
 //! What every request handler shares: the store and the settings of the deployment.
 
-use super::auth::{AuthSettings, LoginLimiter, TokenCache};
+use super::auth::{AuthSettings, ClientLimiter, TokenCache};
 use kaohe_domain::SanctionPeriods;
 use kaohe_domain::ratings::RatingSettings;
 use kaohe_store::Store;
@@ -36,11 +36,11 @@ pub struct AppState {
     /// Accounts and sessions: idle timeout, lockout, password policy, secure cookies.
     pub auth: AuthSettings,
     /// Per-IP buckets of login attempts.
-    pub login_limiter: Arc<LoginLimiter>,
+    pub login_limiter: Arc<ClientLimiter>,
     /// Settings of public ratings, rectification and figures.
     pub ratings: RatingSettings,
     /// Per-IP buckets of the public rating form.
-    pub rate_limiter: Arc<LoginLimiter>,
+    pub rate_limiter: Arc<ClientLimiter>,
     /// Accounts of recently used API tokens.
     pub token_cache: Arc<TokenCache>,
     /// Where assessment cycles gather indicator values from (ratings, …), wired by the binary.

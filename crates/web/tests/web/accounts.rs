@@ -1,6 +1,6 @@
 //! Accounts, login, sessions, CSRF, security headers, and the route × role matrix.
 
-use crate::helpers::{Fetched, TestApp, spawn_apps, spawn_apps_with};
+use crate::helpers::{Fetched, TestApp, spawn_apps, spawn_apps_with, spawn_apps_with_settings};
 use kaohe_domain::access::totp;
 use kaohe_domain::{Code, Labeled, Role};
 use kaohe_store::NewUser;
@@ -673,7 +673,12 @@ async fn every_role_against_every_route() {
         login_burst: 100,
         ..kaohe_web::shell::auth::AuthSettings::default()
     };
-    for app in spawn_apps_with(auth).await {
+    // Every account looks at the public rating pages and their QR codes from one address.
+    let ratings = kaohe_domain::ratings::RatingSettings {
+        public_burst: 100,
+        ..kaohe_domain::ratings::RatingSettings::default()
+    };
+    for app in spawn_apps_with_settings(auth, ratings).await {
         seed_cycle(&app).await;
         seed_records(&app).await;
         // Every route of the API and of the pages is in the matrix.

@@ -137,7 +137,11 @@ pub(crate) async fn spawn_apps_with_ratings(ratings: RatingSettings) -> Vec<Test
     spawn_apps_with_settings(AuthSettings::default(), ratings).await
 }
 
-async fn spawn_apps_with_settings(auth: AuthSettings, ratings: RatingSettings) -> Vec<TestApp> {
+/// [`spawn_apps`] with other account and rating settings.
+pub(crate) async fn spawn_apps_with_settings(
+    auth: AuthSettings,
+    ratings: RatingSettings,
+) -> Vec<TestApp> {
     spawn_apps_with_records(auth, ratings, |_| (Vault::Database, None)).await
 }
 

@@ -630,6 +630,32 @@ async fn the_public_rating_form_is_rate_limited_per_client() {
 }
 
 #[tokio::test]
+async fn the_qr_codes_of_cases_are_rate_limited_like_the_form() {
+    let settings = kaohe_domain::ratings::RatingSettings {
+        public_burst: 3,
+        public_per_minute: 1,
+        ..kaohe_domain::ratings::RatingSettings::default()
+    };
+    for app in spawn_apps_with_ratings(settings).await {
+        let mut statuses = Vec::new();
+        for path in [
+            "/rate/rate-bj-3/qr.svg",
+            "/rate/rate-bj-3/qr.png",
+            "/rate/some-guessed-code/qr.svg",
+            "/rate/rate-bj-3/qr.svg",
+            "/rate/another-guess/qr.png",
+        ] {
+            statuses.push(app.get_as(None, path).await.status);
+        }
+        assert_eq!(statuses, vec![200, 200, 404, 429, 429], "{}", app.name);
+        // The same bucket as the form: looking at a code's page is refused too.
+        let look = app.get_as(None, "/rate/rate-bj-3").await;
+        assert_eq!(look.status, 429, "{}", look.body);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_bad_review_runs_from_open_to_closed_with_its_callback() {
     for app in spawn_apps().await {
         let leader = app

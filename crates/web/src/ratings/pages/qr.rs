@@ -1,7 +1,7 @@
 //! QR codes: per case (on the receipt), per service window (on the counter), as SVG or PNG,
 //! and the printable sheet of the windows of the units in scope (`/service/qr`).
 
-use super::rate::{known_window, rating_case, window_path};
+use super::rate::{known_window, public_rate_limit, rating_case, window_path};
 use crate::org::data::units_in_scope;
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission};
@@ -11,10 +11,12 @@ use crate::shell::page::{PageCtx, PageResult, render};
 use crate::shell::params::encode_component;
 use crate::shell::qr::Qr;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::Extension;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kaohe_domain::Code;
+use std::net::SocketAddr;
 
 /// `scheme://host` of the request, for the absolute URL a QR code must carry.
 fn public_base(state: &AppState, headers: &HeaderMap) -> String {
@@ -55,13 +57,16 @@ fn qr_response(qr: Option<Qr>, png: bool, caption: &str) -> Response {
     r
 }
 
+/// A case's QR code. Taken from the same per-client bucket as the rating form: the answer
+/// tells whether a code exists, so codes cannot be tried faster through the images.
 async fn case_qr(
     ctx: PageCtx,
     state: AppState,
-    headers: HeaderMap,
+    (connect, headers): (Option<Extension<ConnectInfo<SocketAddr>>>, HeaderMap),
     code: String,
     png: bool,
 ) -> PageResult {
+    public_rate_limit(&state, connect).map_err(|e| ctx.fail(e))?;
     let case = rating_case(&state, &ctx, &code).await?;
     let url = format!(
         "{}/rate/{}",
@@ -76,20 +81,22 @@ async fn case_qr(
 pub(crate) async fn case_qr_svg(
     ctx: PageCtx,
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> PageResult {
-    case_qr(ctx, state, headers, code, false).await
+    case_qr(ctx, state, (connect, headers), code, false).await
 }
 
 /// `GET /rate/{code}/qr.png`.
 pub(crate) async fn case_qr_png(
     ctx: PageCtx,
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> PageResult {
-    case_qr(ctx, state, headers, code, true).await
+    case_qr(ctx, state, (connect, headers), code, true).await
 }
 
 async fn window_qr(

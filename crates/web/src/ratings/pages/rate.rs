@@ -20,6 +20,7 @@ use kaohe_domain::ratings::{Channel, NewRating, Phone, RatingLevel, ReasonTag};
 use kaohe_domain::{Code, Labeled};
 use kaohe_store::StoredCase;
 use std::net::{IpAddr, SocketAddr};
+use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 /// The form's token cookie of the public pages (`/rate/…`), for the form just rendered.
@@ -38,7 +39,7 @@ fn set_rate_cookie(response: &mut Response, token: &str, state: &AppState, heade
 
 /// Takes one public request (the rating form, a rating or a window lookup) from the client's
 /// IP bucket.
-fn public_rate_limit(
+pub(super) fn public_rate_limit(
     state: &AppState,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Result<(), ApiError> {
@@ -53,6 +54,15 @@ fn public_rate_limit(
         tracing::info!(%ip, "public form rate limit");
         Err(ApiError::RateLimited)
     }
+}
+
+/// Whether `phone` ends with the four digits `last4`, compared in constant time (`subtle`):
+/// the digits stand in for a secret at the window.
+fn last_four_match(phone: &str, last4: &str) -> bool {
+    let digits = phone.as_bytes();
+    digits
+        .get(digits.len().saturating_sub(4)..)
+        .is_some_and(|end| end.len() == 4 && bool::from(end.ct_eq(last4.as_bytes())))
 }
 
 /// A choice of the rating form.
@@ -422,7 +432,7 @@ pub(crate) async fn window_lookup(
                     && c.case
                         .phone
                         .as_ref()
-                        .is_some_and(|p| p.reveal().ends_with(last4))
+                        .is_some_and(|p| last_four_match(p.reveal(), last4))
             }),
         _ => None,
     };
@@ -446,5 +456,19 @@ pub(crate) async fn window_lookup(
                 },
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_four_match;
+
+    #[test]
+    fn the_last_four_digits_match_only_at_the_end() {
+        assert!(last_four_match("13812345678", "5678"));
+        assert!(!last_four_match("13812345678", "1234"));
+        assert!(!last_four_match("13812345678", "678"));
+        assert!(!last_four_match("678", "678"));
+        assert!(last_four_match("5678", "5678"));
     }
 }
