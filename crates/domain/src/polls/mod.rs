@@ -424,6 +424,68 @@ impl Poll {
     }
 }
 
+/// Counted paper ballots of one group (纸质票), entered by one person and counted only once a
+/// second person confirms them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperCount {
+    /// The group.
+    pub group: Code,
+    /// Paper ballots returned (they count toward the quorum).
+    pub ballots: u32,
+    /// Votes per grade for each person and item; a recommendation gives a nominee's votes as
+    /// the first number, on the item 总体评价, the rest 0.
+    pub counts: Vec<(Code, Item, [u32; 4])>,
+}
+
+/// Why a paper count is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaperError {
+    /// A group the poll does not have.
+    #[error("this poll has no group {0}")]
+    Group(Code),
+    /// A person or item the poll does not name, or named twice.
+    #[error("{0} {1} is not on this poll's ballot, or is counted twice")]
+    Slot(Code, &'static str),
+    /// More votes than ballots.
+    #[error("{0} {1}: more votes than paper ballots")]
+    TooMany(Code, &'static str),
+    /// More ballots than the group's raters.
+    #[error("more paper ballots than raters in group {0}")]
+    Ballots(Code),
+}
+
+impl Poll {
+    /// Checks a paper count against the poll.
+    pub fn check_paper(&self, paper: &PaperCount) -> Result<(), PaperError> {
+        let group = self
+            .groups
+            .iter()
+            .find(|g| g.id == paper.group)
+            .ok_or_else(|| PaperError::Group(paper.group.clone()))?;
+        if paper.ballots > group.codes {
+            return Err(PaperError::Ballots(paper.group.clone()));
+        }
+        let mut seen = BTreeSet::new();
+        for (person, item, counts) in &paper.counts {
+            let known = self.people.contains(person)
+                && match self.kind {
+                    PollKind::Evaluation => self.items.contains(item),
+                    PollKind::Recommendation => *item == Item::Overall,
+                };
+            if !known || !seen.insert((person, *item)) {
+                return Err(PaperError::Slot(person.clone(), item.zh()));
+            }
+            let votes: u32 = counts.iter().sum();
+            let recommendation_extra =
+                self.kind == PollKind::Recommendation && counts[1..].iter().any(|c| *c > 0);
+            if votes > paper.ballots || recommendation_extra {
+                return Err(PaperError::TooMany(person.clone(), item.zh()));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The level of an annual grade: 0 = 优秀 … 3 = 不称职.
 pub fn grade_level(grade: AnnualGrade) -> u8 {
     match grade {
@@ -554,6 +616,33 @@ pub(crate) mod tests {
             Err(BallotError::TooMany(1))
         );
         assert_eq!(p.decode("11"), Err(BallotError::Encoding));
+    }
+
+    #[test]
+    fn paper_counts_are_checked() {
+        let p = evaluation();
+        let mut paper = PaperCount {
+            group: code("peers"),
+            ballots: 12,
+            counts: vec![(code("C1"), Item::Overall, [6, 4, 1, 1])],
+        };
+        assert_eq!(p.check_paper(&paper), Ok(()));
+        paper.counts.push((code("C1"), Item::Overall, [1, 0, 0, 0]));
+        assert!(matches!(p.check_paper(&paper), Err(PaperError::Slot(..))));
+        paper.counts.pop();
+        paper.counts.push((code("C2"), Item::Ji, [1, 0, 0, 0]));
+        assert!(matches!(p.check_paper(&paper), Err(PaperError::Slot(..))));
+        paper.counts.pop();
+        paper.counts.push((code("C2"), Item::De, [12, 1, 0, 0]));
+        assert!(matches!(
+            p.check_paper(&paper),
+            Err(PaperError::TooMany(..))
+        ));
+        paper.ballots = 21;
+        assert!(matches!(
+            p.check_paper(&paper),
+            Err(PaperError::Ballots(..))
+        ));
     }
 
     #[test]

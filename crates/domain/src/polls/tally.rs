@@ -11,7 +11,7 @@
 //! `k` is `Σ w_c · n_c,k / N_c` over `Σ w_c` (groups without a vote on the item left out).
 //! Nominees rank by weighted votes `Σ w_c · v_c`; equal weighted votes share a rank.
 
-use super::{BallotError, Choices, Item, Poll, PollKind};
+use super::{BallotError, Choices, Item, PaperCount, Poll, PollKind};
 use crate::Code;
 use crate::labeled_enum;
 use time::OffsetDateTime;
@@ -63,6 +63,26 @@ impl GroupTally {
         }
         self.ballots += 1;
         Ok(())
+    }
+
+    /// Adds a confirmed paper count, checked by [`Poll::check_paper`].
+    pub fn add_paper(&mut self, poll: &Poll, paper: &PaperCount) {
+        let per = poll.items_per_person();
+        for (person, item, counts) in &paper.counts {
+            let p = poll.people.iter().position(|x| x == person);
+            let i = match poll.kind {
+                PollKind::Evaluation => poll.items.iter().position(|x| x == item),
+                PollKind::Recommendation => Some(0),
+            };
+            if let (Some(p), Some(i)) = (p, i)
+                && let Some(slot) = self.counts.get_mut(p * per + i)
+            {
+                for k in 0..GRADES {
+                    slot[k] += counts[k];
+                }
+            }
+        }
+        self.ballots += paper.ballots;
     }
 
     /// Adds a ballot.
