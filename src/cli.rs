@@ -634,6 +634,31 @@ pub(crate) enum PollAction {
         #[arg(long)]
         count: Option<u32>,
     },
+    /// Enter a group's counted paper ballots (纸质票), counted once another account confirms.
+    Paper {
+        /// The poll.
+        #[arg(long)]
+        poll: String,
+        /// The group.
+        #[arg(long)]
+        group: String,
+        /// Paper ballots returned.
+        #[arg(long)]
+        ballots: u32,
+        /// Votes of one person on one item as PERSON:ITEM:优秀,称职,基本称职,不称职, e.g.
+        /// C001:overall:6,4,1,0 (repeat); a recommendation gives PERSON:overall:VOTES.
+        #[arg(long = "count", required = true)]
+        counts: Vec<String>,
+    },
+    /// Confirm a group's paper count (双人复核): by another account than the one that entered it.
+    Confirm {
+        /// The poll.
+        #[arg(long)]
+        poll: String,
+        /// The group.
+        #[arg(long)]
+        group: String,
+    },
     /// Close a poll now, before its closing time.
     Close {
         /// The poll.

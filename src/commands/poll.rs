@@ -7,7 +7,7 @@ use crate::cli::PollAction;
 use anyhow::Context;
 use kaohe_data::parse::{format_datetime, parse_datetime};
 use kaohe_domain::polls::{
-    BallotCode, Item, Poll, PollKind, PollResults, PollSettings, RaterGroup, code_hash,
+    BallotCode, Item, PaperCount, Poll, PollKind, PollResults, PollSettings, RaterGroup, code_hash,
 };
 use kaohe_domain::{Code, Labeled, NewAuditEntry};
 use kaohe_store::Store;
@@ -36,6 +36,26 @@ fn group(spec: &str) -> anyhow::Result<RaterGroup> {
             .with_context(|| format!("--group {spec:?}: codes {codes:?}"))?,
         merge_into: rest.first().map(|m| code("group", m)).transpose()?,
     })
+}
+
+/// `PERSON:ITEM:N[,N,N,N]`: the votes per grade of one person on one item.
+fn paper_count(spec: &str) -> anyhow::Result<(Code, Item, [u32; 4])> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let [person, item, votes] = parts.as_slice() else {
+        anyhow::bail!("--count {spec:?}: expected PERSON:ITEM:优秀,称职,基本称职,不称职");
+    };
+    let mut counts = [0u32; 4];
+    let numbers: Vec<&str> = votes.split(',').collect();
+    if numbers.len() > 4 {
+        anyhow::bail!("--count {spec:?}: at most four numbers");
+    }
+    for (slot, n) in counts.iter_mut().zip(numbers) {
+        *slot = n
+            .trim()
+            .parse()
+            .with_context(|| format!("--count {spec:?}: {n:?} is not a count"))?;
+    }
+    Ok((code("count", person)?, Item::parse_label(item)?, counts))
 }
 
 fn percent(v: f64) -> String {
@@ -141,6 +161,44 @@ pub(crate) async fn run(
                 let _ = writeln!(out, "{}", c.printed());
             }
             print(&out)
+        }
+        PollAction::Paper {
+            poll,
+            group,
+            ballots,
+            counts,
+        } => {
+            let poll = code("poll", poll)?;
+            let paper = PaperCount {
+                group: code("group", group)?,
+                ballots: *ballots,
+                counts: counts
+                    .iter()
+                    .map(|c| paper_count(c))
+                    .collect::<Result<_, _>>()?,
+            };
+            let mut audit = entry("poll.paper", &poll);
+            audit.after = Some(
+                serde_json::json!({ "group": paper.group.as_str(), "ballots": paper.ballots })
+                    .to_string(),
+            );
+            store
+                .enter_paper(&poll, &paper, &super::audit::actor(), now, &audit)
+                .await?;
+            print(&format!(
+                "paper count of group {} entered: it counts once another account confirms it\n",
+                paper.group
+            ))
+        }
+        PollAction::Confirm { poll, group } => {
+            let poll = code("poll", poll)?;
+            let group = code("group", group)?;
+            let mut audit = entry("poll.paper_confirm", &poll);
+            audit.after = Some(serde_json::json!({ "group": group.as_str() }).to_string());
+            store
+                .confirm_paper(&poll, &group, &super::audit::actor(), now, &audit)
+                .await?;
+            print(&format!("paper count of group {group} confirmed\n"))
         }
         PollAction::Close { poll } => {
             let poll = code("poll", poll)?;

@@ -101,6 +101,27 @@ async fn a_poll_from_creation_to_results() {
                 .await
                 .unwrap();
         }
+        // A paper count needs a second person: the same account cannot confirm it.
+        ok(
+            url,
+            &[
+                "poll",
+                "paper",
+                "--poll",
+                "P1",
+                "--group",
+                "peers",
+                "--ballots",
+                "1",
+                "--count",
+                &format!("{}:overall:0,1", ids[0]),
+            ],
+        );
+        let same = run(
+            url,
+            &["poll", "confirm", "--poll", "P1", "--group", "peers"],
+        );
+        assert!(String::from_utf8_lossy(&same.stderr).contains("four eyes"));
         let open = ok(url, &["poll", "results", "--poll", "P1"]);
         assert!(
             open.contains("5 used") && open.contains("no results"),
