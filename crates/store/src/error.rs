@@ -29,6 +29,9 @@ pub enum StoreError {
     /// decide it.
     #[error(transparent)]
     FourEyes(#[from] kaohe_domain::access::FourEyesError),
+    /// The operating system gave no random bytes (the key of a ballot).
+    #[error("no randomness from the operating system: {0}")]
+    Randomness(String),
     /// A poll definition that cannot be run.
     #[error(transparent)]
     Poll(#[from] kaohe_domain::polls::PollError),

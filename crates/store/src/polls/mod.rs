@@ -400,15 +400,17 @@ macro_rules! impl_poll_store {
                 let hash = kaohe_domain::polls::code_hash(poll, code);
                 let key = $crate::polls::ballot_key()?;
                 let mut tx = self.pool.begin().await?;
+                // The write comes first: on SQLite it takes the write lock at once, so a cast
+                // never has to upgrade a read snapshot that another cast made stale.
+                let group: Option<(String,)> = sqlx::query_as(
+                    "UPDATE poll_codes SET used = TRUE WHERE hash = $1 AND poll_id = $2 AND NOT used RETURNING group_id")
+                    .bind(&hash).bind(poll.as_str()).fetch_optional(&mut *tx).await?;
                 // The poll may have been closed early since it was read.
                 let (closes_at,): (i64,) = sqlx::query_as("SELECT closes_at FROM polls WHERE id = $1")
                     .bind(poll.as_str()).fetch_one(&mut *tx).await?;
                 if now.unix_timestamp() >= closes_at {
                     return Err(kaohe_domain::polls::BallotError::Closed.into());
                 }
-                let group: Option<(String,)> = sqlx::query_as(
-                    "UPDATE poll_codes SET used = TRUE WHERE hash = $1 AND poll_id = $2 AND NOT used RETURNING group_id")
-                    .bind(&hash).bind(poll.as_str()).fetch_optional(&mut *tx).await?;
                 let Some((group,)) = group else {
                     let seen: Option<(bool,)> = sqlx::query_as("SELECT used FROM poll_codes WHERE hash = $1")
                         .bind(&hash).fetch_optional(&mut *tx).await?;

@@ -550,3 +550,45 @@ async fn quorum_merge_flags_and_paper_through_the_store() {
         db.finish().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_casts_all_land_once() {
+    for db in TestDatabase::all().await.unwrap() {
+        seed(&*db.store).await;
+        let now = OffsetDateTime::now_utc();
+        let p = poll("PX", vec![group("peers", 1.0, 60)], now);
+        db.store
+            .create_poll(&p, "organizer", &audit("poll.create"))
+            .await
+            .unwrap();
+        let all = codes(21, 60);
+        issue(&*db.store, &p, "peers", &all, now).await;
+        // Every code twice at once: each is taken once, the other cast refused as used.
+        let mut tasks = Vec::new();
+        for (i, c) in all.iter().chain(all.iter()).enumerate() {
+            let store = db.store.clone();
+            let (id, c, b) = (p.id.clone(), c.clone(), ballot(&p, i % 200));
+            tasks.push(tokio::spawn(async move {
+                store.cast_ballot(&id, &c, &b, now).await
+            }));
+        }
+        let (mut stored, mut used) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) => stored += 1,
+                Err(CastError::Used) => used += 1,
+                Err(e) => panic!("{}: {e}", db.name),
+            }
+        }
+        assert_eq!((stored, used), (60, 60), "{}", db.name);
+        let counts = db.store.code_counts(&p.id).await.unwrap();
+        assert_eq!(counts[0].used, 60);
+        db.store
+            .close_poll(&p.id, now, &audit("poll.close"))
+            .await
+            .unwrap();
+        let (_, r) = results(&*db.store, &p.id, now).await.unwrap().unwrap();
+        assert_eq!(r.unwrap().groups[0].ballots, 60);
+        db.finish().await.unwrap();
+    }
+}
