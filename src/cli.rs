@@ -72,6 +72,13 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: CycleAction,
     },
+    /// Democratic evaluation and recommendation polls (民主测评、民主推荐) with one-time
+    /// codes: create, print codes, close, results.
+    Poll {
+        /// What to do.
+        #[command(subcommand)]
+        action: PollAction,
+    },
     /// Configuration helpers.
     Config {
         /// What to do.
@@ -572,4 +579,97 @@ pub(crate) enum RatingsBy {
     Official,
     /// One row per responsible unit.
     Unit,
+}
+
+/// `kaohe poll …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PollAction {
+    /// Create a poll: its people, items, rater groups and times.
+    Create {
+        /// Identifier, e.g. 2026-qhx-eval.
+        #[arg(long)]
+        id: String,
+        /// Title shown to raters, e.g. 2026年度民主测评.
+        #[arg(long)]
+        title: String,
+        /// evaluation (民主测评) or recommendation (民主推荐).
+        #[arg(long, default_value = "evaluation")]
+        kind: String,
+        /// A person evaluated or a nominee, by cadre id (repeat, in ballot order).
+        #[arg(long = "person", required = true)]
+        people: Vec<String>,
+        /// Dimensions graded besides the overall grade: de, neng, qin, ji, lian (德能勤绩廉;
+        /// repeat or comma-separate). Evaluation only.
+        #[arg(long = "item", value_delimiter = ',')]
+        items: Vec<String>,
+        /// Most nominees a recommendation ballot may choose.
+        #[arg(long, default_value_t = 0)]
+        seats: u32,
+        /// A rater group as ID:NAME:WEIGHT:CODES[:MERGE_INTO], e.g. peers:同级:0.4:30 (repeat).
+        #[arg(long = "group", required = true)]
+        groups: Vec<String>,
+        /// Opening time, local (2026-12-01 09:00) or RFC 3339.
+        #[arg(long)]
+        opens: String,
+        /// Closing time, local or RFC 3339.
+        #[arg(long)]
+        closes: String,
+        /// The cycle whose indicator values it feeds.
+        #[arg(long)]
+        cycle: Option<String>,
+        /// Share of each group's codes that must be used for results [default: 2/3].
+        #[arg(long)]
+        quorum: Option<f64>,
+    },
+    /// Draw a group's codes from the operating system, store their hashes and print them:
+    /// the only time they are shown.
+    Codes {
+        /// The poll.
+        #[arg(long)]
+        poll: String,
+        /// The group.
+        #[arg(long)]
+        group: String,
+        /// How many [default: all the group's codes not issued yet].
+        #[arg(long)]
+        count: Option<u32>,
+    },
+    /// Enter a group's counted paper ballots (纸质票), counted once another account confirms.
+    Paper {
+        /// The poll.
+        #[arg(long)]
+        poll: String,
+        /// The group.
+        #[arg(long)]
+        group: String,
+        /// Paper ballots returned.
+        #[arg(long)]
+        ballots: u32,
+        /// Votes of one person on one item as PERSON:ITEM:优秀,称职,基本称职,不称职, e.g.
+        /// C001:overall:6,4,1,0 (repeat); a recommendation gives PERSON:overall:VOTES.
+        #[arg(long = "count", required = true)]
+        counts: Vec<String>,
+    },
+    /// Confirm a group's paper count (双人复核): by another account than the one that entered it.
+    Confirm {
+        /// The poll.
+        #[arg(long)]
+        poll: String,
+        /// The group.
+        #[arg(long)]
+        group: String,
+    },
+    /// Close a poll now, before its closing time.
+    Close {
+        /// The poll.
+        #[arg(long)]
+        poll: String,
+    },
+    /// Turnout of each group; once closed, the results (quorum, merged groups, rates, flags
+    /// or ranking).
+    Results {
+        /// The poll.
+        #[arg(long)]
+        poll: String,
+    },
 }

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 mod cycle;
 mod data;
 mod demo;
+mod poll;
 mod ratings;
 mod records;
 mod serve;
@@ -103,6 +104,14 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Audit { action } => {
             audit::run(&action, open_store(&settings).await?.as_ref()).await
+        }
+        Command::Poll { action } => {
+            poll::run(
+                &action,
+                open_store(&settings).await?.as_ref(),
+                settings.server.utc_offset.0,
+            )
+            .await
         }
         Command::Cycle { action } => {
             cycle::run(&action, open_store(&settings).await?.as_ref(), &settings).await

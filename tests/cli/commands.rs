@@ -8,7 +8,7 @@ fn help_lists_every_command() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for command in [
-        "serve", "migrate", "import", "export", "gen", "audit", "config",
+        "serve", "migrate", "import", "export", "gen", "audit", "poll", "config",
     ] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(command)),

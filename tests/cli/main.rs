@@ -11,6 +11,7 @@ mod browser;
 mod commands;
 mod cycle;
 mod files;
+mod poll;
 mod ratings;
 mod server;
 mod user;

@@ -15,6 +15,7 @@ pub mod cycles;
 pub mod grade;
 pub mod labels;
 pub mod org;
+pub mod polls;
 pub mod ratings;
 pub mod records;
 pub mod sanction;

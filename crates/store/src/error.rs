@@ -29,6 +29,15 @@ pub enum StoreError {
     /// decide it.
     #[error(transparent)]
     FourEyes(#[from] kaohe_domain::access::FourEyesError),
+    /// The operating system gave no random bytes (the key of a ballot).
+    #[error("no randomness from the operating system: {0}")]
+    Randomness(String),
+    /// A poll definition that cannot be run.
+    #[error(transparent)]
+    Poll(#[from] kaohe_domain::polls::PollError),
+    /// A paper count that does not fit its poll.
+    #[error(transparent)]
+    Paper(#[from] kaohe_domain::polls::PaperError),
     /// A stored value does not parse as its domain type: the database was changed outside kaohe.
     #[error("corrupt stored value in {table}.{column}: {reason}")]
     Corrupt {

@@ -11,6 +11,7 @@ pub mod cycles;
 mod error;
 pub mod files;
 mod model;
+pub mod polls;
 mod postgres;
 mod ratings;
 pub mod records;
@@ -29,6 +30,7 @@ pub use cycles::CycleStore;
 pub use error::StoreError;
 pub use files::{FileInfo, NewFile};
 pub use model::{CadreQuery, Counts, MAX_PER_PAGE, Page, UnitQuery, UnitSummary};
+pub use polls::PollStore;
 pub use postgres::PgStore;
 pub use ratings::{
     Appeal, CaseTerms, Escalation, EscalationCandidate, EscalationError, IntakeOutcome,
@@ -58,7 +60,15 @@ pub enum Backend {
 /// `Arc<dyn Store>` and never know which.
 #[async_trait]
 pub trait Store:
-    AccountStore + RatingStore + TokenStore + CycleStore + RecordStore + Send + Sync + 'static
+    AccountStore
+    + RatingStore
+    + TokenStore
+    + CycleStore
+    + RecordStore
+    + PollStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The backend behind this store.
     fn backend(&self) -> Backend;

@@ -212,3 +212,4 @@ crate::tokens::impl_token_store!(PgStore);
 crate::ratings::impl_rating_store!(PgStore, Postgres);
 crate::cycles::impl_cycle_store!(PgStore, Postgres);
 crate::records::impl_record_store!(PgStore, Postgres);
+crate::polls::impl_poll_store!(PgStore, Postgres);

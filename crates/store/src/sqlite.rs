@@ -127,3 +127,4 @@ crate::tokens::impl_token_store!(SqliteStore);
 crate::ratings::impl_rating_store!(SqliteStore, Sqlite);
 crate::cycles::impl_cycle_store!(SqliteStore, Sqlite);
 crate::records::impl_record_store!(SqliteStore, Sqlite);
+crate::polls::impl_poll_store!(SqliteStore, Sqlite);

@@ -10,6 +10,8 @@ use time::macros::date;
 
 #[path = "store/cycles.rs"]
 mod cycles;
+#[path = "store/polls.rs"]
+mod polls;
 #[path = "store/records.rs"]
 mod records;
 

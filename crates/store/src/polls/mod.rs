@@ -1,0 +1,567 @@
+//! Storage of democratic evaluation and recommendation polls (民主测评、民主推荐): definitions,
+//! hashed ballot codes, secret ballots and confirmed paper counts, written once for both
+//! backends ([`impl_poll_store!`]).
+//!
+//! Secrecy is a property of what is stored (`migrations/*/0011_polls.sql`): a ballot row holds
+//! its poll, its group, its choices and a random key, nothing else, and it is written in the
+//! transaction that marks its code used. A cast writes no audit entry and no log line (an
+//! entry's time would give the casting order); creating a poll, issuing codes, closing and
+//! paper counts are audited. The rules (what a poll and a ballot may be, the count) live in
+//! `kaohe_domain::polls`; docs/security.md states the threat model.
+
+use crate::sql::{label, parse_code};
+use crate::{Store, StoreError};
+use async_trait::async_trait;
+use kaohe_domain::polls::{
+    BallotCode, BallotError, Choices, GroupTally, Item, PaperCount, Poll, PollKind, PollResults,
+    PollSettings, RaterGroup, Withheld,
+};
+use kaohe_domain::{Code, Labeled, NewAuditEntry};
+use time::OffsetDateTime;
+
+/// Why a ballot was refused. Nothing is stored on any refusal.
+#[derive(Debug, thiserror::Error)]
+pub enum CastError {
+    /// No poll of that id.
+    #[error("no poll {0}")]
+    NoPoll(Code),
+    /// The ballot does not fit the poll, or the poll is not open.
+    #[error(transparent)]
+    Ballot(#[from] BallotError),
+    /// The code has been used already.
+    #[error("this code has been used already: each code is good for one ballot")]
+    Used,
+    /// The code belongs to another poll.
+    #[error("this code belongs to another poll")]
+    OtherPoll,
+    /// No poll issued this code.
+    #[error("no such code: check the slip and type it again")]
+    UnknownCode,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for CastError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// Codes issued and used in one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeCount {
+    /// The group.
+    pub group: Code,
+    /// Codes the group may be issued.
+    pub planned: u32,
+    /// Codes issued (hashes stored).
+    pub issued: u32,
+    /// Codes used.
+    pub used: u32,
+}
+
+/// A paper count as stored, with its confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperEntry {
+    /// The group.
+    pub group: Code,
+    /// Paper ballots returned.
+    pub ballots: u32,
+    /// Who entered it.
+    pub entered_by: String,
+    /// Who confirmed it (counted only then).
+    pub confirmed_by: Option<String>,
+}
+
+/// Polls, their codes, ballots and paper counts.
+#[async_trait]
+pub trait PollStore {
+    /// Stores a checked poll definition with its audit entry; refused when the id is taken.
+    async fn create_poll(
+        &self,
+        poll: &Poll,
+        created_by: &str,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
+    /// One poll.
+    async fn poll(&self, id: &Code) -> Result<Option<Poll>, StoreError>;
+    /// Every poll, by id.
+    async fn polls(&self) -> Result<Vec<Poll>, StoreError>;
+    /// Stores the hashes of new codes of a group (`kaohe_domain::polls::code_hash`); refused
+    /// beyond the group's number of codes or after the poll closes.
+    async fn add_codes(
+        &self,
+        poll: &Code,
+        group: &Code,
+        hashes: &[String],
+        now: OffsetDateTime,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
+    /// Codes issued and used in each group, in the poll's order.
+    async fn code_counts(&self, poll: &Code) -> Result<Vec<CodeCount>, StoreError>;
+    /// Casts a ballot with a code: marks the code used and stores the ballot under a random
+    /// key in one transaction, or stores nothing.
+    async fn cast_ballot(
+        &self,
+        poll: &Code,
+        code: &BallotCode,
+        choices: &Choices,
+        now: OffsetDateTime,
+    ) -> Result<(), CastError>;
+    /// Closes a poll at `at`, earlier than planned; refused when it has closed already.
+    async fn close_poll(
+        &self,
+        poll: &Code,
+        at: OffsetDateTime,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
+    /// Enters a group's counted paper ballots, once per group.
+    async fn enter_paper(
+        &self,
+        poll: &Code,
+        paper: &PaperCount,
+        by: &str,
+        at: OffsetDateTime,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
+    /// Confirms a group's paper count: by another account than the one that entered it.
+    async fn confirm_paper(
+        &self,
+        poll: &Code,
+        group: &Code,
+        by: &str,
+        at: OffsetDateTime,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError>;
+    /// The paper counts of a poll and their confirmations.
+    async fn paper_entries(&self, poll: &Code) -> Result<Vec<PaperEntry>, StoreError>;
+    /// The votes of each group (ballots and confirmed paper counts), in the poll's order.
+    /// Refuses (corrupt) when the ballots of a group are not as many as its used codes.
+    async fn tallies(&self, poll: &Poll) -> Result<Vec<GroupTally>, StoreError>;
+}
+
+/// The results of a poll at `now`: withheld while open, without a quorum, or with too few
+/// ballots. `Ok(None)` when there is no such poll.
+pub async fn results(
+    store: &dyn Store,
+    id: &Code,
+    now: OffsetDateTime,
+) -> Result<Option<(Poll, Result<PollResults, Withheld>)>, StoreError> {
+    let Some(poll) = store.poll(id).await? else {
+        return Ok(None);
+    };
+    if !poll.is_closed(now) {
+        return Ok(Some((poll, Err(Withheld::Open))));
+    }
+    let tallies = store.tallies(&poll).await?;
+    let results = kaohe_domain::polls::tally(&poll, now, &tallies);
+    Ok(Some((poll, results)))
+}
+
+/// 128 random bits from the operating system: the key of a ballot.
+pub(crate) fn ballot_key() -> Result<[u8; 16], StoreError> {
+    use rand::TryRngCore;
+    let mut key = [0u8; 16];
+    rand::rngs::OsRng.try_fill_bytes(&mut key).map_err(|e| {
+        StoreError::Conflict(format!("no randomness from the operating system: {e}"))
+    })?;
+    Ok(key)
+}
+
+pub(crate) fn unix(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+pub(crate) fn time_of(column: &'static str, s: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(s).map_err(|e| StoreError::Corrupt {
+        table: "polls",
+        column,
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn count(table: &'static str, column: &'static str, n: i64) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|e| StoreError::Corrupt {
+        table,
+        column,
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn items_text(items: &[Item]) -> String {
+    items.iter().map(|i| i.code()).collect::<Vec<_>>().join(",")
+}
+
+/// A stored poll row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PollRow {
+    pub(crate) id: String,
+    title: String,
+    kind: String,
+    cycle: Option<String>,
+    items: String,
+    seats: i64,
+    opens_at: i64,
+    closes_at: i64,
+    quorum: f64,
+    min_group: i64,
+    adjustment_above: f64,
+    admonition_below: f64,
+}
+
+pub(crate) const POLL_COLS: &str = "id, title, kind, cycle, items, seats, opens_at, closes_at, \
+    quorum, min_group, adjustment_above, admonition_below";
+
+/// A stored group row.
+pub(crate) type GroupRow = (String, String, f64, i64, Option<String>);
+
+impl PollRow {
+    pub(crate) fn into_domain(
+        self,
+        people: &[String],
+        groups: Vec<GroupRow>,
+    ) -> Result<Poll, StoreError> {
+        let items = if self.items.is_empty() {
+            Vec::new()
+        } else {
+            self.items
+                .split(',')
+                .map(|i| label("polls", "items", i))
+                .collect::<Result<_, _>>()?
+        };
+        Ok(Poll {
+            id: parse_code("polls", "id", &self.id)?,
+            title: self.title,
+            kind: label::<PollKind>("polls", "kind", &self.kind)?,
+            cycle: self.cycle,
+            people: people
+                .iter()
+                .map(|p| parse_code("poll_people", "cadre", p))
+                .collect::<Result<_, _>>()?,
+            items,
+            seats: count("polls", "seats", self.seats)?,
+            groups: groups
+                .into_iter()
+                .map(|(id, name, weight, codes, merge)| {
+                    Ok(RaterGroup {
+                        id: parse_code("poll_groups", "id", &id)?,
+                        name,
+                        weight,
+                        codes: count("poll_groups", "codes", codes)?,
+                        merge_into: merge
+                            .map(|m| parse_code("poll_groups", "merge_into", &m))
+                            .transpose()?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            opens_at: time_of("opens_at", self.opens_at)?,
+            closes_at: time_of("closes_at", self.closes_at)?,
+            settings: PollSettings {
+                quorum: self.quorum,
+                min_group: count("polls", "min_group", self.min_group)?,
+                adjustment_above: self.adjustment_above,
+                admonition_below: self.admonition_below,
+            },
+        })
+    }
+}
+
+/// Expands [`PollStore`] for one backend.
+macro_rules! impl_poll_store {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            async fn poll_in<'e, E>(ex: E, id: &str) -> Result<Option<kaohe_domain::polls::Poll>, $crate::StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db> + Copy,
+            {
+                let row: Option<$crate::polls::PollRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM polls WHERE id = $1", $crate::polls::POLL_COLS))
+                    .bind(id).fetch_optional(ex).await?;
+                let Some(row) = row else { return Ok(None) };
+                let people: Vec<(String,)> = sqlx::query_as(
+                    "SELECT cadre FROM poll_people WHERE poll_id = $1 ORDER BY position")
+                    .bind(id).fetch_all(ex).await?;
+                let groups: Vec<$crate::polls::GroupRow> = sqlx::query_as(
+                    "SELECT id, name, weight, codes, merge_into FROM poll_groups WHERE poll_id = $1 ORDER BY position")
+                    .bind(id).fetch_all(ex).await?;
+                let people: Vec<String> = people.into_iter().map(|(p,)| p).collect();
+                row.into_domain(&people, groups).map(Some)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::polls::PollStore for $store {
+            async fn create_poll(&self, poll: &kaohe_domain::polls::Poll, created_by: &str, audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+                use kaohe_domain::Labeled;
+                poll.check()?;
+                let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
+                let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM polls WHERE id = $1")
+                    .bind(poll.id.as_str()).fetch_optional(&mut *tx).await?;
+                if taken.is_some() {
+                    return Err($crate::StoreError::Conflict(format!("poll {} exists already", poll.id)));
+                }
+                let s = &poll.settings;
+                sqlx::query("INSERT INTO polls (id, title, kind, cycle, items, seats, opens_at, closes_at, quorum, min_group, adjustment_above, admonition_below, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+                    .bind(poll.id.as_str()).bind(poll.title.trim()).bind(poll.kind.code()).bind(poll.cycle.as_deref())
+                    .bind($crate::polls::items_text(&poll.items)).bind(i64::from(poll.seats))
+                    .bind($crate::polls::unix(poll.opens_at)).bind($crate::polls::unix(poll.closes_at))
+                    .bind(s.quorum).bind(i64::from(s.min_group)).bind(s.adjustment_above).bind(s.admonition_below)
+                    .bind(created_by)
+                    .execute(&mut *tx).await?;
+                for (k, p) in poll.people.iter().enumerate() {
+                    let known: Option<(String,)> = sqlx::query_as("SELECT id FROM cadres WHERE id = $1")
+                        .bind(p.as_str()).fetch_optional(&mut *tx).await?;
+                    if known.is_none() {
+                        return Err($crate::StoreError::Conflict(format!("no cadre {p}")));
+                    }
+                    sqlx::query("INSERT INTO poll_people (poll_id, position, cadre) VALUES ($1, $2, $3)")
+                        .bind(poll.id.as_str()).bind(k as i64).bind(p.as_str())
+                        .execute(&mut *tx).await?;
+                }
+                for (k, g) in poll.groups.iter().enumerate() {
+                    sqlx::query("INSERT INTO poll_groups (poll_id, id, position, name, weight, codes, merge_into) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(poll.id.as_str()).bind(g.id.as_str()).bind(k as i64).bind(g.name.trim())
+                        .bind(g.weight).bind(i64::from(g.codes)).bind(g.merge_into.as_ref().map(|m| m.as_str()))
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn poll(&self, id: &kaohe_domain::Code) -> Result<Option<kaohe_domain::polls::Poll>, $crate::StoreError> {
+                Self::poll_in(&self.pool, id.as_str()).await
+            }
+
+            async fn polls(&self) -> Result<Vec<kaohe_domain::polls::Poll>, $crate::StoreError> {
+                let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM polls ORDER BY id")
+                    .fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(ids.len());
+                for (id,) in ids {
+                    if let Some(p) = Self::poll_in(&self.pool, &id).await? {
+                        out.push(p);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn add_codes(&self, poll: &kaohe_domain::Code, group: &kaohe_domain::Code, hashes: &[String], now: time::OffsetDateTime, audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
+                let Some(def) = Self::poll_in(&self.pool, poll.as_str()).await? else {
+                    return Err($crate::StoreError::Conflict(format!("no poll {poll}")));
+                };
+                if def.is_closed(now) {
+                    return Err($crate::StoreError::Conflict(format!("poll {poll} has closed: no more codes")));
+                }
+                let Some(g) = def.groups.iter().find(|g| &g.id == group) else {
+                    return Err($crate::StoreError::Conflict(format!("poll {poll} has no group {group}")));
+                };
+                let (issued,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM poll_codes WHERE poll_id = $1 AND group_id = $2")
+                    .bind(poll.as_str()).bind(group.as_str()).fetch_one(&mut *tx).await?;
+                if issued + hashes.len() as i64 > i64::from(g.codes) {
+                    return Err($crate::StoreError::Conflict(format!(
+                        "group {group} has {} codes: {issued} issued, {} more asked", g.codes, hashes.len())));
+                }
+                for chunk in hashes.chunks($crate::sql::BATCH_ROWS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO poll_codes (hash, poll_id, group_id) ");
+                    q.push_values(chunk, |mut b, h| {
+                        b.push_bind(h.as_str()).push_bind(poll.as_str()).push_bind(group.as_str());
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn code_counts(&self, poll: &kaohe_domain::Code) -> Result<Vec<$crate::polls::CodeCount>, $crate::StoreError> {
+                let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT g.id, g.codes, \
+                     (SELECT COUNT(*) FROM poll_codes c WHERE c.poll_id = g.poll_id AND c.group_id = g.id), \
+                     (SELECT COUNT(*) FROM poll_codes c WHERE c.poll_id = g.poll_id AND c.group_id = g.id AND c.used) \
+                     FROM poll_groups g WHERE g.poll_id = $1 ORDER BY g.position")
+                    .bind(poll.as_str()).fetch_all(&self.pool).await?;
+                rows.into_iter().map(|(g, planned, issued, used)| Ok($crate::polls::CodeCount {
+                    group: $crate::sql::parse_code("poll_groups", "id", &g)?,
+                    planned: $crate::polls::count("poll_groups", "codes", planned)?,
+                    issued: $crate::polls::count("poll_codes", "hash", issued)?,
+                    used: $crate::polls::count("poll_codes", "used", used)?,
+                })).collect()
+            }
+
+            async fn cast_ballot(&self, poll: &kaohe_domain::Code, code: &kaohe_domain::polls::BallotCode, choices: &kaohe_domain::polls::Choices, now: time::OffsetDateTime) -> Result<(), $crate::polls::CastError> {
+                use $crate::polls::CastError;
+                let Some(def) = Self::poll_in(&self.pool, poll.as_str()).await? else {
+                    return Err(CastError::NoPoll(poll.clone()));
+                };
+                def.check_open(now)?;
+                let text = def.encode(choices)?;
+                let hash = kaohe_domain::polls::code_hash(poll, code);
+                let key = $crate::polls::ballot_key()?;
+                let mut tx = self.pool.begin().await?;
+                // The write comes first: on SQLite it takes the write lock at once, so a cast
+                // never has to upgrade a read snapshot that another cast made stale.
+                let group: Option<(String,)> = sqlx::query_as(
+                    "UPDATE poll_codes SET used = TRUE WHERE hash = $1 AND poll_id = $2 AND NOT used RETURNING group_id")
+                    .bind(&hash).bind(poll.as_str()).fetch_optional(&mut *tx).await?;
+                // The poll may have been closed early since it was read.
+                let (closes_at,): (i64,) = sqlx::query_as("SELECT closes_at FROM polls WHERE id = $1")
+                    .bind(poll.as_str()).fetch_one(&mut *tx).await?;
+                if now.unix_timestamp() >= closes_at {
+                    return Err(kaohe_domain::polls::BallotError::Closed.into());
+                }
+                let Some((group,)) = group else {
+                    let seen: Option<(bool,)> = sqlx::query_as("SELECT used FROM poll_codes WHERE hash = $1")
+                        .bind(&hash).fetch_optional(&mut *tx).await?;
+                    if seen.is_some() {
+                        return Err(CastError::Used);
+                    }
+                    let others: Vec<(String,)> = sqlx::query_as("SELECT id FROM polls WHERE id <> $1")
+                        .bind(poll.as_str()).fetch_all(&mut *tx).await?;
+                    for (other,) in others {
+                        let Ok(other) = kaohe_domain::Code::parse(&other) else { continue };
+                        let h = kaohe_domain::polls::code_hash(&other, code);
+                        let found: Option<(String,)> = sqlx::query_as("SELECT group_id FROM poll_codes WHERE hash = $1")
+                            .bind(&h).fetch_optional(&mut *tx).await?;
+                        if found.is_some() {
+                            return Err(CastError::OtherPoll);
+                        }
+                    }
+                    return Err(CastError::UnknownCode);
+                };
+                sqlx::query("INSERT INTO poll_ballots (id, poll_id, group_id, choices) VALUES ($1, $2, $3, $4)")
+                    .bind(key.as_slice()).bind(poll.as_str()).bind(&group).bind(&text)
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn close_poll(&self, poll: &kaohe_domain::Code, at: time::OffsetDateTime, audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
+                let done = sqlx::query("UPDATE polls SET closes_at = $2 WHERE id = $1 AND closes_at > $2")
+                    .bind(poll.as_str()).bind(at.unix_timestamp()).execute(&mut *tx).await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::Conflict(format!("no open poll {poll}")));
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn enter_paper(&self, poll: &kaohe_domain::Code, paper: &kaohe_domain::polls::PaperCount, by: &str, at: time::OffsetDateTime, audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+                use kaohe_domain::Labeled;
+                let Some(def) = Self::poll_in(&self.pool, poll.as_str()).await? else {
+                    return Err($crate::StoreError::Conflict(format!("no poll {poll}")));
+                };
+                def.check_paper(paper)?;
+                let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
+                let seen: Option<(i64,)> = sqlx::query_as("SELECT ballots FROM poll_paper WHERE poll_id = $1 AND group_id = $2")
+                    .bind(poll.as_str()).bind(paper.group.as_str()).fetch_optional(&mut *tx).await?;
+                if seen.is_some() {
+                    return Err($crate::StoreError::Conflict(format!("the paper count of group {} has been entered already", paper.group)));
+                }
+                sqlx::query("INSERT INTO poll_paper (poll_id, group_id, ballots, entered_by, entered_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(poll.as_str()).bind(paper.group.as_str()).bind(i64::from(paper.ballots)).bind(by).bind(at.unix_timestamp())
+                    .execute(&mut *tx).await?;
+                for (person, item, c) in &paper.counts {
+                    sqlx::query("INSERT INTO poll_paper_counts (poll_id, group_id, person, item, excellent, competent, basic, incompetent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                        .bind(poll.as_str()).bind(paper.group.as_str()).bind(person.as_str()).bind(item.code())
+                        .bind(i64::from(c[0])).bind(i64::from(c[1])).bind(i64::from(c[2])).bind(i64::from(c[3]))
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn confirm_paper(&self, poll: &kaohe_domain::Code, group: &kaohe_domain::Code, by: &str, at: time::OffsetDateTime, audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                Self::append_audit_in(&mut tx, audit).await?;
+                let entered: Option<(String,)> = sqlx::query_as("SELECT entered_by FROM poll_paper WHERE poll_id = $1 AND group_id = $2")
+                    .bind(poll.as_str()).bind(group.as_str()).fetch_optional(&mut *tx).await?;
+                let Some((entered_by,)) = entered else {
+                    return Err($crate::StoreError::Conflict(format!("no paper count of group {group} in poll {poll}")));
+                };
+                kaohe_domain::access::check_four_eyes([entered_by.as_str()], by)?;
+                let seen: Option<(String,)> = sqlx::query_as("SELECT confirmed_by FROM poll_paper_confirmations WHERE poll_id = $1 AND group_id = $2")
+                    .bind(poll.as_str()).bind(group.as_str()).fetch_optional(&mut *tx).await?;
+                if seen.is_some() {
+                    return Err($crate::StoreError::Conflict(format!("the paper count of group {group} has been confirmed already")));
+                }
+                sqlx::query("INSERT INTO poll_paper_confirmations (poll_id, group_id, confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4)")
+                    .bind(poll.as_str()).bind(group.as_str()).bind(by).bind(at.unix_timestamp())
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn paper_entries(&self, poll: &kaohe_domain::Code) -> Result<Vec<$crate::polls::PaperEntry>, $crate::StoreError> {
+                let rows: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
+                    "SELECT p.group_id, p.ballots, p.entered_by, c.confirmed_by FROM poll_paper p \
+                     LEFT JOIN poll_paper_confirmations c ON c.poll_id = p.poll_id AND c.group_id = p.group_id \
+                     WHERE p.poll_id = $1 ORDER BY p.group_id")
+                    .bind(poll.as_str()).fetch_all(&self.pool).await?;
+                rows.into_iter().map(|(g, ballots, entered_by, confirmed_by)| Ok($crate::polls::PaperEntry {
+                    group: $crate::sql::parse_code("poll_paper", "group_id", &g)?,
+                    ballots: $crate::polls::count("poll_paper", "ballots", ballots)?,
+                    entered_by,
+                    confirmed_by,
+                })).collect()
+            }
+
+            async fn tallies(&self, poll: &kaohe_domain::polls::Poll) -> Result<Vec<kaohe_domain::polls::GroupTally>, $crate::StoreError> {
+                let corrupt = |reason: String| $crate::StoreError::Corrupt { table: "poll_ballots", column: "choices", reason };
+                let mut tallies: Vec<kaohe_domain::polls::GroupTally> =
+                    poll.groups.iter().map(|_| kaohe_domain::polls::GroupTally::new(poll)).collect();
+                let index = |g: &str| poll.groups.iter().position(|x| x.id.as_str() == g);
+                let mut tx = self.pool.begin().await?;
+                let ballots: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT group_id, choices FROM poll_ballots WHERE poll_id = $1")
+                    .bind(poll.id.as_str()).fetch_all(&mut *tx).await?;
+                for (g, text) in &ballots {
+                    let i = index(g).ok_or_else(|| corrupt(format!("a ballot of an unknown group {g}")))?;
+                    tallies[i].add_encoded(poll.kind, text).map_err(|e| corrupt(e.to_string()))?;
+                }
+                let used: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT group_id, COUNT(*) FROM poll_codes WHERE poll_id = $1 AND used GROUP BY group_id")
+                    .bind(poll.id.as_str()).fetch_all(&mut *tx).await?;
+                for (i, g) in poll.groups.iter().enumerate() {
+                    let n = used.iter().find(|(u, _)| u == g.id.as_str()).map_or(0, |(_, n)| *n);
+                    if n != i64::from(tallies[i].ballots) {
+                        return Err(corrupt(format!(
+                            "group {} holds {} ballots for {n} used codes", g.id, tallies[i].ballots)));
+                    }
+                }
+                let papers: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT p.group_id, p.ballots FROM poll_paper p JOIN poll_paper_confirmations c \
+                     ON c.poll_id = p.poll_id AND c.group_id = p.group_id WHERE p.poll_id = $1")
+                    .bind(poll.id.as_str()).fetch_all(&mut *tx).await?;
+                for (g, n) in papers {
+                    let rows: Vec<(String, String, i64, i64, i64, i64)> = sqlx::query_as(
+                        "SELECT person, item, excellent, competent, basic, incompetent FROM poll_paper_counts \
+                         WHERE poll_id = $1 AND group_id = $2")
+                        .bind(poll.id.as_str()).bind(&g).fetch_all(&mut *tx).await?;
+                    let c = |v: i64| $crate::polls::count("poll_paper_counts", "votes", v);
+                    let paper = kaohe_domain::polls::PaperCount {
+                        group: $crate::sql::parse_code("poll_paper", "group_id", &g)?,
+                        ballots: $crate::polls::count("poll_paper", "ballots", n)?,
+                        counts: rows.into_iter().map(|(person, item, a, b, d, e)| Ok((
+                            $crate::sql::parse_code("poll_paper_counts", "person", &person)?,
+                            $crate::sql::label("poll_paper_counts", "item", &item)?,
+                            [c(a)?, c(b)?, c(d)?, c(e)?],
+                        ))).collect::<Result<_, $crate::StoreError>>()?,
+                    };
+                    poll.check_paper(&paper).map_err(|e| corrupt(e.to_string()))?;
+                    if let Some(i) = index(&g) {
+                        tallies[i].add_paper(poll, &paper);
+                    }
+                }
+                tx.commit().await?;
+                Ok(tallies)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_poll_store;
