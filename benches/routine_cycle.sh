@@ -10,14 +10,20 @@
 # draws. Prints both times and the ratio cycle / assess.
 #
 # Usage: benches/routine_cycle.sh [PEOPLE] [RECORDS]   (default 100000 20)
+# RUST_LOG=kaohe_store=debug shows where the compute's time goes (gather, read, engine, store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export RUST_LOG=warn
+export RUST_LOG="${RUST_LOG:-warn}"
 n="${1:-100000}"
 per="${2:-20}"
 target="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --quiet
-bin="$target/release/kaohe"
+# KAOHE_BENCH_BIN: a release binary built already (of a known commit), instead of building one.
+if [ -n "${KAOHE_BENCH_BIN:-}" ]; then
+  bin="$KAOHE_BENCH_BIN"
+else
+  cargo build --release --quiet
+  bin="$target/release/kaohe"
+fi
 work="$(mktemp -d)"
 if [ -n "${KAOHE_BENCH_PG:-}" ]; then
   db="kaohe_bench_$$"
