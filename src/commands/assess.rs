@@ -137,13 +137,18 @@ fn resolve(header: &[String], cols: &[Col]) -> Header {
     h
 }
 
-fn header_error(file: &Path, unknown: Vec<String>, h: Header) -> Result<(), ImportError> {
+fn header_error(
+    file: &Path,
+    row: usize,
+    unknown: Vec<String>,
+    h: Header,
+) -> Result<(), ImportError> {
     if unknown.is_empty() && h.duplicate.is_empty() && h.missing.is_empty() {
         return Ok(());
     }
     Err(ImportError::Header {
         file: file.to_owned(),
-        row: 1,
+        row,
         unknown,
         duplicate: h.duplicate,
         missing: h.missing,
@@ -184,7 +189,8 @@ fn read_values(path: &Path, fw: &Framework) -> anyhow::Result<Values> {
             }
         }
         let text_cols = vec![h.fixed[0].unwrap_or(0), h.fixed[1].unwrap_or(0)];
-        header_error(path, unknown, h)?;
+        // Placed on the header's own row by `read_wide_columns`.
+        header_error(path, 1, unknown, h)?;
         Ok((text_cols, value_cols))
     })?;
     anyhow::ensure!(
@@ -266,7 +272,7 @@ fn apply_people(path: &Path, people: &mut [Person]) -> anyhow::Result<()> {
     let h = resolve(&table.header, &PEOPLE_COLUMNS);
     let unknown = h.rest.iter().map(|&i| table.header[i].clone()).collect();
     let fixed = h.fixed.clone();
-    header_error(&table.file, unknown, h).map_err(|e| e.at_header_row(table.header_row))?;
+    header_error(&table.file, table.header_row, unknown, h)?;
     let index: HashMap<String, usize> = people
         .iter()
         .enumerate()
@@ -360,7 +366,8 @@ fn read_baseline(path: &Path, fw: &Framework, input: &Input) -> anyhow::Result<M
             }
         }
         let text_cols = vec![h.fixed[0].unwrap_or(0)];
-        header_error(path, unknown, h)?;
+        // Placed on the header's own row by `read_wide_columns`.
+        header_error(path, 1, unknown, h)?;
         Ok((text_cols, value_cols))
     })?;
     let id_col = table
@@ -446,7 +453,7 @@ fn read_history(
     let h = resolve(&table.header, &HISTORY_COLUMNS);
     let unknown = h.rest.iter().map(|&i| table.header[i].clone()).collect();
     let fixed = h.fixed.clone();
-    header_error(&table.file, unknown, h).map_err(|e| e.at_header_row(table.header_row))?;
+    header_error(&table.file, table.header_row, unknown, h)?;
     let [id_col, ind_col, period_col, value_col] = [0, 1, 2, 3].map(|k| fixed[k].unwrap_or(0));
     let index = person_index(input);
     // (id, past years in the window) of each latent indicator.

@@ -21,33 +21,18 @@ pub(crate) fn kaohe() -> Command {
 
 /// Runs `kaohe ARGS… --database-url URL` and returns its output.
 pub(crate) fn run(url: &str, args: &[&str]) -> Output {
-    kaohe()
-        .args(args)
+    run_cmd(kaohe(), url, args)
+}
+
+fn run_cmd(mut cmd: Command, url: &str, args: &[&str]) -> Output {
+    cmd.args(args)
         .args(["--database-url", url])
         .output()
         .expect("kaohe runs")
 }
 
-/// Runs `kaohe ARGS… --database-url URL` as the operating system's user `user`, asserting
-/// success; returns standard output.
-pub(crate) fn ok_as(user: &str, url: &str, args: &[&str]) -> String {
-    let out = kaohe()
-        .env("USER", user)
-        .args(args)
-        .args(["--database-url", url])
-        .output()
-        .expect("kaohe runs");
-    assert!(
-        out.status.success(),
-        "kaohe {args:?} as {user} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs and asserts success, returning standard output.
-pub(crate) fn ok(url: &str, args: &[&str]) -> String {
-    let out = run(url, args);
+/// Asserts that `kaohe ARGS…` succeeded, returning standard output.
+fn succeeded(out: &Output, args: &[&str]) -> String {
     assert!(
         out.status.success(),
         "kaohe {args:?} failed:\n{}\n{}",
@@ -55,6 +40,19 @@ pub(crate) fn ok(url: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `kaohe ARGS… --database-url URL` as the operating system's user `user`, asserting
+/// success; returns standard output.
+pub(crate) fn ok_as(user: &str, url: &str, args: &[&str]) -> String {
+    let mut cmd = kaohe();
+    cmd.env("USER", user);
+    succeeded(&run_cmd(cmd, url, args), args)
+}
+
+/// Runs and asserts success, returning standard output.
+pub(crate) fn ok(url: &str, args: &[&str]) -> String {
+    succeeded(&run(url, args), args)
 }
 
 /// A path as a `&str` for arguments.

@@ -211,23 +211,11 @@ pub enum ImportError {
 impl ImportError {
     /// The same error, a header error being placed on the header's row `row`: for header
     /// checks that see the header's cells but not where the file has it.
-    pub fn at_header_row(self, row: usize) -> Self {
-        match self {
-            ImportError::Header {
-                file,
-                unknown,
-                duplicate,
-                missing,
-                ..
-            } => ImportError::Header {
-                file,
-                row,
-                unknown,
-                duplicate,
-                missing,
-            },
-            other => other,
+    pub fn at_header_row(mut self, row: usize) -> Self {
+        if let ImportError::Header { row: at, .. } = &mut self {
+            *at = row;
         }
+        self
     }
 }
 
