@@ -614,9 +614,10 @@ pub(crate) enum PollAction {
         /// Closing time, local or RFC 3339.
         #[arg(long)]
         closes: String,
-        /// The cycle whose indicator values it feeds.
+        /// The cycle (its number) whose indicator values it feeds: every person must be one of
+        /// its people.
         #[arg(long)]
-        cycle: Option<String>,
+        cycle: Option<i64>,
         /// Share of each group's codes that must be used for results [default: 2/3].
         #[arg(long)]
         quorum: Option<f64>,

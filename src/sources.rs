@@ -5,9 +5,11 @@
 use crate::settings::Settings;
 use async_trait::async_trait;
 use kaohe_domain::Code;
-use kaohe_domain::cycles::{Period, ValueOrigin};
+use kaohe_domain::cycles::ValueOrigin;
+use kaohe_domain::polls::{PollKind, values as poll_values};
 use kaohe_engine::Framework;
 use kaohe_engine::ratings::{GroupFigures, of_tallies};
+use kaohe_store::cycles::Cycle;
 use kaohe_store::cycles::work::ValueSource;
 use kaohe_store::records::work::{indicator_values, record_columns};
 use kaohe_store::{Store, StoreError};
@@ -80,8 +82,9 @@ impl ValueSource for RatingSource {
         store: &dyn Store,
         _framework: &Framework,
         people: &[Code],
-        period: Period,
+        cycle: &Cycle,
     ) -> Result<Vec<(Code, Vec<Option<f64>>)>, StoreError> {
+        let period = cycle.period;
         // Tallied by the database: a province's millions of ratings never leave it.
         let (start, end) = period_bounds(period.start, period.end, self.offset);
         let (all, tallies) = store.official_tallies(start, end).await?;
@@ -127,13 +130,97 @@ impl ValueSource for RecordSource {
         store: &dyn Store,
         framework: &Framework,
         people: &[Code],
-        period: Period,
+        cycle: &Cycle,
     ) -> Result<Vec<(Code, Vec<Option<f64>>)>, StoreError> {
+        let period = cycle.period;
         let sums = store
             .point_sums(framework.id(), period.start, period.end)
             .await?;
         Ok(indicator_values(framework, &sums, people))
     }
+}
+
+/// The evaluation polls (民主测评) held for a cycle, as indicator values
+/// (`kaohe_domain::polls::values`): each item's score, 优秀率, 称职以上率 and the review flags of
+/// every person evaluated. A poll of the cycle that is still open, or closed without a quorum,
+/// stops the gathering with its reason; so does a person evaluated by two polls of the cycle.
+pub(crate) struct PollSource;
+
+#[async_trait]
+impl ValueSource for PollSource {
+    fn origin(&self) -> ValueOrigin {
+        ValueOrigin::Polls
+    }
+
+    fn columns(&self, _framework: &Framework) -> Vec<String> {
+        poll_values::COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    async fn gather(
+        &self,
+        store: &dyn Store,
+        _framework: &Framework,
+        people: &[Code],
+        cycle: &Cycle,
+    ) -> Result<Vec<(Code, Vec<Option<f64>>)>, StoreError> {
+        let id = cycle.id.to_string();
+        let now = time::OffsetDateTime::now_utc();
+        let wanted: std::collections::HashSet<&Code> = people.iter().collect();
+        let mut by_person: std::collections::BTreeMap<Code, (Code, Vec<Option<f64>>)> =
+            std::collections::BTreeMap::new();
+        for poll in store.polls().await? {
+            if poll.cycle.as_deref() != Some(id.as_str()) || poll.kind != PollKind::Evaluation {
+                continue;
+            }
+            let Some((poll, results)) = kaohe_store::polls::results(store, &poll.id, now).await?
+            else {
+                continue;
+            };
+            let results = results.map_err(|why| {
+                StoreError::Conflict(format!("poll {} of this cycle: {why}", poll.id))
+            })?;
+            for person in results.people {
+                if !wanted.contains(&person.person) {
+                    continue;
+                }
+                let row = poll_values::cells(&person).to_vec();
+                if let Some((other, _)) =
+                    by_person.insert(person.person.clone(), (poll.id.clone(), row))
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "{} is evaluated by two polls of this cycle, {other} and {}",
+                        person.person, poll.id
+                    )));
+                }
+            }
+        }
+        Ok(by_person
+            .into_iter()
+            .map(|(person, (_, row))| (person, row))
+            .collect())
+    }
+}
+
+/// The columns the sources gather for cycle `id` of `framework`: those of ratings and records
+/// always, those of polls when an evaluation poll is held for the cycle (values files fill
+/// them otherwise).
+pub(crate) async fn gathered_columns(
+    store: &dyn Store,
+    settings: &Settings,
+    framework: &Framework,
+    id: i64,
+) -> Result<Vec<String>, StoreError> {
+    let cycle = id.to_string();
+    let polled = store
+        .polls()
+        .await?
+        .iter()
+        .any(|p| p.cycle.as_deref() == Some(cycle.as_str()) && p.kind == PollKind::Evaluation);
+    Ok(all(settings)
+        .iter()
+        .filter(|s| polled || s.origin() != ValueOrigin::Polls)
+        .flat_map(|s| s.columns(framework))
+        .collect())
 }
 
 /// Every source a cycle gathers from.
@@ -144,5 +231,6 @@ pub(crate) fn all(settings: &Settings) -> Vec<Arc<dyn ValueSource>> {
             offset: settings.server.utc_offset.0,
         }),
         Arc::new(RecordSource),
+        Arc::new(PollSource),
     ]
 }

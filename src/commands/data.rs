@@ -678,10 +678,7 @@ pub(crate) async fn fill_cycle(
     let (_, fw) =
         work::load_framework(store, &cycle.framework_id, &cycle.framework_version).await?;
     let people = store.cycle_people(id).await?;
-    let gathered: Vec<String> = crate::sources::all(settings)
-        .iter()
-        .flat_map(|s| s.columns(&fw))
-        .collect();
+    let gathered = crate::sources::gathered_columns(store, settings, &fw, id).await?;
     let spec = values_spec(&fw, seed);
     let keep: Vec<usize> = (0..spec.columns.len())
         .filter(|&c| !gathered.contains(&spec.columns[c].id))
@@ -747,8 +744,8 @@ fn unit_hash(id: &str) -> f64 {
 }
 
 /// How to draw each input column of `fw`: around the good side of goalposts, targets and bands
-/// (respecting the direction), a made-up level for data-driven methods, rare events for veto
-/// and count indicators, rating counts for shrinkage.
+/// (respecting the direction), a made-up level for data-driven methods, rare events for veto,
+/// review and count indicators, rating counts for shrinkage.
 fn values_spec(fw: &Framework, seed: u64) -> ValuesSpec {
     use kaohe_data::synth::{ValueColumn, ValueDist};
     use kaohe_engine::{Direction, MissingRule, Normalization};
@@ -771,6 +768,8 @@ fn values_spec(fw: &Framework, seed: u64) -> ValuesSpec {
         let counted = matches!(ind.unit.as_str(), "件" | "起" | "次");
         let dist = match &ind.normalization {
             _ if ind.veto.is_some() && ind.local_weight == 0.0 => ValueDist::Count { mean: 0.004 },
+            // Committee reviews (研判) are rarer than not but commoner than vetoes.
+            _ if ind.review.is_some() && ind.local_weight == 0.0 => ValueDist::Count { mean: 0.02 },
             Normalization::Goalposts { min, max } if counted && !positive => ValueDist::Count {
                 mean: (1.0 - good) * (max - min).abs() / 2.0,
             },

@@ -62,6 +62,23 @@ fn percent(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
+/// Refuses a poll for a cycle that does not exist or that does not assess one of its people.
+async fn check_cycle(store: &dyn Store, cycle: i64, people: &[Code]) -> anyhow::Result<()> {
+    if store.cycle(cycle).await?.is_none() {
+        anyhow::bail!("--cycle: there is no cycle {cycle}");
+    }
+    let of_cycle: std::collections::HashSet<Code> = store
+        .cycle_people(cycle)
+        .await?
+        .into_iter()
+        .map(|p| p.cadre)
+        .collect();
+    if let Some(p) = people.iter().find(|p| !of_cycle.contains(*p)) {
+        anyhow::bail!("--person {p}: not one of the people of cycle {cycle}");
+    }
+    Ok(())
+}
+
 fn entry(action: &str, poll: &Code) -> NewAuditEntry {
     NewAuditEntry::new(super::audit::actor(), action, poll.as_str())
 }
@@ -105,7 +122,7 @@ pub(crate) async fn run(
                 id: code("id", id)?,
                 title: title.clone(),
                 kind,
-                cycle: cycle.clone(),
+                cycle: cycle.map(|c| c.to_string()),
                 people: people
                     .iter()
                     .map(|p| code("person", p))
@@ -119,6 +136,9 @@ pub(crate) async fn run(
                     .map_err(|e| anyhow::anyhow!("--closes: {e}"))?,
                 settings,
             };
+            if let Some(c) = cycle {
+                check_cycle(store, *c, &poll.people).await?;
+            }
             let actor = super::audit::actor();
             store
                 .create_poll(&poll, &actor, &entry("poll.create", &poll.id))

@@ -141,3 +141,163 @@ async fn a_poll_from_creation_to_results() {
         db.finish().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_poll_gives_its_cycle_indicator_values() {
+    for db in TestDatabase::all().await.unwrap() {
+        let url = db.url.as_str();
+        ok(url, &["gen", "--cadres", "60", "--seed", "5", "--load"]);
+        let county = db
+            .store
+            .all_units()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.parent.is_none())
+            .unwrap()
+            .code;
+        ok(
+            url,
+            &[
+                "cycle",
+                "create",
+                "--name",
+                "2025年度考核",
+                "--kind",
+                "annual",
+                "--from",
+                "2025-01-01",
+                "--to",
+                "2025-12-31",
+                "--framework",
+                "civil_servant_annual",
+                "--unit",
+                county.as_str(),
+            ],
+        );
+        ok(url, &["cycle", "open", "1"]);
+        let people = db.store.cycle_people(1).await.unwrap();
+        let (good, poor) = (people[0].cadre.clone(), people[1].cadre.clone());
+        let now = OffsetDateTime::now_utc();
+        let opens = (now - Duration::hours(1)).format(&Rfc3339).unwrap();
+        let closes = (now + Duration::hours(1)).format(&Rfc3339).unwrap();
+        let create = |cycle: &str, person: &str| {
+            run(
+                url,
+                &[
+                    "poll",
+                    "create",
+                    "--id",
+                    "P1",
+                    "--title",
+                    "2025年度民主测评",
+                    "--cycle",
+                    cycle,
+                    "--person",
+                    good.as_str(),
+                    "--person",
+                    person,
+                    "--item",
+                    "de,lian",
+                    "--group",
+                    "peers:同级:1:6",
+                    "--opens",
+                    &opens,
+                    "--closes",
+                    &closes,
+                ],
+            )
+        };
+        // A cycle that does not exist, or a person it does not assess: refused, nothing stored.
+        let err = create("9", poor.as_str());
+        assert!(
+            String::from_utf8_lossy(&err.stderr).contains("--cycle: there is no cycle 9"),
+            "{err:?}"
+        );
+        let err = create("1", "Z9999999");
+        assert!(
+            String::from_utf8_lossy(&err.stderr)
+                .contains("--person Z9999999: not one of the people of cycle 1"),
+            "{err:?}"
+        );
+        assert!(db.store.polls().await.unwrap().is_empty());
+        assert!(create("1", poor.as_str()).status.success());
+
+        let printed = ok(url, &["poll", "codes", "--poll", "P1", "--group", "peers"]);
+        let p1 = Code::parse("P1").unwrap();
+        for line in printed.lines().take(5) {
+            let marks = [(&good, AnnualGrade::Excellent), (&poor, AnnualGrade::Incompetent)]
+                .into_iter()
+                .flat_map(|(person, grade)| {
+                    [Item::Overall, Item::De, Item::Lian].map(|item| Mark {
+                        person: person.clone(),
+                        item,
+                        grade,
+                    })
+                })
+                .collect();
+            db.store
+                .cast_ballot(
+                    &p1,
+                    &BallotCode::parse(line).unwrap(),
+                    &Choices::Grades(marks),
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                .unwrap();
+        }
+        // Generated values leave the poll's columns to the poll.
+        ok(url, &["gen", "--cycle", "1", "--seed", "3"]);
+        let out = run(url, &["cycle", "compute", "1"]);
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("poll P1 of this cycle: results are shown only after the poll closes"),
+            "{out:?}"
+        );
+        ok(url, &["poll", "close", "--poll", "P1"]);
+        let computed = ok(url, &["cycle", "compute", "1"]);
+        assert!(computed.starts_with("computed cycle 1"), "{computed}");
+
+        let cycle = db.store.cycle(1).await.unwrap().unwrap();
+        let col = |id: &str| cycle.columns.iter().position(|c| c == id).unwrap();
+        let rows = db.store.cycle_values(1).await.unwrap();
+        let of = |cadre: &Code, origin: &str| {
+            rows.iter()
+                .find(|r| &r.cadre == cadre && r.origin == origin)
+                .map(|r| r.values.clone())
+        };
+        let good_values = of(&good, "polls").unwrap();
+        let poor_values = of(&poor, "polls").unwrap();
+        assert_eq!(good_values[col("de_poll")], Some(95.0));
+        assert_eq!(good_values[col("lian_poll")], Some(95.0));
+        assert_eq!(poor_values[col("de_poll")], Some(30.0));
+        assert_eq!(poor_values[col("lian_poll")], Some(30.0));
+        assert_eq!(poor_values[col("neng_poll")], None, "not asked");
+        assert!(of(&people[2].cadre, "polls").is_none(), "not evaluated");
+        assert_eq!(poor_values[col("poll_adjustment_review")], Some(1.0));
+        assert_eq!(good_values[col("poll_adjustment_review")], Some(0.0));
+        // The poll's review flags reach the committee with the results.
+        let results = db.store.results(1, cycle.revision).await.unwrap();
+        let flags = |cadre: &Code| {
+            results
+                .iter()
+                .find(|r| &r.cadre == cadre)
+                .map(|r| r.flags.clone())
+                .unwrap()
+        };
+        assert!(
+            flags(&poor).contains(&"review:poll_adjustment_review".to_owned())
+                && flags(&poor).contains(&"review:poll_admonition_review".to_owned()),
+            "{:?}",
+            flags(&poor)
+        );
+        assert!(!flags(&good).iter().any(|f| f.starts_with("review:")));
+        assert!(
+            rows.iter()
+                .filter(|r| r.origin == "import")
+                .all(|r| r.values[col("de_poll")].is_none()),
+            "the generated values left de_poll to the poll"
+        );
+        db.finish().await.unwrap();
+    }
+}

@@ -130,7 +130,8 @@ pub struct Assessment {
     pub grades: Vec<Option<Grade>>,
     /// The rule that decided each grade.
     pub rules: Vec<Rule>,
-    /// Flags per person, e.g. `committee_review`, `missing:<indicator>`, `veto:<id>`.
+    /// Flags per person, e.g. `committee_review`, `missing:<indicator>`, `veto:<id>`,
+    /// `review:<indicator>` (a committee review, 研判).
     pub flags: Vec<Vec<String>>,
     /// Contribution of each indicator to each score (`people × indicators`, column-major; each
     /// row sums to the unrounded score). `None` when not kept.

@@ -296,6 +296,9 @@ pub struct Indicator {
     pub latent: Option<Latent>,
     /// Veto, if any.
     pub veto: Option<Veto>,
+    /// Committee review (研判), if any: a reported value meeting the condition flags the
+    /// person for the assessment committee (`review:ID`) without changing score or grade.
+    pub review: Option<Veto>,
     /// Rating shrinkage, if any.
     pub shrink: Option<Shrink>,
     /// Filled by work records (纪实), if so.
@@ -609,6 +612,9 @@ impl Framework {
                 if let Some(v) = &i.veto {
                     let _ = write!(extra, ", veto {:?} {}", v.when, v.value);
                 }
+                if let Some(v) = &i.review {
+                    let _ = write!(extra, ", review {:?} {}", v.when, v.value);
+                }
                 let _ = writeln!(
                     s,
                     "{pad}  {} {} [{}] {} {}, local {:.4}, effective {:.4}{extra}",
@@ -712,6 +718,8 @@ struct RawIndicator {
     latent: Option<Spanned<Latent>>,
     #[serde(default)]
     veto: Option<Spanned<Veto>>,
+    #[serde(default)]
+    review: Option<Spanned<Veto>>,
     #[serde(default)]
     shrink: Option<Spanned<Shrink>>,
     #[serde(default)]
@@ -1100,6 +1108,15 @@ impl Builder<'_> {
                 "veto value must be finite",
             );
         }
+        if let Some(v) = &raw.review
+            && !v.get_ref().value.is_finite()
+        {
+            self.issue(
+                Some(&v.span()),
+                &format!("{key}.review"),
+                "review value must be finite",
+            );
+        }
         if let Some(s) = &raw.shrink {
             let v = s.get_ref();
             if !(v.strength > 0.0 && v.strength.is_finite())
@@ -1131,6 +1148,7 @@ impl Builder<'_> {
             growth: raw.growth.map(Spanned::into_inner),
             latent: raw.latent.map(Spanned::into_inner),
             veto: raw.veto.map(Spanned::into_inner),
+            review: raw.review.map(Spanned::into_inner),
             shrink: raw.shrink.map(Spanned::into_inner),
             records: raw.records.map(Spanned::into_inner),
             description: raw.description,

@@ -326,6 +326,18 @@ fn column(ctx: &Ctx<'_>, j: usize, out: &mut [f64]) -> ColumnOut {
             .collect();
         report.res.vetoed = rows;
     }
+    // So do committee reviews (研判), which only flag.
+    if let Some(v) = &ind.review
+        && ctx.collect_flags
+    {
+        let f = format!("review:{id}");
+        report.res.flags.extend(
+            raw.iter()
+                .enumerate()
+                .filter(|(_, x)| v.triggers(**x))
+                .map(|(r, _)| (r as u32, f.clone())),
+        );
+    }
 
     // The value that is normalized: shrunk ratings, blended with the multi-year average.
     let mut work: Option<Vec<f64>> = None;
@@ -489,12 +501,16 @@ fn column(ctx: &Ctx<'_>, j: usize, out: &mut [f64]) -> ColumnOut {
             MissingRule::Min => "imputed with the lowest score",
             _ => "left out, the other weights renormalized",
         };
-        report.rows(
-            WarningCode::MissingValues,
-            &missing,
-            format!("`{id}`: missing values {what}"),
-            "missing",
-        );
+        // A committee review without weight only flags: whoever has no value has nothing to
+        // review, and is not reported as missing.
+        if ind.review.is_none() || ind.local_weight != 0.0 {
+            report.rows(
+                WarningCode::MissingValues,
+                &missing,
+                format!("`{id}`: missing values {what}"),
+                "missing",
+            );
+        }
         for &r in &missing {
             out[r as usize] = fill;
         }

@@ -447,6 +447,57 @@ mod grading {
     }
 
     #[test]
+    fn a_review_flags_for_the_committee_and_changes_nothing_else() {
+        let indicators = |review: &str| {
+            framework(
+                &[
+                    (
+                        "s",
+                        "positive",
+                        1.0,
+                        "{ method = \"goalposts\", min = 0, max = 100 }",
+                    ),
+                    (
+                        "poll_flag",
+                        "negative",
+                        0.0,
+                        &format!("{{ method = \"goalposts\", min = 0, max = 1 }}{review}"),
+                    ),
+                ],
+                "",
+            )
+        };
+        let fw = indicators("\nreview = { when = \">=\", value = 1 }");
+        let plain = indicators("");
+        let inp = input(
+            &["s", "poll_flag"],
+            &["u"; 4],
+            vec![
+                vec![95.0, 80.0, 70.0, 50.0],
+                vec![1.0, 0.0, f64::NAN, 1.0],
+            ],
+        );
+        let a = assess(&fw, &inp, &Settings::default()).unwrap();
+        let b = assess(&plain, &inp, &Settings::default()).unwrap();
+        assert!(a.flags[0].contains(&"review:poll_flag".to_string()));
+        assert!(a.flags[3].contains(&"review:poll_flag".to_string()));
+        assert!(a.flags[1].is_empty(), "{:?}", a.flags[1]);
+        // No value, nothing to review: not reported as missing either.
+        assert!(a.flags[2].is_empty(), "{:?}", a.flags[2]);
+        assert!(b.flags[2].contains(&"missing:poll_flag".to_string()));
+        assert_eq!(a.scores, b.scores);
+        assert_eq!(a.grades, b.grades);
+        assert_eq!(a.rules, b.rules);
+    }
+
+    #[test]
+    fn a_review_value_must_be_finite() {
+        let src = "[framework]\nid = \"t\"\nversion = \"1\"\nname = \"test\"\n[[dimensions]]\nid = \"d\"\nname = \"d\"\nweight = 1\n[[dimensions.indicators]]\nid = \"x\"\nname = \"x\"\nunit = \"1\"\ndirection = \"negative\"\nweight = 0\nnormalization = { method = \"goalposts\", min = 0, max = 1 }\nreview = { when = \">=\", value = nan }\n";
+        let err = Framework::from_toml_str(src).unwrap_err().to_string();
+        assert!(err.contains("review value must be finite"), "{err}");
+    }
+
+    #[test]
     fn team_and_routine_scales_and_scope_all() {
         let fw = one_indicator();
         let inp = input(

@@ -310,6 +310,8 @@ crate::labeled_enum! {
         Records = ("records", "纪实", "Work records"),
         /// 单位主要负责人评价: the unit leader's judgement in a routine cycle.
         Judgement = ("judgement", "负责人评价", "Unit leader's judgement"),
+        /// 民主测评: the counts of the evaluation polls held for the cycle.
+        Polls = ("polls", "民主测评", "Evaluation polls"),
         /// 更正: a values file of an amendment.
         Amendment = ("amendment", "更正", "Amendment"),
     }

@@ -12,6 +12,7 @@
 
 pub mod code;
 pub mod tally;
+pub mod values;
 
 use crate::Code;
 use crate::grade::AnnualGrade;

@@ -59,9 +59,9 @@ pub enum CycleRunError {
     FourEyes(#[from] FourEyesError),
 }
 
-/// A source of indicator values of people in a period: ratings (好差评) today; records (纪实)
-/// and polls (民主测评) next. Cycles know this interface, not the capabilities behind it; the
-/// binary wires the sources in.
+/// A source of indicator values of a cycle's people: ratings (好差评) and records (纪实) of
+/// the cycle's period, and the polls (民主测评) held for the cycle. Cycles know this interface,
+/// not the capabilities behind it; the binary wires the sources in.
 #[async_trait]
 pub trait ValueSource: Send + Sync {
     /// Where its values come from.
@@ -69,14 +69,16 @@ pub trait ValueSource: Send + Sync {
     /// The column ids it can fill for a cycle of `framework`; a cycle takes those its
     /// framework names.
     fn columns(&self, framework: &Framework) -> Vec<String>;
-    /// Values of `people` in `period`, one per column of [`ValueSource::columns`] (`None`:
-    /// nothing to say for that person). People it knows nothing of may be left out.
+    /// Values of `people` of `cycle` (in its period, or from what was held for it), one per
+    /// column of [`ValueSource::columns`] (`None`: nothing to say for that person). People it
+    /// knows nothing of may be left out. An error stops the gathering with its message (a
+    /// poll of the cycle still open, say).
     async fn gather(
         &self,
         store: &dyn Store,
         framework: &Framework,
         people: &[Code],
-        period: Period,
+        cycle: &super::Cycle,
     ) -> Result<Vec<PersonValues>, StoreError>;
 }
 
@@ -693,7 +695,7 @@ async fn gather(
         if wanted.is_empty() {
             continue;
         }
-        let got = source.gather(store, fw, &ids, cycle.period).await?;
+        let got = source.gather(store, fw, &ids, cycle).await?;
         let rows: Vec<PersonValues> = got
             .into_iter()
             .map(|(cadre, vals)| {

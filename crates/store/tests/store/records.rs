@@ -399,9 +399,10 @@ impl cycles::work::ValueSource for Records {
         store: &dyn Store,
         fw: &kaohe_engine::Framework,
         people: &[kaohe_domain::Code],
-        period: kaohe_domain::cycles::Period,
+        cycle: &cycles::Cycle,
     ) -> Result<Vec<cycles::PersonValues>, kaohe_store::StoreError> {
-        let sums = store.point_sums(fw.id(), period.start, period.end).await?;
+        let (start, end) = (cycle.period.start, cycle.period.end);
+        let sums = store.point_sums(fw.id(), start, end).await?;
         Ok(work::indicator_values(fw, &sums, people))
     }
 }

@@ -148,7 +148,7 @@ pub(crate) struct FrameworkOut {
     #[schema(example = "civil_servant_annual")]
     id: String,
     /// Version; a stored version never changes.
-    #[schema(example = "2025.1")]
+    #[schema(example = "2026.1")]
     version: String,
     /// Name.
     name: String,

@@ -202,6 +202,8 @@ struct IndicatorRow {
     method: &'static str,
     missing: &'static str,
     veto: bool,
+    /// Whether a value flags the person for the committee (研判).
+    review: bool,
     /// Effective weight, as a percentage with one decimal.
     weight: String,
     /// Length of the weight's bar.
@@ -259,6 +261,7 @@ fn framework_page(
                 method: words::method(&ctx, i.normalization.method()),
                 missing: words::missing_rule(&ctx, Some(i.missing)),
                 veto: i.veto.is_some(),
+                review: i.review.is_some(),
                 weight: format!("{:.1}", weight * 100.0),
                 bar: format!("{:.1}", weight / largest * WEIGHT_BAR),
             }

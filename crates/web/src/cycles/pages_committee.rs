@@ -55,6 +55,8 @@ struct CommitteePage {
     name: String,
     state: &'static str,
     deciding: bool,
+    /// The caller computed the result under review: another assessor decides (four eyes).
+    computed_here: bool,
     ties: Vec<TieView>,
     flagged: Vec<Person>,
     tie_choices: Vec<(&'static str, &'static str)>,
@@ -215,7 +217,11 @@ async fn page(
             at: words::local_time(state.utc_offset, d.decided_at),
         })
         .collect();
-    let deciding = cycle.state == CycleState::Review;
+    // Four eyes (双人复核): whoever computed the result under review sees it, never the forms
+    // to decide on it or finalize it.
+    let computed_here = cycle.state == CycleState::Review
+        && revision.is_some_and(|r| r.created_by == actor(caller));
+    let deciding = cycle.state == CycleState::Review && !computed_here;
     let undecided = if deciding {
         undecided_ties(state, &ctx, &cycle, &fw, &rows).await?
     } else {
@@ -226,6 +232,7 @@ async fn page(
         id: cycle.id,
         state: ctx.label(cycle.state),
         deciding,
+        computed_here,
         ties,
         flagged,
         tie_choices: vec![label(Decision::AwardTop), label(Decision::KeepNext)],

@@ -73,6 +73,7 @@ pub(super) fn flag(ctx: &PageCtx, names: &Names<'_>, code: &str) -> String {
         Some(("no_baseline", _)) => "flag.no_baseline",
         Some(("unshrunk", _)) => "flag.unshrunk",
         Some(("veto", _)) => "flag.veto",
+        Some(("review", _)) => "flag.review",
         _ => return code.to_owned(),
     };
     let id = code.split_once(':').map_or("", |(_, id)| id);

@@ -537,7 +537,7 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("/judgements", "/judgements", &["unit_leader"]),
         (
             "/frameworks/{id}/{version}",
-            "/frameworks/civil_servant_annual/2025.1",
+            "/frameworks/civil_servant_annual/2026.1",
             SIGNED_IN,
         ),
         (

@@ -219,7 +219,7 @@ async fn frameworks_are_stored_listed_in_words_and_uploads_list_every_problem() 
         assert!(r.body.contains("此版本已入库且内容不同"), "{}", r.body);
         // A preset's page shows its methods in words too.
         let preset = app
-            .get("/frameworks/civil_servant_annual/2025.1?lang=en")
+            .get("/frameworks/civil_servant_annual/2026.1?lang=en")
             .await;
         assert_eq!(preset.status, 200);
         assert!(preset.body.contains("Positive") && preset.body.contains("Built-in preset"));
@@ -404,6 +404,14 @@ async fn a_cycle_from_creation_to_amendment_through_the_pages() {
         let r = app.post_page(&format!("{dashboard}/finalize"), &[]).await;
         assert_eq!(r.status, 403, "{}", r.body);
         assert!(r.body.contains("双人复核"), "{}", r.body);
+        // Nor does the page offer them to the one who computed.
+        let own = app.get(&committee).await;
+        assert!(own.body.contains("id=\"four-eyes\""), "{}", own.body);
+        assert!(
+            !own.body.contains("id=\"step-finalize\"") && !own.body.contains("decide-form"),
+            "{}",
+            own.body
+        );
         let tester = std::mem::replace(&mut app.session, chair);
 
         let en = app.get(&format!("{committee}?lang=en")).await;
