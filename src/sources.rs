@@ -153,7 +153,10 @@ impl ValueSource for PollSource {
     }
 
     fn columns(&self, _framework: &Framework) -> Vec<String> {
-        poll_values::COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+        poll_values::COLUMNS
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect()
     }
 
     async fn gather(

@@ -226,16 +226,19 @@ async fn a_closed_poll_gives_its_cycle_indicator_values() {
         let printed = ok(url, &["poll", "codes", "--poll", "P1", "--group", "peers"]);
         let p1 = Code::parse("P1").unwrap();
         for line in printed.lines().take(5) {
-            let marks = [(&good, AnnualGrade::Excellent), (&poor, AnnualGrade::Incompetent)]
-                .into_iter()
-                .flat_map(|(person, grade)| {
-                    [Item::Overall, Item::De, Item::Lian].map(|item| Mark {
-                        person: person.clone(),
-                        item,
-                        grade,
-                    })
+            let marks = [
+                (&good, AnnualGrade::Excellent),
+                (&poor, AnnualGrade::Incompetent),
+            ]
+            .into_iter()
+            .flat_map(|(person, grade)| {
+                [Item::Overall, Item::De, Item::Lian].map(|item| Mark {
+                    person: person.clone(),
+                    item,
+                    grade,
                 })
-                .collect();
+            })
+            .collect();
             db.store
                 .cast_ballot(
                     &p1,

@@ -472,10 +472,7 @@ mod grading {
         let inp = input(
             &["s", "poll_flag"],
             &["u"; 4],
-            vec![
-                vec![95.0, 80.0, 70.0, 50.0],
-                vec![1.0, 0.0, f64::NAN, 1.0],
-            ],
+            vec![vec![95.0, 80.0, 70.0, 50.0], vec![1.0, 0.0, f64::NAN, 1.0]],
         );
         let a = assess(&fw, &inp, &Settings::default()).unwrap();
         let b = assess(&plain, &inp, &Settings::default()).unwrap();
