@@ -2,11 +2,12 @@
 //! hashed ballot codes, secret ballots and confirmed paper counts, written once for both
 //! backends ([`impl_poll_store!`]).
 //!
-//! Secrecy is a property of what is stored (`migrations/*/0011_polls.sql`): a ballot row holds
-//! its poll, its group, its choices and a random key, nothing else, and it is written in the
-//! transaction that marks its code used. A cast writes no audit entry and no log line (an
-//! entry's time would give the casting order); creating a poll, issuing codes, closing and
-//! paper counts are audited. The rules (what a poll and a ballot may be, the count) live in
+//! Secrecy is a property of what is stored (`migrations/*/0011_polls.sql`, `0013_ballot_pool.sql`):
+//! a ballot row holds its poll, its group, its choices and a random key, nothing else, and it
+//! is written to the pool in the transaction that marks its code used; at the close it is
+//! sealed into `poll_ballots` in key order ([`PollStore::seal_poll`]). A cast writes no audit
+//! entry and no log line (an entry's time would give the casting order); creating a poll,
+//! issuing codes, closing and paper counts are audited. The rules (what a poll and a ballot may be, the count) live in
 //! `kaohe_domain::polls`; docs/security.md states the threat model.
 
 use crate::sql::{label, parse_code};
@@ -109,13 +110,22 @@ pub trait PollStore {
         choices: &Choices,
         now: OffsetDateTime,
     ) -> Result<(), CastError>;
-    /// Closes a poll at `at`, earlier than planned; refused when it has closed already.
+    /// Closes a poll at `at`, earlier than planned, and seals its ballots
+    /// ([`PollStore::seal_poll`]); refused when it has closed already.
     async fn close_poll(
         &self,
         poll: &Code,
         at: OffsetDateTime,
         audit: &NewAuditEntry,
     ) -> Result<(), StoreError>;
+    /// Seals the ballots of a poll closed at `now`: moves them from the pool where they waited
+    /// while it was open into `poll_ballots`, in the order of their random keys and in one
+    /// transaction, so that neither their place in the table nor their writing transaction
+    /// follows the casting order. Then it clears what the casts left behind: on SQLite the
+    /// pooled rows are overwritten with zeros (`secure_delete`) and the write-ahead log is
+    /// truncated; on PostgreSQL the pool is truncated (a new file) once no poll has ballots in
+    /// it. Returns the number of ballots sealed; an open poll is left alone (0).
+    async fn seal_poll(&self, poll: &Code, now: OffsetDateTime) -> Result<u64, StoreError>;
     /// Enters a group's counted paper ballots, once per group.
     async fn enter_paper(
         &self,
@@ -154,6 +164,8 @@ pub async fn results(
     if !poll.is_closed(now) {
         return Ok(Some((poll, Err(Withheld::Open))));
     }
+    // A poll that closed on time has not been sealed by a close.
+    store.seal_poll(&poll.id, now).await?;
     let tallies = store.tallies(&poll).await?;
     let results = kaohe_domain::polls::tally(&poll, now, &tallies);
     Ok(Some((poll, results)))
@@ -430,7 +442,7 @@ macro_rules! impl_poll_store {
                     }
                     return Err(CastError::UnknownCode);
                 };
-                sqlx::query("INSERT INTO poll_ballots (id, poll_id, group_id, choices) VALUES ($1, $2, $3, $4)")
+                sqlx::query("INSERT INTO poll_ballot_pool (id, poll_id, group_id, choices) VALUES ($1, $2, $3, $4)")
                     .bind(key.as_slice()).bind(poll.as_str()).bind(&group).bind(&text)
                     .execute(&mut *tx).await?;
                 tx.commit().await?;
@@ -446,7 +458,58 @@ macro_rules! impl_poll_store {
                     return Err($crate::StoreError::Conflict(format!("no open poll {poll}")));
                 }
                 tx.commit().await?;
+                self.seal_poll(poll, at).await?;
                 Ok(())
+            }
+
+            async fn seal_poll(&self, poll: &kaohe_domain::Code, now: time::OffsetDateTime) -> Result<u64, $crate::StoreError> {
+                use sqlx::Connection as _;
+                let closes: Option<(i64,)> = sqlx::query_as("SELECT closes_at FROM polls WHERE id = $1")
+                    .bind(poll.as_str()).fetch_optional(&self.pool).await?;
+                let Some((closes_at,)) = closes else {
+                    return Err($crate::StoreError::Conflict(format!("no poll {poll}")));
+                };
+                if now.unix_timestamp() < closes_at {
+                    return Ok(0);
+                }
+                let sqlite = Self::BACKEND == $crate::Backend::Sqlite;
+                let mut conn = self.pool.acquire().await?;
+                if sqlite {
+                    sqlx::query("PRAGMA secure_delete = ON").execute(&mut *conn).await?;
+                }
+                let sealed = async {
+                    let mut tx = conn.begin().await?;
+                    let n = sqlx::query(
+                        "INSERT INTO poll_ballots (id, poll_id, group_id, choices) \
+                         SELECT id, poll_id, group_id, choices FROM poll_ballot_pool WHERE poll_id = $1 ORDER BY id")
+                        .bind(poll.as_str()).execute(&mut *tx).await?.rows_affected();
+                    sqlx::query("DELETE FROM poll_ballot_pool WHERE poll_id = $1")
+                        .bind(poll.as_str()).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok::<u64, sqlx::Error>(n)
+                }.await;
+                if sqlite {
+                    sqlx::query("PRAGMA secure_delete = OFF").execute(&mut *conn).await?;
+                }
+                drop(conn);
+                let n = sealed?;
+                if sqlite {
+                    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&self.pool).await?;
+                    if busy != 0 {
+                        tracing::warn!(poll = %poll, "the write-ahead log was not truncated after sealing: a reader held it");
+                    }
+                } else {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query("LOCK TABLE poll_ballot_pool IN ACCESS EXCLUSIVE MODE").execute(&mut *tx).await?;
+                    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM poll_ballot_pool")
+                        .fetch_one(&mut *tx).await?;
+                    if left == 0 {
+                        sqlx::query("TRUNCATE poll_ballot_pool").execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                }
+                Ok(n)
             }
 
             async fn enter_paper(&self, poll: &kaohe_domain::Code, paper: &kaohe_domain::polls::PaperCount, by: &str, at: time::OffsetDateTime, audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
@@ -517,7 +580,8 @@ macro_rules! impl_poll_store {
                 let index = |g: &str| poll.groups.iter().position(|x| x.id.as_str() == g);
                 let mut tx = self.pool.begin().await?;
                 let ballots: Vec<(String, String)> = sqlx::query_as(
-                    "SELECT group_id, choices FROM poll_ballots WHERE poll_id = $1")
+                    "SELECT group_id, choices FROM poll_ballots WHERE poll_id = $1 \
+                     UNION ALL SELECT group_id, choices FROM poll_ballot_pool WHERE poll_id = $1")
                     .bind(poll.id.as_str()).fetch_all(&mut *tx).await?;
                 for (g, text) in &ballots {
                     let i = index(g).ok_or_else(|| corrupt(format!("a ballot of an unknown group {g}")))?;

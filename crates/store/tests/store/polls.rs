@@ -197,8 +197,13 @@ async fn two_hundred_ballots_keep_their_secret_and_count_right() {
             db.name
         );
 
-        // Every column of the ballot table: nothing but the key, poll, group and choices.
-        let mut cols = columns(&db, "poll_ballots").await;
+        // While the poll is open the ballots wait in the pool; every column of it and of the
+        // code table: nothing but the key, poll, group and choices, and the hash and use.
+        for table in ["poll_ballot_pool", "poll_ballots"] {
+            let n: Vec<(i64,)> = raw(&db, &format!("SELECT COUNT(*) FROM {table}")).await;
+            assert_eq!(n[0].0, if table == "poll_ballots" { 0 } else { 200 });
+        }
+        let mut cols = columns(&db, "poll_ballot_pool").await;
         cols.sort();
         assert_eq!(
             cols,
@@ -210,7 +215,25 @@ async fn two_hundred_ballots_keep_their_secret_and_count_right() {
         cols.sort();
         assert_eq!(cols, ["group_id", "hash", "poll_id", "used"], "{}", db.name);
 
-        // The stored ballots, in the order a scan of the table returns them.
+        // Withheld while open; the close seals the ballots.
+        let (_, open) = results(store, &p.id, now).await.unwrap().unwrap();
+        assert_eq!(open, Err(Withheld::Open));
+        store
+            .close_poll(&p.id, now, &audit("poll.close"))
+            .await
+            .unwrap();
+        let pooled: Vec<(i64,)> = raw(&db, "SELECT COUNT(*) FROM poll_ballot_pool").await;
+        assert_eq!(pooled[0].0, 0, "{}", db.name);
+        let mut cols = columns(&db, "poll_ballots").await;
+        cols.sort();
+        assert_eq!(
+            cols,
+            ["choices", "group_id", "id", "poll_id"],
+            "{}",
+            db.name
+        );
+
+        // The sealed ballots, in the order a scan of the table returns them.
         let stored: Vec<(Vec<u8>, String, String)> =
             raw(&db, "SELECT id, group_id, choices FROM poll_ballots").await;
         assert_eq!(stored.len(), 200);
@@ -229,31 +252,80 @@ async fn two_hundred_ballots_keep_their_secret_and_count_right() {
             }
             assert!(position(choices) < 200);
         }
-        // Key order against casting order.
-        let mut by_key: Vec<&(Vec<u8>, String, String)> = stored.iter().collect();
-        by_key.sort_by(|a, b| a.0.cmp(&b.0));
-        let cast: Vec<usize> = by_key.iter().map(|r| position(&r.2)).collect();
         let rank: Vec<usize> = (0..200).collect();
-        let rho_key = spearman(&cast, &rank);
-        // Scan order against casting order.
-        let scan: Vec<usize> = stored.iter().map(|r| position(&r.2)).collect();
-        let rho_scan = spearman(&scan, &rank);
+        // Casting positions of the ballots in the order of a query, against 0..200.
+        let rho_of = |rows: &[(Vec<u8>, String)]| -> f64 {
+            let order: Vec<usize> = rows.iter().map(|r| position(&r.1)).collect();
+            spearman(&order, &rank)
+        };
+        let mut by_key: Vec<(Vec<u8>, String)> =
+            stored.iter().map(|r| (r.0.clone(), r.2.clone())).collect();
+        by_key.sort();
+        let rho_key = rho_of(&by_key);
+        let scan: Vec<(Vec<u8>, String)> =
+            stored.iter().map(|r| (r.0.clone(), r.2.clone())).collect();
+        let rho_scan = rho_of(&scan);
         eprintln!(
             "{}: ρ(key) = {rho_key:.3}, ρ(scan) = {rho_scan:.3}",
             db.name
         );
         assert!(rho_key.abs() < RHO_BOUND, "{}: ρ(key) = {rho_key}", db.name);
+        assert!(
+            rho_scan.abs() < RHO_BOUND,
+            "{}: ρ(scan) = {rho_scan}",
+            db.name
+        );
         match db.store.backend() {
-            // A WITHOUT ROWID table is stored in key order.
-            Backend::Sqlite => assert!(rho_scan.abs() < RHO_BOUND, "ρ(scan) = {rho_scan}"),
-            // PostgreSQL's heap keeps insertion order: the residual risk docs/security.md
-            // states (a reader of the table or its files learns the casting order, not the
-            // codes). This assertion keeps that statement true: when it fails, update the docs.
+            // The file itself: the write-ahead log is empty, each key is in the file as the
+            // sealed table holds it (the pooled copies were overwritten with zeros) and the byte offsets of the
+            // ballots are unrelated to the casting order.
+            Backend::Sqlite => {
+                let path = db.url.trim_start_matches("sqlite://");
+                let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+                assert_eq!(wal, 0, "the write-ahead log after sealing");
+                let file = std::fs::read(path).unwrap();
+                let mut at: Vec<(usize, String)> = Vec::new();
+                let mut twice = 0;
+                for (id, _, choices) in &stored {
+                    let found: Vec<usize> = file
+                        .windows(16)
+                        .enumerate()
+                        .filter(|(_, w)| *w == id.as_slice())
+                        .map(|(i, _)| i)
+                        .collect();
+                    // Once in its leaf page; a few keys also divide the pages above.
+                    assert!(matches!(found.len(), 1 | 2), "a key at {found:?}");
+                    twice += usize::from(found.len() == 2);
+                    at.push((found[0], choices.clone()));
+                }
+                // Left behind by the casts (page splits, deleted pool rows), nearly every key
+                // would be in the file several times.
+                assert!(twice <= 50, "{twice} keys twice in the file");
+                at.sort();
+                let offsets: Vec<(Vec<u8>, String)> =
+                    at.into_iter().map(|(_, c)| (Vec::new(), c)).collect();
+                let rho_file = rho_of(&offsets);
+                eprintln!("sqlite: ρ(file offset) = {rho_file:.3}");
+                assert!(rho_file.abs() < RHO_BOUND, "ρ(file offset) = {rho_file}");
+            }
+            // The heap order and the writing transaction: sealed rows are in key order and
+            // all carry the sealing transaction, which marked no code used. The pool's file
+            // was replaced by an empty one.
             Backend::Postgres => {
                 let heap: Vec<(Vec<u8>, String)> =
                     raw(&db, "SELECT id, choices FROM poll_ballots ORDER BY ctid").await;
-                let heap: Vec<usize> = heap.iter().map(|r| position(&r.1)).collect();
-                assert!(spearman(&heap, &rank) > 0.9);
+                let rho_heap = rho_of(&heap);
+                eprintln!("postgres: ρ(heap) = {rho_heap:.3}");
+                assert!(rho_heap.abs() < RHO_BOUND, "ρ(heap) = {rho_heap}");
+                let sealed: Vec<(String,)> =
+                    raw(&db, "SELECT DISTINCT xmin::text FROM poll_ballots").await;
+                assert_eq!(sealed.len(), 1, "one sealing transaction");
+                let codes: Vec<(String,)> =
+                    raw(&db, "SELECT DISTINCT xmin::text FROM poll_codes WHERE used").await;
+                assert!(codes.len() > 1 && !codes.contains(&sealed[0]));
+                let size: Vec<(i64,)> =
+                    raw(&db, "SELECT pg_relation_size('poll_ballot_pool')").await;
+                assert_eq!(size[0].0, 0, "the pool's file after sealing");
             }
         }
         // The codes: hashes only, scanned in an order unrelated to their use on SQLite.
@@ -280,13 +352,7 @@ async fn two_hundred_ballots_keep_their_secret_and_count_right() {
             assert!(all.iter().all(|c| !text.contains(c.as_str())));
         }
 
-        // Withheld while open; the tally after the close matches the ballots cast.
-        let (_, open) = results(store, &p.id, now).await.unwrap().unwrap();
-        assert_eq!(open, Err(Withheld::Open));
-        store
-            .close_poll(&p.id, now, &audit("poll.close"))
-            .await
-            .unwrap();
+        // The tally after the close matches the ballots cast.
         let (_, r) = results(store, &p.id, now).await.unwrap().unwrap();
         let r = r.unwrap();
         assert_eq!(r.groups.len(), 3);
@@ -404,8 +470,22 @@ async fn refused_ballots_store_nothing() {
             assert!(!err.to_string().is_empty());
         }
         // Only the one good ballot is stored, and only its code is used.
-        let n: Vec<(i64,)> = raw(&db, "SELECT COUNT(*) FROM poll_ballots").await;
+        let n: Vec<(i64,)> = raw(
+            &db,
+            "SELECT (SELECT COUNT(*) FROM poll_ballots) + (SELECT COUNT(*) FROM poll_ballot_pool)",
+        )
+        .await;
         assert_eq!(n[0].0, 1, "{}", db.name);
+        // A pooled ballot is never changed, and leaves the pool only sealed.
+        for sql in [
+            "UPDATE poll_ballot_pool SET choices = '3333'",
+            "DELETE FROM poll_ballot_pool",
+        ] {
+            assert!(db.raw_execute(sql).await.is_err(), "{}: {sql}", db.name);
+        }
+        if db.store.backend() == Backend::Postgres {
+            assert!(db.raw_execute("TRUNCATE poll_ballot_pool").await.is_err());
+        }
         for (p, used) in [(&a, 1), (&b, 0), (&later, 0)] {
             let counts = store.code_counts(&p.id).await.unwrap();
             assert_eq!(counts[0].used, used, "{}", db.name);
