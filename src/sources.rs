@@ -31,10 +31,10 @@ pub(crate) const FIGURES: [&str; 10] = [
     "callback_rate",
 ];
 
-/// The figures of one group, in the order of [`FIGURES`]: counts, then rates in percent
-/// (`None` where a rate has no denominator).
+/// The figures of one group, in the order of [`FIGURES`]: counts, then rates in percent to one
+/// decimal, as the figures page shows them (`None` where a rate has no denominator).
 pub(crate) fn figure_cells(g: &GroupFigures<String>) -> [Option<f64>; 10] {
-    let pct = |r: Option<f64>| r.map(|r| r * 100.0);
+    let pct = |r: Option<f64>| r.map(|r| (r * 1000.0).round() / 10.0);
     let f = &g.figures;
     [
         Some(g.tally.ratings as f64),

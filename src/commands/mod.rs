@@ -15,7 +15,7 @@ mod user;
 use crate::cli::{Cli, Command, ConfigAction, FrameworkAction};
 use crate::settings::{EXAMPLE, Settings};
 use anyhow::Context;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 /// Runs a parsed command line.
@@ -171,8 +171,10 @@ fn init_logging(filter: &str) {
         .filter(|f| !f.is_empty())
         .unwrap_or_else(|| filter.to_owned());
     // A second initialisation (never in the binary) is harmless, so its error is ignored.
+    // Colours only on a terminal: a log file or a journal gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

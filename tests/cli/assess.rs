@@ -96,6 +96,65 @@ fn broken_framework_fails_naming_line_and_key() {
 }
 
 #[test]
+fn a_check_lists_every_problem_and_a_missing_file_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fw = dir.path().join("bad.toml");
+    // Line 9: thresholds rising; line 20: an unknown direction; line 21: a weight that is
+    // not a number; line 23: an unknown key.
+    let broken = FRAMEWORK
+        .replace("[90, 70, 60]", "[60, 70, 90]")
+        .replace("\"positive\"", "\"upwards\"")
+        .replace("  weight = 1\n  normal", "  weight = \"heavy\"\n  normal")
+        .replace("max = 100 }\n", "max = 100 }\n  colour = \"red\"\n");
+    std::fs::write(&fw, broken).unwrap();
+    let out = run(&["framework", "check", s(&fw)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("(4 problems)"), "{err}");
+    for needle in [
+        "line 9, column 14: `grading.thresholds`",
+        "line 20, column 15: `dimensions[0].indicators[0].direction`",
+        "line 21, column 12: `dimensions[0].indicators[0].weight`",
+        "line 23, column 3: `dimensions[0].indicators[0].colour`",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+
+    // A missing file: its name and the reason, each said once, on one line.
+    let missing = dir.path().join("missing.csv");
+    let (fw, _) = setup(dir.path());
+    let out = run(&[
+        "assess",
+        "--framework",
+        &fw,
+        "--data",
+        s(&missing),
+        "--out",
+        s(&dir.path().join("out.csv")),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.matches("missing.csv").count(), 1, "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+}
+
+#[test]
+fn the_log_has_no_colour_codes_when_it_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", s(&dir.path().join("kaohe.db")));
+    let out = kaohe()
+        .env("RUST_LOG", "debug")
+        .args(["audit", "verify", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(" DEBUG "), "a debug line is logged: {err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}
+
+#[test]
 fn quota_tie_goes_to_the_committee() {
     let dir = tempfile::tempdir().unwrap();
     let (fw, values) = setup(dir.path());

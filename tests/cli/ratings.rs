@@ -272,6 +272,15 @@ async fn satisfaction_figures_feed_an_assessment() {
         lines[2].starts_with("B,340102,") && lines[2].ends_with(",25"),
         "{text}"
     );
+    // Rates to one decimal, as the figures page shows them.
+    for line in &lines[1..] {
+        for cell in line.split(',').skip(2) {
+            assert!(
+                cell.split_once('.').is_none_or(|(_, d)| d.len() <= 1),
+                "{cell} in {text}"
+            );
+        }
+    }
 
     let framework = dir.path().join("fw.toml");
     std::fs::write(

@@ -37,14 +37,6 @@ pub struct FrameworkError {
     pub issues: Vec<Issue>,
 }
 
-impl FrameworkError {
-    pub(crate) fn single(issue: Issue) -> Self {
-        Self {
-            issues: vec![issue],
-        }
-    }
-}
-
 impl fmt::Display for FrameworkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.issues.as_slice() {

@@ -6,7 +6,7 @@
 use crate::error::{FrameworkError, Issue};
 use crate::normalize::Normalization;
 use crate::settings::QuotaScope;
-use crate::tomlpath::{key_path_at, line_col};
+use crate::tomlpath::{blank_line, element_of, key_path_at, line_col, set_aside, table_at};
 use crate::weights::{AhpReport, MAX_CONSISTENCY_RATIO, ahp};
 use kaohe_domain::records::RecordKind;
 use kaohe_domain::{GradeScale, Labeled};
@@ -353,31 +353,94 @@ pub struct Framework {
 }
 
 impl Framework {
-    /// Reads and validates a framework file.
+    /// Reads and validates a framework file, listing every problem at once. A `key = value`
+    /// line that does not read (a wrong type, an unknown key or value) is reported and blanked,
+    /// a table that does not read otherwise (broken syntax, a missing key) is reported and set
+    /// aside whole, and the reading goes on with the rest; the checks of what is left then add
+    /// their problems, except those that may come from what was blanked or set aside
+    /// ([`follows_from`]).
     pub fn from_toml_str(src: &str) -> Result<Self, FrameworkError> {
-        let raw: RawFile = toml::from_str(src).map_err(|e| {
-            let (line, column, key) = match e.span() {
-                Some(span) => {
-                    let (l, c) = line_col(src, span.start);
-                    (Some(l), Some(c), key_path_at(src, span.start))
+        let mut text = src.to_owned();
+        let mut issues = Vec::new();
+        let mut aside: Vec<String> = Vec::new();
+        let mut touched: Vec<String> = Vec::new();
+        loop {
+            match toml::from_str::<RawFile>(&text) {
+                Ok(raw) => {
+                    let built = Builder {
+                        src,
+                        issues: Vec::new(),
+                        ids: HashSet::new(),
+                        dimensions: Vec::new(),
+                        indicators: Vec::new(),
+                    }
+                    .build(raw);
+                    if aside.is_empty() && touched.is_empty() && issues.is_empty() {
+                        return built;
+                    }
+                    if let Err(e) = built {
+                        for issue in e.issues {
+                            let issue = rekeyed(issue, &aside);
+                            if !follows_from(&issue, &aside, &touched) {
+                                issues.push(issue);
+                            }
+                        }
+                    }
+                    break;
                 }
-                None => (None, None, String::new()),
-            };
-            FrameworkError::single(Issue {
-                line,
-                column,
-                key,
-                message: e.message().trim().to_owned(),
-            })
-        })?;
-        Builder {
-            src,
-            issues: Vec::new(),
-            ids: HashSet::new(),
-            dimensions: Vec::new(),
-            indicators: Vec::new(),
+                Err(e) => {
+                    let start = e.span().map(|s| s.start);
+                    let (line, column, key) = match start {
+                        Some(start) => {
+                            let (l, c) = line_col(src, start);
+                            (Some(l), Some(c), key_path_at(src, start))
+                        }
+                        None => (None, None, String::new()),
+                    };
+                    let Some(start) = start else {
+                        issues.push(Issue {
+                            line,
+                            column,
+                            key,
+                            message: e.message().trim().to_owned(),
+                        });
+                        break;
+                    };
+                    // The table the problem is in, named as in the whole file.
+                    let owner = match table_at(&text, start) {
+                        Some((header, _, true)) => {
+                            let offset = src.split_inclusive('\n').take(header).map(str::len).sum();
+                            key_path_at(src, offset)
+                        }
+                        Some((_, name, false)) => name,
+                        None => String::new(),
+                    };
+                    let missing = e.message().starts_with("missing field");
+                    // A required key blanked below is missing now: that is no new problem.
+                    if !(missing && touched.contains(&owner)) {
+                        issues.push(Issue {
+                            line,
+                            column,
+                            key,
+                            message: e.message().trim().to_owned(),
+                        });
+                    }
+                    if !missing && !owner.is_empty() && blank_line(&mut text, start) {
+                        touched.push(owner);
+                    } else if set_aside(&mut text, start).is_some() {
+                        aside.push(owner);
+                    } else {
+                        break;
+                    }
+                    if aside.len() + touched.len() >= MAX_SET_ASIDE {
+                        break;
+                    }
+                }
+            }
         }
-        .build(raw)
+        issues.sort_by_key(|i| (i.line.unwrap_or(usize::MAX), i.column));
+        issues.dedup();
+        Err(FrameworkError { issues })
     }
 
     /// Framework id.
@@ -636,6 +699,72 @@ impl Framework {
 
 // ---------------------------------------------------------------------------------------------
 // Raw file schema.
+
+/// At most this many tables are set aside while one file is read.
+const MAX_SET_ASIDE: usize = 100;
+
+/// A problem found by the checks after some tables were set aside, keyed by its place in the
+/// whole file: the checks number the elements they saw, which skip those set aside.
+fn rekeyed(mut issue: Issue, aside: &[String]) -> Issue {
+    let mut whole = String::new();
+    for (i, part) in issue.key.split('.').enumerate() {
+        if i > 0 {
+            whole.push('.');
+        }
+        let indexed = part
+            .strip_suffix(']')
+            .and_then(|p| p.split_once('['))
+            .and_then(|(name, n)| n.parse::<usize>().ok().map(|n| (name, n)));
+        match indexed {
+            Some((name, n)) => {
+                let seen = (0..)
+                    .filter(|k| !aside.contains(&format!("{whole}{name}[{k}]")))
+                    .nth(n)
+                    .unwrap_or(n);
+                whole.push_str(&format!("{name}[{seen}]"));
+            }
+            None => whole.push_str(part),
+        }
+    }
+    issue.key = whole;
+    issue
+}
+
+/// Whether a problem the checks found may come only from what was set aside or blanked: one
+/// with no place in the file (a framework without indicators, all weights zero); one in a table
+/// with a blanked line (a blanked weight makes a weight missing); and one about the children of
+/// an element, or of the framework, that lost some of them (an empty dimension, weights all
+/// zero, entropy weighting, an AHP order or matrix).
+fn follows_from(issue: &Issue, aside: &[String], touched: &[String]) -> bool {
+    let within = |owner: &String| {
+        !owner.is_empty()
+            && issue.key.starts_with(owner.as_str())
+            && matches!(issue.key.as_bytes().get(owner.len()), None | Some(b'.'))
+    };
+    if touched.iter().any(within) {
+        return true;
+    }
+    if aside.is_empty() {
+        return false;
+    }
+    if issue.line.is_none() || issue.key == "dimensions" {
+        return true;
+    }
+    let element = element_of(&issue.key);
+    let parent_of_aside = aside.iter().any(|a| {
+        element.is_empty()
+            || (a.len() > element.len()
+                && a.starts_with(element)
+                && a[element.len()..].starts_with('.'))
+    });
+    let own = issue.key[element.len()..].trim_start_matches('.');
+    let about_children = own.is_empty()
+        || own.starts_with("order")
+        || own.starts_with("matrix")
+        || issue.message.starts_with("the weights under")
+        || issue.message.starts_with("entropy weighting needs");
+    parent_of_aside && about_children
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

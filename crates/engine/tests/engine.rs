@@ -666,6 +666,79 @@ mod framework_files {
         assert!(e.to_string().contains("wieght"));
     }
 
+    /// A file with problems of every kind in several tables: each is listed, once, with its
+    /// line and its key in the whole file, and nothing that follows only from reading past them.
+    #[test]
+    fn every_problem_is_listed_at_once() {
+        let src = "\
+[framework]
+id = \"x\"
+version = \"1\"
+name = \"x\"
+[grading]
+thresholds = [60, 80, 90]
+[[dimensions]]
+id = \"d\"
+name = \"d\"
+weight = -3
+weighting = \"bogus\"
+[[dimensions.indicators]]
+id = \"broken
+name = \"a\"
+unit = \"1\"
+direction = \"positive\"
+[[dimensions.indicators]]
+id = \"b\"
+name = \"b\"
+unit = \"1\"
+direction = \"sideways\"
+weight = \"heavy\"
+colour = \"red\"
+[[dimensions.indicators]]
+id = \"c\"
+name = \"c\"
+unit = \"1\"
+direction = \"positive\"
+weight = -1
+[[dimensions]]
+id = \"e\"
+name = \"e\"
+weight = 1
+[[dimensions.indicators]]
+id = \"f\"
+unit = \"1\"
+direction = \"positive\"
+";
+        let e = Framework::from_toml_str(src).unwrap_err();
+        let text = e.to_string();
+        let found: Vec<(Option<usize>, &str)> =
+            e.issues.iter().map(|i| (i.line, i.key.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (Some(6), "grading.thresholds"),
+                (Some(10), "dimensions[0].weight"),
+                (Some(11), "dimensions[0].weighting"),
+                (Some(13), "dimensions[0].indicators[0].id"),
+                (Some(21), "dimensions[0].indicators[1].direction"),
+                (Some(22), "dimensions[0].indicators[1].weight"),
+                (Some(23), "dimensions[0].indicators[1].colour"),
+                (Some(29), "dimensions[0].indicators[2].weight"),
+                (Some(34), "dimensions[1].indicators[0]"),
+            ],
+            "{text}"
+        );
+        assert!(text.contains("missing field `name`"), "{text}");
+        assert!(text.contains("unknown field `colour`"), "{text}");
+        // A file with one problem names only it (and nothing that follows from setting aside
+        // its only indicator); without the problem it reads.
+        let one = "[framework]\nid = \"x\"\nversion = \"1\"\nname = \"x\"\n[[dimensions]]\nid = \"d\"\nname = \"d\"\nweight = 1\n[[dimensions.indicators]]\nid = \"a\"\nname = \"a\"\nunit = \"1\"\ndirection = \"up\"\nweight = 1\n";
+        let e = Framework::from_toml_str(one).unwrap_err();
+        assert_eq!(e.issues.len(), 1, "{e}");
+        assert_eq!(e.issues[0].key, "dimensions[0].indicators[0].direction");
+        assert!(Framework::from_toml_str(&one.replace("\"up\"", "\"positive\"")).is_ok());
+    }
+
     #[test]
     fn presets_listed_and_described() {
         let names: Vec<&str> = presets::all().iter().map(|p| p.name).collect();
@@ -848,6 +921,35 @@ mod properties {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// A preset with lines broken at random (cut short, a value replaced, a key renamed):
+        /// the reading never panics, every problem it lists has a line in the file, and each
+        /// is listed once.
+        #[test]
+        fn broken_files_list_located_problems_once(
+            breaks in proptest::collection::vec((0usize..400, 0usize..3), 1..8), preset in 0usize..4,
+        ) {
+            let src = presets::all()[preset].source;
+            let mut lines: Vec<String> = src.lines().map(str::to_owned).collect();
+            for (at, how) in breaks {
+                let i = at % lines.len();
+                let line = &mut lines[i];
+                match how {
+                    0 => { let keep = line.len() / 2; *line = line.chars().take(keep).collect(); }
+                    1 => if let Some((k, _)) = line.split_once('=') { *line = format!("{k}= \"?\""); },
+                    _ => *line = line.replacen('=', "x =", 1),
+                }
+            }
+            let text = lines.join("\n");
+            if let Err(e) = Framework::from_toml_str(&text) {
+                prop_assert!(!e.issues.is_empty());
+                let total = text.lines().count() + 1;
+                for (k, issue) in e.issues.iter().enumerate() {
+                    prop_assert!(issue.line.is_none_or(|l| l <= total), "{issue}");
+                    prop_assert!(!e.issues[..k].contains(issue), "{issue} twice");
+                }
+            }
+        }
 
         #[test]
         fn mirroring_a_negative_indicator_equals_declaring_it_positive(
