@@ -1,20 +1,26 @@
-//! The home page (`/`): what each role has to do, gathered from the capabilities (the
-//! escalated rectifications of ratings, the counts and top units of the organization). It
-//! composes capabilities, so it lives with the application's assembly, not in one of them.
+//! The home page (`/`): each role's work, gathered from the capabilities: an assessor's cycles
+//! at work with the people waiting for the committee and the grade distribution by unit, the
+//! records to verify, the escalated rectifications, an official's and a unit leader's latest
+//! results, each role's tasks (an administrator's accounts, roles or audit log, a rater's
+//! ballot), and for those who may see it the organization at a glance. It composes
+//! capabilities, so it lives with the application's assembly, not in one of them.
 
+use crate::cycles;
+use crate::cycles::home::AssessorCycles;
+use crate::cycles::pages_results::OwnRow;
 use crate::org::data;
 use crate::org::pages::UnitRow;
 use crate::ratings;
 use crate::records;
 use crate::shell::AppState;
-use crate::shell::access::{Caller, Permission, RequirePermission};
+use crate::shell::access::{Caller, Permission, Principal, RequirePermission};
 use crate::shell::page::{PageCtx, PageResult, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use kaohe_domain::Code;
+use kaohe_domain::{Code, Role};
 use kaohe_store::UnitQuery;
 
 /// The route of the home page, open to everyone.
@@ -32,16 +38,157 @@ struct HomePage {
     escalated: Option<String>,
     /// The notice of an assessor: how many work records (纪实) await their verification.
     to_verify: Option<String>,
+    /// An assessor's cycles at work and the latest grade distribution.
+    cycles: Option<AssessorCycles>,
+    /// An official's or a unit leader's latest final results, and whether there are more.
+    own: Vec<OwnRow>,
+    more_own: bool,
+    /// The role's tasks, each a page of its own.
+    tasks: Vec<Task>,
+    /// The pages to start from that the caller may open.
+    links: Vec<Task>,
     counts: Vec<(&'static str, u64)>,
     /// The top of the unit tree: the roots, and the children of a single root.
     rows: Vec<UnitRow>,
 }
 
+/// A task or a page on the home page.
+struct Task {
+    href: &'static str,
+    title: &'static str,
+    text: &'static str,
+}
+
+/// The pages of each role's daily work, with the permission (or role) that opens each.
+fn tasks(ctx: &PageCtx, caller: &Caller) -> Vec<Task> {
+    let rater = matches!(&caller.0, Principal::User(u) if u.roles.contains(&Role::Rater));
+    [
+        (
+            Permission::VerifyRecords,
+            "/records/queue",
+            "nav.record_queue",
+            "home.task.record_queue",
+        ),
+        (
+            Permission::ManageCycles,
+            "/cycles",
+            "nav.cycles",
+            "home.task.cycles",
+        ),
+        (
+            Permission::JudgeRoutine,
+            "/judgements",
+            "nav.judgements",
+            "home.task.judgements",
+        ),
+        (
+            Permission::RecordFacts,
+            "/records/new",
+            "nav.record_new",
+            "home.task.record_new",
+        ),
+        (
+            Permission::HandleRectification,
+            "/service/rectifications",
+            "nav.ratings",
+            "home.task.ratings",
+        ),
+        (
+            Permission::DecideAppeal,
+            "/service/appeals",
+            "nav.appeals",
+            "home.task.appeals",
+        ),
+        (
+            Permission::ViewOwnResults,
+            "/my/results",
+            "nav.my_results",
+            "home.task.my_results",
+        ),
+        (
+            Permission::ViewOwnRecords,
+            "/my/records",
+            "nav.my_records",
+            "home.task.my_records",
+        ),
+        (
+            Permission::ManageAccounts,
+            "/admin/users",
+            "nav.accounts",
+            "home.task.accounts",
+        ),
+        (
+            Permission::ManageRoles,
+            "/admin/roles",
+            "nav.roles",
+            "home.task.roles",
+        ),
+        (
+            Permission::ViewAudit,
+            "/admin/audit",
+            "nav.audit",
+            "home.task.audit",
+        ),
+    ]
+    .into_iter()
+    .filter(|(p, ..)| caller.0.holds(*p))
+    .map(|(_, href, title, text)| Task {
+        href,
+        title: ctx.t(title),
+        text: ctx.t(text),
+    })
+    .chain(rater.then(|| Task {
+        href: "/vote",
+        title: ctx.t("home.task.vote_title"),
+        text: ctx.t("home.task.vote"),
+    }))
+    .collect()
+}
+
+/// The pages to start from, those the caller may open.
+fn links(ctx: &PageCtx, caller: &Caller) -> Vec<Task> {
+    [
+        (
+            Permission::ViewOrganization,
+            "/units",
+            "nav.units",
+            "home.link.units",
+        ),
+        (
+            Permission::ViewOrganization,
+            "/cadres",
+            "nav.cadres",
+            "home.link.cadres",
+        ),
+        (
+            Permission::Public,
+            "/calendar",
+            "nav.calendar",
+            "home.link.calendar",
+        ),
+        (
+            Permission::Public,
+            "/frameworks",
+            "nav.frameworks",
+            "home.link.frameworks",
+        ),
+        (Permission::Public, "/api/docs/", "nav.api", "home.link.api"),
+    ]
+    .into_iter()
+    .filter(|(p, ..)| caller.0.holds(*p))
+    .map(|(_, href, title, text)| Task {
+        href,
+        title: ctx.t(title),
+        text: ctx.t(text),
+    })
+    .collect()
+}
+
 /// Most units the home page lists.
 const HOME_UNITS: u32 = 30;
 
-/// `GET /`: the escalation notice of its recipients and, for those who may see the whole
-/// organization, its counts and the top of the unit tree.
+/// `GET /`: the caller's work (see the module), and for those who may see the whole
+/// organization its counts and the top of the unit tree.
 async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> PageResult {
     let escalated = match ratings::escalated_to(state.store.as_ref(), &caller)
         .await
@@ -57,6 +204,10 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
         0 => None,
         n => Some(ctx.tf("home.to_verify", &[("n", &n)])),
     };
+    let cycles = cycles::home::assessor_cycles(&state, &ctx, &caller).await?;
+    let (own, more_own) = cycles::home::latest_own_results(&state, &ctx, &caller).await?;
+    let tasks = tasks(&ctx, &caller);
+    let links = links(&ctx, &caller);
     let whole = ctx.sees_organization()
         && data::check_list_scope(state.store.as_ref(), &caller, None)
             .await
@@ -69,6 +220,11 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
                 ctx,
                 escalated,
                 to_verify,
+                cycles,
+                own,
+                more_own,
+                tasks,
+                links,
                 counts: Vec::new(),
                 rows: Vec::new(),
             },
@@ -112,6 +268,11 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
             ctx,
             escalated,
             to_verify,
+            cycles,
+            own,
+            more_own,
+            tasks,
+            links,
             counts,
             rows,
         },

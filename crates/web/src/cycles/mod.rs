@@ -18,11 +18,12 @@
 //! assessor uses a cycle when every unit of its scope lies in the assessor's units.
 
 mod api;
+pub(crate) mod home;
 mod pages;
 mod pages_committee;
 mod pages_cycle;
 mod pages_judgement;
-mod pages_results;
+pub(crate) mod pages_results;
 mod pages_values;
 mod pages_words;
 

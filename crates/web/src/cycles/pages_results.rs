@@ -9,7 +9,7 @@ use crate::shell::access::{Caller, Permission, Principal};
 use crate::shell::download::table_file;
 use crate::shell::error::ApiError;
 use crate::shell::i18n::Lang;
-use crate::shell::page::{PageCtx, PageResult, Pager, render};
+use crate::shell::page::{PageCtx, PageError, PageResult, Pager, render};
 use crate::shell::params::{Paging, QueryParams};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -24,17 +24,17 @@ use std::collections::{BTreeMap, HashMap};
 
 /// One person's result, every text in the page's language.
 #[derive(Debug)]
-pub(super) struct ResultView {
-    pub(super) cadre: String,
-    pub(super) name: String,
-    pub(super) unit: String,
-    pub(super) score: String,
-    pub(super) rank: u32,
-    pub(super) rank_in_unit: u32,
-    pub(super) interval: String,
-    pub(super) grade: String,
-    pub(super) rule: String,
-    pub(super) flags: Vec<String>,
+pub(crate) struct ResultView {
+    pub(crate) cadre: String,
+    pub(crate) name: String,
+    pub(crate) unit: String,
+    pub(crate) score: String,
+    pub(crate) rank: u32,
+    pub(crate) rank_in_unit: u32,
+    pub(crate) interval: String,
+    pub(crate) grade: String,
+    pub(crate) rule: String,
+    pub(crate) flags: Vec<String>,
 }
 
 impl ResultView {
@@ -362,12 +362,13 @@ pub(super) async fn revision(
     Ok(render(StatusCode::OK, &page))
 }
 
+/// A result of the caller's own, or of one of a unit leader's people.
 #[derive(Debug)]
-struct OwnRow {
-    cycle: String,
-    kind: &'static str,
-    period: String,
-    result: ResultView,
+pub(crate) struct OwnRow {
+    pub(crate) cycle: String,
+    pub(crate) kind: &'static str,
+    pub(crate) period: String,
+    pub(crate) result: ResultView,
 }
 
 #[derive(Template)]
@@ -384,6 +385,17 @@ pub(super) async fn my_results(
     caller: Caller,
     State(state): State<AppState>,
 ) -> PageResult {
+    let rows = own_results(&state, &ctx, &caller).await?;
+    Ok(render(StatusCode::OK, &MyResultsPage { ctx, rows }))
+}
+
+/// The results of final cycles the caller may read as their own: an official's, and a unit
+/// leader's people's; the latest period first.
+pub(crate) async fn own_results(
+    state: &AppState,
+    ctx: &PageCtx,
+    caller: &Caller,
+) -> Result<Vec<OwnRow>, PageError> {
     let store = state.store.as_ref();
     let Principal::User(user) = &caller.0 else {
         return Err(ctx.fail(ApiError::Unauthorized));
@@ -421,24 +433,30 @@ pub(super) async fn my_results(
             }
         }
     }
+    found.sort_by(|a, b| {
+        b.0.period
+            .end
+            .cmp(&a.0.period.end)
+            .then(a.1.rank.cmp(&b.1.rank))
+    });
     let mut frameworks: HashMap<(String, String), Framework> = HashMap::new();
     let mut rows = Vec::new();
     for (c, r) in found {
         let key = (c.framework_id.clone(), c.framework_version.clone());
         if !frameworks.contains_key(&key) {
-            let fw = framework_of(&state, &ctx, &c).await?;
+            let fw = framework_of(state, ctx, &c).await?;
             frameworks.insert(key.clone(), fw);
         }
         let Some(fw) = frameworks.get(&key) else {
             continue;
         };
-        let names = Names::new(&ctx, fw);
+        let names = Names::new(ctx, fw);
         rows.push(OwnRow {
-            result: ResultView::new(&ctx, &c, &names, &r),
+            result: ResultView::new(ctx, &c, &names, &r),
             cycle: c.name.clone(),
             kind: ctx.label(c.kind),
             period: format!("{} – {}", c.period.start, c.period.end),
         });
     }
-    Ok(render(StatusCode::OK, &MyResultsPage { ctx, rows }))
+    Ok(rows)
 }

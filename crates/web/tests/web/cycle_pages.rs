@@ -494,6 +494,11 @@ async fn who_sees_a_cycle_and_its_results() {
                 "no menu item it cannot open"
             );
             assert!(home.body.contains("href=\"/my/results\""));
+            // Nor a link on the home page to what they may not see.
+            for path in ["/units", "/cadres"] {
+                assert!(!home.body.contains(&format!("href=\"{path}\"")), "{path}");
+            }
+            assert!(!home.body.contains("id=\"home-cycles\""));
         }
         // An assessor of 340103 only: the cycle of the city is not theirs.
         let r = app.get_as(Some(&outside), &dashboard).await;
@@ -536,7 +541,44 @@ async fn who_sees_a_cycle_and_its_results() {
             let mine = app.get_as(Some(session), "/my/results").await;
             assert_eq!(mine.status, 200);
             assert!(mine.body.contains("id=\"no-results\""), "{}", mine.body);
+            let home = app.get_as(Some(session), "/").await;
+            assert!(
+                !home.body.contains("id=\"home-results\""),
+                "nothing final yet"
+            );
         }
+        // The assessor's home: the cycle at work with its people, those computed and those
+        // for the committee, and the grades of each unit.
+        let home = app.get("/").await;
+        let cycles = home.table_rows("home-cycles-table");
+        assert_eq!(cycles.len(), 1, "{}", home.body);
+        assert!(
+            cycles[0].contains(&format!("href=\"{dashboard}\"")) && cycles[0].contains("已计算"),
+            "{cycles:?}"
+        );
+        let grades = home.table_rows("home-grades-table");
+        assert!(!grades.is_empty(), "{}", home.body);
+        let sum: usize = grades
+            .iter()
+            .map(|r| {
+                let cells: Vec<&str> = r.split("<td class=\"num\">").skip(1).collect();
+                cells
+                    .last()
+                    .and_then(|c| c.split('<').next())
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or(0)
+            })
+            .sum();
+        let people: usize = cycles[0]
+            .split("<td class=\"num\">")
+            .nth(1)
+            .and_then(|c| c.split('<').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(
+            people > 0 && sum == people,
+            "grades add up to the people: {grades:?}"
+        );
         app.post_page(&format!("{dashboard}/review"), &[]).await;
         let chair = app
             .sign_in_as("c_chair", &["assessor"], &["340000"], None)
@@ -568,6 +610,20 @@ async fn who_sees_a_cycle_and_its_results() {
         let rows = theirs.table_rows("my-results");
         assert_eq!(rows.len(), 3, "{rows:?}");
         assert!(!theirs.body.contains("赵六"));
+        // The same on their home pages, and no longer among the assessor's cycles at work.
+        let home = app.get_as(Some(&official), "/").await;
+        let rows = home.table_rows("home-results-table");
+        assert!(rows.len() == 1 && rows[0].contains("王五"), "{rows:?}");
+        let home = app.get_as(Some(&leader), "/").await;
+        assert_eq!(home.table_rows("home-results-table").len(), 3);
+        let home = app.get("/").await;
+        assert!(
+            !home.body.contains("id=\"home-cycles-table\"")
+                && home.body.contains("id=\"home-cycles\""),
+            "{}",
+            home.body
+        );
+        assert_eq!(home.table_rows("home-grades-table").len(), grades.len());
         app.finish().await;
     }
 }
