@@ -813,6 +813,17 @@ fn tally(rows: &[ResultRow]) -> ([usize; 5], usize) {
 /// The engine's rule of a tie across the quota line.
 pub const TIE_RULE: &str = "quota_tie_committee";
 
+/// Whether the assessment committee (考核委员会) has to look at a result: a tie across the
+/// quota line, or a flag that asks for its judgement — a veto (一票否决), a review (研判) or the
+/// engine's `committee_review`. Flags about the data (a missing or implausible value, no
+/// baseline, an unshrunk rate) are the assessor's, shown with the result.
+pub fn for_committee(r: &ResultRow) -> bool {
+    r.rule == TIE_RULE
+        || r.flags
+            .iter()
+            .any(|f| f == "committee_review" || f.starts_with("veto:") || f.starts_with("review:"))
+}
+
 /// Holds the compute mark of a cycle while a computation runs.
 struct ComputeMark<'a> {
     store: &'a dyn Store,
@@ -1319,5 +1330,51 @@ pub fn missing_rule_words(rule: kaohe_engine::MissingRule) -> &'static str {
         M::Mean => "按已有人员的平均得分计 (scored the mean of those observed)",
         M::Min => "按已有人员的最低得分计 (scored the lowest observed)",
         M::Error => "缺失即拒绝计算 (computing is refused)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(rule: &str, flags: &[&str]) -> ResultRow {
+        ResultRow {
+            cadre: Code::parse("C1").expect("valid"),
+            name: "甲".into(),
+            unit: Code::parse("U1").expect("valid"),
+            unit_name: "单位".into(),
+            score: 80.0,
+            rank: 1,
+            rank_in_unit: 1,
+            grade_level: Some(1),
+            rule: rule.into(),
+            flags: flags.iter().map(|f| (*f).to_owned()).collect(),
+            median_rank: None,
+            p05: None,
+            p95: None,
+            p_top: None,
+            contributions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_committee_looks_at_ties_vetoes_and_reviews_not_at_data_flags() {
+        assert!(for_committee(&result(TIE_RULE, &[])));
+        for flag in [
+            "veto:lian_violations",
+            "review:poll_adjustment_review",
+            "committee_review",
+        ] {
+            assert!(for_committee(&result("threshold", &[flag])), "{flag}");
+        }
+        for flag in [
+            "missing:de_poll",
+            "outside:qin_attendance",
+            "no_baseline:x",
+            "unshrunk:y",
+        ] {
+            assert!(!for_committee(&result("threshold", &[flag])), "{flag}");
+        }
+        assert!(!for_committee(&result("threshold", &[])));
     }
 }

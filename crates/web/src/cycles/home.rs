@@ -10,6 +10,7 @@ use crate::shell::access::{Caller, Permission};
 use crate::shell::page::{PageCtx, PageError};
 use kaohe_domain::Code;
 use kaohe_domain::cycles::CycleState;
+use kaohe_store::cycles::work::for_committee;
 use kaohe_store::cycles::{Cycle, ResultRow};
 use std::collections::{BTreeMap, HashSet};
 
@@ -26,7 +27,7 @@ pub(crate) struct CycleLine {
     pub(crate) people: i64,
     /// People with a computed result.
     pub(crate) assessed: usize,
-    /// People the assessment committee has to look at: a flag, or a tie on the quota line.
+    /// People the assessment committee has to look at ([`for_committee`]).
     pub(crate) for_committee: usize,
     /// People without a grade (不定等次) so far.
     pub(crate) ungraded: usize,
@@ -105,10 +106,7 @@ pub(crate) async fn assessor_cycles(
                 period: format!("{} – {}", c.period.start, c.period.end),
                 people: c.people,
                 assessed: results.len(),
-                for_committee: results
-                    .iter()
-                    .filter(|r| !r.flags.is_empty() || r.rule == "quota_tie_committee")
-                    .count(),
+                for_committee: results.iter().filter(|r| for_committee(r)).count(),
                 ungraded: results.iter().filter(|r| r.grade_level.is_none()).count(),
             });
         }

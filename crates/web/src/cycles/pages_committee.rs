@@ -195,7 +195,7 @@ async fn page(
         .collect();
     let flagged = rows
         .iter()
-        .filter(|r| r.rule != work::TIE_RULE && !r.flags.is_empty())
+        .filter(|r| r.rule != work::TIE_RULE && work::for_committee(r))
         .map(person)
         .collect();
     let mut people_names: BTreeMap<&Code, &str> = BTreeMap::new();
