@@ -29,6 +29,8 @@ pub(crate) struct CycleLine {
     pub(crate) assessed: usize,
     /// People the assessment committee has to look at ([`for_committee`]).
     pub(crate) for_committee: usize,
+    /// The committee's page, once the cycle is before the committee.
+    pub(crate) committee: Option<String>,
     /// People without a grade (不定等次) so far.
     pub(crate) ungraded: usize,
 }
@@ -107,6 +109,8 @@ pub(crate) async fn assessor_cycles(
                 people: c.people,
                 assessed: results.len(),
                 for_committee: results.iter().filter(|r| for_committee(r)).count(),
+                committee: (c.state == CycleState::Review)
+                    .then(|| format!("/cycles/{}/committee", c.id)),
                 ungraded: results.iter().filter(|r| r.grade_level.is_none()).count(),
             });
         }
