@@ -12,7 +12,8 @@
 //! guess it. Every change is audited; secrets never are.
 
 use super::admin::{
-    account, actor, hash, internal_error, password_error, roles_text, scope_text, see_other,
+    account, actor, hash, internal_error, password_error, roles_text, scope_names, scope_text,
+    see_other,
 };
 use crate::shell::AppState;
 use crate::shell::access::Caller;
@@ -56,7 +57,7 @@ struct AccountPage {
 fn account_page(
     ctx: PageCtx,
     status: StatusCode,
-    user: &User,
+    (user, scope): (&User, &str),
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Response {
@@ -66,7 +67,7 @@ fn account_page(
             username: user.username.clone(),
             name: user.display_name.clone(),
             roles: roles_text(&ctx, &user.roles),
-            scope: scope_text(user),
+            scope: scope.to_owned(),
             totp: user.totp_secret.is_some(),
             totp_required: user.roles.iter().any(|r| r.requires_totp()),
             must_change: user.must_change_password,
@@ -75,6 +76,14 @@ fn account_page(
             ctx,
         },
     )
+}
+
+/// The scope of an account in words.
+async fn scope_of(ctx: &PageCtx, state: &AppState, user: &User) -> Result<String, PageError> {
+    let names = scope_names(state.store.as_ref(), &[user])
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(scope_text(user, &names))
 }
 
 /// The signed-in account.
@@ -97,7 +106,14 @@ pub(super) async fn overview(
         _ => None,
     };
     let notice = key.map(|k| ctx.t(k));
-    Ok(account_page(ctx, StatusCode::OK, &user, notice, None))
+    let scope = scope_of(&ctx, &state, &user).await?;
+    Ok(account_page(
+        ctx,
+        StatusCode::OK,
+        (&user, &scope),
+        notice,
+        None,
+    ))
 }
 
 /// Checks the account's current password. A wrong one counts as a failed sign-in (and is
@@ -162,11 +178,12 @@ pub(super) async fn change_password(
     axum::Form(form): axum::Form<PasswordForm>,
 ) -> PageResult {
     let user = me(&ctx, &caller, &state).await?;
+    let scope = scope_of(&ctx, &state, &user).await?;
     let refused = |ctx: PageCtx, error: String| {
         Ok(account_page(
             ctx,
             StatusCode::BAD_REQUEST,
-            &user,
+            (&user, &scope),
             None,
             Some(error),
         ))
@@ -339,12 +356,13 @@ pub(super) async fn remove_totp(
     axum::Form(form): axum::Form<RemoveForm>,
 ) -> PageResult {
     let user = me(&ctx, &caller, &state).await?;
+    let scope = scope_of(&ctx, &state, &user).await?;
     let refused = |ctx: PageCtx, key: &str| {
         let error = ctx.t(key).to_owned();
         Ok(account_page(
             ctx,
             StatusCode::BAD_REQUEST,
-            &user,
+            (&user, &scope),
             None,
             Some(error),
         ))

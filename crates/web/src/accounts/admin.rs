@@ -29,7 +29,7 @@ use kaohe_domain::access::{
 use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
 use kaohe_store::{Grants, LastHolder, NewUser, StoreError, User};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Longest display name, in characters.
 const MAX_DISPLAY_NAME_CHARS: usize = 100;
@@ -144,14 +144,43 @@ pub(super) fn roles_text(ctx: &PageCtx, roles: &BTreeSet<Role>) -> String {
         .join("、")
 }
 
-/// Units and cadre record, joined for a table cell.
-pub(super) fn scope_text(user: &User) -> String {
+/// The names of the units and cadres that make up the scopes of `users`.
+pub(super) async fn scope_names(
+    store: &dyn kaohe_store::Store,
+    users: &[&User],
+) -> Result<HashMap<Code, String>, StoreError> {
+    let mut names: HashMap<Code, String> = HashMap::new();
+    if users.iter().any(|u| !u.units.is_empty()) {
+        names.extend(
+            store
+                .all_units()
+                .await?
+                .into_iter()
+                .map(|u| (u.code, u.name)),
+        );
+    }
+    for id in users.iter().filter_map(|u| u.cadre.as_ref()) {
+        if !names.contains_key(id)
+            && let Some(c) = store.get_cadre(id).await?
+        {
+            names.insert(c.id, c.name);
+        }
+    }
+    Ok(names)
+}
+
+/// Units and cadre record by name with their code, joined for a table cell:
+/// 春德县（340128）.
+pub(super) fn scope_text(user: &User, names: &HashMap<Code, String>) -> String {
     user.units
         .iter()
         .chain(user.cadre.as_ref())
-        .map(Code::as_str)
+        .map(|c| match names.get(c) {
+            Some(name) => format!("{name}（{c}）"),
+            None => c.to_string(),
+        })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join("、")
 }
 
 /// Roles and scope as recorded in the audit log.
@@ -233,6 +262,9 @@ async fn users_page(
     (username, display_name): (&str, &str),
 ) -> PageResult {
     let users = state.store.list_users().await.map_err(|e| ctx.fail(e))?;
+    let names = scope_names(state.store.as_ref(), &users.iter().collect::<Vec<_>>())
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let me = ctx.user().unwrap_or_default().to_owned();
     let rows = users
         .into_iter()
@@ -242,7 +274,7 @@ async fn users_page(
             } else {
                 roles_text(&ctx, &u.roles)
             },
-            scope: scope_text(&u),
+            scope: scope_text(&u, &names),
             totp: ctx.yes_no(u.totp_secret.is_some()),
             status: if u.disabled {
                 ctx.t("admin.users.disabled").to_owned()
@@ -515,11 +547,14 @@ struct RolesPage {
 pub(super) async fn roles(ctx: PageCtx, State(state): State<AppState>, uri: Uri) -> PageResult {
     let notice = notice(&ctx, &uri);
     let users = state.store.list_users().await.map_err(|e| ctx.fail(e))?;
+    let names = scope_names(state.store.as_ref(), &users.iter().collect::<Vec<_>>())
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let rows = users
         .into_iter()
         .map(|u| RoleRow {
             roles: roles_text(&ctx, &u.roles),
-            scope: scope_text(&u),
+            scope: scope_text(&u, &names),
             totp: ctx.yes_no(u.totp_secret.is_some()),
             pending: u.roles.is_empty(),
             disabled: u.disabled,

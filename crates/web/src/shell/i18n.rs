@@ -222,6 +222,12 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
     }
 }
 
+/// The message `key` in `lang`, or `None` when the files have no such message (for words
+/// looked up from a code, such as an audit action, that may have none).
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    table()[lang.index()].get(key).map(String::as_str)
+}
+
 /// The message `key` in `lang` with its Fluent variables (`{ $name }`) given by `args`.
 pub fn format(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
     let args = fluent_args(args.iter().map(|(name, value)| (*name, value.to_string())));

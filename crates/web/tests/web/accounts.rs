@@ -771,6 +771,12 @@ async fn every_role_against_every_route() {
             log.body
         );
         assert!(!log.body.contains("user.create"), "filtered by action");
+        // Actions in words, the code kept only as a tooltip.
+        let rows = log.table_rows("audit");
+        assert!(!rows.is_empty());
+        for row in &rows {
+            assert!(row.contains("title=\"user.login\">登录<"), "{row}");
+        }
         assert!(
             log.body.contains("id=\"verification\"") && log.body.contains("校验通过"),
             "{}",

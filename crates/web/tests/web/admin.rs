@@ -410,6 +410,14 @@ async fn the_security_administrator_assigns_roles_and_scopes_with_separation_of_
                 Some(r#"{"cadre":null,"roles":["assessor"],"units":["340100"]}"#)
             )
         );
+        // The scope in words on the list.
+        let list = app.get_as(Some(&sec), "/admin/roles").await;
+        let row = list
+            .table_rows("accounts")
+            .into_iter()
+            .find(|r| r.contains(">li<"))
+            .expect("row of li");
+        assert!(row.contains("合肥市（340100）"), "{row}");
         // The old session ended; the new grants apply from the next sign-in, within scope.
         let old = app.get_as(Some(&li_before), "/units/340102").await;
         assert!(old.header("location").starts_with("/login"));
