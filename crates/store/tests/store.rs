@@ -1957,6 +1957,43 @@ mod escalation {
             }
             assert_eq!(store.audit_head().await.unwrap().seq, head + 1);
 
+            // An upheld appeal takes the review out of every count of overdue work, the
+            // escalations still open included; the record of the escalation stays.
+            let appeal = Appeal {
+                rating_id: ids[0],
+                ground: AppealGround::Malicious,
+                evidence: "录像".into(),
+                filed_by: "leader".into(),
+                filed_at: 210,
+                decision: None,
+            };
+            assert!(
+                store
+                    .file_appeal(&appeal, &audit("appeal.file"))
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(store.open_escalations().await.unwrap().len(), 1);
+            assert!(
+                store
+                    .decide_appeal(
+                        ids[0],
+                        AppealDecision::Upheld,
+                        "证据充分",
+                        "assessor",
+                        230,
+                        &audit("appeal.decide"),
+                    )
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                store.open_escalations().await.unwrap().is_empty(),
+                "{}",
+                db.name
+            );
+            assert_eq!(store.escalation(ids[0]).await.unwrap().as_ref(), Some(e));
+
             // Closing late keeps the record that it was escalated.
             step(store, ids[0], 1, StepKind::Verify, Status::Verified).await;
             step(store, ids[0], 2, StepKind::Explain, Status::Handled).await;

@@ -18,6 +18,13 @@ pub fn escalation_day(deadline: Date, calendar: &WorkCalendar) -> Result<Date, C
     calendar.add_working_days(deadline, 1)
 }
 
+/// Whether a rectification is overdue (逾期) on `today`: still open, of a review that counts
+/// (not excluded by an upheld appeal), and past its deadline. The one rule behind every count
+/// of overdue rectifications: the queue, the home page's notice and the escalation sweep.
+pub fn is_overdue(deadline: Date, open: bool, excluded: bool, today: Date) -> bool {
+    open && !excluded && today > deadline
+}
+
 /// Whether a rectification due on `deadline`, open (`open`) on `today`, escalates on `today`:
 /// it is open and its escalation day has come. Returns the escalation day when it does.
 pub fn escalates(
@@ -26,7 +33,7 @@ pub fn escalates(
     today: Date,
     calendar: &WorkCalendar,
 ) -> Result<Option<Date>, CalendarError> {
-    if !open || today <= deadline {
+    if !is_overdue(deadline, open, false, today) {
         return Ok(None);
     }
     let day = escalation_day(deadline, calendar)?;
@@ -92,6 +99,16 @@ mod tests {
     use crate::ratings::rectification::{Rectification, RectificationPolicy};
     use std::collections::BTreeSet;
     use time::macros::date;
+
+    #[test]
+    fn overdue_means_open_counted_and_past_the_deadline() {
+        let d = time::macros::date!(2026 - 03 - 12);
+        let next = time::macros::date!(2026 - 03 - 13);
+        assert!(is_overdue(d, true, false, next));
+        assert!(!is_overdue(d, true, false, d), "due that day");
+        assert!(!is_overdue(d, false, false, next), "closed");
+        assert!(!is_overdue(d, true, true, next), "excluded by an upheld appeal");
+    }
 
     #[test]
     fn an_open_rectification_escalates_on_the_first_working_day_after_its_deadline() {

@@ -607,7 +607,8 @@ pub trait RatingStore {
     ) -> Result<Vec<i64>, StoreError>;
     /// The escalation of a rectification, if it was escalated.
     async fn escalation(&self, rating_id: i64) -> Result<Option<Escalation>, StoreError>;
-    /// Escalated rectifications still open: rating id and responsible unit, by deadline.
+    /// Escalated rectifications still open, of reviews not excluded by an upheld appeal:
+    /// rating id and responsible unit, by deadline.
     async fn open_escalations(&self) -> Result<Vec<(i64, Code)>, StoreError>;
 }
 
@@ -1728,7 +1729,8 @@ macro_rules! impl_rating_store {
                 let rows: Vec<(i64, String)> = sqlx::query_as(
                     "SELECT x.rating_id, x.unit FROM rectification_escalations e \
                      JOIN rectifications x ON x.rating_id = e.rating_id \
-                     WHERE x.status <> 'closed' ORDER BY x.deadline, x.rating_id",
+                     JOIN ratings r ON r.id = x.rating_id \
+                     WHERE x.status <> 'closed' AND NOT r.excluded ORDER BY x.deadline, x.rating_id",
                 )
                 .fetch_all(&self.pool)
                 .await?;

@@ -14,6 +14,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use kaohe_domain::access::check_four_eyes;
+use kaohe_domain::ratings::escalation::is_overdue;
 use kaohe_domain::ratings::rectification::{Rectification, Status, Step, StepKind, Verdict};
 use kaohe_domain::ratings::{AppealDecision, AppealGround, Phone};
 use kaohe_domain::{Code, Labeled, NewAuditEntry, WorkCalendar};
@@ -72,8 +73,8 @@ pub(crate) async fn queue(
         .into_iter()
         .map(|q| {
             let open = q.status != Status::Closed;
-            let overdue = open && today > q.deadline;
-            let left = if !open {
+            let overdue = is_overdue(q.deadline, open, q.excluded, today);
+            let left = if !open || q.excluded {
                 String::new()
             } else if overdue {
                 ctx.tf(
