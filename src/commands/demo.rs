@@ -23,7 +23,10 @@ use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 /// Seed and size of the demo county: fixed, so every newcomer sees the same county.
 const DEMO_SEED: u64 = 2025;
 const DEMO_CADRES: usize = 800;
-const DEMO_YEAR: i32 = 2025;
+/// Days before today on which the generated year of service cases ends: the demo's queue then
+/// holds bad reviews overdue by days and weeks, not by years, and the newest are within their
+/// deadline.
+const CASES_END_BEFORE: i64 = 14;
 
 /// Recent cases added on every demo start, the first three of them rated on the first.
 const RECENT_CASES: usize = 12;
@@ -43,7 +46,7 @@ pub(crate) async fn prepare(
     settings: &crate::settings::Settings,
 ) -> anyhow::Result<Option<String>> {
     let offset = settings.server.utc_offset.0;
-    let dataset = dataset();
+    let dataset = dataset(OffsetDateTime::now_utc().to_offset(offset).date());
     let first_start = store.counts().await?.units == 0;
     if first_start {
         data::load(store, &dataset, "demo.load", offset)
@@ -492,11 +495,27 @@ async fn appeals(store: &dyn Store) -> anyhow::Result<()> {
 }
 
 /// The demo county's generated dataset.
-fn dataset() -> Dataset {
-    kaohe_data::synth::generate(&GenSpec {
+/// The demo county, its service cases and ratings dated relative to `today`: the generator
+/// dates a calendar year of them (the year holding most of the twelve months before
+/// `today`); they are moved by whole weeks, so that every weekday stays a weekday, until the
+/// last ends [`CASES_END_BEFORE`] days before `today`.
+fn dataset(today: Date) -> Dataset {
+    let end = today - Duration::days(CASES_END_BEFORE);
+    let year = (end - Duration::days(182)).year();
+    let mut data = kaohe_data::synth::generate(&GenSpec {
         seed: DEMO_SEED,
         cadres: DEMO_CADRES,
-        year: DEMO_YEAR,
+        year,
         cases: None,
-    })
+    });
+    let last = Date::from_ordinal_date(year, time::util::days_in_year(year)).unwrap_or(end);
+    let shift = Duration::weeks((end - last).whole_weeks());
+    for c in &mut data.cases {
+        c.accepted_at += shift;
+        c.closed_at += shift;
+    }
+    for r in &mut data.ratings {
+        r.rated_at += shift;
+    }
+    data
 }

@@ -66,6 +66,12 @@ async fn demo_serves_a_populated_chinese_home_page_and_stops_on_sigterm() {
         };
         assert!(queue.iter().filter(open).any(|q| q.deadline < today));
         assert!(queue.iter().filter(open).any(|q| q.deadline >= today));
+        // Dated relative to today: nothing overdue by years, the oldest review within the
+        // last thirteen months.
+        for q in &queue {
+            let age = (today - q.opened_on).whole_days();
+            assert!((0..=400).contains(&age), "{}: {q:?}", db.name);
+        }
         // The start's escalation sweep escalated the overdue ones to the demo unit leader (of
         // the unit with the most bad reviews) and the demo assessor, whose home page says so.
         let escalated = db.store.open_escalations().await.unwrap();

@@ -107,7 +107,10 @@ mod tests {
         assert!(is_overdue(d, true, false, next));
         assert!(!is_overdue(d, true, false, d), "due that day");
         assert!(!is_overdue(d, false, false, next), "closed");
-        assert!(!is_overdue(d, true, true, next), "excluded by an upheld appeal");
+        assert!(
+            !is_overdue(d, true, true, next),
+            "excluded by an upheld appeal"
+        );
     }
 
     #[test]
