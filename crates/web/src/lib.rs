@@ -77,6 +77,7 @@ use axum::{Extension, Router};
 use shell::access::{self, Permission, RequirePermission};
 use shell::auth::{self, PreSessionForm};
 use std::future::Future;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -215,6 +216,9 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
+        // Pages, JSON and the stylesheet go out gzip-compressed to clients that accept it
+        // (tower-http's default: not images, nor bodies too small to gain).
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn(auth::security_headers))
         .with_state(state)
 }

@@ -802,3 +802,4 @@ frameworks-changed = This version is stored with other content; a changed file n
 frameworks-stored_new = The new version is stored.
 frameworks-stored_same = This version was stored already with the same content; nothing new was stored.
 frameworks-stored_facts = { $origin } · stored { $at } by { $by } · used by { $cycles } cycles
+a11y-table = Data table (scrolls sideways)

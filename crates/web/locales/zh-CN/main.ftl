@@ -802,3 +802,4 @@ frameworks-changed = 此版本已入库且内容不同；修改过的文件须�
 frameworks-stored_new = 新版本已入库。
 frameworks-stored_same = 此版本已以相同内容入库，未产生新版本。
 frameworks-stored_facts = { $origin } · 入库 { $at } · { $by } · 使用的周期 { $cycles } 个
+a11y-table = 数据表（可左右滚动）

@@ -36,6 +36,15 @@ async fn home_is_chinese_by_default_and_english_on_request() {
             .get_with("/", &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")])
             .await;
         assert!(prefers_zh.body.contains("<html lang=\"zh-CN\">"));
+
+        // Compressed for clients that accept it, plain for those that do not.
+        for path in ["/", "/static/kaohe.css"] {
+            let gz = app.get_with(path, &[("accept-encoding", "gzip")]).await;
+            assert_eq!(gz.status, 200);
+            assert_eq!(gz.header("content-encoding"), "gzip", "{path}");
+            let plain = app.get(path).await;
+            assert_eq!(plain.header("content-encoding"), "", "{path}");
+        }
         app.finish().await;
     }
 }
