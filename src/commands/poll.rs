@@ -64,10 +64,14 @@ fn percent(v: f64) -> String {
 
 /// Refuses a poll for a cycle that does not exist or that does not assess one of its people.
 async fn check_cycle(store: &dyn Store, cycle: i64, people: &[Code]) -> anyhow::Result<()> {
-    if let Some(reason) = kaohe_store::polls::cycle_misfit(store, cycle, people).await? {
-        anyhow::bail!("--cycle: {reason}");
+    use kaohe_store::polls::CycleMisfit;
+    match kaohe_store::polls::cycle_misfit(store, cycle, people).await? {
+        None => Ok(()),
+        Some(e @ CycleMisfit::NoCycle(_)) => anyhow::bail!("--cycle: {e}"),
+        Some(CycleMisfit::NotInCycle(p, c)) => {
+            anyhow::bail!("--person {p}: not one of the people of cycle {c}")
+        }
     }
-    Ok(())
 }
 
 fn entry(action: &str, poll: &Code) -> NewAuditEntry {

@@ -221,15 +221,26 @@ pub async fn issue_codes(
     Ok(codes)
 }
 
-/// Refuses a poll for a cycle that does not exist or that does not assess one of its people:
-/// the reason, in English, or `None` when the poll fits the cycle.
+/// Why a poll does not fit the cycle it names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CycleMisfit {
+    /// No cycle of that number.
+    #[error("there is no cycle {0}")]
+    NoCycle(i64),
+    /// A person the cycle does not assess.
+    #[error("{0} is not one of the people of cycle {1}")]
+    NotInCycle(Code, i64),
+}
+
+/// Whether a poll's people fit the cycle it names: the cycle exists and assesses each of
+/// them. `Ok(Some(_))` says why not.
 pub async fn cycle_misfit(
     store: &dyn Store,
     cycle: i64,
     people: &[Code],
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<CycleMisfit>, StoreError> {
     if store.cycle(cycle).await?.is_none() {
-        return Ok(Some(format!("there is no cycle {cycle}")));
+        return Ok(Some(CycleMisfit::NoCycle(cycle)));
     }
     let of_cycle: std::collections::HashSet<Code> = store
         .cycle_people(cycle)
@@ -240,7 +251,7 @@ pub async fn cycle_misfit(
     Ok(people
         .iter()
         .find(|p| !of_cycle.contains(*p))
-        .map(|p| format!("{p} is not one of the people of cycle {cycle}")))
+        .map(|p| CycleMisfit::NotInCycle(p.clone(), cycle)))
 }
 
 /// 128 random bits from the operating system: the key of a ballot.

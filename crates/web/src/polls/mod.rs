@@ -102,7 +102,7 @@ pub(crate) async fn create_poll(
     {
         return Err(ApiError::Refused {
             code: "invalid_poll",
-            reason,
+            reason: reason.to_string(),
         });
     }
     let by = caller.0.username().unwrap_or("web");
