@@ -278,7 +278,9 @@ pub(super) async fn create_poll(
 ) -> Result<(StatusCode, Json<PollOut>), ApiError> {
     let input: PollIn = parse_body(&body)?;
     let poll = input.poll()?;
-    super::create_poll(&state, &caller, &poll, input.cycle).await?;
+    super::create_poll(&state, &caller, &poll, input.cycle)
+        .await
+        .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(poll_out(&state, &poll).await?)))
 }
 

@@ -77,6 +77,40 @@ pub(crate) async fn poll_for(
     Ok(poll)
 }
 
+/// Why a poll was not created.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CreateError {
+    /// A person who is no cadre.
+    #[error("no cadre {0}")]
+    NoCadre(Code),
+    /// A person outside the caller's scope.
+    #[error("a person outside the caller's units")]
+    Scope,
+    /// The cycle named does not exist or does not assess a person.
+    #[error(transparent)]
+    Cycle(#[from] kaohe_store::polls::CycleMisfit),
+    /// The id is taken, or the store refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A check of the caller's scope failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl From<CreateError> for ApiError {
+    fn from(e: CreateError) -> Self {
+        match e {
+            CreateError::Scope => ApiError::Forbidden,
+            CreateError::Store(e) => poll_error(e),
+            CreateError::Api(e) => e,
+            e @ (CreateError::NoCadre(_) | CreateError::Cycle(_)) => ApiError::Refused {
+                code: "invalid_poll",
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
 /// Stores a checked poll for the caller: its people in the caller's scope, and those of its
 /// cycle when it names one.
 pub(crate) async fn create_poll(
@@ -84,26 +118,20 @@ pub(crate) async fn create_poll(
     caller: &Caller,
     poll: &Poll,
     cycle: Option<i64>,
-) -> Result<(), ApiError> {
+) -> Result<(), CreateError> {
     let store = state.store.as_ref();
     for p in &poll.people {
         if store.get_cadre(p).await?.is_none() {
-            return Err(ApiError::Refused {
-                code: "invalid_poll",
-                reason: format!("no cadre {p}"),
-            });
+            return Err(CreateError::NoCadre(p.clone()));
         }
     }
     if !view::in_scope(store, caller, &poll.people).await? {
-        return Err(ApiError::Forbidden);
+        return Err(CreateError::Scope);
     }
     if let Some(c) = cycle
-        && let Some(reason) = kaohe_store::polls::cycle_misfit(store, c, &poll.people).await?
+        && let Some(misfit) = kaohe_store::polls::cycle_misfit(store, c, &poll.people).await?
     {
-        return Err(ApiError::Refused {
-            code: "invalid_poll",
-            reason: reason.to_string(),
-        });
+        return Err(misfit.into());
     }
     let by = caller.0.username().unwrap_or("web");
     store
@@ -112,8 +140,8 @@ pub(crate) async fn create_poll(
             by,
             &kaohe_domain::NewAuditEntry::new(by, "poll.create", poll.id.as_str()),
         )
-        .await
-        .map_err(poll_error)
+        .await?;
+    Ok(())
 }
 
 /// Routes of the polls' pages, each group with the permission it needs.

@@ -4,8 +4,10 @@
 //! as an A4 sheet of slips with QR codes (shown once), and paper counts with their
 //! confirmation by a second account.
 
-use super::view::{PollState, ResultsView, in_scope, local, people_names, results_view};
-use super::{poll_error, poll_for};
+use super::view::{
+    PollState, ResultsView, in_scope, local, people_names, poll_error_words, results_view,
+};
+use super::{CreateError, poll_error, poll_for};
 use crate::shell::AppState;
 use crate::shell::access::Caller;
 use crate::shell::error::ApiError;
@@ -22,7 +24,7 @@ use kaohe_domain::polls::{
     Item, MAX_CODES_PER_GROUP, PaperCount, Poll, PollKind, PollSettings, RaterGroup,
 };
 use kaohe_domain::{Code, Labeled, NewAuditEntry};
-use kaohe_store::polls::{issue_codes, results};
+use kaohe_store::polls::{CycleMisfit, issue_codes, results};
 use time::OffsetDateTime;
 
 fn see_other(to: &str) -> Response {
@@ -188,22 +190,38 @@ impl NewInput {
         }
     }
 
-    /// The poll the form describes, or the field at fault and why.
-    fn poll(&self, offset: time::UtcOffset) -> Result<(Poll, Option<i64>), (String, String)> {
-        let bad = |field: &str, reason: String| (field.to_owned(), reason);
-        let id = Code::parse(&self.id).map_err(|e| bad("id", e.to_string()))?;
-        let kind = PollKind::parse_label(&self.kind).map_err(|e| bad("kind", e.to_string()))?;
+    /// The poll the form describes, or what is wrong, in the page's language.
+    fn poll(&self, ctx: &PageCtx, offset: time::UtcOffset) -> Result<(Poll, Option<i64>), String> {
+        let bad = |field: &str, value: String| {
+            let label = match field {
+                "id" => ctx.t("polls.new.id"),
+                "kind" => ctx.t("polls.kind"),
+                "people" => ctx.t("polls.new.people"),
+                "items" => ctx.t("polls.new.items"),
+                "seats" => ctx.t("polls.new.seats"),
+                "opens" => ctx.t("polls.opens"),
+                "closes" => ctx.t("polls.closes"),
+                "cycle" => ctx.t("polls.new.cycle"),
+                _ => ctx.t("polls.groups"),
+            };
+            ctx.tf(
+                "polls.new.bad_field",
+                &[("field", &label), ("value", &value)],
+            )
+        };
+        let id = Code::parse(&self.id).map_err(|_| bad("id", self.id.clone()))?;
+        let kind = PollKind::parse_label(&self.kind).map_err(|_| bad("kind", self.kind.clone()))?;
         let people = self
             .people
             .split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';'))
             .filter(|p| !p.is_empty())
-            .map(|p| Code::parse(p).map_err(|e| bad("people", format!("{p}: {e}"))))
+            .map(|p| Code::parse(p).map_err(|_| bad("people", p.to_owned())))
             .collect::<Result<Vec<_>, _>>()?;
         let mut items = Vec::new();
         if kind == PollKind::Evaluation {
             items.push(Item::Overall);
             for i in &self.items {
-                let item = Item::parse_label(i).map_err(|e| bad("items", e.to_string()))?;
+                let item = Item::parse_label(i).map_err(|_| bad("items", i.clone()))?;
                 if item != Item::Overall && !items.contains(&item) {
                     items.push(item);
                 }
@@ -214,37 +232,31 @@ impl NewInput {
             PollKind::Recommendation => self
                 .seats
                 .parse::<u32>()
-                .map_err(|e| bad("seats", e.to_string()))?,
+                .map_err(|_| bad("seats", self.seats.clone()))?,
         };
         let mut groups = Vec::new();
-        for (k, g) in self.groups.iter().enumerate() {
-            if g.id.is_empty() && g.codes.is_empty() {
-                continue;
-            }
-            if g.codes.is_empty() {
-                continue;
-            }
-            let field = format!("group_{k}");
+        // A row without a number of codes is left out.
+        for g in self.groups.iter().filter(|g| !g.codes.is_empty()) {
             groups.push(RaterGroup {
-                id: Code::parse(&g.id).map_err(|e| bad(&field, e.to_string()))?,
+                id: Code::parse(&g.id).map_err(|_| bad("group", g.id.clone()))?,
                 name: g.name.clone(),
                 weight: g
                     .weight
                     .parse::<f64>()
-                    .map_err(|e| bad(&field, format!("{}: {e}", g.weight)))?,
+                    .map_err(|_| bad("group", g.weight.clone()))?,
                 codes: g
                     .codes
                     .parse::<u32>()
-                    .map_err(|e| bad(&field, format!("{}: {e}", g.codes)))?,
+                    .map_err(|_| bad("group", g.codes.clone()))?,
                 merge_into: if g.merge.is_empty() {
                     None
                 } else {
-                    Some(Code::parse(&g.merge).map_err(|e| bad(&field, e.to_string()))?)
+                    Some(Code::parse(&g.merge).map_err(|_| bad("group", g.merge.clone()))?)
                 },
             });
         }
         let time = |field: &str, v: &str| {
-            parse_datetime(&v.replace('T', " "), offset).map_err(|e| bad(field, e))
+            parse_datetime(&v.replace('T', " "), offset).map_err(|_| bad(field, v.to_owned()))
         };
         let cycle = if self.cycle.is_empty() {
             None
@@ -252,7 +264,7 @@ impl NewInput {
             Some(
                 self.cycle
                     .parse::<i64>()
-                    .map_err(|e| bad("cycle", e.to_string()))?,
+                    .map_err(|_| bad("cycle", self.cycle.clone()))?,
             )
         };
         let poll = Poll {
@@ -268,7 +280,7 @@ impl NewInput {
             closes_at: time("closes", &self.closes)?,
             settings: PollSettings::default(),
         };
-        poll.check().map_err(|e| bad("poll", e.to_string()))?;
+        poll.check().map_err(|e| poll_error_words(ctx, &e))?;
         Ok((poll, cycle))
     }
 }
@@ -340,27 +352,32 @@ pub(crate) async fn create(
             StatusCode::UNPROCESSABLE_ENTITY,
         ))
     };
-    let (poll, cycle) = match input.poll(state.utc_offset) {
+    let (poll, cycle) = match input.poll(&ctx, state.utc_offset) {
         Ok(p) => p,
-        Err((field, reason)) => {
-            let e = ctx.tf(
-                "polls.new.invalid",
-                &[("field", &field), ("reason", &reason)],
-            );
-            return again(ctx, input, e);
-        }
+        Err(e) => return again(ctx, input, e),
     };
-    match super::create_poll(&state, &caller, &poll, cycle).await {
-        Ok(()) => Ok(see_other(&format!(
-            "/polls/{}",
-            encode_component(poll.id.as_str())
-        ))),
-        Err(e @ (ApiError::Refused { .. } | ApiError::Conflict { .. } | ApiError::Forbidden)) => {
-            let e = e.to_string();
-            again(ctx, input, e)
+    let words = match super::create_poll(&state, &caller, &poll, cycle).await {
+        Ok(()) => {
+            return Ok(see_other(&format!(
+                "/polls/{}",
+                encode_component(poll.id.as_str())
+            )));
         }
-        Err(e) => Err(ctx.fail(e)),
-    }
+        Err(CreateError::NoCadre(p)) => ctx.tf("polls.err.no_cadre", &[("who", &p)]),
+        Err(CreateError::Scope) => ctx.t("polls.err.scope").to_owned(),
+        Err(CreateError::Cycle(CycleMisfit::NoCycle(c))) => {
+            ctx.tf("polls.err.no_cycle", &[("cycle", &c)])
+        }
+        Err(CreateError::Cycle(CycleMisfit::NotInCycle(p, c))) => {
+            ctx.tf("polls.err.not_in_cycle", &[("who", &p), ("cycle", &c)])
+        }
+        Err(CreateError::Store(kaohe_store::StoreError::Conflict(_))) => {
+            ctx.tf("polls.err.taken", &[("id", &poll.id)])
+        }
+        Err(CreateError::Store(kaohe_store::StoreError::Poll(e))) => poll_error_words(&ctx, &e),
+        Err(e) => return Err(ctx.fail(ApiError::from(e))),
+    };
+    again(ctx, input, words)
 }
 
 /// A group on a poll's page.
@@ -598,6 +615,28 @@ pub(crate) async fn codes(
                 format!("a number from 1 to {MAX_CODES_PER_GROUP}"),
             ))
         })?;
+    let now = OffsetDateTime::now_utc();
+    if poll.is_closed(now) {
+        return Err(ctx.fail(ApiError::Conflict {
+            code: "poll_conflict",
+            reason: ctx.t("polls.codes.closed").to_owned(),
+        }));
+    }
+    let issued = state
+        .store
+        .code_counts(&poll.id)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .iter()
+        .find(|c| c.group == group.id)
+        .map_or(0, |c| c.issued);
+    let left = group.codes.saturating_sub(issued);
+    if count > left {
+        return Err(ctx.fail(ApiError::Conflict {
+            code: "poll_conflict",
+            reason: ctx.tf("polls.codes.too_many", &[("left", &left)]),
+        }));
+    }
     let mut entry = audit(&caller, "poll.codes", &poll.id);
     entry.after =
         Some(serde_json::json!({ "group": group.id.as_str(), "codes": count }).to_string());
@@ -606,7 +645,7 @@ pub(crate) async fn codes(
         &poll.id,
         &group.id,
         count,
-        OffsetDateTime::now_utc(),
+        now,
         &entry,
     )
     .await

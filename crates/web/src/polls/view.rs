@@ -7,7 +7,9 @@ use crate::shell::access::Caller;
 use crate::shell::error::ApiError;
 use crate::shell::page::PageCtx;
 use kaohe_domain::grade::AnnualGrade;
-use kaohe_domain::polls::{Poll, PollKind, PollResults, Withheld};
+use kaohe_domain::polls::{
+    MAX_CODES_PER_GROUP, MAX_PEOPLE, Poll, PollError, PollKind, PollResults, Withheld,
+};
 use kaohe_domain::{Code, Labeled};
 use kaohe_store::Store;
 use std::collections::HashMap;
@@ -272,5 +274,26 @@ pub(super) fn results_view(
         groups,
         people,
         ranking,
+    }
+}
+
+/// Why a poll definition cannot be run, in the page's language.
+pub(super) fn poll_error_words(ctx: &PageCtx, e: &PollError) -> String {
+    match e {
+        PollError::Name(_) => ctx.t("polls.err.name").to_owned(),
+        PollError::People => ctx.tf("polls.err.people", &[("max", &MAX_PEOPLE)]),
+        PollError::DuplicatePerson(p) => ctx.tf("polls.err.duplicate_person", &[("who", p)]),
+        PollError::Items => ctx.t("polls.err.items").to_owned(),
+        PollError::Seats(n) => ctx.tf("polls.err.seats", &[("n", n)]),
+        PollError::NoGroup => ctx.t("polls.err.no_group").to_owned(),
+        PollError::DuplicateGroup(g) => ctx.tf("polls.err.duplicate_group", &[("group", g)]),
+        PollError::Weight(g) => ctx.tf("polls.err.weight", &[("group", g)]),
+        PollError::Codes(g) => ctx.tf(
+            "polls.err.codes",
+            &[("group", g), ("max", &MAX_CODES_PER_GROUP)],
+        ),
+        PollError::Merge(g) => ctx.tf("polls.err.merge", &[("group", g)]),
+        PollError::Times => ctx.t("polls.err.times").to_owned(),
+        PollError::Setting(name) => ctx.tf("polls.err.setting", &[("name", name)]),
     }
 }
