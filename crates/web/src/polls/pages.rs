@@ -33,6 +33,33 @@ fn see_other(to: &str) -> Response {
     r
 }
 
+/// A refused step in the page's language: `conflict` says what conflicts with what is stored.
+fn step_error(ctx: &PageCtx, e: kaohe_store::StoreError, conflict: &str) -> ApiError {
+    use kaohe_domain::polls::PaperError;
+    use kaohe_store::StoreError;
+    let refused = |reason: String| ApiError::Refused {
+        code: "invalid_paper_count",
+        reason,
+    };
+    match e {
+        StoreError::Conflict(_) => ApiError::Conflict {
+            code: "poll_conflict",
+            reason: ctx.t(conflict).to_owned(),
+        },
+        StoreError::FourEyes(_) => ApiError::Refused {
+            code: "four_eyes",
+            reason: ctx.t("polls.err.four_eyes").to_owned(),
+        },
+        StoreError::Paper(PaperError::TooMany(who, item) | PaperError::Slot(who, item)) => {
+            refused(ctx.tf("polls.err.paper_votes", &[("who", &who), ("item", &item)]))
+        }
+        StoreError::Paper(PaperError::Ballots(_) | PaperError::Group(_)) => {
+            refused(ctx.t("polls.err.paper_ballots").to_owned())
+        }
+        other => poll_error(other),
+    }
+}
+
 fn actor(caller: &Caller) -> String {
     caller.0.username().unwrap_or("web").to_owned()
 }
@@ -550,7 +577,7 @@ pub(crate) async fn close(
             &audit(&caller, "poll.close", &poll.id),
         )
         .await
-        .map_err(|e| ctx.fail(poll_error(e)))?;
+        .map_err(|e| ctx.fail(step_error(&ctx, e, "polls.err.closed_already")))?;
     Ok(see_other(&format!(
         "/polls/{}?done=closed",
         encode_component(poll.id.as_str())
@@ -649,7 +676,7 @@ pub(crate) async fn codes(
         &entry,
     )
     .await
-    .map_err(|e| ctx.fail(poll_error(e)))?;
+    .map_err(|e| ctx.fail(step_error(&ctx, e, "polls.codes.closed")))?;
     let base = public_base(&state, &headers);
     let mut slips = Vec::with_capacity(drawn.len());
     for code in &drawn {
@@ -830,7 +857,7 @@ pub(crate) async fn paper(
             &entry,
         )
         .await
-        .map_err(poll_error)
+        .map_err(|e| step_error(&ctx, e, "polls.err.paper_entered"))
     {
         Ok(()) => Ok(see_other(&format!(
             "/polls/{}?done=paper",
@@ -923,7 +950,7 @@ pub(crate) async fn confirm(
             &entry,
         )
         .await
-        .map_err(|e| ctx.fail(poll_error(e)))?;
+        .map_err(|e| ctx.fail(step_error(&ctx, e, "polls.err.paper_not_to_confirm")))?;
     Ok(see_other(&format!(
         "/polls/{}?done=confirmed",
         encode_component(poll.id.as_str())

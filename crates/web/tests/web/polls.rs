@@ -553,6 +553,11 @@ async fn organizers_create_draw_close_and_count_paper_with_four_eyes() {
             )
             .await;
         assert_eq!(more.status, 409, "{}", more.body);
+        assert!(
+            more.body.contains("该组最多还能生成 0 个测评码"),
+            "{}",
+            more.body
+        );
         // Five raters vote through the page: 不称职 for 王五 from three of them.
         let poll = app
             .db
@@ -599,6 +604,11 @@ async fn organizers_create_draw_close_and_count_paper_with_four_eyes() {
             )
             .await;
         assert_eq!(same.status, 422, "four eyes: {}", same.body);
+        assert!(
+            same.body.contains("须由录入人以外的另一人复核确认"),
+            "{}",
+            same.body
+        );
         let other = app
             .sign_in_as("second", &["assessor"], &["340000"], None)
             .await;
