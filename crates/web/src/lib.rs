@@ -19,10 +19,10 @@
 //! its pages, and its templates under `templates/<capability>/`: `org` (units, cadres,
 //! calendar), `accounts` (sign-in, account pages, administrators' screens, audit screen),
 //! [`ratings`] (好差评), `cycles` (assessment cycles and their frameworks: pages and JSON
-//! API), `records` (work records, 全程纪实: pages and JSON API) and [`polls`] (民主测评、民主推荐: the
-//! voting page, the organizer's pages and the JSON API). A capability imports the shell and `org`, never another capability. This file
-//! assembles them, with the home page (`home.rs`) and the OpenAPI document (`api.rs`), which
-//! draw on several.
+//! API), `records` (work records, 全程纪实: pages and JSON API) and [`polls`] (民主测评、
+//! 民主推荐: the voting page, the organizer's pages and the JSON API). A capability imports the
+//! shell and `org`, never another capability. This file assembles them, with the home page
+//! (`home.rs`) and the OpenAPI document (`api.rs`), which draw on several.
 //!
 //! Routes:
 //!
