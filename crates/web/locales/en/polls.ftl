@@ -126,3 +126,4 @@ polls-err-paper_entered = The paper count of this group has been entered already
 polls-err-paper_not_to_confirm = This group has no paper count awaiting confirmation.
 polls-item_sep = ,{" "}
 polls-home_task = Run evaluation and recommendation polls: print code slips with QR codes, read the results and review flags after the close.
+polls-committee = Committee review

@@ -126,3 +126,4 @@ polls-err-paper_entered = 该组的纸质票已经录入过。
 polls-err-paper_not_to_confirm = 该组没有待复核的纸质票，或已经复核确认。
 polls-item_sep = 、
 polls-home_task = 组织民主测评和民主推荐：生成带二维码的测评码条，结束后查看结果和研判提示。
+polls-committee = 考核委员会研判

@@ -775,3 +775,67 @@ async fn polls_are_for_assessors_within_their_scope() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_poll_for_a_cycle_holds_only_its_people_and_links_its_committee() {
+    use kaohe_store::cycles::work;
+    for app in spawn_apps().await {
+        let store = app.db.store.as_ref();
+        work::store_presets(store, "test").await.expect("presets");
+        let year = OffsetDateTime::now_utc().year();
+        let spec = work::CycleSpec {
+            name: format!("{year}年度考核"),
+            kind: kaohe_domain::cycles::CycleKind::Annual,
+            start: time::Date::from_calendar_date(year, time::Month::January, 1).expect("date"),
+            end: time::Date::from_calendar_date(year, time::Month::December, 31).expect("date"),
+            framework_id: "civil_servant_annual".into(),
+            framework_version: None,
+            units: vec![code("340102")],
+        };
+        let cycle = work::create(store, &spec, "test").await.expect("cycle");
+        let csrf = session_csrf(&app).await;
+        let now = OffsetDateTime::now_utc();
+        let fmt = &time::format_description::well_known::Rfc3339;
+        let body = |id: &str, cycle: i64, person: &str| {
+            json!({
+                "id": id,
+                "title": "年度考核民主测评",
+                "kind": "evaluation",
+                "cycle": cycle,
+                "people": [person],
+                "items": ["de", "lian"],
+                "groups": [{"id": "peers", "name": "同级", "weight": 1.0, "codes": 6}],
+                "opens_at": (now - Duration::hours(1)).format(fmt).expect("time"),
+                "closes_at": (now + Duration::hours(1)).format(fmt).expect("time"),
+            })
+        };
+        let r = api_post(&app, &csrf, "/api/v1/polls", &body("P-NONE", 999, "C001")).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("no cycle 999"), "{}", r.body);
+        // C004 serves in 庐阳区, outside the cycle's scope.
+        let r = api_post(&app, &csrf, "/api/v1/polls", &body("P-OUT", cycle, "C004")).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(
+            r.body.contains("C004 is not one of the people"),
+            "{}",
+            r.body
+        );
+        let r = api_post(
+            &app,
+            &csrf,
+            "/api/v1/polls",
+            &body("P-CYCLE", cycle, "C001"),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.json()["cycle"], cycle.to_string());
+        let page = app.get("/polls/P-CYCLE").await;
+        assert!(
+            page.body
+                .contains(&format!("href=\"/cycles/{cycle}/committee\"")),
+            "{}",
+            page.body
+        );
+        app.finish().await;
+    }
+}
