@@ -30,6 +30,38 @@ pub(crate) struct Settings {
     pub(crate) cycles: Cycles,
     /// Work records (纪实): where evidence is kept and how large it may be.
     pub(crate) records: Records,
+    /// Polls (民主测评): the rate limit of the public voting page.
+    pub(crate) polls: Polls,
+}
+
+/// Settings of polls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Polls {
+    /// Requests the voting page (`/vote`) takes from one client address at once.
+    pub(crate) vote_burst: u32,
+    /// Requests given back to a client address a minute: the guessing rate of docs/polls.md.
+    pub(crate) vote_per_minute: u32,
+}
+
+impl Default for Polls {
+    fn default() -> Self {
+        let d = kaohe_web::VoteLimit::default();
+        Self {
+            vote_burst: d.burst,
+            vote_per_minute: d.per_minute,
+        }
+    }
+}
+
+impl Polls {
+    /// The rate limit the web layer runs with.
+    pub(crate) fn vote_limit(&self) -> kaohe_web::VoteLimit {
+        kaohe_web::VoteLimit {
+            burst: self.vote_burst,
+            per_minute: self.vote_per_minute,
+        }
+    }
 }
 
 /// Settings of work records.
@@ -299,6 +331,7 @@ impl Default for Settings {
             ratings: Ratings::default(),
             cycles: Cycles::default(),
             records: Records::default(),
+            polls: Polls::default(),
         }
     }
 }
@@ -368,6 +401,8 @@ impl Settings {
             ("ratings.public_per_minute", self.ratings.public_per_minute),
             ("ratings.burst_minutes", self.ratings.burst_minutes),
             ("ratings.contact_days", self.ratings.contact_days),
+            ("polls.vote_burst", self.polls.vote_burst),
+            ("polls.vote_per_minute", self.polls.vote_per_minute),
         ] {
             if value == 0 {
                 anyhow::bail!("invalid setting {key} = 0: at least 1 is needed");

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 mod cycle;
 mod data;
 mod demo;
+mod demo_polls;
 mod poll;
 mod ratings;
 mod records;

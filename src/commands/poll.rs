@@ -7,7 +7,7 @@ use crate::cli::PollAction;
 use anyhow::Context;
 use kaohe_data::parse::{format_datetime, parse_datetime};
 use kaohe_domain::polls::{
-    BallotCode, Item, PaperCount, Poll, PollKind, PollResults, PollSettings, RaterGroup, code_hash,
+    Item, PaperCount, Poll, PollKind, PollResults, PollSettings, RaterGroup,
 };
 use kaohe_domain::{Code, Labeled, NewAuditEntry};
 use kaohe_store::Store;
@@ -64,19 +64,14 @@ fn percent(v: f64) -> String {
 
 /// Refuses a poll for a cycle that does not exist or that does not assess one of its people.
 async fn check_cycle(store: &dyn Store, cycle: i64, people: &[Code]) -> anyhow::Result<()> {
-    if store.cycle(cycle).await?.is_none() {
-        anyhow::bail!("--cycle: there is no cycle {cycle}");
+    use kaohe_store::polls::CycleMisfit;
+    match kaohe_store::polls::cycle_misfit(store, cycle, people).await? {
+        None => Ok(()),
+        Some(e @ CycleMisfit::NoCycle(_)) => anyhow::bail!("--cycle: {e}"),
+        Some(CycleMisfit::NotInCycle(p, c)) => {
+            anyhow::bail!("--person {p}: not one of the people of cycle {c}")
+        }
     }
-    let of_cycle: std::collections::HashSet<Code> = store
-        .cycle_people(cycle)
-        .await?
-        .into_iter()
-        .map(|p| p.cadre)
-        .collect();
-    if let Some(p) = people.iter().find(|p| !of_cycle.contains(*p)) {
-        anyhow::bail!("--person {p}: not one of the people of cycle {cycle}");
-    }
-    Ok(())
 }
 
 fn entry(action: &str, poll: &Code) -> NewAuditEntry {
@@ -152,7 +147,6 @@ pub(crate) async fn run(
             ))
         }
         PollAction::Codes { poll, group, count } => {
-            use rand::TryRngCore;
             let poll = code("poll", poll)?;
             let group = code("group", group)?;
             let counts = store.code_counts(&poll).await?;
@@ -160,22 +154,12 @@ pub(crate) async fn run(
                 anyhow::bail!("poll {poll} has no group {group}");
             };
             let n = count.unwrap_or(c.planned.saturating_sub(c.issued));
-            let mut codes = Vec::with_capacity(n as usize);
-            let mut random = [0u8; 8];
-            while codes.len() < n as usize {
-                rand::rngs::OsRng
-                    .try_fill_bytes(&mut random)
-                    .context("cannot draw random codes from the operating system")?;
-                let c = BallotCode::from_random(&random);
-                if !codes.contains(&c) {
-                    codes.push(c);
-                }
-            }
-            let hashes: Vec<String> = codes.iter().map(|c| code_hash(&poll, c)).collect();
             let mut audit = entry("poll.codes", &poll);
             audit.after =
                 Some(serde_json::json!({ "group": group.as_str(), "codes": n }).to_string());
-            store.add_codes(&poll, &group, &hashes, now, &audit).await?;
+            let codes = kaohe_store::polls::issue_codes(store, &poll, &group, n, now, &audit)
+                .await
+                .context("cannot issue the codes")?;
             let mut out = String::new();
             for c in &codes {
                 let _ = writeln!(out, "{}", c.printed());

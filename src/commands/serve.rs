@@ -16,6 +16,16 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
     } else {
         None
     };
+    // A fresh code of the demo's open poll on every demo start, for a newcomer to vote with.
+    let vote_code = if args.demo {
+        Some(
+            super::demo_polls::prepare(store.as_ref())
+                .await
+                .context("preparing the demo polls")?,
+        )
+    } else {
+        None
+    };
     // Demo accounts only on a demo start, and only while the database has no account.
     let demo_accounts = if args.demo {
         match super::user::create_demo_accounts(store.as_ref())
@@ -60,6 +70,13 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
     {
         tracing::warn!(%error, "could not print the rating page");
     }
+    if let Some(code) = &vote_code
+        && let Err(error) = super::print(&format!(
+            "Vote in the demo poll (民主测评) with code {code}: http://{addr}/vote\n"
+        ))
+    {
+        tracing::warn!(%error, "could not print the demo poll's code");
+    }
     let state = kaohe_web::AppState {
         demo: args.demo,
         sanction_periods: settings.rules.sanction_periods,
@@ -72,6 +89,8 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
         evidence: settings.records.vault(),
         record_upload_max_bytes: settings.records.max_evidence_bytes,
         cycles: settings.cycles.options(&settings.rules),
+        votes: settings.polls.vote_limit(),
+        demo_vote_code: vote_code,
         ..kaohe_web::AppState::new(store)
     };
     let served = kaohe_web::serve(listener, state, shutdown).await;

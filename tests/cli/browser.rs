@@ -867,3 +867,77 @@ async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor(
     assert!(server.terminate());
     db.finish().await.unwrap();
 }
+
+/// On a phone-sized screen, a rater votes in the demo's open poll with the code the demo
+/// shows: every person and item on one screen without sideways scrolling, a confirmation
+/// step, then the ballot is cast and the code spent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rater_votes_with_the_demo_code_on_a_phone() {
+    if browser_missing() {
+        return;
+    }
+    let db = TestDatabase::sqlite().await.unwrap();
+    let server = Server::start(&db.url, &["--demo"]);
+    let phone = Browser::start_phone("zh-CN").await;
+    phone.goto(&format!("{}/vote", server.base)).await;
+    let code = phone
+        .eval("return document.querySelector('#demo-vote a').textContent;")
+        .await
+        .as_str()
+        .expect("the demo banner shows a code")
+        .to_owned();
+    assert_eq!(code.len(), 14, "{code}");
+    // Typed as a person would: lower case, spaces for hyphens.
+    phone
+        .type_into("input[name=code]", &code.to_lowercase().replace('-', " "))
+        .await;
+    phone.click("#code-form button.primary").await;
+    let ballot = phone
+        .wait_for("the ballot", |html| html.contains("id=\"ballot\""))
+        .await;
+    assert!(ballot.contains("民主测评"), "{ballot}");
+    let fits = phone
+        .eval("return [window.innerWidth, document.documentElement.scrollWidth, document.querySelectorAll('fieldset.person').length, document.querySelectorAll('.grade-row').length, document.querySelectorAll('input[type=radio]:checked').length];")
+        .await;
+    let n = |k: usize| fits[k].as_i64().unwrap();
+    assert!(n(0) <= 400, "a phone viewport: {}", n(0));
+    assert!(n(1) <= n(0), "no sideways scrolling: {} > {}", n(1), n(0));
+    assert_eq!(n(2), 5, "every person on one page");
+    assert_eq!(n(3), 15, "every item of every person");
+    assert_eq!(n(4), 0, "nothing pre-selected");
+    // One grade by a tap, the others likewise through the page.
+    phone
+        .click(".grade-row:first-of-type label.grade:first-of-type input")
+        .await;
+    phone
+        .eval("document.querySelectorAll('.grade-row').forEach((row, k) => { if (k > 0) row.querySelectorAll('input')[k % 3].click(); }); return 0;")
+        .await;
+    phone.click("#to-confirm").await;
+    let confirm = phone
+        .wait_for("the confirmation", |html| html.contains("id=\"confirm\""))
+        .await;
+    assert!(
+        confirm.contains("总体评价：优秀") && confirm.contains("廉："),
+        "{confirm}"
+    );
+    phone.click("#cast").await;
+    let done = phone
+        .wait_for("the thanks", |html| html.contains("id=\"done\""))
+        .await;
+    assert!(done.contains("投票成功"), "{done}");
+    let open = db
+        .store
+        .polls()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id.as_str().starts_with("demo-open-"))
+        .expect("the demo's open poll");
+    let counts = db.store.code_counts(&open.id).await.unwrap();
+    assert_eq!(counts[0].used, 1, "one ballot cast");
+    // The same code again: refused, with the reason.
+    phone
+        .goto(&format!("{}/vote?code={code}", server.base))
+        .await;
+    assert!(phone.text("#done").await.contains("已经投过票"));
+}

@@ -1,7 +1,7 @@
 //! Polls through the binary, on SQLite and PostgreSQL: create, codes printed once and stored
 //! only as hashes, results withheld while open, close, results.
 
-use crate::util::{ok, run};
+use crate::util::{Server, ok, run};
 use kaohe_domain::Code;
 use kaohe_domain::grade::AnnualGrade;
 use kaohe_domain::polls::{BallotCode, Choices, Item, Mark, code_hash};
@@ -302,5 +302,139 @@ async fn a_closed_poll_gives_its_cycle_indicator_values() {
             "the generated values left de_poll to the poll"
         );
         db.finish().await.unwrap();
+    }
+}
+
+/// The voting page at debug level: every request, refusal and cast is logged, and no log line
+/// holds a code (printed, bare or lower case) or a choice of a ballot.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_log_line_at_debug_level_holds_a_code_or_a_choice() {
+    for db in TestDatabase::all().await.unwrap() {
+        let url = db.url.as_str();
+        ok(url, &["gen", "--cadres", "20", "--seed", "3", "--load"]);
+        let ids = db.store.cadre_ids().await.unwrap();
+        let now = OffsetDateTime::now_utc();
+        let opens = (now - Duration::hours(1)).format(&Rfc3339).unwrap();
+        let closes = (now + Duration::hours(1)).format(&Rfc3339).unwrap();
+        ok(
+            url,
+            &[
+                "poll",
+                "create",
+                "--id",
+                "P-LOG",
+                "--title",
+                "测评",
+                "--person",
+                ids[0].as_str(),
+                "--person",
+                ids[1].as_str(),
+                "--item",
+                "de",
+                "--group",
+                "peers:同级:1:4",
+                "--opens",
+                &opens,
+                "--closes",
+                &closes,
+            ],
+        );
+        let printed = ok(
+            url,
+            &["poll", "codes", "--poll", "P-LOG", "--group", "peers"],
+        );
+        let codes: Vec<BallotCode> = printed
+            .lines()
+            .map(|l| BallotCode::parse(l).unwrap())
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("server.log");
+        let server = Server::start_logged(url, &[], "debug", &log);
+        let client = reqwest::Client::new();
+        let base = server.base.clone();
+        let grades = [
+            "excellent",
+            "competent",
+            "basically_competent",
+            "incompetent",
+        ];
+        for (k, c) in codes.iter().take(3).enumerate() {
+            let page = client
+                .get(format!("{base}/vote?code={}", c.printed()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(page.status().as_u16(), 200);
+            let mut form: Vec<(String, String)> = vec![
+                ("csrf".into(), "t".into()),
+                ("code".into(), c.printed().to_lowercase()),
+                ("poll".into(), "P-LOG".into()),
+            ];
+            for p in 0..2 {
+                for i in 0..2 {
+                    form.push((format!("g{p}_{i}"), grades[(k + p + i) % 4].into()));
+                }
+            }
+            for step in ["confirm", "cast", "cast"] {
+                let mut f = form.clone();
+                f.push(("step".into(), step.into()));
+                let r = client
+                    .post(format!("{base}/vote"))
+                    .header("cookie", "kaohe_vote=t")
+                    .form(&f)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(
+                    [200, 201, 409].contains(&r.status().as_u16()),
+                    "{step}: {}",
+                    r.status()
+                );
+            }
+        }
+        // A made-up code and a malformed one.
+        for guess in ["2345-6789-ABCD", "not-a-code"] {
+            let r = client
+                .get(format!("{base}/vote?code={guess}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 422);
+        }
+        assert!(server.terminate(), "the server stops cleanly");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.contains("DEBUG") && text.contains("/vote"),
+            "debug lines of the voting page are written: {text}"
+        );
+        for line in text.lines() {
+            for c in &codes {
+                for form in [
+                    c.as_str().to_owned(),
+                    c.printed(),
+                    c.printed().to_lowercase(),
+                    c.as_str().to_lowercase(),
+                ] {
+                    assert!(!line.contains(&form), "a code in a log line: {line}");
+                }
+            }
+            assert!(
+                !line.contains("2345-6789-ABCD"),
+                "a guess in a log line: {line}"
+            );
+            for g in grades {
+                assert!(!line.contains(g), "a choice in a log line: {line}");
+            }
+            assert!(
+                !line.contains("g0_0"),
+                "a ballot field in a log line: {line}"
+            );
+        }
+        let counts = db
+            .store
+            .code_counts(&Code::parse("P-LOG").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(counts[0].used, 3);
     }
 }

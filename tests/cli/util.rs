@@ -70,8 +70,20 @@ pub(crate) struct Server {
 impl Server {
     /// Starts `kaohe serve --listen 127.0.0.1:0 ARGS…` on `url` and waits until it listens.
     pub(crate) fn start(url: &str, args: &[&str]) -> Self {
+        Self::start_cmd(kaohe(), url, args)
+    }
+
+    /// [`Server::start`] logging at `filter` (e.g. `debug`) into the file `log`.
+    pub(crate) fn start_logged(url: &str, args: &[&str], filter: &str, log: &Path) -> Self {
+        let mut cmd = kaohe();
+        cmd.env("RUST_LOG", filter)
+            .stderr(std::fs::File::create(log).expect("log file"));
+        Self::start_cmd(cmd, url, args)
+    }
+
+    fn start_cmd(mut cmd: Command, url: &str, args: &[&str]) -> Self {
         use std::io::BufRead;
-        let mut child = kaohe()
+        let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
             .args(args)
             .stdout(std::process::Stdio::piped())

@@ -6,7 +6,7 @@
 //! `…_label` object with the Chinese and English labels. Dates are `YYYY-MM-DD`.
 
 use crate::shell::AppState;
-use crate::{cycles, org, ratings, records, shell};
+use crate::{cycles, org, polls, ratings, records, shell};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -25,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "meta", description = "Health and statistics"),
         (name = "ratings", description = "Public ratings of services (好差评): cases and ratings pushed by service systems with a token, satisfaction figures"),
         (name = "records", description = "Work records (全程纪实): dated facts of officials' work with their source and evidence, verified by a second assessor (four eyes), corrected by amendment, never edited or deleted"),
+        (name = "polls", description = "Democratic evaluation and recommendation polls (民主测评、民主推荐): definitions, codes issued and used per group, closing, results after the close with a quorum. Codes and ballots are never readable"),
         (name = "cycles", description = "Assessment cycles (考核周期): framework versions, cycles from draft to final, values, computing, the assessment committee (考核委员会), amendments, results"),
     ),
     modifiers(&TokenScheme)
@@ -59,6 +60,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(ratings::api_router())
         .merge(cycles::api_router())
         .merge(records::api_router())
+        .merge(polls::api_router())
         .merge(shell::api::router());
     document_json_only(router.get_openapi_mut());
     router
@@ -133,6 +135,10 @@ mod tests {
             "/api/v1/records/{id}/review",
             "/api/v1/records/{id}/amend",
             "/api/v1/records/{id}/files/{file}",
+            "/api/v1/polls",
+            "/api/v1/polls/{id}",
+            "/api/v1/polls/{id}/close",
+            "/api/v1/polls/{id}/results",
         ] {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }

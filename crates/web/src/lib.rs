@@ -19,9 +19,10 @@
 //! its pages, and its templates under `templates/<capability>/`: `org` (units, cadres,
 //! calendar), `accounts` (sign-in, account pages, administrators' screens, audit screen),
 //! [`ratings`] (好差评), `cycles` (assessment cycles and their frameworks: pages and JSON
-//! API) and `records` (work records, 全程纪实: pages and JSON API). A capability imports the shell and `org`, never another capability. This file
-//! assembles them, with the home page (`home.rs`) and the OpenAPI document (`api.rs`), which
-//! draw on several.
+//! API), `records` (work records, 全程纪实: pages and JSON API) and [`polls`] (民主测评、
+//! 民主推荐: the voting page, the organizer's pages and the JSON API). A capability imports the
+//! shell and `org`, never another capability. This file assembles them, with the home page
+//! (`home.rs`) and the OpenAPI document (`api.rs`), which draw on several.
 //!
 //! Routes:
 //!
@@ -50,6 +51,10 @@
 //! | `/records/new` (GET form, POST multipart), `/records/queue`, `/records/{id}` | record a fact with evidence; the assessor's verification queue; a record with its history | `records` |
 //! | `/records/{id}/{review,amend}` (POST), `/records/{id}/files/{file}` | verify or reject (four eyes); correct by amendment; evidence, always as an attachment | `records` |
 //! | `/records/import` (GET, POST multipart), `/records/export.{csv,xlsx}` | import of records, all or nothing; export of the records in scope | `records` |
+//! | `/vote` (GET `?code=`, POST) | the public voting page of polls (一评一码), phone-sized: the code, the ballot, its confirmation | [`polls`] |
+//! | `/polls` (GET; POST creates), `/polls/new`, `/polls/{id}` | the organizer's polls: list, creation form, a poll with its groups, codes issued and used, results once closed | [`polls`] |
+//! | `/polls/{id}/{close,codes}` (POST), `/polls/{id}/paper` (GET, POST), `/polls/{id}/paper/confirm` (POST) | close early; draw a group's codes as an A4 sheet of slips with QR codes (shown once); paper counts and their confirmation by another account | [`polls`] |
+//! | `/api/v1/polls…` | JSON API of polls: list, one poll, create, close, results (never codes or ballots) | [`polls`] |
 //! | `/static/kaohe.css`, `/static/favicon.svg` | embedded assets, cached for a year | shell |
 //! | `/api/v1/frameworks`, `/api/v1/cycles…`, `/api/v1/cadres/{id}/results`, `/api/v1/units/{code}/results` | JSON API of cycles: framework versions, cycles and their steps (open, values, compute, review, committee decisions, finalize, amendments), completeness, results; the final results of a cadre and of a unit | `cycles` |
 //! | `/api/v1/...` | JSON API, see `/api/v1/openapi.json` | each capability's `api.rs` |
@@ -64,12 +69,13 @@ mod api;
 mod cycles;
 mod home;
 mod org;
+pub mod polls;
 pub mod ratings;
 mod records;
 pub mod shell;
 
 pub use shell::{
-    ApiError, AppState, CHINA_STANDARD_TIME, DEFAULT_RECORD_UPLOAD_BYTES, MAX_BODY_BYTES,
+    ApiError, AppState, CHINA_STANDARD_TIME, DEFAULT_RECORD_UPLOAD_BYTES, MAX_BODY_BYTES, VoteLimit,
 };
 
 use axum::middleware;
@@ -121,6 +127,15 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
     ("/records/{id}", Permission::ViewCadre),
     ("/records/{id}/files/{file}", Permission::ViewCadre),
     ("/my/records", Permission::ViewOwnRecords),
+    // Polls (民主测评、民主推荐): the public voting page; the organizer's pages.
+    ("/vote", Permission::Public),
+    ("/polls", Permission::ViewCycles),
+    ("/polls/{id}", Permission::ViewCycles),
+    ("/polls/new", Permission::ManageCycles),
+    ("/polls/{id}/close", Permission::ManageCycles),
+    ("/polls/{id}/codes", Permission::ManageCycles),
+    ("/polls/{id}/paper", Permission::ManageCycles),
+    ("/polls/{id}/paper/confirm", Permission::ManageCycles),
     ("/logout", Permission::Authenticated),
     ("/admin/users", Permission::ManageAccounts),
     ("/admin/audit", Permission::ViewAudit),
@@ -176,7 +191,8 @@ pub const PAGE_ROUTES: &[(&str, Permission)] = &[
 ];
 
 /// The forms posted before any session exists, each with the cookie of its CSRF token.
-const PRE_SESSION_FORMS: &[PreSessionForm] = &[accounts::LOGIN_FORM, ratings::RATE_FORMS];
+const PRE_SESSION_FORMS: &[PreSessionForm] =
+    &[accounts::LOGIN_FORM, ratings::RATE_FORMS, polls::VOTE_FORM];
 
 /// The whole web application: pages, JSON API, OpenAPI document, Swagger UI and static
 /// assets, with request tracing and a request body limit.
@@ -195,6 +211,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ratings::router())
         .merge(cycles::router())
         .merge(records::router())
+        .merge(polls::router())
         .merge(shell::router())
         .merge(swagger)
         .fallback(shell::page::not_found)
@@ -215,12 +232,23 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        // The span of a request names its method and path, never its query: `/vote?code=…`
+        // carries a ballot code that no log line may hold.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // Pages, JSON and the stylesheet go out gzip-compressed to clients that accept it
         // (tower-http's default: not images, nor bodies too small to gain).
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(auth::security_headers))
         .with_state(state)
+}
+
+/// The span of a request: method and path, without the query string.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves, then finishes the requests in

@@ -15,6 +15,8 @@ mod cycles;
 mod helpers;
 #[path = "web/pages.rs"]
 mod pages;
+#[path = "web/polls.rs"]
+mod polls;
 #[path = "web/ratings.rs"]
 mod ratings;
 #[path = "web/records.rs"]

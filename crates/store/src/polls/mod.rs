@@ -99,6 +99,9 @@ pub trait PollStore {
         now: OffsetDateTime,
         audit: &NewAuditEntry,
     ) -> Result<(), StoreError>;
+    /// Whether a code hash (`kaohe_domain::polls::code_hash`) was issued, and whether it has
+    /// been used: `None` for a hash no poll issued. Names nothing but that.
+    async fn code_used(&self, hash: &str) -> Result<Option<bool>, StoreError>;
     /// Codes issued and used in each group, in the poll's order.
     async fn code_counts(&self, poll: &Code) -> Result<Vec<CodeCount>, StoreError>;
     /// Casts a ballot with a code: marks the code used and stores the ballot under a random
@@ -169,6 +172,98 @@ pub async fn results(
     let tallies = store.tallies(&poll).await?;
     let results = kaohe_domain::polls::tally(&poll, now, &tallies);
     Ok(Some((poll, results)))
+}
+
+/// Where a typed code stands, without casting anything.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeLookup {
+    /// A code of this poll, not used yet.
+    Fresh(Poll),
+    /// A code of this poll, used already.
+    Used(Poll),
+    /// No poll issued it.
+    Unknown,
+}
+
+/// Which poll issued `code` and whether it has been used: the hash of the code under each
+/// poll's id is looked up (a code's hash names its poll). Nothing is written or logged.
+pub async fn find_code(store: &dyn Store, code: &BallotCode) -> Result<CodeLookup, StoreError> {
+    for poll in store.polls().await? {
+        match store
+            .code_used(&kaohe_domain::polls::code_hash(&poll.id, code))
+            .await?
+        {
+            Some(false) => return Ok(CodeLookup::Fresh(poll)),
+            Some(true) => return Ok(CodeLookup::Used(poll)),
+            None => {}
+        }
+    }
+    Ok(CodeLookup::Unknown)
+}
+
+/// Draws `n` new codes of a group from the operating system's random source, stores their
+/// hashes with `audit` (refused beyond the group's number of codes or after the poll closes)
+/// and returns the codes: the only time they exist outside the raters' hands.
+pub async fn issue_codes(
+    store: &dyn Store,
+    poll: &Code,
+    group: &Code,
+    n: u32,
+    now: OffsetDateTime,
+    audit: &NewAuditEntry,
+) -> Result<Vec<BallotCode>, StoreError> {
+    use rand::TryRngCore;
+    let mut codes: Vec<BallotCode> = Vec::with_capacity(n as usize);
+    let mut seen = std::collections::HashSet::with_capacity(n as usize);
+    let mut random = [0u8; 8];
+    while codes.len() < n as usize {
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut random)
+            .map_err(|e| StoreError::Randomness(e.to_string()))?;
+        let c = BallotCode::from_random(&random);
+        if seen.insert(c.as_str().to_owned()) {
+            codes.push(c);
+        }
+    }
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| kaohe_domain::polls::code_hash(poll, c))
+        .collect();
+    store.add_codes(poll, group, &hashes, now, audit).await?;
+    Ok(codes)
+}
+
+/// Why a poll does not fit the cycle it names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CycleMisfit {
+    /// No cycle of that number.
+    #[error("there is no cycle {0}")]
+    NoCycle(i64),
+    /// A person the cycle does not assess.
+    #[error("{0} is not one of the people of cycle {1}")]
+    NotInCycle(Code, i64),
+}
+
+/// Whether a poll's people fit the cycle it names: the cycle exists and assesses each of
+/// them. `Ok(Some(_))` says why not.
+pub async fn cycle_misfit(
+    store: &dyn Store,
+    cycle: i64,
+    people: &[Code],
+) -> Result<Option<CycleMisfit>, StoreError> {
+    if store.cycle(cycle).await?.is_none() {
+        return Ok(Some(CycleMisfit::NoCycle(cycle)));
+    }
+    let of_cycle: std::collections::HashSet<Code> = store
+        .cycle_people(cycle)
+        .await?
+        .into_iter()
+        .map(|p| p.cadre)
+        .collect();
+    Ok(people
+        .iter()
+        .find(|p| !of_cycle.contains(*p))
+        .map(|p| CycleMisfit::NotInCycle(p.clone(), cycle)))
 }
 
 /// 128 random bits from the operating system: the key of a ballot.
@@ -385,6 +480,12 @@ macro_rules! impl_poll_store {
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn code_used(&self, hash: &str) -> Result<Option<bool>, $crate::StoreError> {
+                let row: Option<(bool,)> = sqlx::query_as("SELECT used FROM poll_codes WHERE hash = $1")
+                    .bind(hash).fetch_optional(&self.pool).await?;
+                Ok(row.map(|(used,)| used))
             }
 
             async fn code_counts(&self, poll: &kaohe_domain::Code) -> Result<Vec<$crate::polls::CodeCount>, $crate::StoreError> {

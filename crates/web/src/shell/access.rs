@@ -62,8 +62,10 @@ impl Caller {
 }
 
 /// The answer to a request the principal may not make: 401 JSON (API) or a redirect to the
-/// login page (pages) for the anonymous, 403 for the signed-in.
-pub(crate) fn deny(principal: &Principal, path: &str, query: Option<&str>) -> Response {
+/// login page (pages) for the anonymous; 403 for the signed-in, as JSON under `/api/` and as
+/// an error page in the account's language elsewhere.
+pub(crate) fn deny(principal: &Principal, request: &Request) -> Response {
+    let (path, query) = (request.uri().path(), request.uri().query());
     let api = path.starts_with("/api/");
     match principal {
         Principal::Anonymous if api => ApiError::Unauthorized.into_response(),
@@ -80,7 +82,13 @@ pub(crate) fn deny(principal: &Principal, path: &str, query: Option<&str>) -> Re
             );
             r
         }
-        Principal::User(_) => ApiError::Forbidden.into_response(),
+        Principal::User(_) => {
+            let demo = request
+                .extensions()
+                .get::<super::auth::DemoData>()
+                .is_some_and(|d| d.0);
+            super::page::error_response(request.uri(), request.headers(), demo, ApiError::Forbidden)
+        }
     }
 }
 
@@ -124,7 +132,7 @@ async fn check(permission: Permission, mut request: Request, next: Next) -> Resp
         next.run(request).await
     } else {
         tracing::info!(?permission, user = ?principal.username(), path = %request.uri().path(), "access denied");
-        deny(&principal, request.uri().path(), request.uri().query())
+        deny(&principal, &request)
     };
     response.extensions_mut().insert(Declared(permission));
     response

@@ -245,6 +245,11 @@ pub(crate) fn set_cookie_header(cookie: &Cookie<'_>) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("x=; Max-Age=0"))
 }
 
+/// Marks whether the server runs on demo data, for the answers given before a handler runs
+/// (the refusal page of [`super::access`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DemoData(pub(crate) bool);
+
 /// Middleware: resolves the session cookie into a [`Principal`] (and [`SessionCsrf`]) in the
 /// request's extensions. Ends idle sessions and sessions of disabled accounts.
 pub(crate) async fn resolve_session(
@@ -252,6 +257,7 @@ pub(crate) async fn resolve_session(
     mut request: Request,
     next: Next,
 ) -> Response {
+    request.extensions_mut().insert(DemoData(state.demo));
     let mut principal = Principal::Anonymous;
     if let Some(token) = bearer(request.headers()) {
         let hash = token_hash(token);

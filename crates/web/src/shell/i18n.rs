@@ -1,8 +1,8 @@
 //! Languages of the pages: Chinese (the default) and English.
 //!
-//! Every text a page shows comes from the Fluent files `locales/zh-CN/main.ftl` and
-//! `locales/en/main.ftl` (compiled in by `fluent-templates`), looked up by key with [`t`] or
-//! filled in with [`format`]; labels of
+//! Every text a page shows comes from the Fluent files `locales/zh-CN/*.ftl` and
+//! `locales/en/*.ftl` (`main.ftl`, and `polls.ftl` of the polls; compiled in by
+//! `fluent-templates`), looked up by key with [`t`] or filled in with [`format`]; labels of
 //! domain enumerations come from [`kaohe_domain::Labeled`]. A request's language is, in order:
 //! the `lang` query parameter, the `lang` cookie (set by `/lang/{lang}`), the `Accept-Language`
 //! header, and otherwise Chinese.
@@ -116,10 +116,24 @@ fluent_templates::static_loader! {
     };
 }
 
-/// The Fluent sources again, for the list of their messages and of each one's variables.
-const SOURCES: [(Lang, &str); 2] = [
-    (Lang::Zh, include_str!("../../locales/zh-CN/main.ftl")),
-    (Lang::En, include_str!("../../locales/en/main.ftl")),
+/// The Fluent sources again, every file of each language (`main.ftl` and one file per
+/// capability that keeps its own, e.g. `polls.ftl`), for the list of their messages and of
+/// each one's variables.
+const SOURCES: [(Lang, &[&str]); 2] = [
+    (
+        Lang::Zh,
+        &[
+            include_str!("../../locales/zh-CN/main.ftl"),
+            include_str!("../../locales/zh-CN/polls.ftl"),
+        ],
+    ),
+    (
+        Lang::En,
+        &[
+            include_str!("../../locales/en/main.ftl"),
+            include_str!("../../locales/en/polls.ftl"),
+        ],
+    ),
 ];
 
 impl Lang {
@@ -195,8 +209,8 @@ fn table() -> &'static [HashMap<String, String>; 2] {
     static TABLE: OnceLock<[HashMap<String, String>; 2]> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = [HashMap::new(), HashMap::new()];
-        for (lang, source) in SOURCES {
-            for (id, variables) in messages_of(source) {
+        for (lang, sources) in SOURCES {
+            for (id, variables) in sources.iter().flat_map(|source| messages_of(source)) {
                 let args = fluent_args(variables.into_iter().map(|v| (v, format!("{{{v}}}"))));
                 match LOCALES.lookup_single_language(&lang.id(), id, Some(&args)) {
                     Ok(text) => {
@@ -274,8 +288,8 @@ mod tests {
             keys(Lang::En),
             "the same keys in both languages"
         );
-        for (lang, source) in SOURCES {
-            let messages = messages_of(source);
+        for (lang, sources) in SOURCES {
+            let messages: Vec<_> = sources.iter().flat_map(|s| messages_of(s)).collect();
             let ids: HashSet<_> = messages.iter().map(|(id, _)| *id).collect();
             assert_eq!(ids.len(), messages.len(), "a duplicate message in {lang:?}");
             assert_eq!(
@@ -283,10 +297,12 @@ mod tests {
                 table()[lang.index()].len(),
                 "every message renders"
             );
-            assert!(
-                fluent_syntax::parser::parse(source).is_ok(),
-                "{lang:?} parses"
-            );
+            for source in sources.iter() {
+                assert!(
+                    fluent_syntax::parser::parse(*source).is_ok(),
+                    "{lang:?} parses"
+                );
+            }
         }
         assert!(keys(Lang::Zh).len() > 600);
         for lang in Lang::ALL {
@@ -344,6 +360,9 @@ mod tests {
             "records/pages",
             "records/view",
             "records/files",
+            "polls/pages",
+            "polls/vote",
+            "polls/view",
         ] {
             files.push(format!("{root}/src/{module}.rs").into());
         }

@@ -22,7 +22,9 @@ pub(crate) mod qr;
 mod state;
 
 pub use error::ApiError;
-pub use state::{AppState, CHINA_STANDARD_TIME, DEFAULT_RECORD_UPLOAD_BYTES, MAX_BODY_BYTES};
+pub use state::{
+    AppState, CHINA_STANDARD_TIME, DEFAULT_RECORD_UPLOAD_BYTES, MAX_BODY_BYTES, VoteLimit,
+};
 
 use access::{Permission, RequirePermission};
 use axum::Router;

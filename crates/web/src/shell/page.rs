@@ -34,6 +34,7 @@ enum Section {
     Cycles,
     MyResults,
     Records,
+    Polls,
     Ratings,
     Admin,
     Other,
@@ -54,6 +55,7 @@ impl Section {
             "frameworks" => Section::Frameworks,
             "cycles" => Section::Cycles,
             "records" => Section::Records,
+            "polls" => Section::Polls,
             "my" => Section::MyResults,
             "admin" => Section::Admin,
             "service" => Section::Ratings,
@@ -107,6 +109,8 @@ pub(crate) struct PageCtx {
     verifies_records: bool,
     /// Whether the account reads its own records (official).
     views_own_records: bool,
+    /// A ballot code of the demo's open poll, for the demo banner.
+    demo_vote: Option<String>,
     section: Section,
     /// Path and query of the request without `lang`: where the language switch returns.
     here: String,
@@ -135,6 +139,7 @@ impl FromRequestParts<AppState> for PageCtx {
         ctx.verifies_records = principal.holds(Permission::VerifyRecords);
         ctx.views_own_records = principal.holds(Permission::ViewOwnRecords);
         ctx.signed_in = principal.holds(Permission::Authenticated);
+        ctx.demo_vote = state.demo_vote_code.clone().filter(|_| state.demo);
         ctx.csrf = parts
             .extensions
             .get::<auth::SessionCsrf>()
@@ -172,6 +177,7 @@ impl PageCtx {
             records_facts: false,
             verifies_records: false,
             views_own_records: false,
+            demo_vote: None,
             signed_in: false,
             section: Section::of(path),
             here: href(path, &kept),
@@ -226,6 +232,13 @@ impl PageCtx {
         self.demo
     }
 
+    /// The demo's ballot code to try the voting page with, and where it leads.
+    pub(crate) fn demo_vote(&self) -> Option<(&str, String)> {
+        self.demo_vote
+            .as_deref()
+            .map(|code| (code, format!("/vote?code={}", encode_component(code))))
+    }
+
     /// Link to the stylesheet, versioned by its content.
     pub(crate) fn css_href(&self) -> String {
         format!("/static/kaohe.css?v={:016x}", assets::CSS_VERSION)
@@ -244,6 +257,7 @@ impl PageCtx {
             ("/records/queue", "nav.record_queue", Section::Records),
             ("/records/new", "nav.record_new", Section::Records),
             ("/my/records", "nav.my_records", Section::MyResults),
+            ("/polls", "nav.polls", Section::Polls),
             ("/frameworks", "nav.frameworks", Section::Frameworks),
             ("/service/rectifications", "nav.ratings", Section::Ratings),
             ("/service/appeals", "nav.appeals", Section::Ratings),
@@ -257,7 +271,7 @@ impl PageCtx {
         .filter(|(href, _, _)| match *href {
             "/units" | "/cadres" => self.sees_organization,
             "/calendar" | "/frameworks" => self.signed_in,
-            "/cycles" => self.views_cycles,
+            "/cycles" | "/polls" => self.views_cycles,
             "/my/results" => self.views_own_results,
             "/judgements" => self.judges_routine,
             "/records/queue" => self.verifies_records,

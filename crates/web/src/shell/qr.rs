@@ -1,6 +1,32 @@
 //! QR codes: as an SVG path (for pages and downloads) and as a PNG image (for printing), with
 //! the standard quiet zone of 4 modules. The PNG is written here (1-bit grayscale, one stored
-//! deflate block per 64 KiB), so no image library is needed.
+//! deflate block per 64 KiB), so no image library is needed; and the public base URL such a
+//! code points at ([`public_base`]).
+
+use super::AppState;
+use super::auth::secure;
+use axum::http::HeaderMap;
+
+/// `scheme://host` of the request, for the absolute URL a QR code must carry (the rating
+/// pages of cases and windows, the ballot slips of polls): the request's `Host` when it is a
+/// plain host name, `localhost` otherwise; `https` behind TLS.
+pub(crate) fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    let scheme = if secure(state, headers) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
 
 /// Quiet zone around a QR code, in modules (the standard asks for 4).
 pub(crate) const QUIET_ZONE: usize = 4;

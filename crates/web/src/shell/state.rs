@@ -54,6 +54,32 @@ pub struct AppState {
     /// [`DEFAULT_RECORD_UPLOAD_BYTES`]); a request body is never larger than
     /// [`MAX_BODY_BYTES`] whatever this says.
     pub record_upload_max_bytes: usize,
+    /// The rate limit of the public voting page of polls.
+    pub votes: VoteLimit,
+    /// Per-IP buckets of the public voting page.
+    pub vote_limiter: Arc<ClientLimiter>,
+    /// A fresh ballot code of the demo's open poll, printed for a newcomer to vote with (demo
+    /// starts only); shown on the demo banner.
+    pub demo_vote_code: Option<String>,
+}
+
+/// The rate limit of the public voting page (`/vote`): what one client address may send at
+/// once, and how many requests it is given back a minute (`[polls]` of the settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoteLimit {
+    /// Requests (the code form, the ballot, its confirmation) at once (default 60).
+    pub burst: u32,
+    /// Requests given back a minute (default 10): the guessing rate of docs/polls.md.
+    pub per_minute: u32,
+}
+
+impl Default for VoteLimit {
+    fn default() -> Self {
+        Self {
+            burst: 60,
+            per_minute: 10,
+        }
+    }
 }
 
 impl AppState {
@@ -73,6 +99,9 @@ impl AppState {
             cycles: ComputeOptions::default(),
             evidence: Vault::Database,
             record_upload_max_bytes: DEFAULT_RECORD_UPLOAD_BYTES,
+            votes: VoteLimit::default(),
+            vote_limiter: Arc::default(),
+            demo_vote_code: None,
         }
     }
 
@@ -95,6 +124,7 @@ impl std::fmt::Debug for AppState {
             .field("cycles", &self.cycles)
             .field("evidence", &self.evidence)
             .field("record_upload_max_bytes", &self.record_upload_max_bytes)
+            .field("votes", &self.votes)
             .finish()
     }
 }

@@ -316,6 +316,23 @@ fn post_matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             "/api/v1/records/999/amend",
             RECORDERS,
         ),
+        // Polls: an empty form is not a poll (422), and poll `nope` does not exist (404), so
+        // nothing changes; scopes and the voting page are tested in polls.rs.
+        ("/polls", "/polls", ASSESSORS),
+        ("/polls/{id}/close", "/polls/nope/close", ASSESSORS),
+        ("/polls/{id}/codes", "/polls/nope/codes", ASSESSORS),
+        ("/polls/{id}/paper", "/polls/nope/paper", ASSESSORS),
+        (
+            "/polls/{id}/paper/confirm",
+            "/polls/nope/paper/confirm",
+            ASSESSORS,
+        ),
+        ("/api/v1/polls", "/api/v1/polls", ASSESSORS),
+        (
+            "/api/v1/polls/{id}/close",
+            "/api/v1/polls/nope/close",
+            ASSESSORS,
+        ),
     ]
 }
 
@@ -661,6 +678,20 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             "/api/v1/records/{id}/files/{file}",
             "/api/v1/records/1/files/1",
             C003_READERS,
+        ),
+        // Polls: the public voting page; the organizer's pages for assessors (poll `nope`
+        // does not exist: 404 for them, refused for everybody else).
+        ("/vote", "/vote", EVERYONE),
+        ("/polls", "/polls", ASSESSORS),
+        ("/polls/new", "/polls/new", ASSESSORS),
+        ("/polls/{id}", "/polls/nope", &[]),
+        ("/polls/{id}/paper", "/polls/nope/paper?group=x", &[]),
+        ("/api/v1/polls", "/api/v1/polls", ASSESSORS),
+        ("/api/v1/polls/{id}", "/api/v1/polls/nope", &[]),
+        (
+            "/api/v1/polls/{id}/results",
+            "/api/v1/polls/nope/results",
+            &[],
         ),
     ]
 }

@@ -207,6 +207,14 @@ const RECORD_ROUTES: &[&str] = &[
     "/api/v1/records/{id}/files/{file}",
 ];
 
+/// The routes of polls, which need a session: tested in `polls.rs`.
+const POLL_ROUTES: &[&str] = &[
+    "/api/v1/polls",
+    "/api/v1/polls/{id}",
+    "/api/v1/polls/{id}/close",
+    "/api/v1/polls/{id}/results",
+];
+
 /// The routes of a cycle, which need a cycle (and their POSTs a session): tested in
 /// `cycles.rs`.
 const CYCLE_ROUTES: &[&str] = &[
@@ -245,6 +253,7 @@ async fn openapi_document_lists_every_route_and_swagger_ui_is_served() {
             .chain(API_POSTS.iter().map(|(p, _)| *p))
             .chain(CYCLE_ROUTES.iter().copied())
             .chain(RECORD_ROUTES.iter().copied())
+            .chain(POLL_ROUTES.iter().copied())
             .collect();
         for (path, status) in API_POSTS {
             let post = &paths[*path]["post"];

@@ -145,6 +145,18 @@ pub(crate) async fn spawn_apps_with_settings(
     spawn_apps_with_records(auth, ratings, |_| (Vault::Database, None)).await
 }
 
+/// [`spawn_apps`] with another rate limit of the voting page of polls (e.g. a small one, or
+/// one large enough for many ballots from one address).
+pub(crate) async fn spawn_apps_with_votes(votes: kaohe_web::VoteLimit) -> Vec<TestApp> {
+    spawn_apps_full(
+        AuthSettings::default(),
+        RatingSettings::default(),
+        votes,
+        |_| (Vault::Database, None),
+    )
+    .await
+}
+
 /// [`spawn_apps_with`] keeping evidence files where `records` says for each backend (e.g. a
 /// directory per backend), with the largest evidence file it gives (`None`: the default).
 pub(crate) async fn spawn_apps_with_evidence(
@@ -159,11 +171,20 @@ async fn spawn_apps_with_records(
     ratings: RatingSettings,
     records: impl Fn(&str) -> (Vault, Option<usize>),
 ) -> Vec<TestApp> {
+    spawn_apps_full(auth, ratings, kaohe_web::VoteLimit::default(), records).await
+}
+
+async fn spawn_apps_full(
+    auth: AuthSettings,
+    ratings: RatingSettings,
+    votes: kaohe_web::VoteLimit,
+    records: impl Fn(&str) -> (Vault, Option<usize>),
+) -> Vec<TestApp> {
     let mut apps = Vec::new();
     for db in TestDatabase::all().await.expect("test databases") {
         seed(db.store.as_ref()).await;
         let evidence = records(db.name);
-        let mut app = spawn(db, true, auth, ratings, evidence).await;
+        let mut app = spawn(db, true, (auth, ratings, votes), evidence).await;
         // Organization data needs an account: an assessor of the whole province.
         app.session = Some(
             app.sign_in_as("tester", &["assessor"], &["340000"], None)
@@ -177,8 +198,7 @@ async fn spawn_apps_with_records(
 async fn spawn(
     db: TestDatabase,
     demo: bool,
-    auth: AuthSettings,
-    ratings: RatingSettings,
+    (auth, ratings, votes): (AuthSettings, RatingSettings, kaohe_web::VoteLimit),
     (evidence, max_upload): (Vault, Option<usize>),
 ) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -189,6 +209,7 @@ async fn spawn(
         demo,
         auth,
         ratings,
+        votes,
         evidence,
         record_upload_max_bytes: max_upload.unwrap_or(kaohe_web::DEFAULT_RECORD_UPLOAD_BYTES),
         ..AppState::new(Arc::clone(&db.store))

@@ -5,11 +5,10 @@ use super::rate::{known_window, public_rate_limit, rating_case, window_path};
 use crate::org::data::units_in_scope;
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission};
-use crate::shell::auth::secure;
 use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageResult, render};
 use crate::shell::params::encode_component;
-use crate::shell::qr::Qr;
+use crate::shell::qr::{Qr, public_base};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
@@ -17,25 +16,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kaohe_domain::Code;
 use std::net::SocketAddr;
-
-/// `scheme://host` of the request, for the absolute URL a QR code must carry.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
-        .unwrap_or("localhost");
-    let scheme = if secure(state, headers) {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
 
 fn qr_response(qr: Option<Qr>, png: bool, caption: &str) -> Response {
     let Some(qr) = qr else {
