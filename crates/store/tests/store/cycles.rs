@@ -645,10 +645,7 @@ async fn values_of_more_people_than_one_statement_holds_round_trip() {
             "{}: the values read back differ",
             db.name
         );
-        assert_eq!(
-            stored[&code("P009000")],
-            [Some(9_000.5), Some(2_250.0)]
-        );
+        assert_eq!(stored[&code("P009000")], [Some(9_000.5), Some(2_250.0)]);
         assert_eq!(stored[&code("P021000")], [Some(21_000.0), None]);
         db.finish().await.unwrap();
     }
