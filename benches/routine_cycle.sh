@@ -35,13 +35,13 @@ db=""
 run=""
 if [ -n "${KAOHE_BENCH_PG:-}" ]; then
   db="kaohe_bench_$$"
-  admin() { psql -q "$KAOHE_BENCH_PG" -c "$1"; }
+  admin() { PGOPTIONS='-c client_min_messages=warning' psql -q "$KAOHE_BENCH_PG" -c "$1"; }
   # The database computed on: the loaded one, or a copy of it when it is kept or reused.
   run="$db"
   if [ -n "$from" ] || [ -n "$keep" ]; then
     run="${db}_run"
   fi
-  trap 'rm -rf "$work"; admin "DROP DATABASE IF EXISTS $run"; [ -n "$keep" ] || admin "DROP DATABASE IF EXISTS $db"' EXIT
+  trap 'rm -rf "$work"; [ "$run" = "$db" ] || admin "DROP DATABASE IF EXISTS $run"; [ -n "$keep" ] || admin "DROP DATABASE IF EXISTS $db"' EXIT
   if [ -z "$from" ]; then
     admin "CREATE DATABASE $db"
   fi

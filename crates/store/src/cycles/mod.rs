@@ -5,8 +5,8 @@
 //!
 //! The rules (which step may follow which, the period of a kind, the committee's quota check)
 //! live in `kaohe_domain::cycles`. Final results are guarded by triggers
-//! (`migrations/*/0007_cycles.sql`): a locked revision and its results never change, a final
-//! cycle moves only to an amendment.
+//! (`migrations/*/0007_cycles.sql`, the values' guard since `0012_statement_guards.sql`): a
+//! locked revision and its results never change, a final cycle moves only to an amendment.
 
 pub mod work;
 
