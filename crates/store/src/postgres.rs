@@ -152,7 +152,41 @@ impl PgStore {
 /// Rows per `UNNEST` insert of results: ten statements for a hundred thousand people.
 const RESULT_ARRAYS: usize = 10_000;
 
+/// Rows per `UNNEST` upsert of values: ten statements for a hundred thousand people.
+const VALUE_ARRAYS: usize = 10_000;
+
 impl PgStore {
+    /// Writes value rows of one origin, one array per column and statement (`UNNEST`): the
+    /// hundred thousand rows of a province's gathered values in ten statements, each checked
+    /// once by the guard of final cycles (`migrations/postgres/0012_statement_guards.sql`).
+    async fn upsert_values(
+        tx: &mut sqlx::Transaction<'_, Postgres>,
+        id: i64,
+        origin: &str,
+        rows: &[crate::cycles::PersonValues],
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "{}SELECT $1, u.cadre, $2, u.vals FROM UNNEST($3::text[], $4::text[]) AS u (cadre, vals){}",
+            crate::cycles::VALUES_INSERT,
+            crate::cycles::VALUES_UPSERT
+        );
+        for chunk in rows.chunks(VALUE_ARRAYS) {
+            let cadres: Vec<&str> = chunk.iter().map(|(c, _)| c.as_str()).collect();
+            let vals: Vec<String> = chunk
+                .iter()
+                .map(|(_, v)| crate::cycles::values_json(v))
+                .collect();
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(origin)
+                .bind(cadres)
+                .bind(vals)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Inserts the results of a revision, one array per column and statement (`UNNEST`): a
     /// hundred thousand rows in a hundred statements without a parameter per cell.
     async fn insert_results(

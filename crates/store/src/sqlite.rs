@@ -87,6 +87,27 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// Writes value rows of one origin, several rows per statement.
+    async fn upsert_values(
+        tx: &mut sqlx::Transaction<'_, Sqlite>,
+        id: i64,
+        origin: &str,
+        rows: &[crate::cycles::PersonValues],
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(crate::sql::BATCH_ROWS) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(crate::cycles::VALUES_INSERT);
+            q.push_values(chunk, |mut b, (cadre, values)| {
+                b.push_bind(id)
+                    .push_bind(cadre.as_str())
+                    .push_bind(origin)
+                    .push_bind(crate::cycles::values_json(values));
+            });
+            q.push(crate::cycles::VALUES_UPSERT);
+            q.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     /// Inserts the results of a revision, several rows per statement.
     async fn insert_results(
         tx: &mut sqlx::Transaction<'_, Sqlite>,

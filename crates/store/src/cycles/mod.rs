@@ -5,8 +5,8 @@
 //!
 //! The rules (which step may follow which, the period of a kind, the committee's quota check)
 //! live in `kaohe_domain::cycles`. Final results are guarded by triggers
-//! (`migrations/*/0007_cycles.sql`): a locked revision and its results never change, a final
-//! cycle moves only to an amendment.
+//! (`migrations/*/0007_cycles.sql`, the values' guard since `0012_statement_guards.sql`): a
+//! locked revision and its results never change, a final cycle moves only to an amendment.
 
 pub mod work;
 
@@ -631,6 +631,15 @@ pub(crate) const RESULT_INSERT: &str = "INSERT INTO cycle_results (cycle_id, rev
     name, unit, unit_name, score, rank, rank_in_unit, grade_level, rule, flags, median_rank, \
     p05, p95, p_top, contributions) ";
 
+/// The start of every write of value rows: a person given again replaces their values of this
+/// origin, found through the primary key (a DELETE … IN of a chunk is planned as a scan while
+/// the table fills in the same transaction).
+pub(crate) const VALUES_INSERT: &str = "INSERT INTO cycle_values (cycle_id, cadre, origin, vals) ";
+
+/// The end of every write of value rows.
+pub(crate) const VALUES_UPSERT: &str =
+    " ON CONFLICT (cycle_id, cadre, origin) DO UPDATE SET vals = excluded.vals";
+
 /// The stored form of a result's contributions (JSON).
 pub(crate) fn contributions_json(values: &[f64]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
@@ -762,18 +771,7 @@ macro_rules! impl_cycle_store {
                     return Err($crate::StoreError::Conflict(format!("cycle {id} is {} ({}): values cannot be changed now", state.zh(), state.code())));
                 }
                 Self::append_audit_in(&mut tx, audit).await?;
-                // An upsert on the key: a person given again replaces their values of this
-                // origin, found through the primary key (a DELETE … IN of a chunk is planned
-                // as a scan while the table fills in the same transaction).
-                for chunk in rows.chunks($crate::sql::BATCH_ROWS) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO cycle_values (cycle_id, cadre, origin, vals) ");
-                    q.push_values(chunk, |mut b, (cadre, values)| {
-                        b.push_bind(id).push_bind(cadre.as_str()).push_bind(origin)
-                            .push_bind($crate::cycles::values_json(values));
-                    });
-                    q.push(" ON CONFLICT (cycle_id, cadre, origin) DO UPDATE SET vals = excluded.vals");
-                    q.build().execute(&mut *tx).await?;
-                }
+                Self::upsert_values(&mut tx, id, origin, rows).await?;
                 tx.commit().await?;
                 Ok(())
             }

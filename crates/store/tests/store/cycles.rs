@@ -2,13 +2,15 @@
 //! locks on final results (by every step and by SQL), amendments, and racing computations.
 
 use super::{code, seed};
+use kaohe_domain::Code;
 use kaohe_domain::Labeled;
 use kaohe_domain::cycles::ValueTable;
 use kaohe_domain::cycles::{CycleKind, CycleState, Decision};
-use kaohe_store::cycles::RevisionKind;
 use kaohe_store::cycles::work::{self, ComputeOptions, CycleRunError, CycleSpec};
+use kaohe_store::cycles::{PersonValues, RevisionKind};
 use kaohe_store::testing::TestDatabase;
 use kaohe_store::{Store, StoreError};
+use std::collections::BTreeMap;
 use time::macros::date;
 
 /// Two indicators on fixed goalposts: a score is the mean of the two values.
@@ -454,6 +456,197 @@ async fn a_second_computation_is_refused_while_one_runs_and_versions_stay_put() 
         spec.units = vec![code("341001")];
         let err = work::create(store, &spec, "assessor").await.unwrap_err();
         assert!(err.to_string().contains("version 9"), "{err}");
+        db.finish().await.unwrap();
+    }
+}
+
+/// A cycle driven to final with distinct scores (no tie for the committee to decide).
+async fn final_cycle(store: &dyn Store) -> i64 {
+    let id = annual(store).await;
+    work::advance(store, id, work::StateStep::Open, "assessor")
+        .await
+        .unwrap();
+    let values = table(&[
+        ("C001", 95.0, 95.0),
+        ("C002", 85.0, 85.0),
+        ("C003", 80.0, 70.0),
+        ("C004", 50.0, 60.0),
+        ("C005", 88.0, 92.0),
+    ]);
+    work::import_values(store, id, &values, "assessor")
+        .await
+        .unwrap();
+    work::compute(store, id, &[], &opts(), "assessor")
+        .await
+        .unwrap();
+    work::advance(store, id, work::StateStep::SubmitReview, "assessor")
+        .await
+        .unwrap();
+    work::finalize(store, id, "chair").await.unwrap();
+    id
+}
+
+/// `count` people's values, aligned with the test framework's two columns; every seventh
+/// person misses the second. Quarters, which the values' JSON holds exactly.
+fn many_values(count: usize, shift: f64) -> Vec<PersonValues> {
+    (0..count)
+        .map(|i| {
+            let b = (i % 7 != 0).then_some(i as f64 / 4.0);
+            (code(&format!("P{i:06}")), vec![Some(shift + i as f64), b])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_final_cycles_values_refuse_every_statement_of_many_rows() {
+    const REFUSAL: &str = "the values of a final cycle never change";
+    for db in TestDatabase::all().await.unwrap() {
+        let store = &*db.store;
+        seed(store).await;
+        let done = final_cycle(store).await;
+        let open = annual(store).await;
+        work::advance(store, open, work::StateStep::Open, "assessor")
+            .await
+            .unwrap();
+        work::import_values(
+            store,
+            open,
+            &table(&[("C001", 1.0, 2.0), ("C002", 3.0, 4.0)]),
+            "assessor",
+        )
+        .await
+        .unwrap();
+        let before = (
+            store.cycle_values(done).await.unwrap(),
+            store.cycle_values(open).await.unwrap(),
+        );
+        let cols = "INSERT INTO cycle_values (cycle_id, cadre, origin, vals)";
+        // Each statement touches several rows; one row of the final cycle that breaks the
+        // rule refuses all of them, whatever the other rows are.
+        let refused = [
+            format!(
+                "{cols} VALUES ({done}, 'C101', 'amendment:9', '[1,1]'), ({done}, 'C102', 'import', '[1,1]')"
+            ),
+            format!(
+                "{cols} VALUES ({open}, 'C101', 'import', '[1,1]'), ({done}, 'C102', 'import', '[1,1]')"
+            ),
+            format!(
+                "{cols} SELECT {done}, cadre, 'records', vals FROM cycle_values WHERE cycle_id = {open}"
+            ),
+            format!(
+                "{cols} VALUES ({open}, 'C001', 'import', '[5,5]'), ({done}, 'C001', 'import', '[5,5]') \
+                 ON CONFLICT (cycle_id, cadre, origin) DO UPDATE SET vals = excluded.vals"
+            ),
+            format!("UPDATE cycle_values SET vals = '[0,0]' WHERE cycle_id IN ({open}, {done})"),
+            format!(
+                "UPDATE cycle_values SET cycle_id = {done}, origin = 'amendment:9' WHERE cycle_id = {open}"
+            ),
+            format!("DELETE FROM cycle_values WHERE cycle_id IN ({open}, {done})"),
+        ];
+        for sql in &refused {
+            let err = db
+                .raw_execute(sql)
+                .await
+                .err()
+                .unwrap_or_else(|| panic!("{}: {sql} was allowed", db.name));
+            assert!(
+                err.to_string().contains(REFUSAL),
+                "{}: {sql}: {err}",
+                db.name
+            );
+        }
+        assert_eq!(
+            (
+                store.cycle_values(done).await.unwrap(),
+                store.cycle_values(open).await.unwrap(),
+            ),
+            before,
+            "{}: nothing of a refused statement is stored",
+            db.name
+        );
+        // The store's own path, in statements of many rows: refused as a whole.
+        let err = store
+            .put_values(
+                done,
+                &[CycleState::Final],
+                "import",
+                &many_values(12_000, 0.0),
+                &super::audit("values"),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(REFUSAL), "{}: {err}", db.name);
+        assert_eq!(
+            store.cycle_values(done).await.unwrap(),
+            before.0,
+            "{}",
+            db.name
+        );
+
+        // What the rule allows, in statements of many rows: an amendment's own values of the
+        // final cycle, and any change of a cycle not final.
+        for sql in [
+            format!(
+                "{cols} VALUES ({done}, 'C001', 'amendment:9', '[1,1]'), ({done}, 'C002', 'amendment:9', '[2,2]')"
+            ),
+            format!("UPDATE cycle_values SET vals = '[0,0]' WHERE cycle_id = {open}"),
+            format!("DELETE FROM cycle_values WHERE cycle_id = {open}"),
+        ] {
+            db.raw_execute(&sql)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {sql}: {e}", db.name));
+        }
+        assert_eq!(
+            store.cycle_values(done).await.unwrap().len(),
+            before.0.len() + 2
+        );
+        assert!(store.cycle_values(open).await.unwrap().is_empty());
+        db.finish().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn values_of_more_people_than_one_statement_holds_round_trip() {
+    for db in TestDatabase::all().await.unwrap() {
+        let store = &*db.store;
+        seed(store).await;
+        let id = annual(store).await;
+        work::advance(store, id, work::StateStep::Open, "assessor")
+            .await
+            .unwrap();
+        let states = [CycleState::Collecting];
+        // 25,001 people: three statements of values on PostgreSQL (10,000 rows each), 26 on
+        // SQLite; then 12,000 of them again, across the first statements' boundaries.
+        let first = many_values(25_001, 0.0);
+        store
+            .put_values(id, &states, "import", &first, &super::audit("values"))
+            .await
+            .unwrap();
+        let again: Vec<PersonValues> = many_values(21_000, 0.5).split_off(9_000);
+        store
+            .put_values(id, &states, "import", &again, &super::audit("values"))
+            .await
+            .unwrap();
+        let mut expected: BTreeMap<Code, Vec<Option<f64>>> = first.into_iter().collect();
+        expected.extend(again);
+        let stored: BTreeMap<Code, Vec<Option<f64>>> = store
+            .cycle_values(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                assert_eq!(r.origin, "import");
+                (r.cadre, r.values)
+            })
+            .collect();
+        assert_eq!(stored.len(), 25_001, "{}", db.name);
+        assert!(
+            stored == expected,
+            "{}: the values read back differ",
+            db.name
+        );
+        assert_eq!(stored[&code("P009000")], [Some(9_000.5), Some(2_250.0)]);
+        assert_eq!(stored[&code("P021000")], [Some(21_000.0), None]);
         db.finish().await.unwrap();
     }
 }
