@@ -941,3 +941,112 @@ async fn a_rater_votes_with_the_demo_code_on_a_phone() {
         .await;
     assert!(phone.text("#done").await.contains("已经投过票"));
 }
+
+/// What a person must never read on a page: raw JSON, and the codes behind the words (audit
+/// actions, rules, flags).
+const RAW: [&str; 12] = [
+    "{\"",
+    "user.login",
+    "cycle.compute",
+    "quota_tie_committee",
+    "blocked:",
+    "missing:",
+    "review:",
+    "veto:",
+    "committee_review",
+    "import_values",
+    "keep_next",
+    "award_top",
+];
+
+/// Every demo role in a real browser: signed in, its home page and every page its menu and
+/// home page link to open as a page in words — not refused (无权访问), not missing, with an
+/// `<h1>`, no raw JSON and no raw code on screen.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_demo_role_finds_a_page_in_words_behind_every_link() {
+    if browser_missing() {
+        return;
+    }
+    let db = TestDatabase::sqlite().await.unwrap();
+    let server = Server::start(&db.url, &["--demo"]);
+    let browser = Browser::start("zh-CN").await;
+    let mut visited = 0;
+    for user in [
+        "demo_system_admin",
+        "demo_security_admin",
+        "demo_audit_admin",
+        "demo_assessor",
+        "demo_unit_leader",
+        "demo_official",
+        "demo_rater",
+    ] {
+        let totp = if user.ends_with("_admin") {
+            Some(code_of(&db, user).await)
+        } else {
+            None
+        };
+        let page = browser
+            .sign_in(&server.base, user, DEMO_PASSWORD, totp.as_deref())
+            .await;
+        assert!(
+            page.contains("action=\"/logout\""),
+            "{user} signed in: {page}"
+        );
+        browser.goto(&format!("{}/", server.base)).await;
+        let links = browser
+            .eval(
+                "return [...document.querySelectorAll('nav.main-nav a, main a')]\
+                 .map(a => a.getAttribute('href'))\
+                 .filter(h => h && h.startsWith('/') && !h.startsWith('/api/') && !h.startsWith('/lang/'))",
+            )
+            .await;
+        let mut hrefs: Vec<String> = links
+            .as_array()
+            .expect("a list of links")
+            .iter()
+            .filter_map(|h| h.as_str().map(str::to_owned))
+            .collect();
+        hrefs.sort();
+        hrefs.dedup();
+        // The units list links every unit: two of them are enough.
+        let mut units = 0;
+        hrefs.retain(|h| {
+            !h.starts_with("/units/") || {
+                units += 1;
+                units <= 2
+            }
+        });
+        hrefs.insert(0, "/".to_owned());
+        for href in &hrefs {
+            browser.goto(&format!("{}{href}", server.base)).await;
+            let text = browser
+                .eval("return document.body.innerText")
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let h1 = browser
+                .eval("return document.querySelectorAll('h1').length")
+                .await
+                .as_u64()
+                .unwrap_or(0);
+            assert!(h1 >= 1, "{user} {href}: no <h1>: {text}");
+            for refused in ["无权访问", "页面不存在", "服务器内部错误"] {
+                assert!(!text.contains(refused), "{user} {href}: {refused}");
+            }
+            for raw in RAW {
+                assert!(!text.contains(raw), "{user} {href} shows {raw:?}: {text}");
+            }
+            visited += 1;
+        }
+        browser.goto(&format!("{}/", server.base)).await;
+        browser.click("form[action=\"/logout\"] button").await;
+        browser
+            .wait_for("signed out", |html| !html.contains("action=\"/logout\""))
+            .await;
+    }
+    assert!(visited > 30, "only {visited} pages");
+    drop(browser);
+    assert!(server.terminate());
+    db.finish().await.unwrap();
+}
