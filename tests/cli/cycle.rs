@@ -372,35 +372,7 @@ fn assess_without_people_warns_in_the_users_language() {
 async fn gen_fills_a_cycle_and_leaves_gathered_columns_to_their_source() {
     let db = TestDatabase::sqlite().await.unwrap();
     let url = db.url.as_str();
-    ok(url, &["gen", "--cadres", "60", "--seed", "5", "--load"]);
-    let county = db
-        .store
-        .all_units()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.parent.is_none())
-        .unwrap()
-        .code;
-    ok(
-        url,
-        &[
-            "cycle",
-            "create",
-            "--name",
-            "2025年度考核",
-            "--kind",
-            "annual",
-            "--from",
-            "2025-01-01",
-            "--to",
-            "2025-12-31",
-            "--framework",
-            "civil_servant_annual",
-            "--unit",
-            county.as_str(),
-        ],
-    );
+    crate::util::county_with_an_annual_cycle(&db).await;
     let err = fails(url, &["gen", "--cycle", "1"]);
     assert!(err.contains("草稿"), "{err}");
     ok(url, &["cycle", "open", "1"]);

@@ -146,35 +146,7 @@ async fn a_poll_from_creation_to_results() {
 async fn a_closed_poll_gives_its_cycle_indicator_values() {
     for db in TestDatabase::all().await.unwrap() {
         let url = db.url.as_str();
-        ok(url, &["gen", "--cadres", "60", "--seed", "5", "--load"]);
-        let county = db
-            .store
-            .all_units()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|u| u.parent.is_none())
-            .unwrap()
-            .code;
-        ok(
-            url,
-            &[
-                "cycle",
-                "create",
-                "--name",
-                "2025年度考核",
-                "--kind",
-                "annual",
-                "--from",
-                "2025-01-01",
-                "--to",
-                "2025-12-31",
-                "--framework",
-                "civil_servant_annual",
-                "--unit",
-                county.as_str(),
-            ],
-        );
+        crate::util::county_with_an_annual_cycle(&db).await;
         ok(url, &["cycle", "open", "1"]);
         let people = db.store.cycle_people(1).await.unwrap();
         let (good, poor) = (people[0].cadre.clone(), people[1].cadre.clone());

@@ -148,3 +148,38 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A generated county of 60 cadres (seed 5) and cycle 1 over it: the 2025 annual assessment
+/// with the `civil_servant_annual` preset, in draft.
+pub(crate) async fn county_with_an_annual_cycle(db: &kaohe_store::testing::TestDatabase) {
+    let url = db.url.as_str();
+    ok(url, &["gen", "--cadres", "60", "--seed", "5", "--load"]);
+    let county = db
+        .store
+        .all_units()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.parent.is_none())
+        .unwrap()
+        .code;
+    ok(
+        url,
+        &[
+            "cycle",
+            "create",
+            "--name",
+            "2025年度考核",
+            "--kind",
+            "annual",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+            "--framework",
+            "civil_servant_annual",
+            "--unit",
+            county.as_str(),
+        ],
+    );
+}
