@@ -1050,3 +1050,102 @@ async fn every_demo_role_finds_a_page_in_words_behind_every_link() {
     assert!(server.terminate());
     db.finish().await.unwrap();
 }
+
+/// Whether `pdfinfo` and `pdftotext` are missing (skipped outside CI, refused under it).
+fn pdf_tools_missing() -> bool {
+    let found = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    assert!(
+        found || std::env::var("CI").map_or(true, |v| v != "true"),
+        "CI=true but pdftotext is not installed (apt-get install poppler-utils)"
+    );
+    if !found {
+        eprintln!("SKIPPED: pdftotext not installed (apt-get install poppler-utils)");
+    }
+    !found
+}
+
+/// What `pdfinfo` and `pdftotext` (Debian's poppler-utils) read from a PDF: its page count,
+/// whether its pages are A4, and its text.
+fn pdf_facts(path: &std::path::Path) -> (u32, bool, String) {
+    let info = std::process::Command::new("pdfinfo")
+        .arg(path)
+        .output()
+        .expect("pdfinfo (apt-get install poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let pages = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    let a4 = info.contains("(A4)");
+    let text = std::process::Command::new("pdftotext")
+        .args([path.as_os_str(), std::ffi::OsStr::new("-")])
+        .output()
+        .expect("pdftotext");
+    (
+        pages,
+        a4,
+        String::from_utf8_lossy(&text.stdout).into_owned(),
+    )
+}
+
+/// Report pages print to A4 with their Chinese text, without the navigation: an assessor's
+/// home page (cycles and grades by unit), a cycle's results and an official's own results,
+/// printed by Chromium to PDF and read back.
+#[tokio::test(flavor = "multi_thread")]
+async fn report_pages_print_to_a4_with_their_chinese_text() {
+    if browser_missing() || pdf_tools_missing() {
+        return;
+    }
+    let db = TestDatabase::sqlite().await.unwrap();
+    let server = Server::start(&db.url, &["--demo"]);
+    let year = time::OffsetDateTime::now_utc().year();
+    let annual = db
+        .store
+        .cycles()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == format!("{year}年度考核"))
+        .expect("this year's annual assessment");
+    let results = db.store.results(annual.id, annual.revision).await.unwrap();
+    let first = results.iter().min_by_key(|r| r.rank).expect("results");
+    let shots = screenshot_dir();
+    let browser = Browser::start("zh-CN").await;
+    browser
+        .sign_in(&server.base, "demo_assessor", DEMO_PASSWORD, None)
+        .await;
+    for (path, file, words, min_pages) in [
+        (
+            "/".to_owned(),
+            "print-assessor-home.pdf",
+            vec![annual.name.clone(), "等次分布".to_owned()],
+            2,
+        ),
+        (
+            format!("/cycles/{}/results", annual.id),
+            "print-cycle-results.pdf",
+            vec![annual.name.clone(), first.name.clone(), "等次".to_owned()],
+            1,
+        ),
+    ] {
+        browser.goto(&format!("{}{path}", server.base)).await;
+        let pdf = shots.join(file);
+        browser.print_pdf(&pdf).await;
+        let (pages, a4, text) = pdf_facts(&pdf);
+        assert!(pages >= min_pages, "{path}: {pages} pages");
+        assert!(a4, "{path}: A4 pages");
+        for w in &words {
+            assert!(text.contains(w.as_str()), "{path}: {w} in the PDF: {text}");
+        }
+        for nav in ["退出", "跳到正文", "记录纪实"] {
+            assert!(!text.contains(nav), "{path}: the menu printed ({nav})");
+        }
+    }
+    drop(browser);
+    assert!(server.terminate());
+    db.finish().await.unwrap();
+}

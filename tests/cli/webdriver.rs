@@ -238,6 +238,21 @@ impl Browser {
         std::fs::write(path, png).expect("screenshot written");
     }
 
+    /// Prints the current page to PDF as the browser's print dialog would, on A4 paper with
+    /// the page's own print stylesheet, and saves it at `path`.
+    pub(crate) async fn print_pdf(&self, path: &std::path::Path) {
+        let encoded = self
+            .call(
+                reqwest::Method::POST,
+                "/print",
+                Some(json!({"page": {"width": 21.0, "height": 29.7}, "background": false})),
+            )
+            .await;
+        let pdf = base64_decode(encoded.as_str().expect("base64 PDF"));
+        assert!(pdf.starts_with(b"%PDF"), "a PDF");
+        std::fs::write(path, pdf).expect("PDF written");
+    }
+
     /// Clicks the element matching `css` (waits for a page load it starts).
     pub(crate) async fn click(&self, css: &str) {
         let id = self.element(css).await;
