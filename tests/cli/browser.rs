@@ -1133,6 +1133,39 @@ async fn report_pages_print_to_a4_with_their_chinese_text() {
         ),
     ] {
         browser.goto(&format!("{}{path}", server.base)).await;
+        if path == "/" {
+            // The grades by unit drawn by ECharts from the table, which stays as its table
+            // view: one bar segment (an SVG path) per unit and grade that is not zero.
+            browser
+                .wait_for("the chart", |html| {
+                    html.contains("class=\"chart\"") && html.contains("<svg")
+                })
+                .await;
+            let label = browser
+                .eval(
+                    "return document.querySelector('.chart[role=img]').getAttribute('aria-label')",
+                )
+                .await;
+            assert!(
+                label.as_str().unwrap_or_default().contains("等次"),
+                "a text alternative: {label}"
+            );
+            let bars = browser
+                .eval("return document.querySelectorAll('.chart svg path').length")
+                .await
+                .as_u64()
+                .unwrap_or(0);
+            let cells = browser
+                .eval(
+                    "return [...document.querySelectorAll('#home-grades-table tbody td')]\
+                     .filter((td, i, all) => td.nextElementSibling && td.textContent.trim() !== '0').length",
+                )
+                .await
+                .as_u64()
+                .unwrap_or(0);
+            assert!(cells > 0 && bars >= cells, "{bars} paths for {cells} bars");
+            assert!(browser.source().await.contains("id=\"home-grades-table\""));
+        }
         let pdf = shots.join(file);
         browser.print_pdf(&pdf).await;
         let (pages, a4, text) = pdf_facts(&pdf);

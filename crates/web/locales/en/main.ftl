@@ -36,6 +36,7 @@ home-cycles_all = All cycles →
 home-assessed = Computed
 home-for_committee = For the committee
 home-grades = Grades by unit
+home-grades_chart = Stacked bar chart of the grades of each unit, one bar per unit, coloured by grade; the numbers are in the table below.
 home-total = Total
 home-results = Latest results
 home-results_all = All results →

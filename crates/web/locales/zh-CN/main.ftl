@@ -36,6 +36,7 @@ home-cycles_all = 全部考核周期 →
 home-assessed = 已计算
 home-for_committee = 待委员会研判
 home-grades = 等次分布
+home-grades_chart = 各单位等次分布的堆积条形图，每个单位一条，按等次分色；具体人数见下表。
 home-total = 合计
 home-results = 最近的考核结果
 home-results_all = 全部考核结果 →

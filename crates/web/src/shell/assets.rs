@@ -1,4 +1,6 @@
-//! Static assets, embedded in the binary: the stylesheet and the icon.
+//! Static assets, embedded in the binary: the stylesheet, the icon, the charts' script and
+//! Apache ECharts (the npm package's `dist/echarts.min.js`, with its licence and version in
+//! `static/echarts/`), served from our own origin so that the CSP stays `'self'`.
 //!
 //! They are served with a one-year cache lifetime; pages link them with `?v=` and a hash of
 //! their content, so a new release is fetched at once.
@@ -17,6 +19,14 @@ pub(crate) const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 /// FNV-1a of the stylesheet, as cache-busting version.
 pub(crate) const CSS_VERSION: u64 = fnv1a(CSS.as_bytes());
+/// The script that draws a report table's chart (`data-chart`).
+pub(crate) const CHARTS: &str = include_str!("../../static/charts.js");
+/// FNV-1a of the charts' script, as cache-busting version.
+pub(crate) const CHARTS_VERSION: u64 = fnv1a(CHARTS.as_bytes());
+/// Apache ECharts, minified, as published.
+const ECHARTS: &str = include_str!("../../static/echarts/echarts.min.js");
+/// The ECharts release embedded, as cache-busting version (static/echarts/VERSION).
+pub(crate) const ECHARTS_VERSION: &str = "5.6.0";
 
 const CACHE_FOR_A_YEAR: &str = "public, max-age=31536000, immutable";
 
@@ -36,6 +46,8 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/static/kaohe.css", get(css))
         .route("/static/favicon.svg", get(favicon))
+        .route("/static/charts.js", get(charts))
+        .route("/static/echarts.min.js", get(echarts))
         .require(Permission::Public)
 }
 
@@ -69,4 +81,24 @@ mod tests {
         assert_ne!(fnv1a(b"a"), fnv1a(b"b"));
         assert!(CSS.contains("@media print"));
     }
+}
+
+async fn charts() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, CACHE_FOR_A_YEAR),
+        ],
+        CHARTS,
+    )
+}
+
+async fn echarts() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, CACHE_FOR_A_YEAR),
+        ],
+        ECHARTS,
+    )
 }

@@ -244,6 +244,14 @@ impl PageCtx {
         format!("/static/kaohe.css?v={:016x}", assets::CSS_VERSION)
     }
 
+    /// Links to the scripts that draw the charts of report tables, versioned.
+    pub(crate) fn chart_scripts(&self) -> [String; 2] {
+        [
+            format!("/static/echarts.min.js?v={}", assets::ECHARTS_VERSION),
+            format!("/static/charts.js?v={:016x}", assets::CHARTS_VERSION),
+        ]
+    }
+
     /// The main navigation.
     pub(crate) fn nav(&self) -> Vec<NavLink> {
         [

@@ -37,6 +37,15 @@ async fn home_is_chinese_by_default_and_english_on_request() {
             .await;
         assert!(prefers_zh.body.contains("<html lang=\"zh-CN\">"));
 
+        // The charts' scripts from our own origin, cached for a year.
+        for path in ["/static/echarts.min.js?v=5.6.0", "/static/charts.js"] {
+            let js = app.get(path).await;
+            assert_eq!(js.status, 200, "{path}");
+            assert!(js.header("content-type").starts_with("text/javascript"));
+            assert!(js.header("cache-control").contains("max-age=31536000"));
+        }
+        assert!(app.get("/static/echarts.min.js").await.body.contains("echarts"));
+        assert!(!zh.body.contains("echarts.min.js"), "no chart, no script");
         // Compressed for clients that accept it, plain for those that do not.
         for path in ["/", "/static/kaohe.css"] {
             let gz = app.get_with(path, &[("accept-encoding", "gzip")]).await;
