@@ -71,18 +71,6 @@ async fn favicon() -> impl IntoResponse {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hash_is_stable_and_content_dependent() {
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_ne!(fnv1a(b"a"), fnv1a(b"b"));
-        assert!(CSS.contains("@media print"));
-    }
-}
-
 async fn charts() -> impl IntoResponse {
     (
         [
@@ -101,4 +89,16 @@ async fn echarts() -> impl IntoResponse {
         ],
         ECHARTS,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_stable_and_content_dependent() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_ne!(fnv1a(b"a"), fnv1a(b"b"));
+        assert!(CSS.contains("@media print"));
+    }
 }

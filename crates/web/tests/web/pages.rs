@@ -44,7 +44,12 @@ async fn home_is_chinese_by_default_and_english_on_request() {
             assert!(js.header("content-type").starts_with("text/javascript"));
             assert!(js.header("cache-control").contains("max-age=31536000"));
         }
-        assert!(app.get("/static/echarts.min.js").await.body.contains("echarts"));
+        assert!(
+            app.get("/static/echarts.min.js")
+                .await
+                .body
+                .contains("echarts")
+        );
         assert!(!zh.body.contains("echarts.min.js"), "no chart, no script");
         // Compressed for clients that accept it, plain for those that do not.
         for path in ["/", "/static/kaohe.css"] {
