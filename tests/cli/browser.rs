@@ -912,6 +912,9 @@ async fn a_rater_votes_with_the_demo_code_on_a_phone() {
     phone
         .eval("document.querySelectorAll('.grade-row').forEach((row, k) => { if (k > 0) row.querySelectorAll('input')[k % 3].click(); }); return 0;")
         .await;
+    phone
+        .screenshot(&screenshot_dir().join("polls-01-ballot.png"))
+        .await;
     phone.click("#to-confirm").await;
     let confirm = phone
         .wait_for("the confirmation", |html| html.contains("id=\"confirm\""))
@@ -993,6 +996,9 @@ async fn every_demo_role_finds_a_page_in_words_behind_every_link() {
             "{user} signed in: {page}"
         );
         browser.goto(&format!("{}/", server.base)).await;
+        browser
+            .screenshot(&screenshot_dir().join(format!("home-{user}.png")))
+            .await;
         let links = browser
             .eval(
                 "return [...document.querySelectorAll('nav.main-nav a, main a')]\

@@ -211,13 +211,17 @@ impl Browser {
         .await;
     }
 
-    /// Saves a PNG screenshot of the whole page at `path` (the window is made as tall as the
-    /// page, up to 4000 pixels). Chinese text needs a CJK font (Debian: `fonts-wqy-microhei`).
+    /// Saves a PNG screenshot of the whole page at `path` at the window's width (a phone stays
+    /// a phone; the window is made as tall as the page, up to 4000 pixels). Chinese text needs
+    /// a CJK font (Debian: `fonts-wqy-microhei`).
     pub(crate) async fn screenshot(&self, path: &std::path::Path) {
+        let width = self.call(reqwest::Method::GET, "/window/rect", None).await["width"]
+            .as_u64()
+            .unwrap_or(1280);
         self.call(
             reqwest::Method::POST,
             "/window/rect",
-            Some(json!({"width": 1280, "height": 900})),
+            Some(json!({"width": width, "height": 900})),
         )
         .await;
         let height = self
@@ -229,7 +233,7 @@ impl Browser {
         self.call(
             reqwest::Method::POST,
             "/window/rect",
-            Some(json!({"width": 1280, "height": height + 140})),
+            Some(json!({"width": width, "height": height + 140})),
         )
         .await;
         let encoded = self.call(reqwest::Method::GET, "/screenshot", None).await;
