@@ -3,12 +3,15 @@
 //! by the same code as `kaohe audit verify`.
 
 use crate::shell::AppState;
+use crate::shell::download::table_file;
+use crate::shell::error::ApiError;
 use crate::shell::i18n::{self, Lang};
 use crate::shell::page::{PageCtx, PageResult, render};
-use crate::shell::params::QueryParams;
+use crate::shell::params::{QueryParams, href};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
+use kaohe_data::WideCell;
 use kaohe_domain::Labeled;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -36,6 +39,74 @@ struct Change {
     key: String,
     before: Option<String>,
     after: Option<String>,
+}
+
+/// `?format=xlsx|csv`: the entries as listed (the latest, filtered by action), in words, as a
+/// file; the action's code kept in a column of its own.
+async fn export(ctx: &PageCtx, format: &str, rows: &[AuditRow]) -> PageResult {
+    let suffix = match format {
+        "csv" => ".csv",
+        "xlsx" => ".xlsx",
+        other => {
+            return Err(ctx.fail(ApiError::InvalidParam {
+                name: "format".to_owned(),
+                reason: format!("{other:?}: expected xlsx or csv"),
+            }));
+        }
+    };
+    let header: Vec<String> = [
+        "audit.seq",
+        "audit.at",
+        "audit.actor",
+        "audit.action",
+        "audit.code",
+        "audit.target",
+        "audit.details",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    let table = rows
+        .iter()
+        .map(|r| {
+            let details = r
+                .changes
+                .iter()
+                .map(|c| {
+                    let value = match (&c.before, &c.after) {
+                        (Some(b), Some(a)) => format!("{b} → {a}"),
+                        (None, Some(a)) => a.clone(),
+                        (Some(b), None) => format!("{b} → —"),
+                        (None, None) => String::new(),
+                    };
+                    if c.key.is_empty() {
+                        value
+                    } else {
+                        format!("{}{}{value}", c.key, ctx.t("punct.colon"))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(ctx.t("punct.list"));
+            vec![
+                WideCell::Number(r.seq as f64),
+                WideCell::Text(r.at.clone()),
+                WideCell::Text(r.actor.clone()),
+                WideCell::Text(r.action.clone()),
+                WideCell::Text(r.code.clone()),
+                WideCell::Text(r.target.clone()),
+                WideCell::Text(details),
+            ]
+        })
+        .collect();
+    table_file(
+        ctx,
+        "audit",
+        ctx.t("audit.title").to_owned(),
+        suffix,
+        header,
+        table,
+    )
+    .await
 }
 
 /// What an action code says in words: `audit.action.<code>` in the language's messages.
@@ -137,6 +208,8 @@ struct VerifyView {
 #[template(path = "accounts/admin_audit.html")]
 struct AdminAuditPage {
     ctx: PageCtx,
+    export_xlsx: String,
+    export_csv: String,
     action: String,
     rows: Vec<AuditRow>,
     verification: Option<VerifyView>,
@@ -164,7 +237,7 @@ pub(super) async fn admin_audit(
         .map(|u| (u.code.to_string(), u.name))
         .collect();
     let lang = ctx.lang();
-    let rows = entries
+    let rows: Vec<AuditRow> = entries
         .into_iter()
         .rev()
         .map(|e| AuditRow {
@@ -181,6 +254,9 @@ pub(super) async fn admin_audit(
             target: units.get(&e.target).cloned().unwrap_or(e.target),
         })
         .collect();
+    if let Some(format) = query.raw("format") {
+        return export(&ctx, format, &rows).await;
+    }
     let verification = if query.raw("verify") == Some("1") {
         let v = kaohe_store::verify_audit(store, None)
             .await
@@ -198,10 +274,20 @@ pub(super) async fn admin_audit(
         None
     };
     let action = action.unwrap_or_default().to_owned();
+    let export_href = |format: &str| {
+        let mut pairs = vec![("format", format.to_owned())];
+        if !action.is_empty() {
+            pairs.push(("action", action.clone()));
+        }
+        href("/admin/audit", &pairs)
+    };
+    let (export_xlsx, export_csv) = (export_href("xlsx"), export_href("csv"));
     Ok(render(
         StatusCode::OK,
         &AdminAuditPage {
             ctx,
+            export_xlsx,
+            export_csv,
             action,
             rows,
             verification,

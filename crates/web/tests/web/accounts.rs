@@ -802,6 +802,22 @@ async fn every_role_against_every_route() {
             log.body
         );
         assert!(!log.body.contains("user.create"), "filtered by action");
+        // The same entries as a file: words, and the code in a column of its own.
+        let csv = app
+            .get_as(auditor, "/admin/audit?action=user.login&format=csv")
+            .await;
+        assert_eq!(csv.status, 200);
+        let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+        assert!(
+            lines[0].starts_with("序号,时间,操作人,操作类型"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines.len() > 1 && lines[1..].iter().all(|l| l.contains(",登录,user.login,")),
+            "{}",
+            csv.body
+        );
         // Actions in words, the code kept only as a tooltip.
         let rows = log.table_rows("audit");
         assert!(!rows.is_empty());

@@ -667,6 +667,39 @@ async fn a_bad_review_runs_from_open_to_closed_with_its_callback() {
         let rows = queue.table_rows("queue");
         assert_eq!(rows.len(), 1, "only the leader's unit: {rows:?}");
         assert!(rows[0].contains("BJ-1") && rows[0].contains("非常不满意"));
+        // The queue as a file, as shown: Chinese headers and labels, English on request.
+        let csv = app
+            .get_as(Some(&leader), "/service/rectifications?format=csv")
+            .await;
+        assert_eq!(csv.status, 200);
+        assert!(
+            csv.header("content-disposition")
+                .contains("rectifications.csv")
+        );
+        let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines.len(), 2, "{}", csv.body);
+        assert!(
+            lines[0].starts_with("办件,事项,单位,评价等级"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].starts_with("BJ-1,") && lines[1].contains("非常不满意"));
+        let en = app
+            .get_as(Some(&leader), "/service/rectifications?format=csv&lang=en")
+            .await;
+        assert!(
+            en.body.trim_start_matches('\u{feff}').starts_with("Case,"),
+            "{}",
+            en.body
+        );
+        let xlsx = app
+            .get_as(Some(&leader), "/service/rectifications?format=xlsx&all=1")
+            .await;
+        assert!(xlsx.header("content-type").contains("spreadsheetml"));
+        let bad = app
+            .get_as(Some(&leader), "/service/rectifications?format=pdf")
+            .await;
+        assert_eq!(bad.status, 422);
         let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
         assert!(page.body.contains("138****5678"), "masked phone");
         assert!(

@@ -7,12 +7,14 @@ use crate::org::data::{ancestor_codes, check_unit, units_in_scope};
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission, Target};
 use crate::shell::auth;
+use crate::shell::download::table_file;
 use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageError, PageResult, render};
 use crate::shell::params::{QueryParams, href};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
+use kaohe_data::WideCell;
 use kaohe_domain::access::check_four_eyes;
 use kaohe_domain::ratings::escalation::is_overdue;
 use kaohe_domain::ratings::rectification::{Rectification, Status, Step, StepKind, Verdict};
@@ -45,6 +47,65 @@ struct QueuePage {
     all: bool,
     toggle: String,
     overdue: Option<String>,
+    export_xlsx: String,
+    export_csv: String,
+}
+
+/// `?format=xlsx|csv`: the queue as shown (open ones, or all with `all=1`) as a file, headers
+/// and labels in the page's language.
+async fn export(ctx: &PageCtx, format: &str, rows: &[QueueRow]) -> PageResult {
+    let suffix = match format {
+        "csv" => ".csv",
+        "xlsx" => ".xlsx",
+        other => {
+            return Err(ctx.fail(ApiError::InvalidParam {
+                name: "format".to_owned(),
+                reason: format!("{other:?}: expected xlsx or csv"),
+            }));
+        }
+    };
+    let header: Vec<String> = [
+        "rect.case",
+        "rect.item",
+        "col.unit",
+        "rect.level",
+        "rect.opened",
+        "rect.deadline",
+        "rect.left",
+        "rect.status",
+        "rect.real_name",
+        "rect.excluded",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    let text = |s: &str| WideCell::Text(s.to_owned());
+    let table = rows
+        .iter()
+        .map(|r| {
+            vec![
+                text(&r.case_id),
+                text(&r.item),
+                text(&r.unit),
+                text(r.level),
+                text(&r.opened),
+                text(&r.deadline),
+                text(&r.left),
+                text(r.status),
+                text(ctx.yes_no(r.real_name)),
+                text(ctx.yes_no(r.excluded)),
+            ]
+        })
+        .collect();
+    table_file(
+        ctx,
+        "rectifications",
+        ctx.t("rect.title").to_owned(),
+        suffix,
+        header,
+        table,
+    )
+    .await
 }
 
 pub(crate) async fn queue(
@@ -53,7 +114,9 @@ pub(crate) async fn queue(
     State(state): State<AppState>,
     uri: Uri,
 ) -> PageResult {
-    let all = QueryParams::from_uri(&uri).raw("all") == Some("1");
+    let params = QueryParams::from_uri(&uri);
+    let all = params.raw("all") == Some("1");
+    let format = params.raw("format").map(str::to_owned);
     let store = state.store.as_ref();
     let units = units_in_scope(store, &caller, Permission::HandleRectification)
         .await
@@ -106,13 +169,25 @@ pub(crate) async fn queue(
             }
         })
         .collect();
+    if let Some(format) = format {
+        return export(&ctx, &format, &rows).await;
+    }
     let overdue = match rows.iter().filter(|r| r.overdue).count() {
         0 => None,
         n => Some(ctx.tf("rect.overdue_count", &[("n", &n)])),
     };
+    let export_href = |format: &str| {
+        let mut pairs = vec![("format", format.to_owned())];
+        if all {
+            pairs.push(("all", "1".to_owned()));
+        }
+        href("/service/rectifications", &pairs)
+    };
     Ok(render(
         StatusCode::OK,
         &QueuePage {
+            export_xlsx: export_href("xlsx"),
+            export_csv: export_href("csv"),
             toggle: if all {
                 "/service/rectifications".into()
             } else {
