@@ -964,7 +964,8 @@ const RAW: [&str; 12] = [
 
 /// Every demo role in a real browser: signed in, its home page and every page its menu and
 /// home page link to open as a page in words — not refused (无权访问), not missing, with an
-/// `<h1>`, no raw JSON and no raw code on screen.
+/// `<h1>`, no raw JSON and no raw code on screen, and no critical or serious accessibility
+/// violation found by axe-core.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_demo_role_finds_a_page_in_words_behind_every_link() {
     if browser_missing() {
@@ -973,6 +974,12 @@ async fn every_demo_role_finds_a_page_in_words_behind_every_link() {
     let db = TestDatabase::sqlite().await.unwrap();
     let server = Server::start(&db.url, &["--demo"]);
     let browser = Browser::start("zh-CN").await;
+    // The public pages first: signing in, voting.
+    for path in ["/login", "/vote"] {
+        browser.goto(&format!("{}{path}", server.base)).await;
+        let violations = browser.accessibility_violations().await;
+        assert!(violations.is_empty(), "{path}: axe-core: {violations:?}");
+    }
     let mut visited = 0;
     for user in [
         "demo_system_admin",
@@ -1037,6 +1044,11 @@ async fn every_demo_role_finds_a_page_in_words_behind_every_link() {
                 .as_u64()
                 .unwrap_or(0);
             assert!(h1 >= 1, "{user} {href}: no <h1>: {text}");
+            let violations = browser.accessibility_violations().await;
+            assert!(
+                violations.is_empty(),
+                "{user} {href}: axe-core: {violations:?}"
+            );
             for refused in ["无权访问", "页面不存在", "服务器内部错误"] {
                 assert!(!text.contains(refused), "{user} {href}: {refused}");
             }

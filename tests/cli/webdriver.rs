@@ -268,6 +268,34 @@ impl Browser {
         .await;
     }
 
+    /// Runs axe-core (tests/cli/axe, injected into the page) on the current page and returns
+    /// its critical and serious violations, each as `rule (impact): N elements, first: selector`.
+    pub(crate) async fn accessibility_violations(&self) -> Vec<String> {
+        const AXE: &str = include_str!("axe/axe.min.js");
+        self.eval(&format!("{AXE}; return 0;")).await;
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({
+                    "script": "const done = arguments[arguments.length - 1];\
+                        axe.run(document, { resultTypes: ['violations'] })\
+                        .then(r => done(r.violations\
+                            .filter(v => v.impact === 'critical' || v.impact === 'serious')\
+                            .map(v => `${v.id} (${v.impact}): ${v.nodes.length} elements, first: ${v.nodes[0].target.join(' ')}`)))\
+                        .catch(e => done([`axe failed: ${e}`]));",
+                    "args": []
+                })),
+            )
+            .await;
+        found
+            .as_array()
+            .expect("a list of violations")
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// Runs `script` (a function body) in the page and returns its value.
     pub(crate) async fn eval(&self, script: &str) -> Value {
         self.call(
