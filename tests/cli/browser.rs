@@ -485,6 +485,14 @@ weight = 100
   normalization = { method = "goalposts", min = 0, max = 100 }
 "#;
 
+/// Saves a screenshot of the current page into the screenshot folder (the user guide's
+/// pictures) and checks the page with axe-core: no critical or serious violation.
+async fn capture(browser: &Browser, name: &str) {
+    browser.screenshot(&screenshot_dir().join(name)).await;
+    let violations = browser.accessibility_violations().await;
+    assert!(violations.is_empty(), "{name}: axe-core: {violations:?}");
+}
+
 /// Where the browser tests put their screenshots: `KAOHE_SCREENSHOTS`, else a folder under
 /// the system's temporary directory.
 fn screenshot_dir() -> std::path::PathBuf {
@@ -552,9 +560,7 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
         .wait_for("the framework stored", |html| html.contains("新版本已入库"))
         .await;
     assert!(page.contains("固定阈值法") && page.contains("正向"));
-    browser
-        .screenshot(&shots.join("cycles-01-framework.png"))
-        .await;
+    capture(&browser, "cycles-01-framework.png").await;
 
     // A special assessment (专项考核: no sanctions applied) of the whole county.
     browser.goto(&format!("{}/cycles", server.base)).await;
@@ -575,7 +581,7 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
             root.code
         ))
         .await;
-    browser.screenshot(&shots.join("cycles-02-list.png")).await;
+    capture(&browser, "cycles-02-list.png").await;
     browser.click("#create-form button[type=submit]").await;
     let page = browser
         .wait_for("the new cycle", |html| html.contains("id=\"step-open\""))
@@ -608,16 +614,12 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
         .wait_for("the computation", |html| html.contains("已完成：计算"))
         .await;
     assert!(page.contains("id=\"distribution\""), "grades by unit");
-    browser
-        .screenshot(&shots.join("cycles-03-dashboard.png"))
-        .await;
+    capture(&browser, "cycles-03-dashboard.png").await;
     browser.click("#results-link").await;
     browser
         .wait_for("the results", |html| html.contains("id=\"results\""))
         .await;
-    browser
-        .screenshot(&shots.join("cycles-04-results.png"))
-        .await;
+    capture(&browser, "cycles-04-results.png").await;
     // The results filtered by name or id: the first of the two tied.
     browser.type_into("input[name=q]", &tied[0]).await;
     browser.click("#filters button[type=submit]").await;
@@ -625,9 +627,7 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
         .wait_for("the filtered results", |html| html.contains("比例线并列"))
         .await;
     assert!(page.contains("比例线并列，待考核委员会决定"));
-    browser
-        .screenshot(&shots.join("cycles-04-results-filtered.png"))
-        .await;
+    capture(&browser, "cycles-04-results-filtered.png").await;
 
     // The committee awards one of the two tied and keeps the other, with reasons; another
     // assessor than the one who computed records its decisions and finalizes (four eyes).
@@ -655,9 +655,7 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
             html.contains(&format!("id=\"tie-{}\"", tied[0]))
         })
         .await;
-    browser
-        .screenshot(&shots.join("cycles-05-committee.png"))
-        .await;
+    capture(&browser, "cycles-05-committee.png").await;
     let first = format!("#tie-{}", tied[0]);
     browser
         .type_into(
@@ -685,15 +683,13 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
         })
         .await;
     assert!(page.contains("名额已满，维持称职"));
-    browser
-        .screenshot(&shots.join("cycles-06-decided.png"))
-        .await;
+    capture(&browser, "cycles-06-decided.png").await;
     browser.click("#step-finalize").await;
     let page = browser
         .wait_for("the final cycle", |html| html.contains("已完成：定稿"))
         .await;
     assert!(page.contains("已定稿") && page.contains("id=\"amend-form\""));
-    browser.screenshot(&shots.join("cycles-07-final.png")).await;
+    capture(&browser, "cycles-07-final.png").await;
 
     // An official sees their own results of final cycles only: last year's, not this year's
     // (computed, not final), and no 考核 menu item.
@@ -716,9 +712,7 @@ async fn an_assessor_runs_a_cycle_through_the_committee_in_the_browser() {
         "not final: {page}"
     );
     assert!(!page.contains("href=\"/cycles\""), "no 考核 menu item");
-    browser
-        .screenshot(&shots.join("cycles-08-official.png"))
-        .await;
+    capture(&browser, "cycles-08-official.png").await;
     eprintln!("screenshots in {}", shots.display());
     drop(browser);
     assert!(server.terminate());
@@ -759,7 +753,6 @@ async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor(
         .expect("the demo official")
         .cadre
         .expect("their cadre record");
-    let shots = screenshot_dir();
     let files = tempfile::tempdir().unwrap();
     let photo = files.path().join("field-visit.png");
     std::fs::write(&photo, PHOTO).unwrap();
@@ -790,7 +783,7 @@ async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor(
         .type_into("textarea[name=description]", description)
         .await;
     phone.choose_file("input[name=files]", &photo).await;
-    phone.screenshot(&shots.join("records-01-new.png")).await;
+    capture(&phone, "records-01-new.png").await;
     phone.click("#record-form button[type=submit]").await;
     let page = phone
         .wait_for("the stored record", |html| html.contains("id=\"state\""))
@@ -804,9 +797,7 @@ async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor(
         "the recorder cannot verify it"
     );
     fits_the_phone(&phone).await;
-    phone
-        .screenshot(&shots.join("records-02-recorded.png"))
-        .await;
+    capture(&phone, "records-02-recorded.png").await;
     let url = phone.url().await;
     let id: i64 = url.rsplit('/').next().unwrap().parse().expect("record id");
     drop(phone);
@@ -823,7 +814,7 @@ async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor(
         "{card}"
     );
     assert!(card.contains("待核实") && card.contains("+2"), "{card}");
-    phone.screenshot(&shots.join("records-03-queue.png")).await;
+    capture(&phone, "records-03-queue.png").await;
     // Its page has the review form and, in English, the same words translated.
     phone
         .goto(&format!("{}/records/{id}?lang=en", server.base))
@@ -832,9 +823,7 @@ async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor(
     assert!(page.contains("Awaiting verification") && page.contains("Field visit"));
     assert!(page.contains("action=\"/records/") && page.contains("Verify"));
     fits_the_phone(&phone).await;
-    phone
-        .screenshot(&shots.join("records-03b-record-en.png"))
-        .await;
+    capture(&phone, "records-03b-record-en.png").await;
     phone.goto(&format!("{}/records/queue", server.base)).await;
     phone
         .click(&format!("#record-{id} ~ .review-forms button.verify"))
@@ -859,7 +848,7 @@ async fn browser_records_a_field_visit_on_a_phone_verified_by_a_second_assessor(
     );
     assert!(card.contains("demo_assessor2"), "who verified it: {card}");
     fits_the_phone(&phone).await;
-    phone.screenshot(&shots.join("records-04-mine.png")).await;
+    capture(&phone, "records-04-mine.png").await;
     drop(phone);
     let record = db.store.record(id).await.unwrap().expect("stored");
     assert_eq!(record.state().to_string(), "verified");
@@ -912,9 +901,7 @@ async fn a_rater_votes_with_the_demo_code_on_a_phone() {
     phone
         .eval("document.querySelectorAll('.grade-row').forEach((row, k) => { if (k > 0) row.querySelectorAll('input')[k % 3].click(); }); return 0;")
         .await;
-    phone
-        .screenshot(&screenshot_dir().join("polls-01-ballot.png"))
-        .await;
+    capture(&phone, "polls-01-ballot.png").await;
     phone.click("#to-confirm").await;
     let confirm = phone
         .wait_for("the confirmation", |html| html.contains("id=\"confirm\""))
@@ -1003,9 +990,7 @@ async fn every_demo_role_finds_a_page_in_words_behind_every_link() {
             "{user} signed in: {page}"
         );
         browser.goto(&format!("{}/", server.base)).await;
-        browser
-            .screenshot(&screenshot_dir().join(format!("home-{user}.png")))
-            .await;
+        capture(&browser, &format!("home-{user}.png")).await;
         let links = browser
             .eval(
                 "return [...document.querySelectorAll('nav.main-nav a, main a')]\
