@@ -3,8 +3,7 @@
 //! by the same code as `kaohe audit verify`.
 
 use crate::shell::AppState;
-use crate::shell::download::table_file;
-use crate::shell::error::ApiError;
+use crate::shell::download::{suffix_of, table_file};
 use crate::shell::i18n::{self, Lang};
 use crate::shell::page::{PageCtx, PageResult, render};
 use crate::shell::params::{QueryParams, href};
@@ -44,16 +43,7 @@ struct Change {
 /// `?format=xlsx|csv`: the entries as listed (the latest, filtered by action), in words, as a
 /// file; the action's code kept in a column of its own.
 async fn export(ctx: &PageCtx, format: &str, rows: &[AuditRow]) -> PageResult {
-    let suffix = match format {
-        "csv" => ".csv",
-        "xlsx" => ".xlsx",
-        other => {
-            return Err(ctx.fail(ApiError::InvalidParam {
-                name: "format".to_owned(),
-                reason: format!("{other:?}: expected xlsx or csv"),
-            }));
-        }
-    };
+    let suffix = suffix_of(ctx, format)?;
     let header: Vec<String> = [
         "audit.seq",
         "audit.at",

@@ -8,6 +8,22 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use kaohe_data::WideCell;
 
+/// The file suffix of an export's `format` parameter (`xlsx` or `csv`); anything else is
+/// refused (422) with what was expected.
+pub(crate) fn suffix_of(
+    ctx: &PageCtx,
+    format: &str,
+) -> Result<&'static str, super::page::PageError> {
+    match format {
+        "csv" => Ok(".csv"),
+        "xlsx" => Ok(".xlsx"),
+        other => Err(ctx.fail(ApiError::InvalidParam {
+            name: "format".to_owned(),
+            reason: format!("{other:?}: expected xlsx or csv"),
+        })),
+    }
+}
+
 /// A table as a file to download: written by `kaohe_data::write_wide` (CSV or XLSX, by
 /// `suffix`) into a temporary file, sent as an attachment named `name` + `suffix` (and
 /// `ascii_name` + `suffix` for clients that cannot read the UTF-8 name).

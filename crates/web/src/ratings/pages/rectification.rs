@@ -7,7 +7,7 @@ use crate::org::data::{ancestor_codes, check_unit, units_in_scope};
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission, Target};
 use crate::shell::auth;
-use crate::shell::download::table_file;
+use crate::shell::download::{suffix_of, table_file};
 use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageError, PageResult, render};
 use crate::shell::params::{QueryParams, href};
@@ -54,16 +54,7 @@ struct QueuePage {
 /// `?format=xlsx|csv`: the queue as shown (open ones, or all with `all=1`) as a file, headers
 /// and labels in the page's language.
 async fn export(ctx: &PageCtx, format: &str, rows: &[QueueRow]) -> PageResult {
-    let suffix = match format {
-        "csv" => ".csv",
-        "xlsx" => ".xlsx",
-        other => {
-            return Err(ctx.fail(ApiError::InvalidParam {
-                name: "format".to_owned(),
-                reason: format!("{other:?}: expected xlsx or csv"),
-            }));
-        }
-    };
+    let suffix = suffix_of(ctx, format)?;
     let header: Vec<String> = [
         "rect.case",
         "rect.item",
