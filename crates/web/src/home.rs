@@ -59,129 +59,133 @@ struct Task {
     text: &'static str,
 }
 
-/// The pages of each role's daily work, with the permission (or role) that opens each.
-fn tasks(ctx: &PageCtx, caller: &Caller) -> Vec<Task> {
-    let rater = matches!(&caller.0, Principal::User(u) if u.roles.contains(&Role::Rater));
-    [
-        (
-            Permission::VerifyRecords,
-            "/records/queue",
-            "nav.record_queue",
-            "home.task.record_queue",
-        ),
-        (
-            Permission::ManageCycles,
-            "/cycles",
-            "nav.cycles",
-            "home.task.cycles",
-        ),
-        (
-            Permission::JudgeRoutine,
-            "/judgements",
-            "nav.judgements",
-            "home.task.judgements",
-        ),
-        (
-            Permission::RecordFacts,
-            "/records/new",
-            "nav.record_new",
-            "home.task.record_new",
-        ),
-        (
-            Permission::HandleRectification,
-            "/service/rectifications",
-            "nav.ratings",
-            "home.task.ratings",
-        ),
-        (
-            Permission::DecideAppeal,
-            "/service/appeals",
-            "nav.appeals",
-            "home.task.appeals",
-        ),
-        (
-            Permission::ViewOwnResults,
-            "/my/results",
-            "nav.my_results",
-            "home.task.my_results",
-        ),
-        (
-            Permission::ViewOwnRecords,
-            "/my/records",
-            "nav.my_records",
-            "home.task.my_records",
-        ),
-        (
-            Permission::ManageAccounts,
-            "/admin/users",
-            "nav.accounts",
-            "home.task.accounts",
-        ),
-        (
-            Permission::ManageRoles,
-            "/admin/roles",
-            "nav.roles",
-            "home.task.roles",
-        ),
-        (
-            Permission::ViewAudit,
-            "/admin/audit",
-            "nav.audit",
-            "home.task.audit",
-        ),
-    ]
-    .into_iter()
-    .filter(|(p, ..)| caller.0.holds(*p))
-    .map(|(_, href, title, text)| Task {
-        href,
-        title: ctx.t(title),
-        text: ctx.t(text),
-    })
-    .chain(rater.then(|| Task {
-        href: "/vote",
-        title: ctx.t("home.task.vote_title"),
-        text: ctx.t("home.task.vote"),
-    }))
-    .collect()
+/// A card of the home page: the permission that opens it, its page, its title and text.
+type Card = (Permission, &'static str, &'static str, &'static str);
+
+/// The pages of each role's daily work.
+const TASKS: [Card; 11] = [
+    (
+        Permission::VerifyRecords,
+        "/records/queue",
+        "nav.record_queue",
+        "home.task.record_queue",
+    ),
+    (
+        Permission::ManageCycles,
+        "/cycles",
+        "nav.cycles",
+        "home.task.cycles",
+    ),
+    (
+        Permission::JudgeRoutine,
+        "/judgements",
+        "nav.judgements",
+        "home.task.judgements",
+    ),
+    (
+        Permission::RecordFacts,
+        "/records/new",
+        "nav.record_new",
+        "home.task.record_new",
+    ),
+    (
+        Permission::HandleRectification,
+        "/service/rectifications",
+        "nav.ratings",
+        "home.task.ratings",
+    ),
+    (
+        Permission::DecideAppeal,
+        "/service/appeals",
+        "nav.appeals",
+        "home.task.appeals",
+    ),
+    (
+        Permission::ViewOwnResults,
+        "/my/results",
+        "nav.my_results",
+        "home.task.my_results",
+    ),
+    (
+        Permission::ViewOwnRecords,
+        "/my/records",
+        "nav.my_records",
+        "home.task.my_records",
+    ),
+    (
+        Permission::ManageAccounts,
+        "/admin/users",
+        "nav.accounts",
+        "home.task.accounts",
+    ),
+    (
+        Permission::ManageRoles,
+        "/admin/roles",
+        "nav.roles",
+        "home.task.roles",
+    ),
+    (
+        Permission::ViewAudit,
+        "/admin/audit",
+        "nav.audit",
+        "home.task.audit",
+    ),
+];
+
+/// The pages to start from.
+const LINKS: [Card; 5] = [
+    (
+        Permission::ViewOrganization,
+        "/units",
+        "nav.units",
+        "home.link.units",
+    ),
+    (
+        Permission::ViewOrganization,
+        "/cadres",
+        "nav.cadres",
+        "home.link.cadres",
+    ),
+    (
+        Permission::Public,
+        "/calendar",
+        "nav.calendar",
+        "home.link.calendar",
+    ),
+    (
+        Permission::Public,
+        "/frameworks",
+        "nav.frameworks",
+        "home.link.frameworks",
+    ),
+    (Permission::Public, "/api/docs/", "nav.api", "home.link.api"),
+];
+
+/// The cards of `table` the caller may open, in words.
+fn cards(ctx: &PageCtx, caller: &Caller, table: &[Card]) -> Vec<Task> {
+    table
+        .iter()
+        .filter(|(p, ..)| caller.0.holds(*p))
+        .map(|(_, href, title, text)| Task {
+            href,
+            title: ctx.t(title),
+            text: ctx.t(text),
+        })
+        .collect()
 }
 
-/// The pages to start from, those the caller may open.
-fn links(ctx: &PageCtx, caller: &Caller) -> Vec<Task> {
-    [
-        (
-            Permission::ViewOrganization,
-            "/units",
-            "nav.units",
-            "home.link.units",
-        ),
-        (
-            Permission::ViewOrganization,
-            "/cadres",
-            "nav.cadres",
-            "home.link.cadres",
-        ),
-        (
-            Permission::Public,
-            "/calendar",
-            "nav.calendar",
-            "home.link.calendar",
-        ),
-        (
-            Permission::Public,
-            "/frameworks",
-            "nav.frameworks",
-            "home.link.frameworks",
-        ),
-        (Permission::Public, "/api/docs/", "nav.api", "home.link.api"),
-    ]
-    .into_iter()
-    .filter(|(p, ..)| caller.0.holds(*p))
-    .map(|(_, href, title, text)| Task {
-        href,
-        title: ctx.t(title),
-        text: ctx.t(text),
-    })
-    .collect()
+/// Each role's tasks; a rater's is the ballot, which needs no permission of its own.
+fn tasks(ctx: &PageCtx, caller: &Caller) -> Vec<Task> {
+    let rater = matches!(&caller.0, Principal::User(u) if u.roles.contains(&Role::Rater));
+    let mut tasks = cards(ctx, caller, &TASKS);
+    if rater {
+        tasks.push(Task {
+            href: "/vote",
+            title: ctx.t("home.task.vote_title"),
+            text: ctx.t("home.task.vote"),
+        });
+    }
+    tasks
 }
 
 /// Most units the home page lists.
@@ -207,7 +211,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
     let cycles = cycles::home::assessor_cycles(&state, &ctx, &caller).await?;
     let (own, more_own) = cycles::home::latest_own_results(&state, &ctx, &caller).await?;
     let tasks = tasks(&ctx, &caller);
-    let links = links(&ctx, &caller);
+    let links = cards(&ctx, &caller, &LINKS);
     let whole = ctx.sees_organization()
         && data::check_list_scope(state.store.as_ref(), &caller, None)
             .await

@@ -127,7 +127,8 @@ pub trait PollStore {
     /// follows the casting order. Then it clears what the casts left behind: on SQLite the
     /// pooled rows are overwritten with zeros (`secure_delete`) and the write-ahead log is
     /// truncated; on PostgreSQL the pool is truncated (a new file) once no poll has ballots in
-    /// it. Returns the number of ballots sealed; an open poll is left alone (0).
+    /// it. Returns the number of ballots sealed; an open poll, and one with nothing left in the
+    /// pool, is left alone (0).
     async fn seal_poll(&self, poll: &Code, now: OffsetDateTime) -> Result<u64, StoreError>;
     /// Enters a group's counted paper ballots, once per group.
     async fn enter_paper(
@@ -571,6 +572,13 @@ macro_rules! impl_poll_store {
                     return Err($crate::StoreError::Conflict(format!("no poll {poll}")));
                 };
                 if now.unix_timestamp() < closes_at {
+                    return Ok(0);
+                }
+                // Sealed already (every later reading of its results comes here): no transaction,
+                // no checkpoint, no lock.
+                let (pooled,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM poll_ballot_pool WHERE poll_id = $1")
+                    .bind(poll.as_str()).fetch_one(&self.pool).await?;
+                if pooled == 0 {
                     return Ok(0);
                 }
                 let sqlite = Self::BACKEND == $crate::Backend::Sqlite;

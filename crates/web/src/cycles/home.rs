@@ -86,21 +86,27 @@ pub(crate) async fn assessor_cycles(
         .map(|u| u.code)
         .collect();
     let mut lines = Vec::new();
-    let mut latest: Option<(Cycle, Vec<ResultRow>)> = None;
+    // The latest cycle with results, and its results when they were read for its line.
+    let mut latest: Option<(Cycle, Option<Vec<ResultRow>>)> = None;
     for c in store.cycles().await.map_err(|e| ctx.fail(e))? {
         let units = store.cycle_units(c.id).await.map_err(|e| ctx.fail(e))?;
         if !units.iter().all(|u| visible.contains(u)) {
             continue;
         }
-        let results = if computed(c.state) {
-            store
-                .results(c.id, c.revision)
-                .await
-                .map_err(|e| ctx.fail(e))?
+        // A final cycle's results are read only if it is the latest: home pages are read
+        // often, and past cycles hold most of the results.
+        let results = if computed(c.state) && c.state != CycleState::Final {
+            Some(
+                store
+                    .results(c.id, c.revision)
+                    .await
+                    .map_err(|e| ctx.fail(e))?,
+            )
         } else {
-            Vec::new()
+            None
         };
         if c.state != CycleState::Final {
+            let results = results.as_deref().unwrap_or_default();
             lines.push(CycleLine {
                 href: format!("/cycles/{}", c.id),
                 name: c.name.clone(),
@@ -117,10 +123,22 @@ pub(crate) async fn assessor_cycles(
         let newer = latest
             .as_ref()
             .is_none_or(|(l, _)| (c.period.end, c.id) > (l.period.end, l.id));
-        if !results.is_empty() && newer {
+        if computed(c.state) && newer {
             latest = Some((c, results));
         }
     }
+    let latest = match latest {
+        Some((c, Some(results))) => Some((c, results)),
+        Some((c, None)) => {
+            let results = store
+                .results(c.id, c.revision)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            Some((c, results))
+        }
+        None => None,
+    }
+    .filter(|(_, results)| !results.is_empty());
     let distribution = latest.map(|(c, results)| distribution(ctx, &c, &results));
     Ok(Some(AssessorCycles {
         lines,
@@ -167,7 +185,7 @@ pub(crate) async fn latest_own_results(
     if !caller.0.holds(Permission::ViewOwnResults) {
         return Ok((Vec::new(), false));
     }
-    let mut rows = own_results(state, ctx, caller).await?;
+    let mut rows = own_results(state, ctx, caller, Some(OWN_RESULTS)).await?;
     let more = rows.len() > OWN_RESULTS;
     rows.truncate(OWN_RESULTS);
     Ok((rows, more))

@@ -385,16 +385,19 @@ pub(super) async fn my_results(
     caller: Caller,
     State(state): State<AppState>,
 ) -> PageResult {
-    let rows = own_results(&state, &ctx, &caller).await?;
+    let rows = own_results(&state, &ctx, &caller, None).await?;
     Ok(render(StatusCode::OK, &MyResultsPage { ctx, rows }))
 }
 
 /// The results of final cycles the caller may read as their own: an official's, and a unit
-/// leader's people's; the latest period first.
+/// leader's people's; the latest period first. With `most`, at most `most + 1` rows (enough to
+/// tell whether there are more), reading a unit leader's cycles from the latest back only as
+/// far as needed.
 pub(crate) async fn own_results(
     state: &AppState,
     ctx: &PageCtx,
     caller: &Caller,
+    most: Option<usize>,
 ) -> Result<Vec<OwnRow>, PageError> {
     let store = state.store.as_ref();
     let Principal::User(user) = &caller.0 else {
@@ -402,9 +405,23 @@ pub(crate) async fn own_results(
     };
     let mut found: Vec<(Cycle, ResultRow)> = Vec::new();
     if user.roles.contains(&Role::UnitLeader) && !user.units.is_empty() {
-        for c in store.cycles().await.map_err(|e| ctx.fail(e))? {
-            if c.state != CycleState::Final {
-                continue;
+        let mut finals: Vec<Cycle> = store
+            .cycles()
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .into_iter()
+            .filter(|c| c.state == CycleState::Final)
+            .collect();
+        finals.sort_by_key(|c| std::cmp::Reverse(c.period.end));
+        for c in finals {
+            // Enough rows, and this cycle ends before those read: it cannot come first.
+            let enough = most.is_some_and(|n| found.len() > n);
+            if enough
+                && found
+                    .last()
+                    .is_some_and(|(l, _)| c.period.end < l.period.end)
+            {
+                break;
             }
             for r in store
                 .results(c.id, c.revision)
@@ -439,6 +456,9 @@ pub(crate) async fn own_results(
             .cmp(&a.0.period.end)
             .then(a.1.rank.cmp(&b.1.rank))
     });
+    if let Some(n) = most {
+        found.truncate(n + 1);
+    }
     let mut frameworks: HashMap<(String, String), Framework> = HashMap::new();
     let mut rows = Vec::new();
     for (c, r) in found {
