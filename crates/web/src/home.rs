@@ -63,7 +63,7 @@ struct Task {
 type Card = (Permission, &'static str, &'static str, &'static str);
 
 /// The pages of each role's daily work.
-const TASKS: [Card; 11] = [
+const TASKS: [Card; 12] = [
     (
         Permission::VerifyRecords,
         "/records/queue",
@@ -75,6 +75,12 @@ const TASKS: [Card; 11] = [
         "/cycles",
         "nav.cycles",
         "home.task.cycles",
+    ),
+    (
+        Permission::ManageCycles,
+        "/polls",
+        "nav.polls",
+        "polls.home_task",
     ),
     (
         Permission::JudgeRoutine,

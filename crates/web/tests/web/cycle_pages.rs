@@ -550,6 +550,10 @@ async fn who_sees_a_cycle_and_its_results() {
         // The assessor's home: the cycle at work with its people, those computed and those
         // for the committee, and the grades of each unit.
         let home = app.get("/").await;
+        assert!(
+            home.body.contains("href=\"/polls\""),
+            "polls among the tasks"
+        );
         let cycles = home.table_rows("home-cycles-table");
         assert_eq!(cycles.len(), 1, "{}", home.body);
         assert!(
