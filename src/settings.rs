@@ -42,6 +42,10 @@ pub(crate) struct Polls {
     pub(crate) vote_burst: u32,
     /// Requests given back to a client address a minute: the guessing rate of docs/polls.md.
     pub(crate) vote_per_minute: u32,
+    /// The ballot key file (docs/security.md): created on first use; unset: beside the SQLite
+    /// database file (`kaohe.db.ballot-key`), or `kaohe.ballot-key` in the working directory
+    /// with PostgreSQL.
+    pub(crate) ballot_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Polls {
@@ -50,11 +54,28 @@ impl Default for Polls {
         Self {
             vote_burst: d.burst,
             vote_per_minute: d.per_minute,
+            ballot_key_file: None,
         }
     }
 }
 
 impl Polls {
+    /// Where the ballot key is kept for the database at `database_url`.
+    pub(crate) fn ballot_key_file(&self, database_url: &str) -> std::path::PathBuf {
+        if let Some(file) = &self.ballot_key_file {
+            return file.clone();
+        }
+        let file = database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default())
+            .filter(|path| !path.is_empty() && !path.contains(":memory:"));
+        match file {
+            Some(path) => format!("{path}.ballot-key").into(),
+            None => "kaohe.ballot-key".into(),
+        }
+    }
+
     /// The rate limit the web layer runs with.
     pub(crate) fn vote_limit(&self) -> kaohe_web::VoteLimit {
         kaohe_web::VoteLimit {

@@ -6,7 +6,7 @@ use crate::settings::Settings;
 use async_trait::async_trait;
 use kaohe_domain::Code;
 use kaohe_domain::cycles::ValueOrigin;
-use kaohe_domain::polls::{PollKind, values as poll_values};
+use kaohe_domain::polls::{BallotKey, PollKind, values as poll_values};
 use kaohe_engine::Framework;
 use kaohe_engine::ratings::{GroupFigures, of_tallies};
 use kaohe_store::cycles::Cycle;
@@ -144,7 +144,10 @@ impl ValueSource for RecordSource {
 /// (`kaohe_domain::polls::values`): each item's score, 优秀率, 称职以上率 and the review flags of
 /// every person evaluated. A poll of the cycle that is still open, or closed without a quorum,
 /// stops the gathering with its reason; so does a person evaluated by two polls of the cycle.
-pub(crate) struct PollSource;
+pub(crate) struct PollSource {
+    /// The ballot key, to seal a poll that closed on time.
+    pub(crate) ballot_key: Arc<BallotKey>,
+}
 
 #[async_trait]
 impl ValueSource for PollSource {
@@ -175,7 +178,8 @@ impl ValueSource for PollSource {
             if poll.cycle.as_deref() != Some(id.as_str()) || poll.kind != PollKind::Evaluation {
                 continue;
             }
-            let Some((poll, results)) = kaohe_store::polls::results(store, &poll.id, now).await?
+            let Some((poll, results)) =
+                kaohe_store::polls::results(store, &poll.id, now, &self.ballot_key).await?
             else {
                 continue;
             };
@@ -219,21 +223,31 @@ pub(crate) async fn gathered_columns(
         .await?
         .iter()
         .any(|p| p.cycle.as_deref() == Some(cycle.as_str()) && p.kind == PollKind::Evaluation);
-    Ok(all(settings)
+    let mut columns: Vec<String> = unpolled(settings)
         .iter()
-        .filter(|s| polled || s.origin() != ValueOrigin::Polls)
         .flat_map(|s| s.columns(framework))
-        .collect())
+        .collect();
+    if polled {
+        columns.extend(poll_values::COLUMNS.iter().map(|c| (*c).to_owned()));
+    }
+    Ok(columns)
 }
 
-/// Every source a cycle gathers from.
-pub(crate) fn all(settings: &Settings) -> Vec<Arc<dyn ValueSource>> {
+/// The sources of ratings and records.
+fn unpolled(settings: &Settings) -> Vec<Arc<dyn ValueSource>> {
     vec![
         Arc::new(RatingSource {
             prior_strength: settings.ratings.prior_strength,
             offset: settings.server.utc_offset.0,
         }),
         Arc::new(RecordSource),
-        Arc::new(PollSource),
     ]
+}
+
+/// Every source a cycle gathers from; polls are sealed with `ballot_key` when they closed on
+/// time.
+pub(crate) fn all(settings: &Settings, ballot_key: Arc<BallotKey>) -> Vec<Arc<dyn ValueSource>> {
+    let mut sources = unpolled(settings);
+    sources.push(Arc::new(PollSource { ballot_key }));
+    sources
 }

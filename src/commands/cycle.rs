@@ -9,10 +9,12 @@ use anyhow::Context;
 use kaohe_data::WideCell;
 use kaohe_domain::cycles::ValueTable;
 use kaohe_domain::cycles::{CycleKind, Decision};
+use kaohe_domain::polls::BallotKey;
 use kaohe_domain::{Code, GradeScale, Labeled};
 use kaohe_store::Store;
 use kaohe_store::cycles::work;
 use std::path::Path;
+use std::sync::Arc;
 use time::Date;
 
 /// Runs `kaohe framework upload FILE`.
@@ -44,6 +46,7 @@ pub(crate) async fn run(
     action: &CycleAction,
     store: &dyn Store,
     settings: &Settings,
+    ballot_key: Arc<BallotKey>,
 ) -> anyhow::Result<()> {
     let actor = super::audit::actor();
     let opts = settings.cycles.options(&settings.rules);
@@ -118,7 +121,7 @@ pub(crate) async fn run(
             ))
         }
         CycleAction::Compute { id } => {
-            let sources = sources::all(settings);
+            let sources = sources::all(settings, ballot_key);
             let done = work::compute(store, *id, &sources, &opts, &actor).await?;
             let cycle = store.cycle(*id).await?.context("the cycle just computed")?;
             let mut text = format!(

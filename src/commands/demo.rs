@@ -9,6 +9,7 @@
 use super::data;
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec};
+use kaohe_domain::polls::BallotKey;
 use kaohe_domain::ratings::rectification::{
     Rectification, RectificationPolicy, Step, StepKind, Verdict,
 };
@@ -18,6 +19,7 @@ use kaohe_domain::ratings::{
 use kaohe_domain::{NewAuditEntry, WorkCalendar};
 use kaohe_store::{Appeal, IntakeOutcome, RatingIntake, RectificationState, Store};
 use std::collections::HashMap;
+use std::sync::Arc;
 use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 
 /// Seed and size of the demo county: fixed, so every newcomer sees the same county.
@@ -44,6 +46,7 @@ const SECOND_ASSESSOR: &str = "demo_assessor2";
 pub(crate) async fn prepare(
     store: &dyn Store,
     settings: &crate::settings::Settings,
+    ballot_key: &Arc<BallotKey>,
 ) -> anyhow::Result<Option<String>> {
     let offset = settings.server.utc_offset.0;
     let dataset = dataset(OffsetDateTime::now_utc().to_offset(offset).date());
@@ -89,9 +92,15 @@ pub(crate) async fn prepare(
         rate_recent(store, &recent, now, offset, &calendar).await?;
         advance_rectifications(store, &calendar, now.to_offset(offset).date()).await?;
         appeals(store).await?;
-        cycles(store, &dataset, settings, now.to_offset(offset).date())
-            .await
-            .context("demo assessment cycles")?;
+        cycles(
+            store,
+            &dataset,
+            settings,
+            ballot_key,
+            now.to_offset(offset).date(),
+        )
+        .await
+        .context("demo assessment cycles")?;
     }
     // A case stored by an earlier start today kept its code: read the codes back.
     let ids: Vec<kaohe_domain::Code> = recent.iter().map(|c| c.case.id.clone()).collect();
@@ -118,6 +127,7 @@ async fn cycles(
     store: &dyn Store,
     dataset: &Dataset,
     settings: &crate::settings::Settings,
+    ballot_key: &Arc<BallotKey>,
     today: Date,
 ) -> anyhow::Result<()> {
     use kaohe_domain::cycles::{CycleKind, Period};
@@ -129,7 +139,7 @@ async fn cycles(
         .context("the demo county has no top unit")?
         .code
         .clone();
-    let sources = crate::sources::all(settings);
+    let sources = crate::sources::all(settings, Arc::clone(ballot_key));
     let opts = settings.cycles.options(&settings.rules);
     work::store_presets(store, "system").await?;
     let first = Date::from_calendar_date(today.year() - 1, time::Month::January, 1)?;

@@ -8,7 +8,9 @@
 
 use anyhow::Context;
 use kaohe_domain::grade::AnnualGrade;
-use kaohe_domain::polls::{Choices, Item, Mark, Poll, PollKind, PollSettings, RaterGroup};
+use kaohe_domain::polls::{
+    BallotKey, Choices, Item, Mark, Poll, PollKind, PollSettings, RaterGroup,
+};
 use kaohe_domain::{Code, NewAuditEntry};
 use kaohe_store::Store;
 use kaohe_store::polls::issue_codes;
@@ -89,11 +91,11 @@ async fn team(store: &dyn Store) -> anyhow::Result<Vec<Code>> {
 
 /// Creates the demo's polls when missing and returns a fresh code of the open one, printed
 /// (`K7QM-3XPA-9TRD`).
-pub(crate) async fn prepare(store: &dyn Store) -> anyhow::Result<String> {
+pub(crate) async fn prepare(store: &dyn Store, ballot_key: &BallotKey) -> anyhow::Result<String> {
     let now = OffsetDateTime::now_utc();
     let people = team(store).await?;
     if store.poll(&code(CLOSED)?).await?.is_none() {
-        closed_poll(store, &people, now).await?;
+        closed_poll(store, &people, now, ballot_key).await?;
     }
     let open = match store
         .polls()
@@ -161,6 +163,7 @@ async fn closed_poll(
     store: &dyn Store,
     people: &[Code],
     now: OffsetDateTime,
+    ballot_key: &BallotKey,
 ) -> anyhow::Result<()> {
     let opens = now - Duration::days(10);
     let poll = Poll {
@@ -228,6 +231,7 @@ async fn closed_poll(
                     c,
                     &Choices::Grades(marks),
                     at + Duration::minutes(k as i64),
+                    ballot_key,
                 )
                 .await
                 .context("casting the demo's ballots")?;

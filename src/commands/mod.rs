@@ -107,15 +107,14 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
             audit::run(&action, open_store(&settings).await?.as_ref()).await
         }
         Command::Poll { action } => {
-            poll::run(
-                &action,
-                open_store(&settings).await?.as_ref(),
-                settings.server.utc_offset.0,
-            )
-            .await
+            let store = open_store(&settings).await?;
+            let key = ballot_key(&settings, store.as_ref()).await?;
+            poll::run(&action, store.as_ref(), settings.server.utc_offset.0, &key).await
         }
         Command::Cycle { action } => {
-            cycle::run(&action, open_store(&settings).await?.as_ref(), &settings).await
+            let store = open_store(&settings).await?;
+            let key = ballot_key(&settings, store.as_ref()).await?;
+            cycle::run(&action, store.as_ref(), &settings, key).await
         }
         Command::Framework {
             action: FrameworkAction::Upload { file },
@@ -156,6 +155,17 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn kaohe_store::
                 kaohe_store::redact_url(&settings.database_url)
             )
         })
+}
+
+/// The deployment's ballot key (`[polls] ballot_key_file`), created on first use.
+async fn ballot_key(
+    settings: &Settings,
+    store: &dyn kaohe_store::Store,
+) -> anyhow::Result<Arc<kaohe_domain::polls::BallotKey>> {
+    let file = settings.polls.ballot_key_file(&settings.database_url);
+    Ok(Arc::new(
+        kaohe_store::polls::key_file::load_or_create(&file, store).await?,
+    ))
 }
 
 /// Writes command output to standard output.

@@ -7,7 +7,7 @@ use crate::cli::PollAction;
 use anyhow::Context;
 use kaohe_data::parse::{format_datetime, parse_datetime};
 use kaohe_domain::polls::{
-    Item, PaperCount, Poll, PollKind, PollResults, PollSettings, RaterGroup,
+    BallotKey, Item, PaperCount, Poll, PollKind, PollResults, PollSettings, RaterGroup,
 };
 use kaohe_domain::{Code, Labeled, NewAuditEntry};
 use kaohe_store::Store;
@@ -83,6 +83,7 @@ pub(crate) async fn run(
     action: &PollAction,
     store: &dyn Store,
     offset: UtcOffset,
+    ballot_key: &BallotKey,
 ) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
     match action {
@@ -207,13 +208,13 @@ pub(crate) async fn run(
         PollAction::Close { poll } => {
             let poll = code("poll", poll)?;
             store
-                .close_poll(&poll, now, &entry("poll.close", &poll))
+                .close_poll(&poll, now, &entry("poll.close", &poll), ballot_key)
                 .await?;
             print(&format!("poll {poll} closed\n"))
         }
         PollAction::Results { poll } => {
             let id = code("poll", poll)?;
-            let Some((poll, outcome)) = results(store, &id, now).await? else {
+            let Some((poll, outcome)) = results(store, &id, now, ballot_key).await? else {
                 anyhow::bail!("no poll {id}");
             };
             let mut out = format!(

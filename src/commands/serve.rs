@@ -3,14 +3,16 @@
 use crate::cli::ServeArgs;
 use crate::settings::Settings;
 use anyhow::Context;
+use std::sync::Arc;
 
 pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<()> {
     let store = super::open_store(settings).await?;
     super::record_settings(store.as_ref(), settings)
         .await
         .context("recording the settings in the audit log")?;
+    let ballot_key = super::ballot_key(settings, store.as_ref()).await?;
     let rate_code = if args.demo {
-        super::demo::prepare(store.as_ref(), settings)
+        super::demo::prepare(store.as_ref(), settings, &ballot_key)
             .await
             .context("preparing the demo")?
     } else {
@@ -19,7 +21,7 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
     // A fresh code of the demo's open poll on every demo start, for a newcomer to vote with.
     let vote_code = if args.demo {
         Some(
-            super::demo_polls::prepare(store.as_ref())
+            super::demo_polls::prepare(store.as_ref(), &ballot_key)
                 .await
                 .context("preparing the demo polls")?,
         )
@@ -85,13 +87,13 @@ pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<
             .accounts
             .auth_settings(settings.server.secure_cookies),
         ratings: settings.ratings.rating_settings(),
-        value_sources: crate::sources::all(settings),
+        value_sources: crate::sources::all(settings, Arc::clone(&ballot_key)),
         evidence: settings.records.vault(),
         record_upload_max_bytes: settings.records.max_evidence_bytes,
         cycles: settings.cycles.options(&settings.rules),
         votes: settings.polls.vote_limit(),
         demo_vote_code: vote_code,
-        ..kaohe_web::AppState::new(store)
+        ..kaohe_web::AppState::new(store, ballot_key)
     };
     let served = kaohe_web::serve(listener, state, shutdown).await;
     sweeps.abort();
@@ -114,7 +116,7 @@ async fn escalation_sweep(store: &dyn kaohe_store::Store, offset: time::UtcOffse
 
 /// An escalation sweep every `period` after the first, for as long as the server runs.
 async fn escalation_sweeps(
-    store: std::sync::Arc<dyn kaohe_store::Store>,
+    store: Arc<dyn kaohe_store::Store>,
     offset: time::UtcOffset,
     period: std::time::Duration,
 ) {

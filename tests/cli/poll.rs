@@ -9,6 +9,16 @@ use kaohe_store::testing::TestDatabase;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+/// The ballot key the binary uses with `db` (made on first use, by whichever comes first).
+async fn ballot_key(db: &TestDatabase) -> kaohe_domain::polls::BallotKey {
+    kaohe_store::polls::key_file::load_or_create(
+        &crate::util::ballot_key_file(&db.url),
+        db.store.as_ref(),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_poll_from_creation_to_results() {
     for db in TestDatabase::all().await.unwrap() {
@@ -97,7 +107,13 @@ async fn a_poll_from_creation_to_results() {
                 })
                 .collect();
             db.store
-                .cast_ballot(&p1, c, &Choices::Grades(marks), OffsetDateTime::now_utc())
+                .cast_ballot(
+                    &p1,
+                    c,
+                    &Choices::Grades(marks),
+                    OffsetDateTime::now_utc(),
+                    &ballot_key(&db).await,
+                )
                 .await
                 .unwrap();
         }
@@ -217,6 +233,7 @@ async fn a_closed_poll_gives_its_cycle_indicator_values() {
                     &BallotCode::parse(line).unwrap(),
                     &Choices::Grades(marks),
                     OffsetDateTime::now_utc(),
+                    &ballot_key(&db).await,
                 )
                 .await
                 .unwrap();

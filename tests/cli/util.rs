@@ -24,8 +24,28 @@ pub(crate) fn run(url: &str, args: &[&str]) -> Output {
     run_cmd(kaohe(), url, args)
 }
 
+/// The ballot key file of the database at `url`: beside an SQLite file, as kaohe's default; for
+/// a PostgreSQL database a file of its own in the temporary directory (kaohe's default, the
+/// working directory, would be the source tree).
+pub(crate) fn ballot_key_file(url: &str) -> std::path::PathBuf {
+    match url.strip_prefix("sqlite://") {
+        Some(path) => format!("{path}.ballot-key").into(),
+        None => {
+            let name: String = url
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            std::env::temp_dir().join(format!("kaohe-test-{name}.ballot-key"))
+        }
+    }
+}
+
 fn run_cmd(mut cmd: Command, url: &str, args: &[&str]) -> Output {
-    cmd.args(args)
+    cmd.env("KAOHE_POLLS__BALLOT_KEY_FILE", ballot_key_file(url))
+        .args(args)
         .args(["--database-url", url])
         .output()
         .expect("kaohe runs")
@@ -84,6 +104,7 @@ impl Server {
     fn start_cmd(mut cmd: Command, url: &str, args: &[&str]) -> Self {
         use std::io::BufRead;
         let mut child = cmd
+            .env("KAOHE_POLLS__BALLOT_KEY_FILE", ballot_key_file(url))
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
             .args(args)
             .stdout(std::process::Stdio::piped())

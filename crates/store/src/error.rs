@@ -35,6 +35,17 @@ pub enum StoreError {
     /// A poll definition that cannot be run.
     #[error(transparent)]
     Poll(#[from] kaohe_domain::polls::PollError),
+    /// A pooled ballot that does not decrypt: another ballot key, or changed.
+    #[error("{0}")]
+    Pool(#[from] kaohe_domain::polls::PoolError),
+    /// The ballot key file cannot be read, written or used.
+    #[error("ballot key file {path}: {reason}")]
+    BallotKeyFile {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// A paper count that does not fit its poll.
     #[error(transparent)]
     Paper(#[from] kaohe_domain::polls::PaperError),

@@ -5,9 +5,12 @@
 //! or hands a bound listener to [`serve`]:
 //!
 //! ```no_run
-//! # async fn run(store: std::sync::Arc<dyn kaohe_store::Store>) -> std::io::Result<()> {
+//! # async fn run(
+//! #     store: std::sync::Arc<dyn kaohe_store::Store>,
+//! #     ballot_key: std::sync::Arc<kaohe_domain::polls::BallotKey>,
+//! # ) -> std::io::Result<()> {
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! let state = kaohe_web::AppState { demo: true, ..kaohe_web::AppState::new(store) };
+//! let state = kaohe_web::AppState { demo: true, ..kaohe_web::AppState::new(store, ballot_key) };
 //! kaohe_web::serve(listener, state, kaohe_web::shutdown_signal()?).await
 //! # }
 //! ```

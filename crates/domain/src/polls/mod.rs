@@ -11,6 +11,7 @@
 //! ranking of nominees in [`tally`].
 
 pub mod code;
+pub mod pool;
 pub mod tally;
 pub mod values;
 
@@ -22,6 +23,7 @@ use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
 pub use code::{BallotCode, CodeFormatError, code_hash};
+pub use pool::{BallotKey, KeyFormatError, PoolError};
 pub use tally::{
     Flag, GroupTally, ItemResult, PersonResult, PollResults, RankedNominee, ReportedGroup, Turnout,
     Withheld, tally,

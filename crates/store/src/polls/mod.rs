@@ -2,20 +2,24 @@
 //! hashed ballot codes, secret ballots and confirmed paper counts, written once for both
 //! backends ([`impl_poll_store!`]).
 //!
-//! Secrecy is a property of what is stored (`migrations/*/0011_polls.sql`, `0013_ballot_pool.sql`):
-//! a ballot row holds its poll, its group, its choices and a random key, nothing else, and it
-//! is written to the pool in the transaction that marks its code used; at the close it is
-//! sealed into `poll_ballots` in key order ([`PollStore::seal_poll`]). A cast writes no audit
+//! Secrecy is a property of what is stored (`migrations/*/0011_polls.sql`, `0013_ballot_pool.sql`,
+//! `0014_encrypted_pool.sql`): a ballot row holds its poll, its group, its choices and a random
+//! key, nothing else. It is written to the pool, its choices encrypted under the ballot key
+//! (`kaohe_domain::polls::pool`, the key in a file: [`key_file`]), in the transaction that marks
+//! its code used; at the close it is decrypted and sealed into `poll_ballots` under a new random
+//! key, in key order ([`PollStore::seal_poll`]). A cast writes no audit
 //! entry and no log line (an entry's time would give the casting order); creating a poll,
 //! issuing codes, closing and paper counts are audited. The rules (what a poll and a ballot may be, the count) live in
 //! `kaohe_domain::polls`; docs/security.md states the threat model.
+
+pub mod key_file;
 
 use crate::sql::{label, parse_code};
 use crate::{Store, StoreError};
 use async_trait::async_trait;
 use kaohe_domain::polls::{
-    BallotCode, BallotError, Choices, GroupTally, Item, PaperCount, Poll, PollKind, PollResults,
-    PollSettings, RaterGroup, Withheld,
+    BallotCode, BallotError, BallotKey, Choices, GroupTally, Item, PaperCount, Poll, PollKind,
+    PollResults, PollSettings, RaterGroup, Withheld,
 };
 use kaohe_domain::{Code, Labeled, NewAuditEntry};
 use time::OffsetDateTime;
@@ -104,32 +108,44 @@ pub trait PollStore {
     async fn code_used(&self, hash: &str) -> Result<Option<bool>, StoreError>;
     /// Codes issued and used in each group, in the poll's order.
     async fn code_counts(&self, poll: &Code) -> Result<Vec<CodeCount>, StoreError>;
-    /// Casts a ballot with a code: marks the code used and stores the ballot under a random
-    /// key in one transaction, or stores nothing.
+    /// Casts a ballot with a code: marks the code used and stores the ballot in the pool,
+    /// encrypted under `key` (`kaohe_domain::polls::pool`) and under a random row key, in one
+    /// transaction, or stores nothing.
     async fn cast_ballot(
         &self,
         poll: &Code,
         code: &BallotCode,
         choices: &Choices,
         now: OffsetDateTime,
+        key: &BallotKey,
     ) -> Result<(), CastError>;
-    /// Closes a poll at `at`, earlier than planned, and seals its ballots
+    /// Closes a poll at `at`, earlier than planned, and seals its ballots with `key`
     /// ([`PollStore::seal_poll`]); refused when it has closed already.
     async fn close_poll(
         &self,
         poll: &Code,
         at: OffsetDateTime,
         audit: &NewAuditEntry,
+        key: &BallotKey,
     ) -> Result<(), StoreError>;
-    /// Seals the ballots of a poll closed at `now`: moves them from the pool where they waited
-    /// while it was open into `poll_ballots`, in the order of their random keys and in one
-    /// transaction, so that neither their place in the table nor their writing transaction
-    /// follows the casting order. Then it clears what the casts left behind: on SQLite the
-    /// pooled rows are overwritten with zeros (`secure_delete`) and the write-ahead log is
-    /// truncated; on PostgreSQL the pool is truncated (a new file) once no poll has ballots in
-    /// it. Returns the number of ballots sealed; an open poll, and one with nothing left in the
-    /// pool, is left alone (0).
-    async fn seal_poll(&self, poll: &Code, now: OffsetDateTime) -> Result<u64, StoreError>;
+    /// Seals the ballots of a poll closed at `now`: decrypts the ballots that waited in the
+    /// pool while it was open with `key` (every one, or nothing is written) and writes them
+    /// into `poll_ballots` under new random row keys, in the order of those keys and in one
+    /// transaction, so that neither a sealed row's key, its place in the table nor its writing
+    /// transaction leads back to its pooled row or the casting order. Then it clears what the
+    /// casts left behind: on SQLite the pooled rows are overwritten with zeros
+    /// (`secure_delete`) and the write-ahead log is truncated; on PostgreSQL the pool is
+    /// truncated (a new file) once no poll has ballots in it. Returns the number of ballots
+    /// sealed; an open poll, and one with nothing left in the pool, is left alone (0).
+    async fn seal_poll(
+        &self,
+        poll: &Code,
+        now: OffsetDateTime,
+        key: &BallotKey,
+    ) -> Result<u64, StoreError>;
+    /// Ballots waiting in the pool, of every poll: those a lost ballot key would leave
+    /// unreadable.
+    async fn pooled_ballots(&self) -> Result<u64, StoreError>;
     /// Enters a group's counted paper ballots, once per group.
     async fn enter_paper(
         &self,
@@ -150,17 +166,20 @@ pub trait PollStore {
     ) -> Result<(), StoreError>;
     /// The paper counts of a poll and their confirmations.
     async fn paper_entries(&self, poll: &Code) -> Result<Vec<PaperEntry>, StoreError>;
-    /// The votes of each group (ballots and confirmed paper counts), in the poll's order.
-    /// Refuses (corrupt) when the ballots of a group are not as many as its used codes.
+    /// The votes of each group (sealed ballots and confirmed paper counts), in the poll's
+    /// order. Refuses a poll with ballots still in the pool (not sealed), and (corrupt) one
+    /// whose sealed ballots of a group are not as many as its used codes.
     async fn tallies(&self, poll: &Poll) -> Result<Vec<GroupTally>, StoreError>;
 }
 
-/// The results of a poll at `now`: withheld while open, without a quorum, or with too few
-/// ballots. `Ok(None)` when there is no such poll.
+/// The results of a poll at `now`, sealing its ballots with `key` first if it closed on time:
+/// withheld while open, without a quorum, or with too few ballots. `Ok(None)` when there is no
+/// such poll.
 pub async fn results(
     store: &dyn Store,
     id: &Code,
     now: OffsetDateTime,
+    key: &BallotKey,
 ) -> Result<Option<(Poll, Result<PollResults, Withheld>)>, StoreError> {
     let Some(poll) = store.poll(id).await? else {
         return Ok(None);
@@ -169,7 +188,7 @@ pub async fn results(
         return Ok(Some((poll, Err(Withheld::Open))));
     }
     // A poll that closed on time has not been sealed by a close.
-    store.seal_poll(&poll.id, now).await?;
+    store.seal_poll(&poll.id, now, key).await?;
     let tallies = store.tallies(&poll).await?;
     let results = kaohe_domain::polls::tally(&poll, now, &tallies);
     Ok(Some((poll, results)))
@@ -267,14 +286,22 @@ pub async fn cycle_misfit(
         .map(|p| CycleMisfit::NotInCycle(p.clone(), cycle)))
 }
 
-/// 128 random bits from the operating system: the key of a ballot.
-pub(crate) fn ballot_key() -> Result<[u8; 16], StoreError> {
+/// Random bytes from the operating system: a ballot's row key, a nonce, a ballot key.
+pub(crate) fn random<const N: usize>() -> Result<[u8; N], StoreError> {
     use rand::TryRngCore;
-    let mut key = [0u8; 16];
-    rand::rngs::OsRng.try_fill_bytes(&mut key).map_err(|e| {
-        StoreError::Conflict(format!("no randomness from the operating system: {e}"))
-    })?;
-    Ok(key)
+    let mut bytes = [0u8; N];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| StoreError::Randomness(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// A new ballot key from the operating system's random source.
+///
+/// # Errors
+/// [`StoreError::Randomness`] when the operating system gives none.
+pub fn new_ballot_key() -> Result<BallotKey, StoreError> {
+    random().map(BallotKey::from_bytes)
 }
 
 pub(crate) fn unix(t: OffsetDateTime) -> i64 {
@@ -504,7 +531,7 @@ macro_rules! impl_poll_store {
                 })).collect()
             }
 
-            async fn cast_ballot(&self, poll: &kaohe_domain::Code, code: &kaohe_domain::polls::BallotCode, choices: &kaohe_domain::polls::Choices, now: time::OffsetDateTime) -> Result<(), $crate::polls::CastError> {
+            async fn cast_ballot(&self, poll: &kaohe_domain::Code, code: &kaohe_domain::polls::BallotCode, choices: &kaohe_domain::polls::Choices, now: time::OffsetDateTime, ballot_key: &kaohe_domain::polls::BallotKey) -> Result<(), $crate::polls::CastError> {
                 use $crate::polls::CastError;
                 let Some(def) = Self::poll_in(&self.pool, poll.as_str()).await? else {
                     return Err(CastError::NoPoll(poll.clone()));
@@ -512,7 +539,8 @@ macro_rules! impl_poll_store {
                 def.check_open(now)?;
                 let text = def.encode(choices)?;
                 let hash = kaohe_domain::polls::code_hash(poll, code);
-                let key = $crate::polls::ballot_key()?;
+                let key: [u8; 16] = $crate::polls::random()?;
+                let nonce = $crate::polls::random()?;
                 let mut tx = self.pool.begin().await?;
                 // The write comes first: on SQLite it takes the write lock at once, so a cast
                 // never has to upgrade a read snapshot that another cast made stale.
@@ -544,14 +572,17 @@ macro_rules! impl_poll_store {
                     }
                     return Err(CastError::UnknownCode);
                 };
+                let group_code = kaohe_domain::Code::parse(&group).map_err(|e| $crate::StoreError::Corrupt {
+                    table: "poll_codes", column: "group_id", reason: e.to_string() })?;
+                let sealed = ballot_key.encrypt(poll, &group_code, &text, nonce);
                 sqlx::query("INSERT INTO poll_ballot_pool (id, poll_id, group_id, choices) VALUES ($1, $2, $3, $4)")
-                    .bind(key.as_slice()).bind(poll.as_str()).bind(&group).bind(&text)
+                    .bind(key.as_slice()).bind(poll.as_str()).bind(&group).bind(&sealed)
                     .execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
-            async fn close_poll(&self, poll: &kaohe_domain::Code, at: time::OffsetDateTime, audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
+            async fn close_poll(&self, poll: &kaohe_domain::Code, at: time::OffsetDateTime, audit: &kaohe_domain::NewAuditEntry, key: &kaohe_domain::polls::BallotKey) -> Result<(), $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 Self::append_audit_in(&mut tx, audit).await?;
                 let done = sqlx::query("UPDATE polls SET closes_at = $2 WHERE id = $1 AND closes_at > $2")
@@ -560,11 +591,11 @@ macro_rules! impl_poll_store {
                     return Err($crate::StoreError::Conflict(format!("no open poll {poll}")));
                 }
                 tx.commit().await?;
-                self.seal_poll(poll, at).await?;
+                self.seal_poll(poll, at, key).await?;
                 Ok(())
             }
 
-            async fn seal_poll(&self, poll: &kaohe_domain::Code, now: time::OffsetDateTime) -> Result<u64, $crate::StoreError> {
+            async fn seal_poll(&self, poll: &kaohe_domain::Code, now: time::OffsetDateTime, key: &kaohe_domain::polls::BallotKey) -> Result<u64, $crate::StoreError> {
                 use sqlx::Connection as _;
                 let closes: Option<(i64,)> = sqlx::query_as("SELECT closes_at FROM polls WHERE id = $1")
                     .bind(poll.as_str()).fetch_optional(&self.pool).await?;
@@ -588,14 +619,31 @@ macro_rules! impl_poll_store {
                 }
                 let sealed = async {
                     let mut tx = conn.begin().await?;
-                    let n = sqlx::query(
-                        "INSERT INTO poll_ballots (id, poll_id, group_id, choices) \
-                         SELECT id, poll_id, group_id, choices FROM poll_ballot_pool WHERE poll_id = $1 ORDER BY id")
-                        .bind(poll.as_str()).execute(&mut *tx).await?.rows_affected();
+                    // Every pooled ballot is decrypted before anything is written: a wrong key
+                    // or a changed row leaves the pool as it was.
+                    let pooled: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT group_id, choices FROM poll_ballot_pool WHERE poll_id = $1")
+                        .bind(poll.as_str()).fetch_all(&mut *tx).await?;
+                    let mut ballots = Vec::with_capacity(pooled.len());
+                    for (group, text) in &pooled {
+                        let g = $crate::sql::parse_code("poll_ballot_pool", "group_id", group)?;
+                        let choices = key.decrypt(poll, &g, text)?;
+                        ballots.push(($crate::polls::random::<16>()?, group.as_str(), choices));
+                    }
+                    ballots.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                    sqlx::query("INSERT INTO poll_seals (poll_id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM poll_seals WHERE poll_id = $1)")
+                        .bind(poll.as_str()).execute(&mut *tx).await?;
+                    for chunk in ballots.chunks($crate::sql::BATCH_ROWS) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO poll_ballots (id, poll_id, group_id, choices) ");
+                        q.push_values(chunk, |mut b, (id, group, choices)| {
+                            b.push_bind(id.to_vec()).push_bind(poll.as_str()).push_bind(*group).push_bind(choices.as_str());
+                        });
+                        q.build().execute(&mut *tx).await?;
+                    }
                     sqlx::query("DELETE FROM poll_ballot_pool WHERE poll_id = $1")
                         .bind(poll.as_str()).execute(&mut *tx).await?;
                     tx.commit().await?;
-                    Ok::<u64, sqlx::Error>(n)
+                    Ok::<u64, $crate::StoreError>(ballots.len() as u64)
                 }.await;
                 if sqlite {
                     sqlx::query("PRAGMA secure_delete = OFF").execute(&mut *conn).await?;
@@ -619,6 +667,12 @@ macro_rules! impl_poll_store {
                     tx.commit().await?;
                 }
                 Ok(n)
+            }
+
+            async fn pooled_ballots(&self) -> Result<u64, $crate::StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM poll_ballot_pool")
+                    .fetch_one(&self.pool).await?;
+                Ok(u64::try_from(n).unwrap_or_default())
             }
 
             async fn enter_paper(&self, poll: &kaohe_domain::Code, paper: &kaohe_domain::polls::PaperCount, by: &str, at: time::OffsetDateTime, audit: &kaohe_domain::NewAuditEntry) -> Result<(), $crate::StoreError> {
@@ -688,9 +742,14 @@ macro_rules! impl_poll_store {
                     poll.groups.iter().map(|_| kaohe_domain::polls::GroupTally::new(poll)).collect();
                 let index = |g: &str| poll.groups.iter().position(|x| x.id.as_str() == g);
                 let mut tx = self.pool.begin().await?;
+                let (pooled,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM poll_ballot_pool WHERE poll_id = $1")
+                    .bind(poll.id.as_str()).fetch_one(&mut *tx).await?;
+                if pooled > 0 {
+                    return Err($crate::StoreError::Conflict(format!(
+                        "poll {} has {pooled} ballots not sealed yet: its results are read once it has closed and been sealed", poll.id)));
+                }
                 let ballots: Vec<(String, String)> = sqlx::query_as(
-                    "SELECT group_id, choices FROM poll_ballots WHERE poll_id = $1 \
-                     UNION ALL SELECT group_id, choices FROM poll_ballot_pool WHERE poll_id = $1")
+                    "SELECT group_id, choices FROM poll_ballots WHERE poll_id = $1")
                     .bind(poll.id.as_str()).fetch_all(&mut *tx).await?;
                 for (g, text) in &ballots {
                     let i = index(g).ok_or_else(|| corrupt(format!("a ballot of an unknown group {g}")))?;

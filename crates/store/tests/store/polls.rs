@@ -5,14 +5,19 @@
 use super::{audit, code, seed};
 use kaohe_domain::grade::AnnualGrade;
 use kaohe_domain::polls::{
-    BallotCode, BallotError, Choices, Flag, Item, Mark, PaperCount, Poll, PollKind, PollSettings,
-    RaterGroup, Withheld, code_hash,
+    BallotCode, BallotError, BallotKey, Choices, Flag, Item, Mark, PaperCount, Poll, PollKind,
+    PollSettings, RaterGroup, Withheld, code_hash,
 };
 use kaohe_store::polls::{CastError, results};
 use kaohe_store::testing::TestDatabase;
 use kaohe_store::{Backend, Store, StoreError};
 use sqlx::{Column, Connection, Row};
 use time::{Duration, OffsetDateTime};
+
+/// The deployment's ballot key of these tests.
+fn key() -> BallotKey {
+    BallotKey::from_bytes([42; 32])
+}
 
 fn group(id: &str, weight: f64, codes: u32) -> RaterGroup {
     RaterGroup {
@@ -175,7 +180,7 @@ async fn two_hundred_ballots_keep_their_secret_and_count_right() {
         let mut expected = [[[0u32; 4]; 4]; 3];
         for (i, &c) in order.iter().enumerate() {
             store
-                .cast_ballot(&p.id, &all[c], &ballot(&p, i), now)
+                .cast_ballot(&p.id, &all[c], &ballot(&p, i), now, &key())
                 .await
                 .unwrap();
             let g = if c < 20 {
@@ -214,14 +219,53 @@ async fn two_hundred_ballots_keep_their_secret_and_count_right() {
         let mut cols = columns(&db, "poll_codes").await;
         cols.sort();
         assert_eq!(cols, ["group_id", "hash", "poll_id", "used"], "{}", db.name);
-
-        // Withheld while open; the close seals the ballots.
-        let (_, open) = results(store, &p.id, now).await.unwrap().unwrap();
+        // What the write-ahead log, the transaction numbers or a statement log pair with a
+        // code's hash while the poll is open: a pooled row, whose choices are encrypted under
+        // the ballot key (all of one length), under a key the sealed ballot will not keep.
+        let pooled: Vec<(Vec<u8>, String, String)> =
+            raw(&db, "SELECT id, group_id, choices FROM poll_ballot_pool").await;
+        let plain: std::collections::HashSet<String> = (0..200)
+            .map(|i| p.encode(&ballot(&p, i)).unwrap())
+            .collect();
+        let mut opened = std::collections::HashSet::new();
+        for (_, group, text) in &pooled {
+            assert!(text.starts_with(&format!("x1:{}:", key().id())), "{text}");
+            assert_eq!(text.len(), pooled[0].2.len(), "one length for every ballot");
+            assert!(!plain.contains(text));
+            let choices = key().decrypt(&p.id, &code(group), text).unwrap();
+            assert!(plain.contains(&choices));
+            opened.insert(choices);
+        }
+        assert_eq!(opened.len(), 200, "every ballot, each once");
+        let pool_ids: std::collections::HashSet<Vec<u8>> =
+            pooled.into_iter().map(|(id, _, _)| id).collect();
+        // Withheld while open.
+        let (_, open) = results(store, &p.id, now, &key()).await.unwrap().unwrap();
         assert_eq!(open, Err(Withheld::Open));
-        store
-            .close_poll(&p.id, now, &audit("poll.close"))
+        // Sealing with another key is refused, and leaves everything as it was.
+        let wrong = BallotKey::from_bytes([7; 32]);
+        let refused = store
+            .close_poll(&p.id, now, &audit("poll.close"), &wrong)
             .await
-            .unwrap();
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains(&key().id()) && refused.to_string().contains(&wrong.id()),
+            "{}: {refused}",
+            db.name
+        );
+        let n: Vec<(i64, i64)> = raw(
+            &db,
+            "SELECT (SELECT COUNT(*) FROM poll_ballot_pool), (SELECT COUNT(*) FROM poll_ballots)",
+        )
+        .await;
+        assert_eq!(n[0], (200, 0), "{}", db.name);
+        assert_eq!(store.pooled_ballots().await.unwrap(), 200);
+        // The poll closed (the close was stored), its ballots still pooled: no results yet,
+        // and the sealing with the right key seals them all.
+        assert!(store.tallies(&p).await.is_err(), "{}", db.name);
+        assert_eq!(store.seal_poll(&p.id, now, &key()).await.unwrap(), 200);
+        assert_eq!(store.pooled_ballots().await.unwrap(), 0);
+
         let pooled: Vec<(i64,)> = raw(&db, "SELECT COUNT(*) FROM poll_ballot_pool").await;
         assert_eq!(pooled[0].0, 0, "{}", db.name);
         let mut cols = columns(&db, "poll_ballots").await;
@@ -244,6 +288,10 @@ async fn two_hundred_ballots_keep_their_secret_and_count_right() {
         };
         for (id, _, choices) in &stored {
             assert_eq!(id.len(), 16);
+            assert!(
+                !pool_ids.contains(id),
+                "a sealed ballot kept its pooled key"
+            );
             for c in &all {
                 let hash = code_hash(&p.id, c);
                 assert!(
@@ -353,7 +401,7 @@ async fn two_hundred_ballots_keep_their_secret_and_count_right() {
         }
 
         // The tally after the close matches the ballots cast.
-        let (_, r) = results(store, &p.id, now).await.unwrap().unwrap();
+        let (_, r) = results(store, &p.id, now, &key()).await.unwrap().unwrap();
         let r = r.unwrap();
         assert_eq!(r.groups.len(), 3);
         for (g, reported) in r.groups.iter().enumerate() {
@@ -407,16 +455,20 @@ async fn refused_ballots_store_nothing() {
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
 
         store
-            .cast_ballot(&a.id, &ca[0], &ballot(&a, 1), now)
+            .cast_ballot(&a.id, &ca[0], &ballot(&a, 1), now, &key())
             .await
             .unwrap();
         let refusals = [
             (
-                store.cast_ballot(&a.id, &ca[0], &ballot(&a, 2), now).await,
+                store
+                    .cast_ballot(&a.id, &ca[0], &ballot(&a, 2), now, &key())
+                    .await,
                 "used",
             ),
             (
-                store.cast_ballot(&a.id, &cb[0], &ballot(&a, 2), now).await,
+                store
+                    .cast_ballot(&a.id, &cb[0], &ballot(&a, 2), now, &key())
+                    .await,
                 "other",
             ),
             (
@@ -426,31 +478,38 @@ async fn refused_ballots_store_nothing() {
                         &BallotCode::parse("ZZZZ-ZZZZ-ZZZZ").unwrap(),
                         &ballot(&a, 2),
                         now,
+                        &key(),
                     )
                     .await,
                 "unknown",
             ),
             (
                 store
-                    .cast_ballot(&later.id, &cc[0], &ballot(&later, 2), now)
+                    .cast_ballot(&later.id, &cc[0], &ballot(&later, 2), now, &key())
                     .await,
                 "not open",
             ),
             (
                 store
-                    .cast_ballot(&a.id, &ca[1], &ballot(&a, 2), now + Duration::hours(1))
+                    .cast_ballot(
+                        &a.id,
+                        &ca[1],
+                        &ballot(&a, 2),
+                        now + Duration::hours(1),
+                        &key(),
+                    )
                     .await,
                 "closed",
             ),
             (
                 store
-                    .cast_ballot(&a.id, &ca[1], &Choices::Nominees(vec![]), now)
+                    .cast_ballot(&a.id, &ca[1], &Choices::Nominees(vec![]), now, &key())
                     .await,
                 "kind",
             ),
             (
                 store
-                    .cast_ballot(&code("NOPE"), &ca[1], &ballot(&a, 2), now)
+                    .cast_ballot(&code("NOPE"), &ca[1], &ballot(&a, 2), now, &key())
                     .await,
                 "no poll",
             ),
@@ -493,16 +552,18 @@ async fn refused_ballots_store_nothing() {
         }
         // Closed early: no more ballots, and never reopened.
         store
-            .close_poll(&a.id, now, &audit("poll.close"))
+            .close_poll(&a.id, now, &audit("poll.close"), &key())
             .await
             .unwrap();
         assert!(matches!(
-            store.cast_ballot(&a.id, &ca[1], &ballot(&a, 2), now).await,
+            store
+                .cast_ballot(&a.id, &ca[1], &ballot(&a, 2), now, &key())
+                .await,
             Err(CastError::Ballot(BallotError::Closed))
         ));
         assert!(
             store
-                .close_poll(&a.id, now, &audit("poll.close"))
+                .close_poll(&a.id, now, &audit("poll.close"), &key())
                 .await
                 .is_err()
         );
@@ -513,6 +574,8 @@ async fn refused_ballots_store_nothing() {
             "UPDATE poll_codes SET used = FALSE",
             "DELETE FROM poll_codes",
             "UPDATE polls SET closes_at = closes_at + 86400",
+            "DELETE FROM poll_seals",
+            "UPDATE poll_seals SET poll_id = 'PB'",
         ] {
             assert!(db.raw_execute(sql).await.is_err(), "{}: {sql}", db.name);
         }
@@ -551,14 +614,14 @@ async fn quorum_merge_flags_and_paper_through_the_store() {
         // Everyone grades everything 不称职 (level 3 in every slot: 255) or 称职 (85).
         for c in &sup {
             store
-                .cast_ballot(&p.id, c, &ballot(&p, 85), now)
+                .cast_ballot(&p.id, c, &ballot(&p, 85), now, &key())
                 .await
                 .unwrap();
         }
         for (k, c) in peers.iter().enumerate().take(8) {
             let b = if k < 6 { 255 } else { 85 };
             store
-                .cast_ballot(&p.id, c, &ballot(&p, b), now)
+                .cast_ballot(&p.id, c, &ballot(&p, b), now, &key())
                 .await
                 .unwrap();
         }
@@ -578,11 +641,11 @@ async fn quorum_merge_flags_and_paper_through_the_store() {
             .await
             .unwrap();
         store
-            .close_poll(&p.id, now, &audit("poll.close"))
+            .close_poll(&p.id, now, &audit("poll.close"), &key())
             .await
             .unwrap();
         // Not confirmed yet: the public's quorum is not met.
-        let (_, r) = results(store, &p.id, now).await.unwrap().unwrap();
+        let (_, r) = results(store, &p.id, now, &key()).await.unwrap().unwrap();
         let Err(Withheld::NoQuorum(turnout)) = r else {
             panic!("{}: {r:?}", db.name)
         };
@@ -610,7 +673,7 @@ async fn quorum_merge_flags_and_paper_through_the_store() {
             .unwrap();
         let entries = store.paper_entries(&p.id).await.unwrap();
         assert_eq!(entries[0].confirmed_by.as_deref(), Some("checker"));
-        let (_, r) = results(store, &p.id, now).await.unwrap().unwrap();
+        let (_, r) = results(store, &p.id, now, &key()).await.unwrap().unwrap();
         let r = r.unwrap();
         // The 3 superiors are never shown alone: merged into the public.
         assert_eq!(r.groups.len(), 2);
@@ -649,7 +712,7 @@ async fn concurrent_casts_all_land_once() {
             let store = db.store.clone();
             let (id, c, b) = (p.id.clone(), c.clone(), ballot(&p, i % 200));
             tasks.push(tokio::spawn(async move {
-                store.cast_ballot(&id, &c, &b, now).await
+                store.cast_ballot(&id, &c, &b, now, &key()).await
             }));
         }
         let (mut stored, mut used) = (0, 0);
@@ -664,11 +727,76 @@ async fn concurrent_casts_all_land_once() {
         let counts = db.store.code_counts(&p.id).await.unwrap();
         assert_eq!(counts[0].used, 60);
         db.store
-            .close_poll(&p.id, now, &audit("poll.close"))
+            .close_poll(&p.id, now, &audit("poll.close"), &key())
             .await
             .unwrap();
-        let (_, r) = results(&*db.store, &p.id, now).await.unwrap().unwrap();
+        let (_, r) = results(&*db.store, &p.id, now, &key())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r.unwrap().groups[0].ballots, 60);
+        db.finish().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_ballot_key_file_is_made_once_and_never_replaced_over_pooled_ballots() {
+    use kaohe_store::polls::key_file::load_or_create;
+    for db in TestDatabase::all().await.unwrap() {
+        let store = &*db.store;
+        seed(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("keys").join("ballot.key");
+        // Made on first use, readable by its owner alone, and the same key from then on.
+        let made = load_or_create(&file, store).await.unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", db.name);
+        }
+        assert_eq!(load_or_create(&file, store).await.unwrap(), made);
+        assert_eq!(
+            std::fs::read_dir(file.parent().unwrap()).unwrap().count(),
+            1,
+            "no temporary file left behind"
+        );
+
+        // A ballot waits in the pool under that key: a missing file is an error, not a new key.
+        let now = OffsetDateTime::now_utc();
+        let p = poll("PK", vec![group("peers", 1.0, 5)], now);
+        store
+            .create_poll(&p, "organizer", &audit("poll.create"))
+            .await
+            .unwrap();
+        let cs = codes(5, 5);
+        issue(store, &p, "peers", &cs, now).await;
+        store
+            .cast_ballot(&p.id, &cs[0], &ballot(&p, 3), now, &made)
+            .await
+            .unwrap();
+        std::fs::remove_file(&file).unwrap();
+        let err = load_or_create(&file, store).await.unwrap_err();
+        assert!(
+            err.to_string().contains("1 ballots") && err.to_string().contains("restore"),
+            "{}: {err}",
+            db.name
+        );
+        assert!(!file.exists());
+        // A file that holds no key is named as such.
+        std::fs::write(&file, "not a key").unwrap();
+        let err = load_or_create(&file, store).await.unwrap_err();
+        assert!(err.to_string().contains("ballot.key"), "{err}");
+        // Restored, the ballot is sealed and counted.
+        std::fs::write(&file, made.to_file_text()).unwrap();
+        let key = load_or_create(&file, store).await.unwrap();
+        store
+            .close_poll(&p.id, now, &audit("poll.close"), &key)
+            .await
+            .unwrap();
+        assert_eq!(store.pooled_ballots().await.unwrap(), 0);
+        let tallies = store.tallies(&p).await.unwrap();
+        assert_eq!(tallies[0].ballots, 1, "{}", db.name);
         db.finish().await.unwrap();
     }
 }

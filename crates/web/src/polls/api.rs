@@ -311,6 +311,7 @@ pub(super) async fn close_poll(
             &poll.id,
             OffsetDateTime::now_utc(),
             &NewAuditEntry::new(by, "poll.close", poll.id.as_str()),
+            &state.ballot_key,
         )
         .await
         .map_err(poll_error)?;
@@ -410,9 +411,14 @@ pub(super) async fn poll_results(
     Path(id): Path<String>,
 ) -> Result<Json<ResultsOut>, ApiError> {
     let poll = poll_for(&state, &caller, &id).await?;
-    let outcome = results(state.store.as_ref(), &poll.id, OffsetDateTime::now_utc())
-        .await?
-        .map_or(Err(Withheld::Open), |(_, r)| r);
+    let outcome = results(
+        state.store.as_ref(),
+        &poll.id,
+        OffsetDateTime::now_utc(),
+        &state.ballot_key,
+    )
+    .await?
+    .map_or(Err(Withheld::Open), |(_, r)| r);
     let r = match outcome {
         Ok(r) => r,
         Err(w @ Withheld::Open) => {

@@ -522,7 +522,7 @@ async fn poll_page(
             }
         })
         .collect();
-    let outcome = results(store, &poll.id, now)
+    let outcome = results(store, &poll.id, now, &state.ballot_key)
         .await?
         .map_or(Err(kaohe_domain::polls::Withheld::Open), |(_, r)| r);
     let results = results_view(ctx, poll, &names, &outcome);
@@ -575,6 +575,7 @@ pub(crate) async fn close(
             &poll.id,
             OffsetDateTime::now_utc(),
             &audit(&caller, "poll.close", &poll.id),
+            &state.ballot_key,
         )
         .await
         .map_err(|e| ctx.fail(step_error(&ctx, e, "polls.err.closed_already")))?;

@@ -428,7 +428,7 @@ pub(crate) async fn vote(
     }
     match state
         .store
-        .cast_ballot(&poll.id, &code, &choices, now)
+        .cast_ballot(&poll.id, &code, &choices, now, &state.ballot_key)
         .await
     {
         Ok(()) => {

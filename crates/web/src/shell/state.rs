@@ -2,6 +2,7 @@
 
 use super::auth::{AuthSettings, ClientLimiter, TokenCache};
 use kaohe_domain::SanctionPeriods;
+use kaohe_domain::polls::BallotKey;
 use kaohe_domain::ratings::RatingSettings;
 use kaohe_store::Store;
 use kaohe_store::cycles::work::{ComputeOptions, ValueSource};
@@ -58,6 +59,9 @@ pub struct AppState {
     pub votes: VoteLimit,
     /// Per-IP buckets of the public voting page.
     pub vote_limiter: Arc<ClientLimiter>,
+    /// The deployment's ballot key: pooled ballots of open polls are encrypted under it and
+    /// decrypted only when a poll is sealed (`[polls] ballot_key_file`, docs/security.md).
+    pub ballot_key: Arc<BallotKey>,
     /// A fresh ballot code of the demo's open poll, printed for a newcomer to vote with (demo
     /// starts only); shown on the demo banner.
     pub demo_vote_code: Option<String>,
@@ -83,10 +87,12 @@ impl Default for VoteLimit {
 }
 
 impl AppState {
-    /// State around a store: not demo data, default sanction periods, China Standard Time.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// State around a store and the deployment's ballot key: not demo data, default sanction
+    /// periods, China Standard Time.
+    pub fn new(store: Arc<dyn Store>, ballot_key: Arc<BallotKey>) -> Self {
         Self {
             store,
+            ballot_key,
             demo: false,
             sanction_periods: SanctionPeriods::default(),
             utc_offset: CHINA_STANDARD_TIME,
@@ -125,6 +131,7 @@ impl std::fmt::Debug for AppState {
             .field("evidence", &self.evidence)
             .field("record_upload_max_bytes", &self.record_upload_max_bytes)
             .field("votes", &self.votes)
+            .field("ballot_key", &self.ballot_key)
             .finish()
     }
 }

@@ -20,6 +20,11 @@ use time::{Date, Duration, Month, OffsetDateTime};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// The ballot key of the test servers (pooled ballots are encrypted under it).
+pub(crate) fn ballot_key() -> Arc<kaohe_domain::polls::BallotKey> {
+    Arc::new(kaohe_domain::polls::BallotKey::from_bytes([42; 32]))
+}
+
 /// A cadre whose name tries to inject a script.
 pub(crate) const XSS_NAME: &str = "<script>alert(\"x\")</script>赵六";
 
@@ -212,7 +217,7 @@ async fn spawn(
         votes,
         evidence,
         record_upload_max_bytes: max_upload.unwrap_or(kaohe_web::DEFAULT_RECORD_UPLOAD_BYTES),
-        ..AppState::new(Arc::clone(&db.store))
+        ..AppState::new(Arc::clone(&db.store), ballot_key())
     };
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(kaohe_web::serve(listener, state, async {

@@ -361,7 +361,7 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
     let url = format!("sqlite://{}", dir.path().join("gone.db").display());
     let store = kaohe_store::SqliteStore::open(&url).await.expect("store");
     store.pool().close().await;
-    let state = kaohe_web::AppState::new(std::sync::Arc::new(store));
+    let state = kaohe_web::AppState::new(std::sync::Arc::new(store), crate::helpers::ballot_key());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
