@@ -12,6 +12,9 @@ use kaohe_store::testing::TestDatabase;
 /// Words of the menu and the page frame that a printed page must not hold.
 const FRAME: [&str; 4] = ["退出", "跳到正文", "记录纪实", "English"];
 
+/// A page to print: its path, the PDF's file name, words expected, the page count's bounds.
+type Report = (String, &'static str, Vec<String>, (u32, u32));
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_report_page_prints_to_a4_with_its_chinese_text() {
     if browser_missing() || pdf_tools_missing() {
@@ -43,8 +46,7 @@ async fn every_report_page_prints_to_a4_with_its_chinese_text() {
     browser
         .sign_in(&server.base, "demo_assessor", DEMO_PASSWORD, None)
         .await;
-    // Path, file, words expected, and the page count's bounds.
-    let pages: [(String, &str, Vec<String>, (u32, u32)); 6] = [
+    let pages: [Report; 6] = [
         (
             format!("/cycles/{}/results", last.id),
             "print-last-year-results.pdf",
