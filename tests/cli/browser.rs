@@ -224,7 +224,9 @@ async fn an_account_created_and_given_a_role_in_the_browser_signs_in() {
     browser.goto(&format!("{}/admin/roles", server.base)).await;
     browser.click("a[href='/admin/roles/qian']").await;
     browser.click("input[name=role][value=assessor]").await;
-    browser.type_into("#units", root.code.as_str()).await;
+    browser
+        .click(&format!("#units option[value='{}']", root.code))
+        .await;
     browser.click("#roles-form button[type=submit]").await;
     let page = browser
         .wait_for("the roles to be saved", |html| {
