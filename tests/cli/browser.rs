@@ -11,9 +11,9 @@ use kaohe_domain::access::totp;
 use kaohe_store::testing::TestDatabase;
 
 /// The demo accounts' password, printed by `kaohe serve --demo`.
-const DEMO_PASSWORD: &str = "Kaohe-Demo-2025";
+pub(crate) const DEMO_PASSWORD: &str = "Kaohe-Demo-2025";
 
-fn browser_missing() -> bool {
+pub(crate) fn browser_missing() -> bool {
     if webdriver::available() {
         return false;
     }
@@ -224,7 +224,9 @@ async fn an_account_created_and_given_a_role_in_the_browser_signs_in() {
     browser.goto(&format!("{}/admin/roles", server.base)).await;
     browser.click("a[href='/admin/roles/qian']").await;
     browser.click("input[name=role][value=assessor]").await;
-    browser.type_into("#units", root.code.as_str()).await;
+    browser
+        .click(&format!("#units option[value='{}']", root.code))
+        .await;
     browser.click("#roles-form button[type=submit]").await;
     let page = browser
         .wait_for("the roles to be saved", |html| {
@@ -487,7 +489,7 @@ weight = 100
 
 /// Saves a screenshot of the current page into the screenshot folder (the user guide's
 /// pictures) and checks the page with axe-core: no critical or serious violation.
-async fn capture(browser: &Browser, name: &str) {
+pub(crate) async fn capture(browser: &Browser, name: &str) {
     browser.screenshot(&screenshot_dir().join(name)).await;
     let violations = browser.accessibility_violations().await;
     assert!(violations.is_empty(), "{name}: axe-core: {violations:?}");
@@ -495,7 +497,7 @@ async fn capture(browser: &Browser, name: &str) {
 
 /// Where the browser tests put their screenshots: `KAOHE_SCREENSHOTS`, else a folder under
 /// the system's temporary directory.
-fn screenshot_dir() -> std::path::PathBuf {
+pub(crate) fn screenshot_dir() -> std::path::PathBuf {
     let dir = std::env::var_os("KAOHE_SCREENSHOTS").map_or_else(
         || std::env::temp_dir().join("kaohe-screenshots"),
         std::path::PathBuf::from,
@@ -1055,7 +1057,7 @@ async fn every_demo_role_finds_a_page_in_words_behind_every_link() {
 }
 
 /// Whether `pdfinfo` and `pdftotext` are missing (skipped outside CI, refused under it).
-fn pdf_tools_missing() -> bool {
+pub(crate) fn pdf_tools_missing() -> bool {
     let found = std::process::Command::new("pdftotext")
         .arg("-v")
         .output()
@@ -1072,7 +1074,7 @@ fn pdf_tools_missing() -> bool {
 
 /// What `pdfinfo` and `pdftotext` (Debian's poppler-utils) read from a PDF: its page count,
 /// whether its pages are A4, and its text.
-fn pdf_facts(path: &std::path::Path) -> (u32, bool, String) {
+pub(crate) fn pdf_facts(path: &std::path::Path) -> (u32, bool, String) {
     let info = std::process::Command::new("pdfinfo")
         .arg(path)
         .output()

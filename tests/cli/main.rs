@@ -12,6 +12,8 @@ mod commands;
 mod cycle;
 mod files;
 mod poll;
+mod print;
 mod ratings;
 mod server;
+mod tables;
 mod user;

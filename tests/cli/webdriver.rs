@@ -257,6 +257,16 @@ impl Browser {
         std::fs::write(path, pdf).expect("PDF written");
     }
 
+    /// Sets the window's size in CSS pixels.
+    pub(crate) async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
     /// Clicks the element matching `css` (waits for a page load it starts).
     pub(crate) async fn click(&self, css: &str) {
         let id = self.element(css).await;

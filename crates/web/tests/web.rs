@@ -21,3 +21,5 @@ mod polls;
 mod ratings;
 #[path = "web/records.rs"]
 mod records;
+#[path = "web/tables.rs"]
+mod tables;

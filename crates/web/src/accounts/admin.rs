@@ -12,9 +12,11 @@
 //! appended to the audit log in its own transaction with who, what, and the state before and
 //! after; password hashes and TOTP secrets never reach a page, a log line or an audit entry.
 
+use crate::org::picker::{self, CadreOption, UnitOption};
 use crate::shell::AppState;
 use crate::shell::access::Caller;
 use crate::shell::auth::{hash_password, now};
+use crate::shell::download::{suffix_of, table_file};
 use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageError, PageResult, location, render};
 use crate::shell::params::{QueryParams, encode_component};
@@ -23,11 +25,12 @@ use axum::extract::{Path, State};
 use axum::http::header::LOCATION;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use kaohe_data::WideCell;
 use kaohe_domain::access::{
     PasswordError, RoleError, UsernameError, check_role_assignment, check_scope, check_username,
 };
 use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
-use kaohe_store::{Grants, LastHolder, NewUser, StoreError, User};
+use kaohe_store::{CadreQuery, Grants, LastHolder, MAX_PER_PAGE, NewUser, StoreError, User};
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
@@ -248,8 +251,74 @@ pub(super) struct NewAccountForm {
 }
 
 pub(super) async fn users(ctx: PageCtx, State(state): State<AppState>, uri: Uri) -> PageResult {
+    if let Some(format) = QueryParams::from_uri(&uri).raw("format") {
+        return export_users(&ctx, &state, format).await;
+    }
     let notice = notice(&ctx, &uri);
     users_page(ctx, &state, StatusCode::OK, notice, None, ("", "")).await
+}
+
+/// `?format=xlsx|csv`: the accounts as listed, in words (never a secret).
+async fn export_users(ctx: &PageCtx, state: &AppState, format: &str) -> PageResult {
+    let suffix = suffix_of(ctx, format)?;
+    let users = state.store.list_users().await.map_err(|e| ctx.fail(e))?;
+    let names = scope_names(state.store.as_ref(), &users.iter().collect::<Vec<_>>())
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let rows = users
+        .iter()
+        .map(|u| {
+            let row = user_row(ctx, u, &names, "");
+            vec![
+                WideCell::Text(row.username),
+                WideCell::Text(row.name),
+                WideCell::Text(row.roles),
+                WideCell::Text(row.scope),
+                WideCell::Text(row.totp.to_owned()),
+                WideCell::Text(row.status),
+            ]
+        })
+        .collect();
+    let header = [
+        "login.username",
+        "admin.users.name",
+        "admin.users.roles",
+        "admin.users.scope",
+        "admin.users.totp",
+        "admin.users.status",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    let name = ctx.t("tables.users_file").to_owned();
+    table_file(ctx, "accounts", name, suffix, header, rows).await
+}
+
+/// An account as a row of the accounts table, in the page's language.
+fn user_row(ctx: &PageCtx, u: &User, names: &HashMap<Code, String>, me: &str) -> UserRow {
+    UserRow {
+        roles: if u.roles.is_empty() {
+            ctx.t("admin.users.no_roles").to_owned()
+        } else {
+            roles_text(ctx, &u.roles)
+        },
+        scope: scope_text(u, names),
+        totp: ctx.yes_no(u.totp_secret.is_some()),
+        status: if u.disabled {
+            ctx.t("admin.users.disabled").to_owned()
+        } else if u.must_change_password {
+            ctx.t("admin.users.must_change").to_owned()
+        } else if u.failed_logins > 0 {
+            ctx.tf("admin.users.failures", &[("n", &u.failed_logins)])
+        } else {
+            ctx.t("admin.users.active").to_owned()
+        },
+        disabled: u.disabled,
+        own: u.username == me,
+        segment: encode_component(&u.username),
+        username: u.username.clone(),
+        name: u.display_name.clone(),
+    }
 }
 
 /// The accounts page with `error` (and the new-account form's `(username, display_name)`).
@@ -267,30 +336,8 @@ async fn users_page(
         .map_err(|e| ctx.fail(e))?;
     let me = ctx.user().unwrap_or_default().to_owned();
     let rows = users
-        .into_iter()
-        .map(|u| UserRow {
-            roles: if u.roles.is_empty() {
-                ctx.t("admin.users.no_roles").to_owned()
-            } else {
-                roles_text(&ctx, &u.roles)
-            },
-            scope: scope_text(&u, &names),
-            totp: ctx.yes_no(u.totp_secret.is_some()),
-            status: if u.disabled {
-                ctx.t("admin.users.disabled").to_owned()
-            } else if u.must_change_password {
-                ctx.t("admin.users.must_change").to_owned()
-            } else if u.failed_logins > 0 {
-                ctx.tf("admin.users.failures", &[("n", &u.failed_logins)])
-            } else {
-                ctx.t("admin.users.active").to_owned()
-            },
-            disabled: u.disabled,
-            own: u.username == me,
-            segment: encode_component(&u.username),
-            username: u.username,
-            name: u.display_name,
-        })
+        .iter()
+        .map(|u| user_row(&ctx, u, &names, &me))
         .collect();
     Ok(render(
         status,
@@ -584,9 +631,44 @@ struct RolePage {
     totp: bool,
     own: bool,
     choices: Vec<RoleChoice>,
-    units: String,
+    /// Every unit as a tree, those of the scope selected.
+    unit_options: Vec<UnitOption>,
+    /// Cadres by name, for the official's own record.
+    cadre_options: Vec<CadreOption>,
     cadre: String,
     error: Option<String>,
+}
+
+/// Every cadre (at most [`MAX_PER_PAGE`]) by name, unit and post, for the cadre field.
+async fn cadre_options(state: &AppState) -> Result<Vec<CadreOption>, StoreError> {
+    let store = state.store.as_ref();
+    let page = store
+        .list_cadres(&CadreQuery {
+            page: 1,
+            per_page: MAX_PER_PAGE,
+            ..CadreQuery::default()
+        })
+        .await?;
+    let units: HashMap<Code, String> = store
+        .all_units()
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.name))
+        .collect();
+    Ok(page
+        .items
+        .into_iter()
+        .map(|c| CadreOption {
+            label: format!(
+                "{} · {} · {}",
+                c.name,
+                units.get(&c.unit).map_or("", String::as_str),
+                c.post
+            ),
+            id: c.id.to_string(),
+            selected: false,
+        })
+        .collect())
 }
 
 /// The roles an account may be given: every role but the anonymous public's.
@@ -595,14 +677,20 @@ fn assignable() -> impl Iterator<Item = Role> {
 }
 
 /// The role form, showing `roles`, `units` and `cadre` as entered.
-fn role_page(
+async fn role_page(
     ctx: PageCtx,
+    state: &AppState,
     status: StatusCode,
     user: &User,
     roles: &BTreeSet<Role>,
-    (units, cadre): (String, String),
+    (units, cadre): (Vec<String>, String),
     error: Option<String>,
-) -> Response {
+) -> PageResult {
+    let selected: Vec<&str> = units.iter().map(String::as_str).collect();
+    let unit_options = picker::all_unit_options(state.store.as_ref(), &selected)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let cadre_options = cadre_options(state).await.map_err(|e| ctx.fail(e))?;
     let choices = assignable()
         .map(|r| RoleChoice {
             code: r.code(),
@@ -611,7 +699,7 @@ fn role_page(
         })
         .collect();
     let own = ctx.user() == Some(user.username.as_str());
-    render(
+    Ok(render(
         status,
         &RolePage {
             username: user.username.clone(),
@@ -620,12 +708,13 @@ fn role_page(
             totp: user.totp_secret.is_some(),
             own,
             choices,
-            units,
+            unit_options,
+            cadre_options,
             cadre,
             error,
             ctx,
         },
-    )
+    ))
 }
 
 pub(super) async fn edit_roles(
@@ -634,28 +723,27 @@ pub(super) async fn edit_roles(
     Path(username): Path<String>,
 ) -> PageResult {
     let user = account(&ctx, &state, &username).await?;
-    let units = user
-        .units
-        .iter()
-        .map(Code::as_str)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let units = user.units.iter().map(Code::to_string).collect();
     let cadre = user.cadre.as_ref().map(Code::to_string).unwrap_or_default();
-    Ok(role_page(
+    role_page(
         ctx,
+        &state,
         StatusCode::OK,
         &user,
         &user.roles,
         (units, cadre),
         None,
-    ))
+    )
+    .await
 }
 
-/// Unit codes separated by spaces, commas or 、.
-fn parse_units(text: &str) -> Result<Vec<Code>, String> {
+/// Unit codes, each field holding one (picked) or several separated by spaces, commas or 、
+/// (typed).
+fn parse_units(fields: &[String]) -> Result<Vec<Code>, String> {
     let mut units: Vec<Code> = Vec::new();
-    for part in text
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、'))
+    for part in fields
+        .iter()
+        .flat_map(|f| f.split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、')))
         .filter(|p| !p.is_empty())
     {
         let code = Code::parse(part).map_err(|_| part.to_owned())?;
@@ -682,7 +770,13 @@ pub(super) async fn assign_roles(
             .map(|(_, v)| v.trim().to_owned())
             .unwrap_or_default()
     };
-    let (units_text, cadre_text) = (field("units"), field("cadre"));
+    let units_fields: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "units")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let cadre_text = field("cadre");
     let mut roles = BTreeSet::new();
     let mut error = None;
     for (_, code) in fields.iter().filter(|(k, _)| k == "role") {
@@ -698,7 +792,7 @@ pub(super) async fn assign_roles(
             }
         }
     }
-    let units = parse_units(&units_text).unwrap_or_else(|bad| {
+    let units = parse_units(&units_fields).unwrap_or_else(|bad| {
         error = Some(ctx.tf("admin.roles.bad_unit", &[("unit", &bad)]));
         Vec::new()
     });
@@ -747,14 +841,16 @@ pub(super) async fn assign_roles(
         } else {
             StatusCode::BAD_REQUEST
         };
-        return Ok(role_page(
+        return role_page(
             ctx,
+            &state,
             status,
             &user,
             &roles,
-            (units_text, cadre_text),
+            (units_fields, cadre_text),
             Some(error),
-        ));
+        )
+        .await;
     }
     let audit = NewAuditEntry::new(actor, "user.roles", &user.username)
         .before(grants_json(&user.roles, &user.units, user.cadre.as_ref()))
@@ -771,14 +867,16 @@ pub(super) async fn assign_roles(
     {
         Err(StoreError::Role(e)) => {
             let error = role_error(&ctx, &e);
-            return Ok(role_page(
+            return role_page(
                 ctx,
+                &state,
                 StatusCode::CONFLICT,
                 &user,
                 &grants.roles,
-                (units_text, cadre_text),
+                (units_fields, cadre_text),
                 Some(error),
-            ));
+            )
+            .await;
         }
         done => done.map_err(|e| ctx.fail(e))?,
     };

@@ -7,11 +7,14 @@
 //! - `pages.rs`: `/units…`, `/cadres…`, `/calendar` (templates in `templates/org/`).
 //! - `data.rs`: what the API and the pages show, gathered once for both; unit scope.
 //! - `params.rs`: the query parameters of the lists and of the calendar.
+//! - `picker.rs`: units as a tree and cadres by name, for the forms and filters of every
+//!   capability.
 
 mod api;
 pub(crate) mod data;
 pub(crate) mod pages;
 mod params;
+pub(crate) mod picker;
 
 use crate::shell::AppState;
 use crate::shell::access::{Permission, RequirePermission};

@@ -2,8 +2,10 @@
 
 use crate::org::data::{self, UnitNames};
 use crate::org::params::{CadreListParams, CalendarParams, UnitListParams, WorkingDaysParams};
+use crate::org::picker::{self, UnitOption};
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission, Target};
+use crate::shell::download::{suffix_of, table_file};
 use crate::shell::error::ApiError;
 use crate::shell::i18n;
 use crate::shell::page::{Link, PageCtx, PageResult, Pager, render};
@@ -11,8 +13,9 @@ use crate::shell::params::{Paging, QueryParams, encode_component, href};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
+use kaohe_data::WideCell;
 use kaohe_domain::{Cadre, Code, Labeled, UnitKind, WorkCalendar};
-use kaohe_store::{CadreQuery, UnitQuery, UnitSummary};
+use kaohe_store::{CadreQuery, MAX_PER_PAGE, UnitQuery, UnitSummary};
 use std::collections::BTreeMap;
 
 fn unit_href(code: &Code) -> String {
@@ -70,10 +73,84 @@ impl UnitRow {
 struct UnitsPage {
     ctx: PageCtx,
     q: String,
-    parent: String,
+    /// The units to filter by parent, as a tree (the current one selected).
+    parents: Vec<UnitOption>,
     kinds: Vec<Choice>,
     rows: Vec<UnitRow>,
     pager: Pager,
+    export_xlsx: String,
+    export_csv: String,
+}
+
+/// `?format=xlsx|csv` of the units list: every unit the filter finds (not only the page
+/// shown), in the page's language.
+async fn export_units(
+    ctx: &PageCtx,
+    state: &AppState,
+    format: &str,
+    query: UnitQuery,
+) -> PageResult {
+    let suffix = suffix_of(ctx, format)?;
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let found = state
+            .store
+            .list_units(&UnitQuery {
+                page,
+                per_page: MAX_PER_PAGE,
+                ..query.clone()
+            })
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        let last = found.items.len() < MAX_PER_PAGE as usize;
+        rows.extend(found.items.iter().map(|s| {
+            vec![
+                WideCell::Text(s.unit.code.to_string()),
+                WideCell::Text(s.unit.name.clone()),
+                WideCell::Text(ctx.label(s.unit.kind).to_owned()),
+                s.unit
+                    .parent
+                    .as_ref()
+                    .map_or(WideCell::Empty, |p| WideCell::Text(p.to_string())),
+                s.parent_name
+                    .clone()
+                    .map_or(WideCell::Empty, WideCell::Text),
+                WideCell::Number(s.cadres as f64),
+                WideCell::Number(s.leaders as f64),
+            ]
+        }));
+        if last {
+            break;
+        }
+    }
+    let header = [
+        "col.code",
+        "col.name",
+        "col.kind",
+        "tables.parent_code",
+        "col.parent",
+        "col.cadres",
+        "col.leaders",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    let name = ctx.t("units.title").to_owned();
+    table_file(ctx, "units", name, suffix, header, rows).await
+}
+
+/// The links that download a list as shown (its filter kept) in both formats.
+fn export_links(path: &str, filter: &[(&str, String)]) -> (String, String) {
+    let link = |format: &str| {
+        let mut pairs: Vec<(&str, String)> = filter
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .cloned()
+            .collect();
+        pairs.push(("format", format.to_owned()));
+        href(path, &pairs)
+    };
+    (link("xlsx"), link("csv"))
 }
 
 pub(super) async fn units(
@@ -82,31 +159,36 @@ pub(super) async fn units(
     State(state): State<AppState>,
     uri: Uri,
 ) -> PageResult {
-    let p: UnitListParams = ctx.parse(&QueryParams::from_uri(&uri))?;
+    let query = QueryParams::from_uri(&uri);
+    let p: UnitListParams = ctx.parse(&query)?;
     data::check_list_scope(state.store.as_ref(), &caller, p.parent.as_ref())
         .await
         .map_err(|e| ctx.fail(e))?;
+    let unit_query = UnitQuery {
+        search: p.q.clone(),
+        parent: p.parent.clone(),
+        kind: p.kind,
+        roots_only: false,
+        page: p.paging.page,
+        per_page: p.paging.per_page,
+    };
+    if let Some(format) = query.raw("format") {
+        return export_units(&ctx, &state, format, unit_query).await;
+    }
     let page = state
         .store
-        .list_units(&UnitQuery {
-            search: p.q.clone(),
-            parent: p.parent.clone(),
-            kind: p.kind,
-            roots_only: false,
-            page: p.paging.page,
-            per_page: p.paging.per_page,
-        })
+        .list_units(&unit_query)
         .await
         .map_err(|e| ctx.fail(e))?;
     let q = p.q.unwrap_or_default();
     let parent = p.parent.map(String::from).unwrap_or_default();
     let kind = p.kind.map(|k| k.code().to_owned()).unwrap_or_default();
-    let pager = Pager::new(
-        &ctx,
-        &page,
-        "/units",
-        &[("q", q.clone()), ("kind", kind), ("parent", parent.clone())],
-    );
+    let filter = [("q", q.clone()), ("kind", kind), ("parent", parent.clone())];
+    let pager = Pager::new(&ctx, &page, "/units", &filter);
+    let (export_xlsx, export_csv) = export_links("/units", &filter);
+    let parents = picker::unit_options(state.store.as_ref(), &caller, &parent)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let kinds = UnitKind::ALL
         .iter()
         .map(|k| Choice {
@@ -121,10 +203,12 @@ pub(super) async fn units(
         &UnitsPage {
             ctx,
             q,
-            parent,
+            parents,
             kinds,
             rows,
             pager,
+            export_xlsx,
+            export_csv,
         },
     ))
 }
@@ -259,10 +343,78 @@ pub(super) async fn unit(
 struct CadresPage {
     ctx: PageCtx,
     q: String,
-    unit: String,
+    /// The units to filter by, as a tree (the current one selected).
+    units: Vec<UnitOption>,
     leaders: bool,
     rows: Vec<CadreRow>,
     pager: Pager,
+    export_xlsx: String,
+    export_csv: String,
+}
+
+/// `?format=xlsx|csv` of the cadres list: every cadre the filter finds (not only the page
+/// shown), in the page's language.
+async fn export_cadres(
+    ctx: &PageCtx,
+    state: &AppState,
+    format: &str,
+    query: CadreQuery,
+) -> PageResult {
+    let suffix = suffix_of(ctx, format)?;
+    let store = state.store.as_ref();
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let found = store
+            .list_cadres(&CadreQuery {
+                page,
+                per_page: MAX_PER_PAGE,
+                ..query.clone()
+            })
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        let last = found.items.len() < MAX_PER_PAGE as usize;
+        let mut names = UnitNames::default();
+        names
+            .load(store, found.items.iter().map(|c| c.unit.clone()).collect())
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        rows.extend(found.items.iter().map(|c| {
+            vec![
+                WideCell::Text(c.id.to_string()),
+                WideCell::Text(c.name.clone()),
+                WideCell::Text(ctx.label(c.gender).to_owned()),
+                WideCell::Text(c.unit.to_string()),
+                WideCell::Text(
+                    names
+                        .get(&c.unit)
+                        .map_or_else(|| c.unit.to_string(), str::to_owned),
+                ),
+                WideCell::Text(c.post.clone()),
+                WideCell::Text(ctx.label(c.rank).to_owned()),
+                WideCell::Text(ctx.yes_no(c.is_leader).to_owned()),
+                WideCell::Text(ctx.label(c.status).to_owned()),
+            ]
+        }));
+        if last {
+            break;
+        }
+    }
+    let header = [
+        "col.id",
+        "col.full_name",
+        "col.gender",
+        "export.unit_id",
+        "export.unit_name",
+        "col.post",
+        "col.rank",
+        "col.leader",
+        "col.status",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    let name = ctx.t("cadres.title").to_owned();
+    table_file(ctx, "cadres", name, suffix, header, rows).await
 }
 
 pub(super) async fn cadres(
@@ -271,20 +423,25 @@ pub(super) async fn cadres(
     State(state): State<AppState>,
     uri: Uri,
 ) -> PageResult {
-    let p: CadreListParams = ctx.parse(&QueryParams::from_uri(&uri))?;
+    let query = QueryParams::from_uri(&uri);
+    let p: CadreListParams = ctx.parse(&query)?;
     data::check_list_scope(state.store.as_ref(), &caller, p.unit.as_ref())
         .await
         .map_err(|e| ctx.fail(e))?;
     let leaders = p.leaders.unwrap_or(false);
     let store = state.store.as_ref();
+    let cadre_query = CadreQuery {
+        search: p.q.clone(),
+        unit: p.unit.clone(),
+        leaders_only: leaders,
+        page: p.paging.page,
+        per_page: p.paging.per_page,
+    };
+    if let Some(format) = query.raw("format") {
+        return export_cadres(&ctx, &state, format, cadre_query).await;
+    }
     let page = store
-        .list_cadres(&CadreQuery {
-            search: p.q.clone(),
-            unit: p.unit.clone(),
-            leaders_only: leaders,
-            page: p.paging.page,
-            per_page: p.paging.per_page,
-        })
+        .list_cadres(&cadre_query)
         .await
         .map_err(|e| ctx.fail(e))?;
     let mut names = UnitNames::default();
@@ -294,23 +451,23 @@ pub(super) async fn cadres(
         .map_err(|e| ctx.fail(e))?;
     let q = p.q.unwrap_or_default();
     let unit = p.unit.map(String::from).unwrap_or_default();
-    let pager = Pager::new(
-        &ctx,
-        &page,
-        "/cadres",
-        &[
-            ("q", q.clone()),
-            ("unit", unit.clone()),
-            (
-                "leaders",
-                if leaders {
-                    "true".to_owned()
-                } else {
-                    String::new()
-                },
-            ),
-        ],
-    );
+    let filter = [
+        ("q", q.clone()),
+        ("unit", unit.clone()),
+        (
+            "leaders",
+            if leaders {
+                "true".to_owned()
+            } else {
+                String::new()
+            },
+        ),
+    ];
+    let pager = Pager::new(&ctx, &page, "/cadres", &filter);
+    let (export_xlsx, export_csv) = export_links("/cadres", &filter);
+    let units = picker::unit_options(store, &caller, &unit)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let rows = page
         .items
         .iter()
@@ -321,10 +478,12 @@ pub(super) async fn cadres(
         &CadresPage {
             ctx,
             q,
-            unit,
+            units,
             leaders,
             rows,
             pager,
+            export_xlsx,
+            export_csv,
         },
     ))
 }

@@ -8,8 +8,10 @@ use super::view::{
     PollState, ResultsView, in_scope, local, people_names, poll_error_words, results_view,
 };
 use super::{CreateError, poll_error, poll_for};
+use crate::org::picker::{self, CadreGroup};
 use crate::shell::AppState;
 use crate::shell::access::Caller;
+use crate::shell::download::{suffix_of, table_file};
 use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageError, PageResult, location, render};
 use crate::shell::params::encode_component;
@@ -19,6 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use kaohe_data::WideCell;
 use kaohe_data::parse::parse_datetime;
 use kaohe_domain::polls::{
     Item, MAX_CODES_PER_GROUP, PaperCount, Poll, PollKind, PollSettings, RaterGroup,
@@ -203,7 +206,13 @@ impl NewInput {
             id: value_of("id"),
             title: value_of("title"),
             kind: value_of("kind"),
-            people: value_of("people"),
+            people: form
+                .iter()
+                .filter(|(k, _)| k == "people")
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
             items: form
                 .iter()
                 .filter(|(k, _)| k == "items")
@@ -215,6 +224,13 @@ impl NewInput {
             closes: value_of("closes"),
             cycle: value_of("cycle"),
         }
+    }
+
+    /// The people as submitted: picked ones, or codes separated by spaces, commas, 、 or ;.
+    fn people_codes(&self) -> impl Iterator<Item = &str> {
+        self.people
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';'))
+            .filter(|p| !p.is_empty())
     }
 
     /// The poll the form describes, or what is wrong, in the page's language.
@@ -239,9 +255,7 @@ impl NewInput {
         let id = Code::parse(&self.id).map_err(|_| bad("id", self.id.clone()))?;
         let kind = PollKind::parse_label(&self.kind).map_err(|_| bad("kind", self.kind.clone()))?;
         let people = self
-            .people
-            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';'))
-            .filter(|p| !p.is_empty())
+            .people_codes()
             .map(|p| Code::parse(p).map_err(|_| bad("people", p.to_owned())))
             .collect::<Result<Vec<_>, _>>()?;
         let mut items = Vec::new();
@@ -332,9 +346,29 @@ struct NewPage {
     evaluation: bool,
     error: Option<String>,
     groups_help: String,
+    /// The cadres to pick, by unit.
+    people: Vec<CadreGroup>,
 }
 
-fn new_page(ctx: PageCtx, input: NewInput, error: Option<String>, status: StatusCode) -> Response {
+/// The cadres the caller may pick for a poll, by unit in tree order, `input`'s marked.
+async fn people_choices(
+    state: &AppState,
+    caller: &Caller,
+    input: &NewInput,
+) -> Result<Vec<CadreGroup>, ApiError> {
+    let store = state.store.as_ref();
+    let units = picker::unit_options(store, caller, "").await?;
+    let selected: Vec<&str> = input.people_codes().collect();
+    picker::cadre_groups(store, &units, &selected).await
+}
+
+fn new_page(
+    ctx: PageCtx,
+    input: NewInput,
+    people: Vec<CadreGroup>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let item_choices = Item::ALL
         .iter()
         .filter(|i| **i != Item::Overall)
@@ -353,14 +387,23 @@ fn new_page(ctx: PageCtx, input: NewInput, error: Option<String>, status: Status
             evaluation,
             error,
             groups_help: ctx.tf("polls.new.groups_help", &[("max", &MAX_CODES_PER_GROUP)]),
+            people,
             ctx,
         },
     )
 }
 
 /// `GET /polls/new`: the form that creates a poll.
-pub(crate) async fn new_form(ctx: PageCtx, State(state): State<AppState>) -> PageResult {
-    Ok(new_page(ctx, NewInput::blank(&state), None, StatusCode::OK))
+pub(crate) async fn new_form(
+    ctx: PageCtx,
+    caller: Caller,
+    State(state): State<AppState>,
+) -> PageResult {
+    let input = NewInput::blank(&state);
+    let people = people_choices(&state, &caller, &input)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(new_page(ctx, input, people, None, StatusCode::OK))
 }
 
 /// `POST /polls`: creates the poll, or shows the form again with what is wrong.
@@ -371,10 +414,14 @@ pub(crate) async fn create(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
     let input = NewInput::read(&form);
+    let people = people_choices(&state, &caller, &input)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let again = |ctx: PageCtx, input: NewInput, e: String| {
         Ok(new_page(
             ctx,
             input,
+            people,
             Some(e),
             StatusCode::UNPROCESSABLE_ENTITY,
         ))
@@ -442,6 +489,8 @@ struct PollPage {
     seats: u32,
     groups: Vec<GroupView>,
     results: ResultsView,
+    /// The results as XLSX and CSV, once there are results.
+    exports: Option<(String, String)>,
     may_manage: bool,
     message: Option<String>,
 }
@@ -457,6 +506,9 @@ pub(crate) async fn detail(
     let poll = poll_for(&state, &caller, &id)
         .await
         .map_err(|e| ctx.fail(e))?;
+    if let Some((_, format)) = query.iter().find(|(k, _)| k == "format") {
+        return export_results(&ctx, &state, &poll, format).await;
+    }
     let message = query
         .iter()
         .find(|(k, _)| k == "done")
@@ -469,6 +521,96 @@ pub(crate) async fn detail(
     poll_page(&ctx, &caller, &state, &poll, message)
         .await
         .map_err(|e| ctx.fail(e))
+}
+
+/// `?format=xlsx|csv`: a closed poll's results as a table, in the page's language: for an
+/// evaluation, one row per person, item and reported group with the votes per grade, then the
+/// person's totals, weighted shares and rates; for a recommendation, the ranking. Refused (409)
+/// while no result may be shown.
+async fn export_results(ctx: &PageCtx, state: &AppState, poll: &Poll, format: &str) -> PageResult {
+    let suffix = suffix_of(ctx, format)?;
+    let store = state.store.as_ref();
+    let names = people_names(store, &poll.people)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let outcome = results(store, &poll.id, OffsetDateTime::now_utc())
+        .await
+        .map_err(|e| ctx.fail(ApiError::from(e)))?
+        .map_or(Err(kaohe_domain::polls::Withheld::Open), |(_, r)| r);
+    let view = results_view(ctx, poll, &names, &outcome);
+    if let Some(why) = view.withheld {
+        return Err(ctx.fail(ApiError::Conflict {
+            code: "results_withheld",
+            reason: why,
+        }));
+    }
+    let text = |s: &str| WideCell::Text(s.to_owned());
+    let (header, rows): (Vec<String>, Vec<Vec<WideCell>>) = match poll.kind {
+        PollKind::Evaluation => {
+            let mut header: Vec<String> = [
+                "col.full_name",
+                "col.post",
+                "polls.item",
+                "polls.reported_group",
+            ]
+            .iter()
+            .map(|k| ctx.t(k).to_owned())
+            .collect();
+            header.extend(view.grades.iter().map(|g| (*g).to_owned()));
+            header.push(ctx.t("polls.excellent_rate").to_owned());
+            header.push(ctx.t("polls.competent_rate").to_owned());
+            let mut rows = Vec::new();
+            for p in &view.people {
+                for i in &p.items {
+                    let lead = [text(&p.name), text(&p.post), text(i.item)];
+                    for g in &i.by_group {
+                        let mut row = lead.to_vec();
+                        row.push(text(&g.group));
+                        row.extend(g.votes.iter().map(|v| WideCell::Number(f64::from(*v))));
+                        row.extend([WideCell::Empty, WideCell::Empty]);
+                        rows.push(row);
+                    }
+                    let mut total = lead.to_vec();
+                    total.push(text(ctx.t("polls.total")));
+                    total.extend(i.votes.iter().map(|v| WideCell::Number(f64::from(*v))));
+                    total.extend([text(&i.excellent), text(&i.competent)]);
+                    rows.push(total);
+                    let mut shares = lead.to_vec();
+                    shares.push(text(ctx.t("polls.weighted_share")));
+                    shares.extend(i.shares.iter().map(|s| text(s)));
+                    shares.extend([WideCell::Empty, WideCell::Empty]);
+                    rows.push(shares);
+                }
+            }
+            (header, rows)
+        }
+        PollKind::Recommendation => {
+            let header = [
+                "polls.rank",
+                "polls.nominee",
+                "polls.votes",
+                "polls.weighted_votes",
+            ]
+            .iter()
+            .map(|k| ctx.t(k).to_owned())
+            .collect();
+            let rows = view
+                .ranking
+                .iter()
+                .map(|n| {
+                    vec![
+                        text(&n.rank),
+                        text(&n.name),
+                        WideCell::Number(f64::from(n.votes)),
+                        text(&n.weighted),
+                    ]
+                })
+                .collect();
+            (header, rows)
+        }
+    };
+    let name = format!("{} {}", poll.title, ctx.t("polls.results"));
+    table_file(ctx, "poll-results", name, suffix, header, rows).await
 }
 
 async fn poll_page(
@@ -536,7 +678,12 @@ async fn poll_page(
                 .unwrap_or_else(|| (p.to_string(), String::new()))
         })
         .collect();
+    let exports = results.withheld.is_none().then(|| {
+        let base = format!("/polls/{}", encode_component(poll.id.as_str()));
+        (format!("{base}?format=xlsx"), format!("{base}?format=csv"))
+    });
     let page = PollPage {
+        exports,
         ctx: ctx.clone(),
         action: format!("/polls/{}", encode_component(poll.id.as_str())),
         title: poll.title.clone(),
