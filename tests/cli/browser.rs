@@ -11,9 +11,9 @@ use kaohe_domain::access::totp;
 use kaohe_store::testing::TestDatabase;
 
 /// The demo accounts' password, printed by `kaohe serve --demo`.
-const DEMO_PASSWORD: &str = "Kaohe-Demo-2025";
+pub(crate) const DEMO_PASSWORD: &str = "Kaohe-Demo-2025";
 
-fn browser_missing() -> bool {
+pub(crate) fn browser_missing() -> bool {
     if webdriver::available() {
         return false;
     }
@@ -487,7 +487,7 @@ weight = 100
 
 /// Saves a screenshot of the current page into the screenshot folder (the user guide's
 /// pictures) and checks the page with axe-core: no critical or serious violation.
-async fn capture(browser: &Browser, name: &str) {
+pub(crate) async fn capture(browser: &Browser, name: &str) {
     browser.screenshot(&screenshot_dir().join(name)).await;
     let violations = browser.accessibility_violations().await;
     assert!(violations.is_empty(), "{name}: axe-core: {violations:?}");

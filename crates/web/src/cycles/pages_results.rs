@@ -2,6 +2,7 @@
 //! the people an amendment changed; and the results an official or a unit leader may see of
 //! final cycles (`/my/results`).
 
+use super::home::{Distribution, distribution};
 use super::pages_cycle::{framework_of, load_cycle};
 use super::pages_words::{self as words, Names};
 use crate::shell::AppState;
@@ -32,6 +33,9 @@ pub(crate) struct ResultView {
     pub(crate) rank: u32,
     pub(crate) rank_in_unit: u32,
     pub(crate) interval: String,
+    /// The ends of the rank's interval for a chart (empty without draws).
+    pub(crate) low: String,
+    pub(crate) high: String,
     pub(crate) grade: String,
     pub(crate) rule: String,
     pub(crate) flags: Vec<String>,
@@ -47,6 +51,8 @@ impl ResultView {
             rank: r.rank,
             rank_in_unit: r.rank_in_unit,
             interval: words::interval(r.p05, r.p95),
+            low: r.p05.map(|v| v.to_string()).unwrap_or_default(),
+            high: r.p95.map(|v| v.to_string()).unwrap_or_default(),
             grade: words::grade(ctx, cycle.kind, r.grade_level),
             rule: words::rule(ctx, cycle.kind, names, &r.rule),
             flags: r.flags.iter().map(|f| words::flag(ctx, names, f)).collect(),
@@ -79,6 +85,33 @@ struct ResultsPage {
     /// The query of each person's timeline of work records over the period, on the indicators
     /// of the framework that records fill; `None` when none does.
     records_query: Option<String>,
+    /// The ranking chart's axis: everyone assessed; and the quota line of the top grade when
+    /// one line holds for everyone.
+    assessed: usize,
+    quota: Option<QuotaMark>,
+    /// The grade distribution by unit of every result.
+    distribution: Option<Distribution>,
+}
+
+/// The quota line of the top grade as the ranking chart marks it: between rank `k` and the
+/// next.
+#[derive(Debug)]
+struct QuotaMark {
+    at: String,
+    label: String,
+}
+
+/// The quota `k` of the top grade when one quota line holds for everyone (scope `*`) in a
+/// revision's summary; `None` for quotas by unit or group, or without one.
+fn quota_for_all(summary: &str) -> Option<u32> {
+    let value: serde_json::Value = serde_json::from_str(summary).ok()?;
+    let lines = value.get("quota_lines")?.as_array()?;
+    match lines.as_slice() {
+        [line] if line.get("scope")?.as_str()? == "*" => {
+            u32::try_from(line.get("k")?.as_u64()?).ok()
+        }
+        _ => None,
+    }
 }
 
 /// `GET /cycles/{id}/results?unit=&grade=&q=&page=&format=xlsx|csv`: the current results,
@@ -177,7 +210,34 @@ pub(super) async fn results(
                 cycle.period.end
             )
         });
+    let quota = if cycle.revision > 0 {
+        state
+            .store
+            .revisions(cycle.id)
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .iter()
+            .find(|r| r.revision == cycle.revision)
+            .and_then(|r| quota_for_all(&r.summary))
+            .filter(|k| *k > 0)
+            .map(|k| QuotaMark {
+                at: format!("{k}.5"),
+                label: ctx.tf(
+                    "charts.quota_line",
+                    &[
+                        ("k", &k),
+                        ("grade", &words::grade(&ctx, cycle.kind, Some(0))),
+                    ],
+                ),
+            })
+    } else {
+        None
+    };
+    let distribution = (!all.is_empty()).then(|| distribution(&ctx, &cycle, &all));
     let page_view = ResultsPage {
+        assessed: all.len(),
+        quota,
+        distribution,
         records_query,
         id: cycle.id,
         name: cycle.name.clone(),
@@ -376,17 +436,101 @@ pub(crate) struct OwnRow {
 struct MyResultsPage {
     ctx: PageCtx,
     rows: Vec<OwnRow>,
+    /// Whether the rows are one person's across cycles (drawn as a line of score and rank).
+    trend: bool,
+    /// The official's dimension scores in their latest final cycle against their unit's median.
+    profile: Option<ProfileView>,
+    /// Whether the caller may open their records timeline (`/my/records`).
+    records: bool,
+}
+
+/// An official's dimension scores in one cycle, in words and numbers.
+#[derive(Debug)]
+struct ProfileView {
+    cycle: String,
+    dimensions: Vec<DimensionView>,
+}
+
+#[derive(Debug)]
+struct DimensionView {
+    name: String,
+    own: String,
+    median: String,
+    people: usize,
 }
 
 /// `GET /my/results`: the results of final cycles an official may see (their own) and a unit
-/// leader (those of their unit); never a cycle that is not final.
+/// leader (those of their unit), never a cycle that is not final; an official's dimension
+/// scores in the latest of them against the median of their unit, and their score and rank
+/// across cycles.
 pub(super) async fn my_results(
     ctx: PageCtx,
     caller: Caller,
     State(state): State<AppState>,
 ) -> PageResult {
     let rows = own_results(&state, &ctx, &caller, None).await?;
-    Ok(render(StatusCode::OK, &MyResultsPage { ctx, rows }))
+    let trend = rows.len() >= 2 && rows.iter().all(|r| r.result.cadre == rows[0].result.cadre);
+    let profile = own_profile(&state, &ctx, &caller).await?;
+    let records = caller.0.holds(Permission::ViewOwnRecords);
+    Ok(render(
+        StatusCode::OK,
+        &MyResultsPage {
+            ctx,
+            rows,
+            trend,
+            profile,
+            records,
+        },
+    ))
+}
+
+/// An official's dimension scores in their latest final cycle against their unit's median;
+/// `None` for others, or when the framework has no such split.
+async fn own_profile(
+    state: &AppState,
+    ctx: &PageCtx,
+    caller: &Caller,
+) -> Result<Option<ProfileView>, PageError> {
+    let Principal::User(user) = &caller.0 else {
+        return Ok(None);
+    };
+    let Some(cadre) = user
+        .cadre
+        .as_ref()
+        .filter(|_| user.roles.contains(&Role::Official))
+    else {
+        return Ok(None);
+    };
+    let store = state.store.as_ref();
+    let finals = store
+        .final_results_of(cadre)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let Some((cycle, _)) = finals.first() else {
+        return Ok(None);
+    };
+    let dimensions = kaohe_store::cycles::profile::profile(store, cycle, cadre)
+        .await
+        .map_err(|e| ctx.fail(ApiError::from(e)))?;
+    if dimensions.is_empty() {
+        return Ok(None);
+    }
+    let en = ctx.lang() == Lang::En;
+    Ok(Some(ProfileView {
+        cycle: cycle.name.clone(),
+        dimensions: dimensions
+            .into_iter()
+            .map(|d| DimensionView {
+                name: match d.name_en {
+                    Some(name) if en => name,
+                    _ => d.name,
+                },
+                own: format!("{:.1}", d.own),
+                median: format!("{:.1}", d.unit_median),
+                people: d.unit_people,
+            })
+            .collect(),
+    }))
 }
 
 /// The results of final cycles the caller may read as their own: an official's, and a unit
@@ -479,4 +623,21 @@ pub(crate) async fn own_results(
         });
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quota_for_all;
+
+    #[test]
+    fn the_quota_line_is_marked_only_when_one_line_holds_for_everyone() {
+        let one = r#"{"quota_lines":[{"scope":"*","assessed":50,"k":10,"awarded":9}]}"#;
+        assert_eq!(quota_for_all(one), Some(10));
+        let by_unit = r#"{"quota_lines":[{"scope":"U1","k":2},{"scope":"U2","k":3}]}"#;
+        assert_eq!(quota_for_all(by_unit), None);
+        let one_unit = r#"{"quota_lines":[{"scope":"U1","k":2}]}"#;
+        assert_eq!(quota_for_all(one_unit), None);
+        assert_eq!(quota_for_all("{}"), None);
+        assert_eq!(quota_for_all("not json"), None);
+    }
 }

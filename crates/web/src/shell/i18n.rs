@@ -125,6 +125,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
         &[
             include_str!("../../locales/zh-CN/main.ftl"),
             include_str!("../../locales/zh-CN/polls.ftl"),
+            include_str!("../../locales/zh-CN/charts.ftl"),
         ],
     ),
     (
@@ -132,6 +133,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
         &[
             include_str!("../../locales/en/main.ftl"),
             include_str!("../../locales/en/polls.ftl"),
+            include_str!("../../locales/en/charts.ftl"),
         ],
     ),
 ];
