@@ -13,7 +13,7 @@
 //   optional line at data-chart-line named data-chart-line-label (a quota line); the intervals
 //   are named data-chart-interval, else by their column's header;
 // - "radar": a row per axis (data-name), a series per column whose cells hold data-value, each
-//   axis from 0 to data-chart-max;
+//   axis from data-chart-min (else 0) to data-chart-max;
 // - "line-band": a row per point in time (data-name), the score (data-score) above, the rank
 //   (data-rank) with its interval (data-low to data-high) below; data-chart-reverse when the
 //   table lists the latest first.
@@ -219,7 +219,9 @@
     var rows = bodyRows(table);
     var first = rows[0];
     var cells = first ? Array.prototype.slice.call(first.querySelectorAll('[data-value]')) : [];
+    var min = attrNumber(table, 'data-chart-min') || 0;
     var max = attrNumber(table, 'data-chart-max');
+    var subtitle = table.getAttribute('data-chart-subtitle');
     var names = cells.map(function (c) {
       return table.tHead.rows[0].cells[c.cellIndex].textContent.trim();
     });
@@ -233,17 +235,18 @@
         })
       };
     });
-    var chart = mount(table, 360);
+    var chart = mount(table, 400);
     chart.setOption({
       animation: false,
       color: [COLOURS[1], COLOURS[2]],
       title: title(table),
       tooltip: { trigger: 'item' },
-      legend: { top: 26, left: 0 },
+      legend: { top: subtitle ? 48 : 26, left: 0 },
       radar: {
-        center: ['50%', '58%'],
-        radius: '62%',
-        indicator: rows.map(function (r) { return { name: label(r), min: 0, max: max }; })
+        center: ['50%', '60%'],
+        radius: '58%',
+        axisName: { color: INK, fontSize: 13 },
+        indicator: rows.map(function (r) { return { name: label(r), min: min, max: max }; })
       },
       series: [{ type: 'radar', data: series }]
     });
@@ -267,9 +270,14 @@
     });
     var subtitle = table.getAttribute('data-chart-subtitle');
     var top = subtitle ? 80 : 62;
-    var chart = mount(table, 460);
+    var chart = mount(table, 500);
     var axis = function (index) {
-      return { type: 'category', data: categories, gridIndex: index, axisLabel: { show: index === 1, interval: 0, rotate: 20 } };
+      return {
+        type: 'category',
+        data: categories,
+        gridIndex: index,
+        axisLabel: { show: index === 1, interval: 0, rotate: 30, color: INK }
+      };
     };
     chart.setOption({
       animation: false,
@@ -277,13 +285,13 @@
       tooltip: { trigger: 'axis' },
       legend: { top: subtitle ? 48 : 26, left: 0 },
       grid: [
-        { left: 8, right: 24, top: top, height: 120, containLabel: true },
-        { left: 8, right: 24, top: top + 160, bottom: 8, containLabel: true }
+        { left: 24, right: 32, top: top, height: 120, containLabel: true },
+        { left: 24, right: 32, top: top + 150, bottom: 8, containLabel: true }
       ],
       xAxis: [axis(0), axis(1)],
       yAxis: [
-        { type: 'value', scale: true, gridIndex: 0, name: header(table, rows[0], 'score') },
-        { type: 'value', inverse: true, min: 1, minInterval: 1, gridIndex: 1, name: header(table, rows[0], 'rank') }
+        { type: 'value', scale: true, gridIndex: 0 },
+        { type: 'value', inverse: true, min: 1, minInterval: 1, gridIndex: 1 }
       ],
       series: [
         {

@@ -20,3 +20,4 @@ charts-unit_people = People in the unit
 charts-trend = Score and rank across cycles
 charts-trend_note = Above: the score (the axis does not start at 0); below: the rank (1 at the top) with its 5%–95% interval
 charts-trend_label = Line chart in time order: above, the score of each cycle; below, the rank with its 5%–95% rank interval; the numbers are in the table below.
+charts-rank_axis = the axis shows ranks { $from } to { $to } of { $n }

@@ -20,3 +20,4 @@ charts-unit_people = 本单位人数
 charts-trend = 历次考核的得分与排名
 charts-trend_note = 上图为得分（纵轴不从 0 起），下图为排名（第 1 名在上）及 5%–95% 名次区间
 charts-trend_label = 折线图：按时间先后，上方为历次考核得分，下方为排名及其 5%–95% 名次区间；具体数字见下表。
+charts-rank_axis = 横轴为第 { $from }–{ $to } 名（共 { $n } 人）

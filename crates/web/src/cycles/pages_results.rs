@@ -85,9 +85,11 @@ struct ResultsPage {
     /// The query of each person's timeline of work records over the period, on the indicators
     /// of the framework that records fill; `None` when none does.
     records_query: Option<String>,
-    /// The ranking chart's axis: everyone assessed; and the quota line of the top grade when
-    /// one line holds for everyone.
-    assessed: usize,
+    /// The ranking chart's axis: the ranks of the people shown with their intervals, with the
+    /// words that say which of everyone's; and the quota line of the top grade when one line
+    /// holds for everyone and falls on the axis.
+    axis: (u32, u32),
+    axis_note: String,
     quota: Option<QuotaMark>,
     /// The grade distribution by unit of every result.
     distribution: Option<Distribution>,
@@ -99,6 +101,28 @@ struct ResultsPage {
 struct QuotaMark {
     at: String,
     label: String,
+}
+
+/// The ranks the ranking chart's axis spans: from the best to the worst rank of `shown`,
+/// intervals included, one rank beyond each end (within 1 and `assessed`); everyone's when no
+/// one is shown.
+fn rank_axis(shown: &[&ResultRow], assessed: usize) -> (u32, u32) {
+    let last = u32::try_from(assessed).unwrap_or(u32::MAX).max(1);
+    let low = shown
+        .iter()
+        .map(|r| r.p05.unwrap_or(r.rank).min(r.rank))
+        .min();
+    let high = shown
+        .iter()
+        .map(|r| r.p95.unwrap_or(r.rank).max(r.rank))
+        .max();
+    match (low, high) {
+        (Some(low), Some(high)) => (
+            low.saturating_sub(1).max(1),
+            high.saturating_add(1).min(last),
+        ),
+        _ => (1, last),
+    }
 }
 
 /// The quota `k` of the top grade when one quota line holds for everyone (scope `*`) in a
@@ -172,11 +196,16 @@ pub(super) async fn results(
     let start = usize::try_from(paging.page.saturating_sub(1))
         .unwrap_or(usize::MAX)
         .saturating_mul(usize::try_from(paging.per_page).unwrap_or(usize::MAX));
+    let shown: Vec<&ResultRow> = rows
+        .iter()
+        .skip(start)
+        .take(usize::try_from(paging.per_page).unwrap_or(usize::MAX))
+        .copied()
+        .collect();
+    let axis = rank_axis(&shown, all.len());
     let page = Page {
-        items: rows
+        items: shown
             .iter()
-            .skip(start)
-            .take(usize::try_from(paging.per_page).unwrap_or(usize::MAX))
             .map(|r| ResultView::new(&ctx, &cycle, &names, r))
             .collect::<Vec<_>>(),
         total: u64::try_from(total).unwrap_or(u64::MAX),
@@ -219,7 +248,7 @@ pub(super) async fn results(
             .iter()
             .find(|r| r.revision == cycle.revision)
             .and_then(|r| quota_for_all(&r.summary))
-            .filter(|k| *k > 0)
+            .filter(|k| *k > 0 && axis.0 <= *k && *k < axis.1)
             .map(|k| QuotaMark {
                 at: format!("{k}.5"),
                 label: ctx.tf(
@@ -235,7 +264,11 @@ pub(super) async fn results(
     };
     let distribution = (!all.is_empty()).then(|| distribution(&ctx, &cycle, &all));
     let page_view = ResultsPage {
-        assessed: all.len(),
+        axis_note: ctx.tf(
+            "charts.rank_axis",
+            &[("from", &axis.0), ("to", &axis.1), ("n", &all.len())],
+        ),
+        axis,
         quota,
         distribution,
         records_query,
@@ -449,6 +482,21 @@ struct MyResultsPage {
 struct ProfileView {
     cycle: String,
     dimensions: Vec<DimensionView>,
+    /// Where the radar's axes start, and the words that say so when not at 0.
+    axis_min: u32,
+    axis_note: String,
+}
+
+/// Where the radar's axes start: at 0 unless every score lies well above it, then at a
+/// multiple of 10 at least 10 below the lowest, so that close scores are told apart.
+fn radar_start(scores: impl Iterator<Item = f64>) -> u32 {
+    let lowest = scores.fold(f64::INFINITY, f64::min);
+    if !lowest.is_finite() {
+        return 0;
+    }
+    let start = (((lowest - 10.0) / 10.0).floor() * 10.0).clamp(0.0, 80.0);
+    // Clamped to 0–80 above: the cast cannot lose anything.
+    start as u32
 }
 
 #[derive(Debug)]
@@ -516,7 +564,14 @@ async fn own_profile(
         return Ok(None);
     }
     let en = ctx.lang() == Lang::En;
+    let axis_min = radar_start(dimensions.iter().flat_map(|d| [d.own, d.unit_median]));
     Ok(Some(ProfileView {
+        axis_min,
+        axis_note: if axis_min > 0 {
+            ctx.tf("charts.axis_from", &[("min", &axis_min)])
+        } else {
+            String::new()
+        },
         cycle: cycle.name.clone(),
         dimensions: dimensions
             .into_iter()
@@ -627,7 +682,51 @@ pub(crate) async fn own_results(
 
 #[cfg(test)]
 mod tests {
-    use super::quota_for_all;
+    use super::{quota_for_all, radar_start, rank_axis};
+    use kaohe_domain::Code;
+    use kaohe_store::cycles::ResultRow;
+
+    fn ranked(rank: u32, interval: Option<(u32, u32)>) -> ResultRow {
+        ResultRow {
+            cadre: Code::parse("C1").expect("valid"),
+            name: "甲".into(),
+            unit: Code::parse("U1").expect("valid"),
+            unit_name: "单位".into(),
+            score: 80.0,
+            rank,
+            rank_in_unit: 1,
+            grade_level: Some(1),
+            rule: "threshold".into(),
+            flags: Vec::new(),
+            median_rank: None,
+            p05: interval.map(|i| i.0),
+            p95: interval.map(|i| i.1),
+            p_top: None,
+            contributions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_radar_starts_below_close_scores_and_at_zero_for_low_ones() {
+        assert_eq!(radar_start([83.5, 97.5, 90.0].into_iter()), 70);
+        assert_eq!(radar_start([90.0].into_iter()), 80);
+        assert_eq!(radar_start([100.0].into_iter()), 80);
+        assert_eq!(radar_start([12.0, 95.0].into_iter()), 0);
+        assert_eq!(radar_start(std::iter::empty()), 0);
+    }
+
+    #[test]
+    fn the_rank_axis_spans_the_people_shown_with_their_intervals() {
+        let a = ranked(21, Some((18, 27)));
+        let b = ranked(40, Some((33, 52)));
+        assert_eq!(rank_axis(&[&a, &b], 776), (17, 53));
+        let first = ranked(1, Some((1, 1)));
+        assert_eq!(rank_axis(&[&first, &a], 776), (1, 28));
+        let last = ranked(776, None);
+        assert_eq!(rank_axis(&[&last], 776), (775, 776));
+        assert_eq!(rank_axis(&[], 776), (1, 776));
+        assert_eq!(rank_axis(&[], 0), (1, 1));
+    }
 
     #[test]
     fn the_quota_line_is_marked_only_when_one_line_holds_for_everyone() {
