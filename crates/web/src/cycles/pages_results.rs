@@ -128,12 +128,19 @@ fn rank_axis(shown: &[&ResultRow], assessed: usize) -> (u32, u32) {
 /// The quota `k` of the top grade when one quota line holds for everyone (scope `*`) in a
 /// revision's summary; `None` for quotas by unit or group, or without one.
 fn quota_for_all(summary: &str) -> Option<u32> {
-    let value: serde_json::Value = serde_json::from_str(summary).ok()?;
-    let lines = value.get("quota_lines")?.as_array()?;
+    #[derive(serde::Deserialize)]
+    struct Line {
+        scope: String,
+        k: u32,
+    }
+    #[derive(serde::Deserialize)]
+    struct Lines {
+        #[serde(default)]
+        quota_lines: Vec<Line>,
+    }
+    let lines = serde_json::from_str::<Lines>(summary).ok()?.quota_lines;
     match lines.as_slice() {
-        [line] if line.get("scope")?.as_str()? == "*" => {
-            u32::try_from(line.get("k")?.as_u64()?).ok()
-        }
+        [line] if line.scope == "*" => Some(line.k),
         _ => None,
     }
 }
@@ -687,10 +694,13 @@ mod tests {
     use kaohe_store::cycles::ResultRow;
 
     fn ranked(rank: u32, interval: Option<(u32, u32)>) -> ResultRow {
+        let (Ok(cadre), Ok(unit)) = (Code::parse("C1"), Code::parse("U1")) else {
+            panic!("codes");
+        };
         ResultRow {
-            cadre: Code::parse("C1").expect("valid"),
+            cadre,
             name: "甲".into(),
-            unit: Code::parse("U1").expect("valid"),
+            unit,
             unit_name: "单位".into(),
             score: 80.0,
             rank,
