@@ -8,6 +8,7 @@ mod webdriver;
 mod assess;
 mod audit;
 mod browser;
+mod charts;
 mod commands;
 mod cycle;
 mod files;

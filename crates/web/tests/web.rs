@@ -7,6 +7,8 @@ mod accounts;
 mod admin;
 #[path = "web/api.rs"]
 mod api;
+#[path = "web/charts.rs"]
+mod charts;
 #[path = "web/cycle_pages.rs"]
 mod cycle_pages;
 #[path = "web/cycles.rs"]

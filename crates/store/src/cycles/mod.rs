@@ -8,6 +8,7 @@
 //! (`migrations/*/0007_cycles.sql`, the values' guard since `0012_statement_guards.sql`): a
 //! locked revision and its results never change, a final cycle moves only to an amendment.
 
+pub mod profile;
 pub mod work;
 
 use crate::StoreError;

@@ -1,5 +1,6 @@
 //! What the home page shows of assessment cycles (考核周期): an assessor's cycles at work with
-//! their progress and the people waiting for the committee, and the grade distribution by unit
+//! their completeness (values gathered of those expected, people computed, people waiting for
+//! the committee, people without a grade), and the grade distribution by unit
 //! of the latest computed cycle; an official's and a unit leader's latest final results.
 
 use super::pages_results::{OwnRow, own_results};
@@ -7,10 +8,11 @@ use super::pages_words as words;
 use crate::org::data::units_in_scope;
 use crate::shell::AppState;
 use crate::shell::access::{Caller, Permission};
+use crate::shell::error::ApiError;
 use crate::shell::page::{PageCtx, PageError};
 use kaohe_domain::Code;
 use kaohe_domain::cycles::CycleState;
-use kaohe_store::cycles::work::for_committee;
+use kaohe_store::cycles::work::{MissingColumn, completeness, for_committee};
 use kaohe_store::cycles::{Cycle, ResultRow};
 use std::collections::{BTreeMap, HashSet};
 
@@ -25,6 +27,8 @@ pub(crate) struct CycleLine {
     pub(crate) state: &'static str,
     pub(crate) period: String,
     pub(crate) people: i64,
+    /// Values at hand of those the framework's columns expect of its people.
+    pub(crate) values: Gathered,
     /// People with a computed result.
     pub(crate) assessed: usize,
     /// People the assessment committee has to look at ([`for_committee`]).
@@ -33,6 +37,31 @@ pub(crate) struct CycleLine {
     pub(crate) committee: Option<String>,
     /// People without a grade (不定等次) so far.
     pub(crate) ungraded: usize,
+}
+
+/// Values at hand of those expected (every person, every column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gathered {
+    pub(crate) at_hand: usize,
+    pub(crate) expected: usize,
+}
+
+impl Gathered {
+    /// Values at hand of `people` × columns, given who misses each column.
+    pub(crate) fn of(people: usize, columns: &[MissingColumn]) -> Self {
+        Self {
+            at_hand: columns
+                .iter()
+                .map(|c| people.saturating_sub(c.missing))
+                .sum(),
+            expected: people * columns.len(),
+        }
+    }
+
+    /// The share at hand, in whole percent rounded down (100 only when nothing is missing).
+    pub(crate) fn percent(&self) -> usize {
+        (self.at_hand * 100).checked_div(self.expected).unwrap_or(0)
+    }
 }
 
 /// The grades of one unit's people in a cycle.
@@ -106,6 +135,9 @@ pub(crate) async fn assessor_cycles(
             None
         };
         if c.state != CycleState::Final {
+            let (people, columns) = completeness(store, c.id)
+                .await
+                .map_err(|e| ctx.fail(ApiError::from(e)))?;
             let results = results.as_deref().unwrap_or_default();
             lines.push(CycleLine {
                 href: format!("/cycles/{}", c.id),
@@ -113,6 +145,7 @@ pub(crate) async fn assessor_cycles(
                 state: ctx.label(c.state),
                 period: format!("{} – {}", c.period.start, c.period.end),
                 people: c.people,
+                values: Gathered::of(people, &columns),
                 assessed: results.len(),
                 for_committee: results.iter().filter(|r| for_committee(r)).count(),
                 committee: (c.state == CycleState::Review)
@@ -146,7 +179,8 @@ pub(crate) async fn assessor_cycles(
     }))
 }
 
-fn distribution(ctx: &PageCtx, c: &Cycle, results: &[ResultRow]) -> Distribution {
+/// The grade distribution by unit of a cycle's results.
+pub(crate) fn distribution(ctx: &PageCtx, c: &Cycle, results: &[ResultRow]) -> Distribution {
     let levels = kaohe_domain::grade::GradeScale::LEVELS;
     let mut grades: Vec<String> = (0..levels)
         .map(|l| words::grade(ctx, c.kind, u8::try_from(l).ok()))
@@ -189,4 +223,39 @@ pub(crate) async fn latest_own_results(
     let more = rows.len() > OWN_RESULTS;
     rows.truncate(OWN_RESULTS);
     Ok((rows, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Gathered;
+    use kaohe_store::cycles::work::MissingColumn;
+
+    fn column(missing: usize) -> MissingColumn {
+        MissingColumn {
+            column: "c".into(),
+            name: "c".into(),
+            missing,
+            rule: "",
+            people: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn values_at_hand_count_every_person_of_every_column() {
+        let g = Gathered::of(10, &[column(0), column(3), column(10)]);
+        assert_eq!(
+            g,
+            Gathered {
+                at_hand: 17,
+                expected: 30
+            }
+        );
+        assert_eq!(g.percent(), 56);
+        // 299 of 300 is not 100%.
+        let almost = Gathered::of(100, &[column(0), column(0), column(1)]);
+        assert_eq!(almost.percent(), 99);
+        assert_eq!(Gathered::of(100, &[column(0)]).percent(), 100);
+        assert_eq!(Gathered::of(0, &[column(0)]).percent(), 0);
+        assert_eq!(Gathered::of(5, &[]).percent(), 0);
+    }
 }

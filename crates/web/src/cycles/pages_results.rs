@@ -2,6 +2,7 @@
 //! the people an amendment changed; and the results an official or a unit leader may see of
 //! final cycles (`/my/results`).
 
+use super::home::{Distribution, distribution};
 use super::pages_cycle::{framework_of, load_cycle};
 use super::pages_words::{self as words, Names};
 use crate::shell::AppState;
@@ -32,6 +33,9 @@ pub(crate) struct ResultView {
     pub(crate) rank: u32,
     pub(crate) rank_in_unit: u32,
     pub(crate) interval: String,
+    /// The ends of the rank's interval for a chart (empty without draws).
+    pub(crate) low: String,
+    pub(crate) high: String,
     pub(crate) grade: String,
     pub(crate) rule: String,
     pub(crate) flags: Vec<String>,
@@ -47,6 +51,8 @@ impl ResultView {
             rank: r.rank,
             rank_in_unit: r.rank_in_unit,
             interval: words::interval(r.p05, r.p95),
+            low: r.p05.map(|v| v.to_string()).unwrap_or_default(),
+            high: r.p95.map(|v| v.to_string()).unwrap_or_default(),
             grade: words::grade(ctx, cycle.kind, r.grade_level),
             rule: words::rule(ctx, cycle.kind, names, &r.rule),
             flags: r.flags.iter().map(|f| words::flag(ctx, names, f)).collect(),
@@ -79,6 +85,64 @@ struct ResultsPage {
     /// The query of each person's timeline of work records over the period, on the indicators
     /// of the framework that records fill; `None` when none does.
     records_query: Option<String>,
+    /// The ranking chart's axis: the ranks of the people shown with their intervals, with the
+    /// words that say which of everyone's; and the quota line of the top grade when one line
+    /// holds for everyone and falls on the axis.
+    axis: (u32, u32),
+    axis_note: String,
+    quota: Option<QuotaMark>,
+    /// The grade distribution by unit of every result.
+    distribution: Option<Distribution>,
+}
+
+/// The quota line of the top grade as the ranking chart marks it: between rank `k` and the
+/// next.
+#[derive(Debug)]
+struct QuotaMark {
+    at: String,
+    label: String,
+}
+
+/// The ranks the ranking chart's axis spans: from the best to the worst rank of `shown`,
+/// intervals included, one rank beyond each end (within 1 and `assessed`); everyone's when no
+/// one is shown.
+fn rank_axis(shown: &[&ResultRow], assessed: usize) -> (u32, u32) {
+    let last = u32::try_from(assessed).unwrap_or(u32::MAX).max(1);
+    let low = shown
+        .iter()
+        .map(|r| r.p05.unwrap_or(r.rank).min(r.rank))
+        .min();
+    let high = shown
+        .iter()
+        .map(|r| r.p95.unwrap_or(r.rank).max(r.rank))
+        .max();
+    match (low, high) {
+        (Some(low), Some(high)) => (
+            low.saturating_sub(1).max(1),
+            high.saturating_add(1).min(last),
+        ),
+        _ => (1, last),
+    }
+}
+
+/// The quota `k` of the top grade when one quota line holds for everyone (scope `*`) in a
+/// revision's summary; `None` for quotas by unit or group, or without one.
+fn quota_for_all(summary: &str) -> Option<u32> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        scope: String,
+        k: u32,
+    }
+    #[derive(serde::Deserialize)]
+    struct Lines {
+        #[serde(default)]
+        quota_lines: Vec<Line>,
+    }
+    let lines = serde_json::from_str::<Lines>(summary).ok()?.quota_lines;
+    match lines.as_slice() {
+        [line] if line.scope == "*" => Some(line.k),
+        _ => None,
+    }
 }
 
 /// `GET /cycles/{id}/results?unit=&grade=&q=&page=&format=xlsx|csv`: the current results,
@@ -139,11 +203,16 @@ pub(super) async fn results(
     let start = usize::try_from(paging.page.saturating_sub(1))
         .unwrap_or(usize::MAX)
         .saturating_mul(usize::try_from(paging.per_page).unwrap_or(usize::MAX));
+    let shown: Vec<&ResultRow> = rows
+        .iter()
+        .skip(start)
+        .take(usize::try_from(paging.per_page).unwrap_or(usize::MAX))
+        .copied()
+        .collect();
+    let axis = rank_axis(&shown, all.len());
     let page = Page {
-        items: rows
+        items: shown
             .iter()
-            .skip(start)
-            .take(usize::try_from(paging.per_page).unwrap_or(usize::MAX))
             .map(|r| ResultView::new(&ctx, &cycle, &names, r))
             .collect::<Vec<_>>(),
         total: u64::try_from(total).unwrap_or(u64::MAX),
@@ -177,7 +246,38 @@ pub(super) async fn results(
                 cycle.period.end
             )
         });
+    let quota = if cycle.revision > 0 {
+        state
+            .store
+            .revisions(cycle.id)
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .iter()
+            .find(|r| r.revision == cycle.revision)
+            .and_then(|r| quota_for_all(&r.summary))
+            .filter(|k| *k > 0 && axis.0 <= *k && *k < axis.1)
+            .map(|k| QuotaMark {
+                at: format!("{k}.5"),
+                label: ctx.tf(
+                    "charts.quota_line",
+                    &[
+                        ("k", &k),
+                        ("grade", &words::grade(&ctx, cycle.kind, Some(0))),
+                    ],
+                ),
+            })
+    } else {
+        None
+    };
+    let distribution = (!all.is_empty()).then(|| distribution(&ctx, &cycle, &all));
     let page_view = ResultsPage {
+        axis_note: ctx.tf(
+            "charts.rank_axis",
+            &[("from", &axis.0), ("to", &axis.1), ("n", &all.len())],
+        ),
+        axis,
+        quota,
+        distribution,
         records_query,
         id: cycle.id,
         name: cycle.name.clone(),
@@ -376,17 +476,123 @@ pub(crate) struct OwnRow {
 struct MyResultsPage {
     ctx: PageCtx,
     rows: Vec<OwnRow>,
+    /// Whether the rows are one person's across cycles (drawn as a line of score and rank).
+    trend: bool,
+    /// The official's dimension scores in their latest final cycle against their unit's median.
+    profile: Option<ProfileView>,
+    /// Whether the caller may open their records timeline (`/my/records`).
+    records: bool,
+}
+
+/// An official's dimension scores in one cycle, in words and numbers.
+#[derive(Debug)]
+struct ProfileView {
+    cycle: String,
+    dimensions: Vec<DimensionView>,
+    /// Where the radar's axes start, and the words that say so when not at 0.
+    axis_min: u32,
+    axis_note: String,
+}
+
+/// Where the radar's axes start: at 0 unless every score lies well above it, then at a
+/// multiple of 10 at least 10 below the lowest, so that close scores are told apart.
+fn radar_start(scores: impl Iterator<Item = f64>) -> u32 {
+    let lowest = scores.fold(f64::INFINITY, f64::min);
+    if !lowest.is_finite() {
+        return 0;
+    }
+    let start = (((lowest - 10.0) / 10.0).floor() * 10.0).clamp(0.0, 80.0);
+    // Clamped to 0–80 above: the cast cannot lose anything.
+    start as u32
+}
+
+#[derive(Debug)]
+struct DimensionView {
+    name: String,
+    own: String,
+    median: String,
+    people: usize,
 }
 
 /// `GET /my/results`: the results of final cycles an official may see (their own) and a unit
-/// leader (those of their unit); never a cycle that is not final.
+/// leader (those of their unit), never a cycle that is not final; an official's dimension
+/// scores in the latest of them against the median of their unit, and their score and rank
+/// across cycles.
 pub(super) async fn my_results(
     ctx: PageCtx,
     caller: Caller,
     State(state): State<AppState>,
 ) -> PageResult {
     let rows = own_results(&state, &ctx, &caller, None).await?;
-    Ok(render(StatusCode::OK, &MyResultsPage { ctx, rows }))
+    let trend = rows.len() >= 2 && rows.iter().all(|r| r.result.cadre == rows[0].result.cadre);
+    let profile = own_profile(&state, &ctx, &caller).await?;
+    let records = caller.0.holds(Permission::ViewOwnRecords);
+    Ok(render(
+        StatusCode::OK,
+        &MyResultsPage {
+            ctx,
+            rows,
+            trend,
+            profile,
+            records,
+        },
+    ))
+}
+
+/// An official's dimension scores in their latest final cycle against their unit's median;
+/// `None` for others, or when the framework has no such split.
+async fn own_profile(
+    state: &AppState,
+    ctx: &PageCtx,
+    caller: &Caller,
+) -> Result<Option<ProfileView>, PageError> {
+    let Principal::User(user) = &caller.0 else {
+        return Ok(None);
+    };
+    let Some(cadre) = user
+        .cadre
+        .as_ref()
+        .filter(|_| user.roles.contains(&Role::Official))
+    else {
+        return Ok(None);
+    };
+    let store = state.store.as_ref();
+    let finals = store
+        .final_results_of(cadre)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let Some((cycle, _)) = finals.first() else {
+        return Ok(None);
+    };
+    let dimensions = kaohe_store::cycles::profile::profile(store, cycle, cadre)
+        .await
+        .map_err(|e| ctx.fail(ApiError::from(e)))?;
+    if dimensions.is_empty() {
+        return Ok(None);
+    }
+    let en = ctx.lang() == Lang::En;
+    let axis_min = radar_start(dimensions.iter().flat_map(|d| [d.own, d.unit_median]));
+    Ok(Some(ProfileView {
+        axis_min,
+        axis_note: if axis_min > 0 {
+            ctx.tf("charts.axis_from", &[("min", &axis_min)])
+        } else {
+            String::new()
+        },
+        cycle: cycle.name.clone(),
+        dimensions: dimensions
+            .into_iter()
+            .map(|d| DimensionView {
+                name: match d.name_en {
+                    Some(name) if en => name,
+                    _ => d.name,
+                },
+                own: format!("{:.1}", d.own),
+                median: format!("{:.1}", d.unit_median),
+                people: d.unit_people,
+            })
+            .collect(),
+    }))
 }
 
 /// The results of final cycles the caller may read as their own: an official's, and a unit
@@ -479,4 +685,68 @@ pub(crate) async fn own_results(
         });
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{quota_for_all, radar_start, rank_axis};
+    use kaohe_domain::Code;
+    use kaohe_store::cycles::ResultRow;
+
+    fn ranked(rank: u32, interval: Option<(u32, u32)>) -> ResultRow {
+        let (Ok(cadre), Ok(unit)) = (Code::parse("C1"), Code::parse("U1")) else {
+            panic!("codes");
+        };
+        ResultRow {
+            cadre,
+            name: "甲".into(),
+            unit,
+            unit_name: "单位".into(),
+            score: 80.0,
+            rank,
+            rank_in_unit: 1,
+            grade_level: Some(1),
+            rule: "threshold".into(),
+            flags: Vec::new(),
+            median_rank: None,
+            p05: interval.map(|i| i.0),
+            p95: interval.map(|i| i.1),
+            p_top: None,
+            contributions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_radar_starts_below_close_scores_and_at_zero_for_low_ones() {
+        assert_eq!(radar_start([83.5, 97.5, 90.0].into_iter()), 70);
+        assert_eq!(radar_start([90.0].into_iter()), 80);
+        assert_eq!(radar_start([100.0].into_iter()), 80);
+        assert_eq!(radar_start([12.0, 95.0].into_iter()), 0);
+        assert_eq!(radar_start(std::iter::empty()), 0);
+    }
+
+    #[test]
+    fn the_rank_axis_spans_the_people_shown_with_their_intervals() {
+        let a = ranked(21, Some((18, 27)));
+        let b = ranked(40, Some((33, 52)));
+        assert_eq!(rank_axis(&[&a, &b], 776), (17, 53));
+        let first = ranked(1, Some((1, 1)));
+        assert_eq!(rank_axis(&[&first, &a], 776), (1, 28));
+        let last = ranked(776, None);
+        assert_eq!(rank_axis(&[&last], 776), (775, 776));
+        assert_eq!(rank_axis(&[], 776), (1, 776));
+        assert_eq!(rank_axis(&[], 0), (1, 1));
+    }
+
+    #[test]
+    fn the_quota_line_is_marked_only_when_one_line_holds_for_everyone() {
+        let one = r#"{"quota_lines":[{"scope":"*","assessed":50,"k":10,"awarded":9}]}"#;
+        assert_eq!(quota_for_all(one), Some(10));
+        let by_unit = r#"{"quota_lines":[{"scope":"U1","k":2},{"scope":"U2","k":3}]}"#;
+        assert_eq!(quota_for_all(by_unit), None);
+        let one_unit = r#"{"quota_lines":[{"scope":"U1","k":2}]}"#;
+        assert_eq!(quota_for_all(one_unit), None);
+        assert_eq!(quota_for_all("{}"), None);
+        assert_eq!(quota_for_all("not json"), None);
+    }
 }

@@ -126,6 +126,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/zh-CN/main.ftl"),
             include_str!("../../locales/zh-CN/polls.ftl"),
             include_str!("../../locales/zh-CN/tables.ftl"),
+            include_str!("../../locales/zh-CN/charts.ftl"),
         ],
     ),
     (
@@ -134,6 +135,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/main.ftl"),
             include_str!("../../locales/en/polls.ftl"),
             include_str!("../../locales/en/tables.ftl"),
+            include_str!("../../locales/en/charts.ftl"),
         ],
     ),
 ];

@@ -1036,7 +1036,7 @@ async fn figures_are_grouped_shrunk_and_their_parameters_checked() {
         let page = app.get("/service/figures?by=window").await;
         assert_eq!(page.status, 200);
         assert!(
-            page.body.contains("<svg") && page.body.contains("W-01"),
+            page.body.contains("data-chart=\"interval\"") && page.body.contains("W-01"),
             "{}",
             page.body
         );

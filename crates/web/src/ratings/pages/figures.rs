@@ -1,15 +1,19 @@
 //! The figures page (`/service/figures`): satisfaction and the other rates per unit, official,
-//! window or item, ranked by the shrunk satisfaction with its interval drawn as an SVG chart,
-//! and the ratings flagged for review.
+//! window or item, ranked by the shrunk satisfaction with its interval (the table, and a chart
+//! of it whose axis starts where the data do), exported as XLSX or CSV, and the ratings flagged
+//! for review.
 
 use crate::ratings::figures::{GroupBy, figures, figures_params};
 use crate::shell::AppState;
 use crate::shell::access::Caller;
+use crate::shell::download::{suffix_of, table_file};
+use crate::shell::i18n::Lang;
 use crate::shell::page::{PageCtx, PageResult, render};
 use crate::shell::params::{QueryParams, href};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
+use kaohe_data::WideCell;
 use kaohe_domain::Code;
 use kaohe_domain::ratings::suspicion::SuspicionKind;
 
@@ -24,11 +28,12 @@ struct FigureRow {
     on_time: String,
     callback: String,
     shrunk: String,
-    /// Bar geometry of the shrunk rate and its interval, in SVG units (0–300).
-    bar: u32,
-    low: u32,
-    high: u32,
-    y: u32,
+    /// The shrunk rate and its interval, in percent, for the chart and the export.
+    value: f64,
+    low: f64,
+    high: f64,
+    /// The rates of the export, in percent.
+    rates: [Option<f64>; 5],
 }
 
 #[derive(Template)]
@@ -41,13 +46,34 @@ struct FiguresPage {
     to: String,
     summary: String,
     rows: Vec<FigureRow>,
-    chart_height: u32,
+    /// Where the chart's value axis starts, in percent, and the words that say so when it is
+    /// not 0.
+    axis_min: String,
+    axis_note: String,
+    export_xlsx: String,
+    export_csv: String,
     flagged: Vec<(String, String)>,
     json: String,
 }
 
 fn percent(r: Option<f64>) -> String {
     r.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// A rate in percent, rounded to the one decimal the page shows.
+fn in_percent(r: f64) -> f64 {
+    (r * 1000.0).round() / 10.0
+}
+
+/// Where the chart's value axis starts (percent): at 0 unless every interval lies well above
+/// it, then at a multiple of 5 at least 2 points below the lowest end, so that rates close to
+/// each other (96% and 98%) are told apart.
+fn axis_start(lows: impl Iterator<Item = f64>) -> f64 {
+    let lowest = lows.fold(f64::INFINITY, f64::min);
+    if !lowest.is_finite() {
+        return 0.0;
+    }
+    (((lowest - 2.0) / 5.0).floor() * 5.0).clamp(0.0, 95.0)
 }
 
 pub(crate) async fn figures_page(
@@ -71,7 +97,7 @@ pub(crate) async fn figures_page(
     });
     let store = state.store.as_ref();
     let mut rows = Vec::with_capacity(groups.len());
-    for (i, g) in groups.into_iter().enumerate() {
+    for g in groups {
         let key = match by {
             GroupBy::Unit => match Code::parse(&g.key) {
                 Ok(c) => store
@@ -91,7 +117,6 @@ pub(crate) async fn figures_page(
             },
             GroupBy::Window | GroupBy::Item => g.key.clone(),
         };
-        let scale = |v: f64| (v.clamp(0.0, 1.0) * 300.0).round() as u32;
         rows.push(FigureRow {
             key,
             ratings: g.tally.ratings,
@@ -102,17 +127,50 @@ pub(crate) async fn figures_page(
             on_time: percent(g.figures.on_time_rate),
             callback: percent(g.figures.callback_rate),
             shrunk: percent(Some(g.shrunk.value)),
-            bar: scale(g.shrunk.value),
-            low: scale(g.shrunk.low),
-            high: scale(g.shrunk.high),
-            y: u32::try_from(i).unwrap_or(0) * 22,
+            value: in_percent(g.shrunk.value),
+            low: in_percent(g.shrunk.low),
+            high: in_percent(g.shrunk.high),
+            rates: [
+                g.figures.satisfaction_rate,
+                g.figures.bad_rate,
+                g.figures.rectification_rate,
+                g.figures.on_time_rate,
+                g.figures.callback_rate,
+            ]
+            .map(|r| r.map(in_percent)),
         });
     }
     let by_code = by.code();
+    let by_label = ctx.t(&format!("figures.by.{by_code}"));
+    if let Some(format) = q.raw("format") {
+        let suffix = suffix_of(&ctx, format)?;
+        return export(&ctx, by_label, &rows, (from, to), suffix).await;
+    }
+    let axis = axis_start(rows.iter().map(|r| r.low));
+    let export_href = |format: &str| {
+        let mut pairs = vec![
+            ("by", by_code.to_owned()),
+            ("from", from.to_string()),
+            ("to", to.to_string()),
+            ("format", format.to_owned()),
+        ];
+        if ctx.lang() == Lang::En {
+            pairs.push(("lang", "en".to_owned()));
+        }
+        href("/service/figures", &pairs)
+    };
     Ok(render(
         StatusCode::OK,
         &FiguresPage {
-            by_label: ctx.t(&format!("figures.by.{by_code}")),
+            by_label,
+            axis_min: format!("{axis}"),
+            axis_note: if axis > 0.0 {
+                ctx.tf("charts.axis_from", &[("min", &format!("{axis}%"))])
+            } else {
+                String::new()
+            },
+            export_xlsx: export_href("xlsx"),
+            export_csv: export_href("csv"),
             groupings: GroupBy::ALL
                 .iter()
                 .map(|g| {
@@ -132,7 +190,6 @@ pub(crate) async fn figures_page(
                     ("rate", &percent(f.all.figures().satisfaction_rate)),
                 ],
             ),
-            chart_height: u32::try_from(rows.len()).unwrap_or(0) * 22 + 4,
             rows,
             flagged: f
                 .flagged
@@ -158,4 +215,74 @@ pub(crate) async fn figures_page(
             ctx,
         },
     ))
+}
+
+/// The figures table as an XLSX or CSV file, rates in percent rounded as the page shows them.
+async fn export(
+    ctx: &PageCtx,
+    by_label: &str,
+    rows: &[FigureRow],
+    (from, to): (time::Date, time::Date),
+    suffix: &'static str,
+) -> PageResult {
+    let percent_of = |key: &str| ctx.tf("charts.percent", &[("name", &ctx.t(key))]);
+    let header = vec![
+        by_label.to_owned(),
+        ctx.t("figures.ratings").to_owned(),
+        ctx.t("figures.excluded").to_owned(),
+        percent_of("figures.satisfaction"),
+        percent_of("figures.shrunk"),
+        percent_of("charts.low"),
+        percent_of("charts.high"),
+        percent_of("figures.bad"),
+        percent_of("figures.rectified"),
+        percent_of("figures.on_time"),
+        percent_of("figures.callback"),
+    ];
+    let rate = |r: Option<f64>| r.map_or(WideCell::Empty, WideCell::Number);
+    let table = rows
+        .iter()
+        .map(|r| {
+            let [satisfaction, bad, rectified, on_time, callback] = r.rates;
+            vec![
+                WideCell::Text(r.key.clone()),
+                WideCell::Number(r.ratings as f64),
+                WideCell::Number(r.excluded as f64),
+                rate(satisfaction),
+                WideCell::Number(r.value),
+                WideCell::Number(r.low),
+                WideCell::Number(r.high),
+                rate(bad),
+                rate(rectified),
+                rate(on_time),
+                rate(callback),
+            ]
+        })
+        .collect();
+    let name = format!("{}-{from}-{to}", ctx.t("figures.title"));
+    table_file(ctx, "figures", name, suffix, header, table).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{axis_start, in_percent};
+
+    #[test]
+    fn the_axis_starts_below_close_rates_and_at_zero_for_spread_ones() {
+        // 96% and 98% with their intervals: the axis starts at 90, not at 0.
+        assert_eq!(axis_start([94.1, 96.5].into_iter()), 90.0);
+        assert_eq!(axis_start([92.0].into_iter()), 90.0);
+        assert_eq!(axis_start([91.9].into_iter()), 85.0);
+        assert_eq!(axis_start([40.0, 97.0].into_iter()), 35.0);
+        assert_eq!(axis_start([1.5, 97.0].into_iter()), 0.0);
+        assert_eq!(axis_start([100.0].into_iter()), 95.0);
+        assert_eq!(axis_start(std::iter::empty()), 0.0);
+    }
+
+    #[test]
+    fn rates_are_exported_in_percent_as_the_page_rounds_them() {
+        assert_eq!(in_percent(0.96349), 96.3);
+        assert_eq!(in_percent(0.9), 90.0);
+        assert_eq!(in_percent(1.0), 100.0);
+    }
 }

@@ -1,0 +1,23 @@
+# Charts of the reports: each has a title and a text alternative, and the table below it is its data.
+charts-quota_line = Quota line of { $grade } (first { $k })
+charts-ranking = Ranks and their intervals
+charts-ranking_note = Dots: ranks; lines: 5%–95% rank intervals
+charts-ranking_label = Dot chart of the ranks of the people on this page: a dot for each person's rank, a line for the 5%–95% rank interval, a dashed line at the quota of the top grade; the numbers are in the table below.
+charts-interval95 = 95% interval
+charts-axis_from = The value axis starts at { $min }, not at 0.
+charts-figures_label = Dot chart of each group's ranking satisfaction rate, with a line for its 95% interval; the numbers are in the table below.
+charts-percent = { $name } (%)
+charts-low = Interval low
+charts-high = Interval high
+charts-values = Values at hand (of expected)
+charts-records_timeline = My records timeline →
+charts-dimensions = Dimension scores against the unit's median
+charts-dimensions_label = Radar chart: your score in each dimension (0–100) against the median of the people of your unit; the numbers are in the table below.
+charts-dimension = Dimension
+charts-own = Your score
+charts-unit_median = Unit median
+charts-unit_people = People in the unit
+charts-trend = Score and rank across cycles
+charts-trend_note = Above: the score (the axis does not start at 0); below: the rank (1 at the top) with its 5%–95% interval
+charts-trend_label = Line chart in time order: above, the score of each cycle; below, the rank with its 5%–95% rank interval; the numbers are in the table below.
+charts-rank_axis = the axis shows ranks { $from } to { $to } of { $n }

@@ -1,0 +1,23 @@
+# 报表图表：每张图都有标题、文字说明，下方的表格即图的数据。
+charts-quota_line = { $grade }名额线（前 { $k } 名）
+charts-ranking = 排名及名次区间
+charts-ranking_note = 圆点为排名，横线为 5%–95% 名次区间
+charts-ranking_label = 本页人员排名的点图：每人一个圆点表示排名，横线表示 5%–95% 名次区间，虚线标出优秀等次的名额线；具体数字见下表。
+charts-interval95 = 95% 区间
+charts-axis_from = 数值轴从 { $min } 起，不从 0 起。
+charts-figures_label = 各组排序用满意率的点图，每组一个圆点，横线表示 95% 区间；具体数字见下表。
+charts-percent = { $name }（%）
+charts-low = 区间下限
+charts-high = 区间上限
+charts-values = 已有数据（已有/应有）
+charts-records_timeline = 查看我的全程纪实 →
+charts-dimensions = 各维度得分与本单位中位数
+charts-dimensions_label = 雷达图：本人各维度得分（0–100）与本单位人员得分的中位数对比；具体数字见下表。
+charts-dimension = 维度
+charts-own = 本人得分
+charts-unit_median = 本单位中位数
+charts-unit_people = 本单位人数
+charts-trend = 历次考核的得分与排名
+charts-trend_note = 上图为得分（纵轴不从 0 起），下图为排名（第 1 名在上）及 5%–95% 名次区间
+charts-trend_label = 折线图：按时间先后，上方为历次考核得分，下方为排名及其 5%–95% 名次区间；具体数字见下表。
+charts-rank_axis = 横轴为第 { $from }–{ $to } 名（共 { $n } 人）
