@@ -533,10 +533,15 @@ async fn export_results(ctx: &PageCtx, state: &AppState, poll: &Poll, format: &s
     let names = people_names(store, &poll.people)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let outcome = results(store, &poll.id, OffsetDateTime::now_utc())
-        .await
-        .map_err(|e| ctx.fail(ApiError::from(e)))?
-        .map_or(Err(kaohe_domain::polls::Withheld::Open), |(_, r)| r);
+    let outcome = results(
+        store,
+        &poll.id,
+        OffsetDateTime::now_utc(),
+        &state.ballot_key,
+    )
+    .await
+    .map_err(|e| ctx.fail(ApiError::from(e)))?
+    .map_or(Err(kaohe_domain::polls::Withheld::Open), |(_, r)| r);
     let view = results_view(ctx, poll, &names, &outcome);
     if let Some(why) = view.withheld {
         return Err(ctx.fail(ApiError::Conflict {

@@ -323,6 +323,7 @@ async fn a_polls_results_export_once_closed() {
                 &poll.id,
                 OffsetDateTime::now_utc(),
                 &NewAuditEntry::new("test", "poll.close", "t"),
+                &crate::helpers::ballot_key(),
             )
             .await
             .expect("close");
