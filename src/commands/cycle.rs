@@ -9,12 +9,10 @@ use anyhow::Context;
 use kaohe_data::WideCell;
 use kaohe_domain::cycles::ValueTable;
 use kaohe_domain::cycles::{CycleKind, Decision};
-use kaohe_domain::polls::BallotKey;
 use kaohe_domain::{Code, GradeScale, Labeled};
 use kaohe_store::Store;
 use kaohe_store::cycles::work;
 use std::path::Path;
-use std::sync::Arc;
 use time::Date;
 
 /// Runs `kaohe framework upload FILE`.
@@ -46,7 +44,6 @@ pub(crate) async fn run(
     action: &CycleAction,
     store: &dyn Store,
     settings: &Settings,
-    ballot_key: Arc<BallotKey>,
 ) -> anyhow::Result<()> {
     let actor = super::audit::actor();
     let opts = settings.cycles.options(&settings.rules);
@@ -121,7 +118,8 @@ pub(crate) async fn run(
             ))
         }
         CycleAction::Compute { id } => {
-            let sources = sources::all(settings, ballot_key);
+            // The ballot key seals the cycle's polls that closed on time.
+            let sources = sources::all(settings, super::ballot_key(settings, store).await?);
             let done = work::compute(store, *id, &sources, &opts, &actor).await?;
             let cycle = store.cycle(*id).await?.context("the cycle just computed")?;
             let mut text = format!(

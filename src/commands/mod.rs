@@ -112,9 +112,7 @@ async fn run_async(command: Command, settings: Settings) -> anyhow::Result<()> {
             poll::run(&action, store.as_ref(), settings.server.utc_offset.0, &key).await
         }
         Command::Cycle { action } => {
-            let store = open_store(&settings).await?;
-            let key = ballot_key(&settings, store.as_ref()).await?;
-            cycle::run(&action, store.as_ref(), &settings, key).await
+            cycle::run(&action, open_store(&settings).await?.as_ref(), &settings).await
         }
         Command::Framework {
             action: FrameworkAction::Upload { file },

@@ -161,11 +161,8 @@
     });
   }
 
-  function interval(table) {
-    var rows = bodyRows(table);
-    var key = rows.length && rows[0].querySelector('[data-rank]') ? 'rank' : 'value';
-    var categories = rows.map(label);
-    var points = rows.map(function (r, i) { return [datum(r, key), i]; });
+  // [row index, low, high] of each row whose cells carry both ends of its interval.
+  function intervalBars(rows) {
     var bars = [];
     rows.forEach(function (r, i) {
       var low = datum(r, 'low');
@@ -174,6 +171,15 @@
         bars.push([i, low, high]);
       }
     });
+    return bars;
+  }
+
+  function interval(table) {
+    var rows = bodyRows(table);
+    var key = rows.length && rows[0].querySelector('[data-rank]') ? 'rank' : 'value';
+    var categories = rows.map(label);
+    var points = rows.map(function (r, i) { return [datum(r, key), i]; });
+    var bars = intervalBars(rows);
     var subtitle = table.getAttribute('data-chart-subtitle');
     var top = subtitle ? 78 : 60;
     var pointSeries = {
@@ -260,14 +266,7 @@
     var categories = rows.map(label);
     var scores = rows.map(function (r) { return datum(r, 'score'); });
     var ranks = rows.map(function (r) { return datum(r, 'rank'); });
-    var bars = [];
-    rows.forEach(function (r, i) {
-      var low = datum(r, 'low');
-      var high = datum(r, 'high');
-      if (low !== null && high !== null) {
-        bars.push([i, low, high]);
-      }
-    });
+    var bars = intervalBars(rows);
     var subtitle = table.getAttribute('data-chart-subtitle');
     var top = subtitle ? 80 : 62;
     var chart = mount(table, 500);
