@@ -157,6 +157,47 @@ async fn every_report_chart_is_drawn_from_its_table_with_a_title_and_a_text_alte
     assert_eq!(series(&by_unit, "bar").len(), 5, "{by_unit}");
     capture(&browser, "chart-results.png").await;
 
+    // Filtered to one unit, the ranking marks the unit's quota of 优秀 (the demo's frameworks
+    // count quotas by unit) between the overall ranks of the unit's last within it and first
+    // beyond it.
+    let results = db.store.results(annual.id, annual.revision).await.unwrap();
+    let mut by_unit: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for r in &results {
+        by_unit.entry(r.unit.as_str()).or_default().push(r.rank);
+    }
+    let (unit, mut ranks_in_unit) = by_unit
+        .into_iter()
+        .max_by_key(|(code, ranks)| (ranks.len(), std::cmp::Reverse(*code)))
+        .map(|(code, ranks)| (code.to_owned(), ranks))
+        .expect("a unit");
+    ranks_in_unit.sort_unstable();
+    browser
+        .goto(&format!(
+            "{}/cycles/{}/results?unit={unit}&per_page=100",
+            server.base, annual.id
+        ))
+        .await;
+    let of_unit = chart_of(&browser, "results").await;
+    let lines = series(&of_unit, "scatter")[0]["line"].clone();
+    let at = lines[0]
+        .as_f64()
+        .unwrap_or_else(|| panic!("the unit's quota line: {of_unit}"));
+    let within = ranks_in_unit.iter().filter(|r| f64::from(**r) < at).count();
+    assert!(
+        within > 0 && within < ranks_in_unit.len(),
+        "the line at {at} parts the unit's ranks {ranks_in_unit:?}"
+    );
+    let label = browser
+        .eval("return document.getElementById('results').dataset.chartLineLabel")
+        .await;
+    assert!(
+        label
+            .as_str()
+            .is_some_and(|l| l.contains("名额线") && l.contains(&format!("本单位前 {within} 名"))),
+        "the line names the unit's quota: {label}"
+    );
+    capture(&browser, "chart-results-unit.png").await;
+
     // The satisfaction figures: dots with their intervals, on an axis chosen from the data.
     browser
         .goto(&format!("{}/service/figures", server.base))

@@ -12,6 +12,7 @@ mod charts;
 mod commands;
 mod cycle;
 mod files;
+mod pickers;
 mod poll;
 mod print;
 mod ratings;

@@ -1,5 +1,6 @@
 # Charts of the reports: each has a title and a text alternative, and the table below it is its data.
 charts-quota_line = Quota line of { $grade } (first { $k })
+charts-quota_line_unit = Quota line of { $grade } in { $unit } (its first { $k })
 charts-ranking = Ranks and their intervals
 charts-ranking_note = Dots: ranks; lines: 5%–95% rank intervals
 charts-ranking_label = Dot chart of the ranks of the people on this page: a dot for each person's rank, a line for the 5%–95% rank interval, a dashed line at the quota of the top grade; the numbers are in the table below.

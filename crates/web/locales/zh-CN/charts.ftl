@@ -1,5 +1,6 @@
 # 报表图表：每张图都有标题、文字说明，下方的表格即图的数据。
 charts-quota_line = { $grade }名额线（前 { $k } 名）
+charts-quota_line_unit = { $unit }{ $grade }名额线（本单位前 { $k } 名）
 charts-ranking = 排名及名次区间
 charts-ranking_note = 圆点为排名，横线为 5%–95% 名次区间
 charts-ranking_label = 本页人员排名的点图：每人一个圆点表示排名，横线表示 5%–95% 名次区间，虚线标出优秀等次的名额线；具体数字见下表。

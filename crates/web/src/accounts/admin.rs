@@ -639,13 +639,22 @@ struct RolePage {
     error: Option<String>,
 }
 
-/// Every cadre (at most [`MAX_PER_PAGE`]) by name, unit and post, for the cadre field.
-async fn cadre_options(state: &AppState) -> Result<Vec<CadreOption>, StoreError> {
+/// Most cadres the cadre field's search answers with.
+const SEARCH_CADRES: u32 = 20;
+
+/// The cadres by name, unit and post for the cadre field: the first `limit` of every cadre, or
+/// of those whose id, name or post holds `search`.
+async fn cadre_options(
+    state: &AppState,
+    search: Option<String>,
+    limit: u32,
+) -> Result<Vec<CadreOption>, StoreError> {
     let store = state.store.as_ref();
     let page = store
         .list_cadres(&CadreQuery {
+            search,
             page: 1,
-            per_page: MAX_PER_PAGE,
+            per_page: limit,
             ..CadreQuery::default()
         })
         .await?;
@@ -671,6 +680,30 @@ async fn cadre_options(state: &AppState) -> Result<Vec<CadreOption>, StoreError>
         .collect())
 }
 
+/// `GET /admin/cadres?q=`: the cadres whose id, name or post holds `q` (at most
+/// [`SEARCH_CADRES`]), as `{"items": [{"id", "label"}]}`, for the search of the role form's
+/// cadre field beyond the list the form was sent with.
+pub(super) async fn cadre_search(
+    ctx: PageCtx,
+    uri: Uri,
+    State(state): State<AppState>,
+) -> Result<Response, PageError> {
+    let query = QueryParams::from_uri(&uri);
+    let q = query.raw("q").unwrap_or_default().trim().to_owned();
+    let items = if q.is_empty() {
+        Vec::new()
+    } else {
+        cadre_options(&state, Some(q), SEARCH_CADRES)
+            .await
+            .map_err(|e| ctx.fail(e))?
+    };
+    let items: Vec<_> = items
+        .into_iter()
+        .map(|c| json!({"id": c.id, "label": c.label}))
+        .collect();
+    Ok(axum::Json(json!({ "items": items })).into_response())
+}
+
 /// The roles an account may be given: every role but the anonymous public's.
 fn assignable() -> impl Iterator<Item = Role> {
     Role::ALL.iter().copied().filter(|r| *r != Role::Public)
@@ -690,7 +723,9 @@ async fn role_page(
     let unit_options = picker::all_unit_options(state.store.as_ref(), &selected)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let cadre_options = cadre_options(state).await.map_err(|e| ctx.fail(e))?;
+    let cadre_options = cadre_options(state, None, MAX_PER_PAGE)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let choices = assignable()
         .map(|r| RoleChoice {
             code: r.code(),

@@ -3,8 +3,8 @@
 //!
 //! - `login.rs`: `/login`, `/logout`.
 //! - `account.rs`: `/account…`: the password, TOTP.
-//! - `admin.rs`: `/admin/users…` (system administrator), `/admin/roles…` (security
-//!   administrator).
+//! - `admin.rs`: `/admin/users…` (system administrator), `/admin/roles…` and the cadre
+//!   search of their form, `/admin/cadres` (security administrator).
 //! - `audit.rs`: `/admin/audit` (audit administrator).
 //!
 //! Sessions, CSRF and password hashing are the shell's ([`crate::shell::auth`]); the sign-in
@@ -35,6 +35,7 @@ pub(crate) fn router() -> Router<AppState> {
         .require(Permission::ManageAccounts);
     let roles = Router::new()
         .route("/admin/roles", get(admin::roles))
+        .route("/admin/cadres", get(admin::cadre_search))
         .route(
             "/admin/roles/{username}",
             get(admin::edit_roles).post(admin::assign_roles),

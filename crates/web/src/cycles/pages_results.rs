@@ -86,8 +86,8 @@ struct ResultsPage {
     /// of the framework that records fill; `None` when none does.
     records_query: Option<String>,
     /// The ranking chart's axis: the ranks of the people shown with their intervals, with the
-    /// words that say which of everyone's; and the quota line of the top grade when one line
-    /// holds for everyone and falls on the axis.
+    /// words that say which of everyone's; and the quota line of the top grade ([`quota_line`])
+    /// when it falls on the axis.
     axis: (u32, u32),
     axis_note: String,
     quota: Option<QuotaMark>,
@@ -125,9 +125,23 @@ fn rank_axis(shown: &[&ResultRow], assessed: usize) -> (u32, u32) {
     }
 }
 
-/// The quota `k` of the top grade when one quota line holds for everyone (scope `*`) in a
-/// revision's summary; `None` for quotas by unit or group, or without one.
-fn quota_for_all(summary: &str) -> Option<u32> {
+/// Where the ranking chart's axis of overall ranks takes the quota line of the top grade.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct QuotaAt {
+    /// The point of the axis: between the last rank within the quota and the next.
+    at: f64,
+    /// The quota: how many may have the top grade.
+    k: u32,
+    /// Whether it is the quota of the unit the page is filtered to, not everyone's.
+    of_unit: bool,
+}
+
+/// The quota line of the top grade in a revision's summary, on the axis of overall ranks:
+/// with one line for everyone (scope `*`), between ranks `k` and `k + 1`; with quotas by unit
+/// and the page filtered to `unit`, between the overall ranks of the unit's `k`-th and
+/// `k + 1`-th person, where the unit's quota falls. `None` without such a line, and when the
+/// quota takes in everyone it counts.
+fn quota_line(summary: &str, unit: &str, all: &[ResultRow]) -> Option<QuotaAt> {
     #[derive(serde::Deserialize)]
     struct Line {
         scope: String,
@@ -139,10 +153,30 @@ fn quota_for_all(summary: &str) -> Option<u32> {
         quota_lines: Vec<Line>,
     }
     let lines = serde_json::from_str::<Lines>(summary).ok()?.quota_lines;
-    match lines.as_slice() {
-        [line] if line.scope == "*" => Some(line.k),
-        _ => None,
+    if let [line] = lines.as_slice()
+        && line.scope == "*"
+    {
+        let within = usize::try_from(line.k).ok()? < all.len();
+        return (line.k > 0 && within).then(|| QuotaAt {
+            at: f64::from(line.k) + 0.5,
+            k: line.k,
+            of_unit: false,
+        });
     }
+    let line = lines.iter().find(|l| !unit.is_empty() && l.scope == unit)?;
+    let mut ranks: Vec<u32> = all
+        .iter()
+        .filter(|r| r.unit.as_str() == unit)
+        .map(|r| r.rank)
+        .collect();
+    ranks.sort_unstable();
+    let k = usize::try_from(line.k).ok()?;
+    let (last_in, first_out) = (ranks.get(k.checked_sub(1)?)?, ranks.get(k)?);
+    Some(QuotaAt {
+        at: (f64::from(*last_in) + f64::from(*first_out)) / 2.0,
+        k: line.k,
+        of_unit: true,
+    })
 }
 
 /// `GET /cycles/{id}/results?unit=&grade=&q=&page=&format=xlsx|csv`: the current results,
@@ -254,17 +288,22 @@ pub(super) async fn results(
             .map_err(|e| ctx.fail(e))?
             .iter()
             .find(|r| r.revision == cycle.revision)
-            .and_then(|r| quota_for_all(&r.summary))
-            .filter(|k| *k > 0 && axis.0 <= *k && *k < axis.1)
-            .map(|k| QuotaMark {
-                at: format!("{k}.5"),
-                label: ctx.tf(
-                    "charts.quota_line",
-                    &[
-                        ("k", &k),
-                        ("grade", &words::grade(&ctx, cycle.kind, Some(0))),
-                    ],
-                ),
+            .and_then(|r| quota_line(&r.summary, &unit, &all))
+            .filter(|q| f64::from(axis.0) < q.at && q.at < f64::from(axis.1))
+            .map(|q| {
+                let grade = words::grade(&ctx, cycle.kind, Some(0));
+                let unit_name = units.get(&unit).map_or("", String::as_str);
+                QuotaMark {
+                    at: q.at.to_string(),
+                    label: if q.of_unit {
+                        ctx.tf(
+                            "charts.quota_line_unit",
+                            &[("k", &q.k), ("grade", &grade), ("unit", &unit_name)],
+                        )
+                    } else {
+                        ctx.tf("charts.quota_line", &[("k", &q.k), ("grade", &grade)])
+                    },
+                }
             })
     } else {
         None
@@ -689,7 +728,7 @@ pub(crate) async fn own_results(
 
 #[cfg(test)]
 mod tests {
-    use super::{quota_for_all, radar_start, rank_axis};
+    use super::{QuotaAt, quota_line, radar_start, rank_axis};
     use kaohe_domain::Code;
     use kaohe_store::cycles::ResultRow;
 
@@ -738,15 +777,52 @@ mod tests {
         assert_eq!(rank_axis(&[], 0), (1, 1));
     }
 
+    fn in_unit(unit: &str, rank: u32) -> ResultRow {
+        let mut r = ranked(rank, None);
+        r.unit = Code::parse(unit).expect("code");
+        r
+    }
+
     #[test]
-    fn the_quota_line_is_marked_only_when_one_line_holds_for_everyone() {
-        let one = r#"{"quota_lines":[{"scope":"*","assessed":50,"k":10,"awarded":9}]}"#;
-        assert_eq!(quota_for_all(one), Some(10));
-        let by_unit = r#"{"quota_lines":[{"scope":"U1","k":2},{"scope":"U2","k":3}]}"#;
-        assert_eq!(quota_for_all(by_unit), None);
-        let one_unit = r#"{"quota_lines":[{"scope":"U1","k":2}]}"#;
-        assert_eq!(quota_for_all(one_unit), None);
-        assert_eq!(quota_for_all("{}"), None);
-        assert_eq!(quota_for_all("not json"), None);
+    fn the_quota_line_falls_after_the_kth_rank_of_everyone_or_of_the_unit_shown() {
+        let all: Vec<ResultRow> = [1, 2, 5, 9, 12]
+            .into_iter()
+            .map(|r| in_unit("U1", r))
+            .chain(
+                [3, 4, 6, 7, 8, 10, 11]
+                    .into_iter()
+                    .map(|r| in_unit("U2", r)),
+            )
+            .collect();
+        let one = r#"{"quota_lines":[{"scope":"*","assessed":12,"k":3,"awarded":3}]}"#;
+        let everyone = Some(QuotaAt {
+            at: 3.5,
+            k: 3,
+            of_unit: false,
+        });
+        assert_eq!(quota_line(one, "", &all), everyone);
+        assert_eq!(quota_line(one, "U1", &all), everyone);
+        let by_unit = r#"{"quota_lines":[{"scope":"U1","k":3},{"scope":"U2","k":2}]}"#;
+        assert_eq!(quota_line(by_unit, "", &all), None);
+        // U1's third is 5th overall, its fourth 9th: the line falls at 7.
+        assert_eq!(
+            quota_line(by_unit, "U1", &all),
+            Some(QuotaAt {
+                at: 7.0,
+                k: 3,
+                of_unit: true
+            })
+        );
+        assert_eq!(quota_line(by_unit, "U2", &all).map(|q| q.at), Some(5.0));
+        assert_eq!(quota_line(by_unit, "U3", &all), None);
+        // A quota that takes in the whole unit, or everyone, draws no line.
+        let wide = r#"{"quota_lines":[{"scope":"U1","k":5}]}"#;
+        assert_eq!(quota_line(wide, "U1", &all), None);
+        let all_in = r#"{"quota_lines":[{"scope":"*","k":12}]}"#;
+        assert_eq!(quota_line(all_in, "", &all), None);
+        let none = r#"{"quota_lines":[{"scope":"U1","k":0}]}"#;
+        assert_eq!(quota_line(none, "U1", &all), None);
+        assert_eq!(quota_line("{}", "U1", &all), None);
+        assert_eq!(quota_line("not json", "", &all), None);
     }
 }

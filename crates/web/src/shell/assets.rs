@@ -1,6 +1,7 @@
-//! Static assets, embedded in the binary: the stylesheet, the icon, the charts' script and
-//! Apache ECharts (the npm package's `dist/echarts.min.js`, with its licence and version in
-//! `static/echarts/`), served from our own origin so that the CSP stays `'self'`.
+//! Static assets, embedded in the binary: the stylesheet, the icon, the charts' script, the
+//! pickers' script and Apache ECharts (the npm package's `dist/echarts.min.js`, with its
+//! licence and version in `static/echarts/`), served from our own origin so that the CSP stays
+//! `'self'`.
 //!
 //! They are served with a one-year cache lifetime; pages link them with `?v=` and a hash of
 //! their content, so a new release is fetched at once.
@@ -23,6 +24,10 @@ pub(crate) const CSS_VERSION: u64 = fnv1a(CSS.as_bytes());
 pub(crate) const CHARTS: &str = include_str!("../../static/charts.js");
 /// FNV-1a of the charts' script, as cache-busting version.
 pub(crate) const CHARTS_VERSION: u64 = fnv1a(CHARTS.as_bytes());
+/// The script of the pickers' search boxes (`data-search`, `data-search-url`).
+pub(crate) const PICKER: &str = include_str!("../../static/picker.js");
+/// FNV-1a of the pickers' script, as cache-busting version.
+pub(crate) const PICKER_VERSION: u64 = fnv1a(PICKER.as_bytes());
 /// Apache ECharts, minified, as published.
 const ECHARTS: &str = include_str!("../../static/echarts/echarts.min.js");
 /// The ECharts release embedded, as cache-busting version (static/echarts/VERSION).
@@ -47,6 +52,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/static/kaohe.css", get(css))
         .route("/static/favicon.svg", get(favicon))
         .route("/static/charts.js", get(charts))
+        .route("/static/picker.js", get(picker))
         .route("/static/echarts.min.js", get(echarts))
         .require(Permission::Public)
 }
@@ -78,6 +84,16 @@ async fn charts() -> impl IntoResponse {
             (CACHE_CONTROL, CACHE_FOR_A_YEAR),
         ],
         CHARTS,
+    )
+}
+
+async fn picker() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, CACHE_FOR_A_YEAR),
+        ],
+        PICKER,
     )
 }
 

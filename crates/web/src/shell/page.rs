@@ -252,6 +252,11 @@ impl PageCtx {
         ]
     }
 
+    /// Link to the script of the pickers' search boxes, versioned.
+    pub(crate) fn picker_script(&self) -> String {
+        format!("/static/picker.js?v={:016x}", assets::PICKER_VERSION)
+    }
+
     /// The main navigation.
     pub(crate) fn nav(&self) -> Vec<NavLink> {
         [

@@ -255,7 +255,14 @@ fn unit(c: &str, name: &str, kind: UnitKind, parent: Option<&str>) -> Unit {
     }
 }
 
-fn cadre(id: &str, name: &str, unit: &str, post: &str, rank: RankLevel, is_leader: bool) -> Cadre {
+pub(crate) fn cadre(
+    id: &str,
+    name: &str,
+    unit: &str,
+    post: &str,
+    rank: RankLevel,
+    is_leader: bool,
+) -> Cadre {
     Cadre {
         id: code(id),
         name: name.into(),
@@ -273,7 +280,7 @@ fn cadre(id: &str, name: &str, unit: &str, post: &str, rank: RankLevel, is_leade
 /// Five units (province → city → two counties, and a department), four cadres, history,
 /// sanctions, and the 2025 National Day calendar.
 /// The audit entry each seeding write appends.
-fn seed_audit(table: &str) -> kaohe_domain::NewAuditEntry {
+pub(crate) fn seed_audit(table: &str) -> kaohe_domain::NewAuditEntry {
     kaohe_domain::NewAuditEntry::new("test", format!("seed.{table}"), "helpers.rs")
 }
 

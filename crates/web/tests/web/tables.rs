@@ -4,11 +4,11 @@
 //! pickers that replace typed codes.
 
 use crate::accounts::csrf_in;
-use crate::helpers::{Fetched, TestApp, spawn_apps};
+use crate::helpers::{Fetched, TestApp, cadre, seed_audit, spawn_apps};
 use kaohe_data::{WideTable, read_wide};
 use kaohe_domain::grade::AnnualGrade;
 use kaohe_domain::polls::{Item, Poll, PollKind, PollSettings, RaterGroup};
-use kaohe_domain::{Code, Labeled, NewAuditEntry};
+use kaohe_domain::{Code, Labeled, NewAuditEntry, RankLevel};
 use kaohe_store::polls::issue_codes;
 use time::{Duration, OffsetDateTime};
 
@@ -453,6 +453,61 @@ async fn pickers_offer_units_as_a_tree_and_cadres_by_name() {
         assert_eq!(r.status, 400, "{}", r.body);
         assert!(r.body.contains("999999"), "{}", r.body);
 
+        // Every search box is named for the pickers' script, which the page loads.
+        assert!(form.body.contains("data-search=\"搜索单位（名称或代码）\""));
+        assert!(form.body.contains("/static/picker.js?v="), "{}", form.body);
+        assert!(units.body.contains("data-search=") && page.body.contains("data-search="));
+
+        // Beyond the 500 cadres the form lists, the cadre field searches every cadre.
+        let many: Vec<_> = (1..=520)
+            .map(|n| {
+                cadre(
+                    &format!("Z{n:04}"),
+                    &format!("测试{n}"),
+                    "340103",
+                    "科员",
+                    RankLevel::Staff2,
+                    false,
+                )
+            })
+            .chain([cadre(
+                "ZZ999",
+                "欧阳修远",
+                "340103",
+                "副科长",
+                RankLevel::SectionDeputy,
+                false,
+            )])
+            .collect();
+        app.db
+            .store
+            .upsert_cadres(&many, &seed_audit("cadres"))
+            .await
+            .expect("cadres");
+        let form = app.get_as(Some(&security), "/admin/roles/official1").await;
+        assert!(!form.body.contains("ZZ999"), "beyond the form's list");
+        let found = app
+            .get_as(Some(&security), "/admin/cadres?q=%E6%AC%A7%E9%98%B3")
+            .await;
+        assert_eq!(found.status, 200, "{}", found.body);
+        assert_eq!(
+            found.json()["items"],
+            serde_json::json!([{"id": "ZZ999", "label": "欧阳修远 · 庐阳区 · 副科长"}])
+        );
+        let some = app
+            .get_as(Some(&security), "/admin/cadres?q=%E6%B5%8B%E8%AF%95")
+            .await;
+        assert_eq!(
+            some.json()["items"].as_array().map(Vec::len),
+            Some(20),
+            "at most twenty answers"
+        );
+        let empty = app.get_as(Some(&security), "/admin/cadres?q=+").await;
+        assert_eq!(empty.json()["items"], serde_json::json!([]));
+        // Only the security administrator searches there.
+        let r = app.get("/admin/cadres?q=%E6%AC%A7%E9%98%B3").await;
+        assert_eq!(r.status, 403, "{}", r.body);
+
         // A new poll's people: picked by name, grouped by unit.
         let new = app.get("/polls/new").await;
         assert!(new.body.contains("id=\"people-picker\""), "{}", new.body);
@@ -460,6 +515,7 @@ async fn pickers_offer_units_as_a_tree_and_cadres_by_name() {
             new.body
                 .contains("<optgroup label=\"瑶海区\"><option value=\"C001\">张三 · 区长</option>")
         );
+        assert!(new.body.contains("data-search=\"搜索人员或单位\""));
         app.finish().await;
     }
 }
