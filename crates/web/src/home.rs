@@ -1,9 +1,10 @@
 //! The home page (`/`): each role's work, gathered from the capabilities: an assessor's cycles
 //! at work with the people waiting for the committee and the grade distribution by unit, the
-//! records to verify, the escalated rectifications, an official's and a unit leader's latest
-//! results, each role's tasks (an administrator's accounts, roles or audit log, a rater's
-//! ballot), and for those who may see it the organization at a glance. It composes
-//! capabilities, so it lives with the application's assembly, not in one of them.
+//! records to verify, the appeals of bad reviews to decide, the escalated rectifications, an
+//! official's and a unit leader's latest results, each role's tasks (an administrator's
+//! accounts, roles or audit log, a rater's ballot), and for those who may see it the
+//! organization at a glance. It composes capabilities, so it lives with the application's
+//! assembly, not in one of them.
 
 use crate::cycles;
 use crate::cycles::home::AssessorCycles;
@@ -38,6 +39,9 @@ struct HomePage {
     escalated: Option<String>,
     /// The notice of an assessor: how many work records (纪实) await their verification.
     to_verify: Option<String>,
+    /// The notice of an assessor: how many appeals of bad reviews (申诉复核) await their
+    /// decision.
+    appeals: Option<String>,
     /// An assessor's cycles at work and the latest grade distribution.
     cycles: Option<AssessorCycles>,
     /// An official's or a unit leader's latest final results, and whether there are more.
@@ -214,6 +218,13 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
         0 => None,
         n => Some(ctx.tf("home.to_verify", &[("n", &n)])),
     };
+    let appeals = match ratings::appeals_waiting(state.store.as_ref(), &caller)
+        .await
+        .map_err(|e| ctx.fail(e))?
+    {
+        0 => None,
+        n => Some(ctx.tf("home.appeals", &[("n", &n)])),
+    };
     let cycles = cycles::home::assessor_cycles(&state, &ctx, &caller).await?;
     let (own, more_own) = cycles::home::latest_own_results(&state, &ctx, &caller).await?;
     let tasks = tasks(&ctx, &caller);
@@ -230,6 +241,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
                 ctx,
                 escalated,
                 to_verify,
+                appeals,
                 cycles,
                 own,
                 more_own,
@@ -278,6 +290,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
             ctx,
             escalated,
             to_verify,
+            appeals,
             cycles,
             own,
             more_own,

@@ -28,6 +28,7 @@ home-link-cadres = Find cadres and their appointment history
 home-link-calendar = See the working-day calendar and count deadlines
 home-link-api = Read the JSON API documentation
 home-to_verify = { $n } work records await your verification
+home-appeals = { $n } appeals of bad reviews await your decision
 home-escalated = { $n } overdue bad-review rectifications escalated to you
 home-work = My work
 home-cycles = Cycles in progress

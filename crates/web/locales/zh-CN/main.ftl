@@ -28,6 +28,7 @@ home-link-cadres = 查找干部及其任职经历
 home-link-calendar = 查看工作日历、计算工作日期限
 home-link-api = 查看 JSON 接口文档
 home-to_verify = { $n } 条纪实待您核实
+home-appeals = { $n } 件差评申诉待您复核
 home-escalated = { $n } 件差评整改逾期已督办
 home-work = 我的工作
 home-cycles = 进行中的考核周期

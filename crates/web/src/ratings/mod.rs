@@ -17,10 +17,12 @@ mod escalation;
 mod figures;
 mod intake;
 mod pages;
+mod waiting;
 
 pub(crate) use escalation::escalated_to;
 pub use figures::{GroupBy, default_period_start, figures_of, period_bounds};
 pub(crate) use intake::RatingWriter;
+pub(crate) use waiting::appeals_waiting;
 
 use crate::shell::AppState;
 use crate::shell::access::{Permission, RequirePermission};

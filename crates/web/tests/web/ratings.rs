@@ -927,6 +927,19 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
         let assessor = app
             .sign_in_as("city", &["assessor"], &["340100"], None)
             .await;
+        // The appeals wait on the home page of the assessor who may decide them (this one
+        // and 庐阳区's, both in the city), not on the filer's, whose unit has no other.
+        assert_eq!(pending.len(), 2, "{pending:?}");
+        let home = app.get_as(Some(&assessor), "/").await;
+        assert!(
+            home.body.contains(
+                "id=\"appeals-waiting\"><a href=\"/service/appeals\">2 件差评申诉待您复核"
+            ),
+            "{}",
+            home.body
+        );
+        let home = app.get_as(Some(&leader), "/").await;
+        assert!(!home.body.contains("appeals-waiting"), "{}", home.body);
         let list = app.get_as(Some(&assessor), "/service/appeals").await;
         assert!(
             list.body.contains("BJ-1") && list.body.contains("恶意差评"),
@@ -971,6 +984,12 @@ async fn an_upheld_appeal_excludes_the_review_without_deleting_it() {
             .await
             .json();
         assert_eq!(counted(&after, "340102"), Some((0, 1)), "{after}");
+        let home = app.get_as(Some(&assessor), "/").await;
+        assert!(
+            home.body.contains("1 件差评申诉待您复核"),
+            "one decided: {}",
+            home.body
+        );
         let page = app
             .get_as(Some(&assessor), "/service/rectifications/1")
             .await;
