@@ -13,6 +13,25 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use time::Date;
 
+/// Every row a paged list finds, read [`MAX_PER_PAGE`] at a time: `fetch` reads page `n` (from
+/// 1) of that size. Stops at the first short or empty page.
+pub(crate) async fn every_page<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(u32, u32) -> Fut,
+    Fut: Future<Output = Result<Page<T>, StoreError>>,
+{
+    let mut rows = Vec::new();
+    for n in 1.. {
+        let found = fetch(n, MAX_PER_PAGE).await?;
+        let last = found.items.len() < MAX_PER_PAGE as usize;
+        rows.extend(found.items);
+        if last {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
 /// Deepest unit tree walked for a breadcrumb; stops a cycle in corrupt data.
 const MAX_DEPTH: usize = 64;
 
@@ -324,4 +343,48 @@ pub(crate) async fn stats(store: &dyn Store) -> Result<Stats, StoreError> {
         .await?
         .total;
     Ok(Stats { counts, leaders })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::every_page;
+    use kaohe_store::{MAX_PER_PAGE, Page};
+    use std::cell::Cell;
+
+    /// Reads `rows` through [`every_page`], counting the pages asked for.
+    async fn read(rows: u32) -> (Vec<u32>, u32) {
+        let asked = Cell::new(0);
+        let all: Vec<u32> = (0..rows).collect();
+        let found = every_page(|page, per_page| {
+            asked.set(asked.get() + 1);
+            let start = ((page - 1) * per_page).min(rows) as usize;
+            let end = (page * per_page).min(rows) as usize;
+            let items = all[start..end].to_vec();
+            async move {
+                Ok(Page {
+                    items,
+                    total: u64::from(rows),
+                    page,
+                    per_page,
+                })
+            }
+        })
+        .await
+        .expect("pages");
+        (found, asked.get())
+    }
+
+    #[tokio::test]
+    async fn every_page_reads_each_row_once_in_order() {
+        let (found, asked) = read(2 * MAX_PER_PAGE + 3).await;
+        assert_eq!(found, (0..2 * MAX_PER_PAGE + 3).collect::<Vec<_>>());
+        assert_eq!(asked, 3);
+        // A full last page is followed by one empty page, no more.
+        let (found, asked) = read(MAX_PER_PAGE).await;
+        assert_eq!(found.len(), MAX_PER_PAGE as usize);
+        assert_eq!(asked, 2);
+        let (found, asked) = read(0).await;
+        assert!(found.is_empty());
+        assert_eq!(asked, 1);
+    }
 }

@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use kaohe_data::WideCell;
 use kaohe_domain::{Cadre, Code, Labeled, UnitKind, WorkCalendar};
-use kaohe_store::{CadreQuery, MAX_PER_PAGE, UnitQuery, UnitSummary};
+use kaohe_store::{CadreQuery, UnitQuery, UnitSummary};
 use std::collections::BTreeMap;
 
 fn unit_href(code: &Code) -> String {
@@ -91,19 +91,20 @@ async fn export_units(
     query: UnitQuery,
 ) -> PageResult {
     let suffix = suffix_of(ctx, format)?;
-    let mut rows = Vec::new();
-    for page in 1.. {
-        let found = state
-            .store
-            .list_units(&UnitQuery {
-                page,
-                per_page: MAX_PER_PAGE,
-                ..query.clone()
-            })
-            .await
-            .map_err(|e| ctx.fail(e))?;
-        let last = found.items.len() < MAX_PER_PAGE as usize;
-        rows.extend(found.items.iter().map(|s| {
+    let store = state.store.as_ref();
+    let found = data::every_page(|page, per_page| {
+        let query = UnitQuery {
+            page,
+            per_page,
+            ..query.clone()
+        };
+        async move { store.list_units(&query).await }
+    })
+    .await
+    .map_err(|e| ctx.fail(e))?;
+    let rows = found
+        .iter()
+        .map(|s| {
             vec![
                 WideCell::Text(s.unit.code.to_string()),
                 WideCell::Text(s.unit.name.clone()),
@@ -118,11 +119,8 @@ async fn export_units(
                 WideCell::Number(s.cadres as f64),
                 WideCell::Number(s.leaders as f64),
             ]
-        }));
-        if last {
-            break;
-        }
-    }
+        })
+        .collect();
     let header = [
         "col.code",
         "col.name",
@@ -362,23 +360,24 @@ async fn export_cadres(
 ) -> PageResult {
     let suffix = suffix_of(ctx, format)?;
     let store = state.store.as_ref();
-    let mut rows = Vec::new();
-    for page in 1.. {
-        let found = store
-            .list_cadres(&CadreQuery {
-                page,
-                per_page: MAX_PER_PAGE,
-                ..query.clone()
-            })
-            .await
-            .map_err(|e| ctx.fail(e))?;
-        let last = found.items.len() < MAX_PER_PAGE as usize;
-        let mut names = UnitNames::default();
-        names
-            .load(store, found.items.iter().map(|c| c.unit.clone()).collect())
-            .await
-            .map_err(|e| ctx.fail(e))?;
-        rows.extend(found.items.iter().map(|c| {
+    let found = data::every_page(|page, per_page| {
+        let query = CadreQuery {
+            page,
+            per_page,
+            ..query.clone()
+        };
+        async move { store.list_cadres(&query).await }
+    })
+    .await
+    .map_err(|e| ctx.fail(e))?;
+    let mut names = UnitNames::default();
+    names
+        .load(store, found.iter().map(|c| c.unit.clone()).collect())
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let rows = found
+        .iter()
+        .map(|c| {
             vec![
                 WideCell::Text(c.id.to_string()),
                 WideCell::Text(c.name.clone()),
@@ -394,11 +393,8 @@ async fn export_cadres(
                 WideCell::Text(ctx.yes_no(c.is_leader).to_owned()),
                 WideCell::Text(ctx.label(c.status).to_owned()),
             ]
-        }));
-        if last {
-            break;
-        }
-    }
+        })
+        .collect();
     let header = [
         "col.id",
         "col.full_name",
