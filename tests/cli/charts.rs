@@ -261,9 +261,23 @@ async fn every_report_chart_is_drawn_from_its_table_with_a_title_and_a_text_alte
         2,
         "own and the unit's median: {radar}"
     );
-    let trend = chart_of(&browser, "my-results").await;
+    // The quarterly cycles have a line of their own; the single annual and special ones none.
+    let trend = chart_of(&browser, "my-trend-routine").await;
     let rows = count(&trend["rows"]);
+    let quarterly = browser
+        .eval(
+            "return [...document.querySelectorAll('#my-results tbody tr')]\
+             .filter(r => r.cells[0].innerText.includes('平时考核')).length",
+        )
+        .await;
+    assert_eq!(rows, count(&quarterly), "each quarterly cycle: {trend}");
     assert!(rows >= 2, "{trend}");
+    assert!(
+        trend["title"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("平时考核")),
+        "{trend}"
+    );
     let lines = series(&trend, "line");
     assert_eq!(lines.len(), 2, "score and rank: {trend}");
     assert!(lines.iter().all(|l| count(&l["data"]) == rows), "{trend}");

@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use kaohe_data::WideCell;
 use kaohe_domain::cycles::CycleState;
-use kaohe_domain::{Code, Role};
+use kaohe_domain::{Code, Labeled, Role};
 use kaohe_engine::Framework;
 use kaohe_store::Page;
 use kaohe_store::cycles::{Cycle, ResultRow, RevisionKind};
@@ -506,6 +506,8 @@ pub(super) async fn revision(
 pub(crate) struct OwnRow {
     pub(crate) cycle: String,
     pub(crate) kind: &'static str,
+    /// The kind's code (`routine`, `annual`, `special`).
+    pub(crate) kind_code: &'static str,
     pub(crate) period: String,
     pub(crate) result: ResultView,
 }
@@ -515,12 +517,48 @@ pub(crate) struct OwnRow {
 struct MyResultsPage {
     ctx: PageCtx,
     rows: Vec<OwnRow>,
-    /// Whether the rows are one person's across cycles (drawn as a line of score and rank).
-    trend: bool,
+    /// One person's score and rank across the cycles of each kind with two or more of them
+    /// (drawn as lines of score and rank): ranks of cycles of different kinds are not ranks
+    /// among the same people, so each kind has its own.
+    trends: Vec<Trend>,
     /// The official's dimension scores in their latest final cycle against their unit's median.
     profile: Option<ProfileView>,
     /// Whether the caller may open their records timeline (`/my/records`).
     records: bool,
+}
+
+/// One person's results in the cycles of one kind (平时考核, 年度考核, 专项考核), latest first.
+#[derive(Debug)]
+struct Trend {
+    /// The table's id: `my-trend-KIND`.
+    id: String,
+    kind: &'static str,
+    /// Indexes into the page's rows.
+    rows: Vec<usize>,
+}
+
+/// The trends of `rows` (one person's, latest first): the rows of each kind in their order,
+/// for each kind with two or more; none when the rows are more than one person's.
+fn trends(rows: &[OwnRow]) -> Vec<Trend> {
+    if rows.iter().any(|r| r.result.cadre != rows[0].result.cadre) {
+        return Vec::new();
+    }
+    let mut out: Vec<Trend> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        match out
+            .iter_mut()
+            .find(|t| t.id == format!("my-trend-{}", r.kind_code))
+        {
+            Some(t) => t.rows.push(i),
+            None => out.push(Trend {
+                id: format!("my-trend-{}", r.kind_code),
+                kind: r.kind,
+                rows: vec![i],
+            }),
+        }
+    }
+    out.retain(|t| t.rows.len() >= 2);
+    out
 }
 
 /// An official's dimension scores in one cycle, in words and numbers.
@@ -563,7 +601,7 @@ pub(super) async fn my_results(
     State(state): State<AppState>,
 ) -> PageResult {
     let rows = own_results(&state, &ctx, &caller, None).await?;
-    let trend = rows.len() >= 2 && rows.iter().all(|r| r.result.cadre == rows[0].result.cadre);
+    let trends = trends(&rows);
     let profile = own_profile(&state, &ctx, &caller).await?;
     let records = caller.0.holds(Permission::ViewOwnRecords);
     Ok(render(
@@ -571,7 +609,7 @@ pub(super) async fn my_results(
         &MyResultsPage {
             ctx,
             rows,
-            trend,
+            trends,
             profile,
             records,
         },
@@ -720,6 +758,7 @@ pub(crate) async fn own_results(
             result: ResultView::new(ctx, &c, &names, &r),
             cycle: c.name.clone(),
             kind: ctx.label(c.kind),
+            kind_code: c.kind.code(),
             period: format!("{} – {}", c.period.start, c.period.end),
         });
     }
@@ -728,7 +767,7 @@ pub(crate) async fn own_results(
 
 #[cfg(test)]
 mod tests {
-    use super::{QuotaAt, quota_line, radar_start, rank_axis};
+    use super::{OwnRow, QuotaAt, ResultView, quota_line, radar_start, rank_axis, trends};
     use kaohe_domain::Code;
     use kaohe_store::cycles::ResultRow;
 
@@ -753,6 +792,54 @@ mod tests {
             p_top: None,
             contributions: Vec::new(),
         }
+    }
+
+    fn own(cadre: &str, kind: &'static str, cycle: &str) -> OwnRow {
+        OwnRow {
+            cycle: cycle.into(),
+            kind,
+            kind_code: kind,
+            period: String::new(),
+            result: ResultView {
+                cadre: cadre.into(),
+                name: "甲".into(),
+                unit: "单位".into(),
+                score: "80.00".into(),
+                rank: 3,
+                rank_in_unit: 1,
+                interval: String::new(),
+                low: String::new(),
+                high: String::new(),
+                grade: String::new(),
+                rule: String::new(),
+                flags: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn each_kind_of_cycle_has_its_own_trend_of_two_or_more() {
+        let rows = [
+            own("C1", "routine", "2026Q3"),
+            own("C1", "annual", "2025"),
+            own("C1", "routine", "2026Q2"),
+            own("C1", "special", "2025 special"),
+            own("C1", "routine", "2026Q1"),
+            own("C1", "annual", "2024"),
+        ];
+        let found: Vec<(String, Vec<usize>)> =
+            trends(&rows).into_iter().map(|t| (t.id, t.rows)).collect();
+        assert_eq!(
+            found,
+            vec![
+                ("my-trend-routine".to_owned(), vec![0, 2, 4]),
+                ("my-trend-annual".to_owned(), vec![1, 5]),
+            ]
+        );
+        // A unit leader's list holds several people: no line.
+        let mixed = [own("C1", "routine", "Q1"), own("C2", "routine", "Q1")];
+        assert!(trends(&mixed).is_empty());
+        assert!(trends(&[]).is_empty());
     }
 
     #[test]
