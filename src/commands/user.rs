@@ -274,7 +274,7 @@ pub(crate) async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<Op
             ..kaohe_store::CadreQuery::default()
         })
         .await?;
-    let cadre = cadres.items.first().cloned();
+    let first = cadres.items.first().cloned();
     // The unit leader leads the unit with the most bad reviews, so that the rectification queue
     // shows work at once; without ratings, the first cadre's unit.
     let mut per_unit: std::collections::BTreeMap<Code, usize> = std::collections::BTreeMap::new();
@@ -285,7 +285,24 @@ pub(crate) async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<Op
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
         .map(|(unit, _)| unit)
-        .or_else(|| cadre.as_ref().map(|c| c.unit.clone()));
+        .or_else(|| first.as_ref().map(|c| c.unit.clone()));
+    // The official serves in that unit, so that their home page shows its ratings (好差评)
+    // month by month; without one, the official is the first cadre.
+    let cadre = match &led_unit {
+        Some(unit) => store
+            .list_cadres(&kaohe_store::CadreQuery {
+                unit: Some(unit.clone()),
+                page: 1,
+                per_page: 1,
+                ..kaohe_store::CadreQuery::default()
+            })
+            .await?
+            .items
+            .into_iter()
+            .next()
+            .or(first),
+        None => first,
+    };
     let mut out = String::from(
         "DEMO ACCOUNTS (demo database only; never use these on real data)\n\
          username\tpassword\trole\tscope\tTOTP secret\n",

@@ -33,6 +33,8 @@ async fn chart_of(browser: &Browser, table: &str) -> Value {
              line: s.markLine ? s.markLine.data.map(d => d.xAxis) : [],
            }})),
            xmin: o.xAxis && o.xAxis.length ? o.xAxis[0].min : null,
+           ymin: o.yAxis && o.yAxis.length ? o.yAxis[0].min : null,
+           yaxes: o.yAxis ? o.yAxis.length : 0,
            radar: o.radar && o.radar.length ? o.radar[0].indicator.length : 0,
          }};"
     );
@@ -248,6 +250,47 @@ async fn every_report_chart_is_drawn_from_its_table_with_a_title_and_a_text_alte
         .sign_in(&server.base, "demo_official", DEMO_PASSWORD, None)
         .await;
     assert!(page.contains("action=\"/logout\""), "signed in: {page}");
+
+    // The official's home page: their unit's ratings month by month, the satisfaction rate as
+    // a line on an axis chosen from the data, the counts as bars on a second axis.
+    browser.goto(&format!("{}/", server.base)).await;
+    let trend = chart_of(&browser, "home-trend-table").await;
+    let rows = count(&trend["rows"]);
+    assert_eq!(rows, 12, "twelve months: {trend}");
+    let lines = series(&trend, "line");
+    assert_eq!(lines.len(), 1, "the satisfaction rate: {trend}");
+    assert_eq!(count(&lines[0]["data"]), rows, "a point a month: {trend}");
+    let bars = series(&trend, "bar");
+    assert_eq!(bars.len(), 3, "ratings, bad reviews, overdue: {trend}");
+    assert!(bars.iter().all(|b| count(&b["data"]) == rows), "{trend}");
+    assert_eq!(
+        trend["yaxes"], 2,
+        "rates and counts on their own axes: {trend}"
+    );
+    let rated = browser
+        .eval(
+            "return [...document.querySelectorAll('#home-trend-table [data-value]')]\
+             .map(c => c.getAttribute('data-value')).filter(v => v !== '').map(Number)",
+        )
+        .await;
+    let rated: Vec<f64> = rated
+        .as_array()
+        .expect("the rates")
+        .iter()
+        .map(|v| v.as_f64().expect("a rate"))
+        .collect();
+    assert!(rated.len() >= 3, "ratings in several months: {trend}");
+    let min = trend["ymin"].as_f64().expect("the rate axis' start");
+    let lowest = rated.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(min <= lowest, "every rate on the axis: {min} > {lowest}");
+    if min > 0.0 {
+        assert!(
+            trend["subtitle"].as_str().unwrap().contains("不从 0 起"),
+            "the axis says it does not start at 0: {trend}"
+        );
+    }
+    capture(&browser, "chart-home-official.png").await;
+
     browser.goto(&format!("{}/my/results", server.base)).await;
     let radar = chart_of(&browser, "my-dimensions").await;
     assert_eq!(

@@ -94,6 +94,62 @@ impl WorkCalendar {
     }
 }
 
+/// A calendar month (月份): the bucket of monthly figures, ordered in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct YearMonth {
+    /// The year.
+    pub year: i32,
+    /// The month, 1–12.
+    pub month: u8,
+}
+
+impl YearMonth {
+    /// The month of `date`.
+    pub fn of(date: Date) -> Self {
+        Self {
+            year: date.year(),
+            month: u8::from(date.month()),
+        }
+    }
+
+    /// The month before.
+    pub fn previous(self) -> Self {
+        if self.month <= 1 {
+            Self {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
+    /// Its first day; `None` out of the range of dates.
+    pub fn first_day(self) -> Option<Date> {
+        let month = time::Month::try_from(self.month).ok()?;
+        Date::from_calendar_date(self.year, month, 1).ok()
+    }
+
+    /// The `n` months that end with this one (近 n 个月), oldest first.
+    pub fn last(self, n: usize) -> Vec<Self> {
+        let mut months: Vec<Self> = std::iter::successors(Some(self), |m| Some(m.previous()))
+            .take(n)
+            .collect();
+        months.reverse();
+        months
+    }
+}
+
+impl std::fmt::Display for YearMonth {
+    /// `2026-01`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{:02}", self.year, self.month)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +249,27 @@ mod tests {
             prop_assert_eq!(cal.working_days_between(from, due), n);
             prop_assert!(n == 0 || cal.is_working_day(due));
         }
+    }
+
+    #[test]
+    fn the_last_months_cross_the_year_and_end_with_the_given_one() {
+        let ym = |year, month| YearMonth { year, month };
+        let day = |y, m, d| Date::from_calendar_date(y, m, d).expect("valid");
+        let month = YearMonth::of(day(2026, time::Month::March, 31));
+        assert_eq!(month, ym(2026, 3));
+        let months = month.last(12);
+        assert_eq!(months.len(), 12);
+        assert_eq!(months[0], ym(2025, 4));
+        assert_eq!(months[8], ym(2025, 12));
+        assert_eq!(months[9], ym(2026, 1));
+        assert_eq!(months[11], month);
+        assert!(months.windows(2).all(|w| w[0] < w[1]), "oldest first");
+        assert_eq!(months[0].to_string(), "2025-04");
+        assert_eq!(
+            months[8].first_day(),
+            Some(day(2025, time::Month::December, 1))
+        );
+        assert_eq!(ym(2026, 13).first_day(), None);
+        assert_eq!(ym(2026, 1).previous(), ym(2025, 12));
     }
 }

@@ -24,7 +24,7 @@ pub mod upload;
 
 pub use access::{Permission, Principal, Role, Target, UserPrincipal};
 pub use audit::{AuditEntry, AuditHead, AuditProblem, AuditReport, HeadSource, NewAuditEntry};
-pub use calendar::{CalendarEntry, CalendarError, DayKind, WorkCalendar};
+pub use calendar::{CalendarEntry, CalendarError, DayKind, WorkCalendar, YearMonth};
 pub use code::{Code, CodeError, code_order, repeated_codes};
 pub use grade::{AnnualGrade, GradeScale, RoutineGrade, TeamGrade};
 pub use labels::{Labeled, ParseLabelError};

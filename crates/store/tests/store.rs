@@ -1099,6 +1099,64 @@ mod ratings {
         );
     });
 
+    on_all_backends!(the_facts_of_a_unit_hold_its_own_cases_only, |store| {
+        seed(store).await;
+        let mut other = case("BJ-2", &["C001"]);
+        other.case.unit = code("341001");
+        store
+            .upsert_cases(
+                &[case("BJ-1", &["C005"]), other, case("BJ-3", &["C005"])],
+                &audit("test.cases"),
+            )
+            .await
+            .unwrap();
+        let mut late = intake("BJ-3", RatingLevel::Satisfied, false);
+        late.rated_at = datetime!(2026-04-01 02:00 UTC);
+        let mut elsewhere = intake("BJ-2", RatingLevel::Satisfied, false);
+        elsewhere.rectification = None;
+        store
+            .insert_ratings(&[
+                intake("BJ-1", RatingLevel::VeryDissatisfied, true),
+                elsewhere,
+                late,
+            ])
+            .await
+            .unwrap();
+        let march = (
+            datetime!(2026-03-01 00:00 UTC).unix_timestamp(),
+            datetime!(2026-04-01 00:00 UTC).unix_timestamp(),
+        );
+        let facts = store
+            .unit_rating_facts(&code("341000-01"), march.0, march.1)
+            .await
+            .unwrap();
+        assert_eq!(facts.len(), 1, "{facts:?}");
+        assert_eq!(facts[0].rating.rating.case_id, code("BJ-1"));
+        assert_eq!(
+            facts[0].rectification.map(|r| (r.0.status, r.1)),
+            Some((Status::Open, date!(2026 - 03 - 12)))
+        );
+        let township = store
+            .unit_rating_facts(&code("341001"), 0, i64::MAX)
+            .await
+            .unwrap();
+        assert_eq!(township.len(), 1);
+        assert_eq!(township[0].rating.rating.case_id, code("BJ-2"));
+        let all = store
+            .unit_rating_facts(&code("341000-01"), 0, i64::MAX)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2, "oldest first: {all:?}");
+        assert_eq!(all[1].rating.rating.case_id, code("BJ-3"));
+        assert!(
+            store
+                .unit_rating_facts(&code("341002"), 0, i64::MAX)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    });
+
     on_all_backends!(a_bulk_import_of_ratings_is_all_or_nothing, |store| {
         seed(store).await;
         let cases: Vec<StoredCase> = (1..=9)

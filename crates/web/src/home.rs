@@ -1,10 +1,10 @@
 //! The home page (`/`): each role's work, gathered from the capabilities: an assessor's cycles
 //! at work with the people waiting for the committee and the grade distribution by unit, the
 //! records to verify, the appeals of bad reviews to decide, the escalated rectifications, an
-//! official's and a unit leader's latest results, each role's tasks (an administrator's
-//! accounts, roles or audit log, a rater's ballot), and for those who may see it the
-//! organization at a glance. It composes capabilities, so it lives with the application's
-//! assembly, not in one of them.
+//! official's and a unit leader's latest results and the ratings (好差评) of their unit month by
+//! month over the last twelve months, each role's tasks (an administrator's accounts, roles or
+//! audit log, a rater's ballot), and for those who may see it the organization at a glance. It
+//! composes capabilities, so it lives with the application's assembly, not in one of them.
 
 use crate::cycles;
 use crate::cycles::home::AssessorCycles;
@@ -47,6 +47,8 @@ struct HomePage {
     /// An official's or a unit leader's latest final results, and whether there are more.
     own: Vec<OwnRow>,
     more_own: bool,
+    /// An official's or a unit leader's ratings of their unit, month by month.
+    trend: Option<ratings::UnitTrend>,
     /// The role's tasks, each a page of its own.
     tasks: Vec<Task>,
     /// The pages to start from that the caller may open.
@@ -54,6 +56,16 @@ struct HomePage {
     counts: Vec<(&'static str, u64)>,
     /// The top of the unit tree: the roots, and the children of a single root.
     rows: Vec<UnitRow>,
+}
+
+impl HomePage {
+    /// Whether the page draws a chart: the grades by unit, or the ratings of the caller's unit.
+    fn charts(&self) -> bool {
+        self.cycles
+            .as_ref()
+            .is_some_and(|c| c.distribution.is_some())
+            || self.trend.as_ref().is_some_and(|t| t.ratings > 0)
+    }
 }
 
 /// A task or a page on the home page.
@@ -227,6 +239,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
     };
     let cycles = cycles::home::assessor_cycles(&state, &ctx, &caller).await?;
     let (own, more_own) = cycles::home::latest_own_results(&state, &ctx, &caller).await?;
+    let trend = ratings::unit_trend(&state, &ctx, &caller).await?;
     let tasks = tasks(&ctx, &caller);
     let links = cards(&ctx, &caller, &LINKS);
     let whole = ctx.sees_organization()
@@ -245,6 +258,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
                 cycles,
                 own,
                 more_own,
+                trend,
                 tasks,
                 links,
                 counts: Vec::new(),
@@ -294,6 +308,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
             cycles,
             own,
             more_own,
+            trend,
             tasks,
             links,
             counts,

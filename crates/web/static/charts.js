@@ -3,8 +3,8 @@
 // table stays below it as the chart's table view. The table gives the chart's title
 // (data-chart-title), an optional subtitle (data-chart-subtitle) and its text alternative
 // (data-chart-label). Every number comes from the server, in data- attributes of the cells
-// (data-rank, data-low, data-high, data-value, data-score) or, for "stacked-bar", in the cells'
-// text: nothing is computed here. Without scripts, the table alone is shown.
+// (data-rank, data-low, data-high, data-value, data-score, data-count) or, for "stacked-bar",
+// in the cells' text: nothing is computed here. Without scripts, the table alone is shown.
 //
 // Kinds:
 // - "stacked-bar": a row per category, a column per series, stacked (the grades by unit);
@@ -17,6 +17,10 @@
 // - "line-band": a row per point in time (data-name), the score (data-score) above, the rank
 //   (data-rank) with its interval (data-low to data-high) below; data-chart-reverse when the
 //   table lists the latest first.
+// - "line": a row per point in time (data-name), oldest first; a rate (data-value, empty when
+//   there is none: a gap in the line, never 0) as a line on the left axis from data-chart-min
+//   to data-chart-max, and each column whose cells hold data-count as bars on the right axis,
+//   named by its header (a unit's ratings by month: satisfaction rate, ratings, bad reviews).
 (function () {
   'use strict';
 
@@ -315,11 +319,66 @@
     });
   }
 
+  function line(table) {
+    var rows = bodyRows(table);
+    var head = table.tHead.rows[0].cells;
+    var counts = Array.prototype.slice.call(rows[0].querySelectorAll('[data-count]'));
+    var subtitle = table.getAttribute('data-chart-subtitle');
+    var top = subtitle ? 80 : 62;
+    var bars = counts.map(function (c, s) {
+      return {
+        name: head[c.cellIndex].textContent.trim(),
+        type: 'bar',
+        yAxisIndex: 1,
+        itemStyle: { color: [COLOURS[4], COLOURS[2], COLOURS[3]][s % 3] },
+        data: rows.map(function (r) {
+          var cell = r.querySelectorAll('[data-count]')[s];
+          var n = cell ? Number(cell.getAttribute('data-count')) : NaN;
+          return isFinite(n) ? n : null;
+        })
+      };
+    });
+    var chart = mount(table, 380);
+    chart.setOption({
+      animation: false,
+      title: title(table),
+      tooltip: { trigger: 'axis' },
+      legend: { top: subtitle ? 48 : 26, left: 0 },
+      grid: { left: 8, right: 8, top: top + 16, bottom: 8, containLabel: true },
+      xAxis: {
+        type: 'category',
+        data: rows.map(label),
+        axisLabel: { interval: 0, rotate: 30, color: INK }
+      },
+      yAxis: [
+        {
+          type: 'value',
+          min: attrNumber(table, 'data-chart-min'),
+          max: attrNumber(table, 'data-chart-max'),
+          axisLabel: { formatter: '{value}%' }
+        },
+        { type: 'value', minInterval: 1, splitLine: { show: false } }
+      ],
+      series: bars.concat([{
+        name: header(table, rows[0], 'value'),
+        type: 'line',
+        yAxisIndex: 0,
+        connectNulls: false,
+        symbolSize: 7,
+        itemStyle: { color: COLOURS[0] },
+        lineStyle: { width: 2.5 },
+        data: rows.map(function (r) { return datum(r, 'value'); }),
+        z: 3
+      }])
+    });
+  }
+
   var KINDS = {
     'stacked-bar': stackedBar,
     'interval': interval,
     'radar': radar,
-    'line-band': lineBand
+    'line-band': lineBand,
+    'line': line
   };
 
   document.addEventListener('DOMContentLoaded', function () {

@@ -25,3 +25,5 @@ mod ratings;
 mod records;
 #[path = "web/tables.rs"]
 mod tables;
+#[path = "web/trend.rs"]
+mod trend;

@@ -280,6 +280,19 @@ pub(crate) const TALLY_SUMS: &str = "\
     COALESCE(SUM(CASE WHEN NOT r.excluded AND r.level <= 2 AND x.closed_on IS NOT NULL AND x.closed_on <= x.deadline THEN 1 ELSE 0 END), 0) AS on_time, \
     COALESCE(SUM(CASE WHEN NOT r.excluded AND r.level <= 2 AND x.called_back THEN 1 ELSE 0 END), 0) AS called_back";
 
+/// The query of [`RatingStore::rating_facts`]: the ratings received in `[$1, $2)`, oldest
+/// first, narrowed by `filter` (`AND …` on the case `c`, its parameters from `$3`).
+pub(crate) fn facts_sql(filter: &str) -> String {
+    format!(
+        "SELECT {RATING_COLS}, c.unit, c.window_code, c.item, c.phone, \
+         (SELECT string_agg(o.cadre, ' ' ORDER BY o.position) FROM case_officials o WHERE o.case_id = c.id) AS officials, \
+         x.status, x.closed_on, x.called_back, x.deadline \
+         FROM ratings r JOIN service_cases c ON c.id = r.case_id \
+         LEFT JOIN rectifications x ON x.rating_id = r.id \
+         WHERE r.rated_at >= $1 AND r.rated_at < $2 {filter} ORDER BY r.rated_at, r.id"
+    )
+}
+
 /// A row of [`TALLY_SUMS`] with its key.
 #[derive(sqlx::FromRow)]
 pub(crate) struct TallyRow {
@@ -511,6 +524,13 @@ pub trait RatingStore {
     /// Every rating received in `[from, to)` (unix seconds), with what figures group it by,
     /// oldest first.
     async fn rating_facts(&self, from: i64, to: i64) -> Result<Vec<RatingFacts>, StoreError>;
+    /// [`RatingStore::rating_facts`] of the cases of one responsible unit only.
+    async fn unit_rating_facts(
+        &self,
+        unit: &Code,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<RatingFacts>, StoreError>;
     /// The counts of ratings received in `[from, to)` (unix seconds): of all of them, and of
     /// each handling official, tallied by the database (`Tally::add`'s rules in SQL, kept in
     /// step by a test), by official id.
@@ -1379,18 +1399,21 @@ macro_rules! impl_rating_store {
             }
 
             async fn rating_facts(&self, from: i64, to: i64) -> Result<Vec<$crate::RatingFacts>, $crate::StoreError> {
-                let sql = format!(
-                    "SELECT {}, c.unit, c.window_code, c.item, c.phone, \
-                     (SELECT string_agg(o.cadre, ' ' ORDER BY o.position) FROM case_officials o WHERE o.case_id = c.id) AS officials, \
-                     x.status, x.closed_on, x.called_back, x.deadline \
-                     FROM ratings r JOIN service_cases c ON c.id = r.case_id \
-                     LEFT JOIN rectifications x ON x.rating_id = r.id \
-                     WHERE r.rated_at >= $1 AND r.rated_at < $2 ORDER BY r.rated_at, r.id",
-                    $crate::ratings::RATING_COLS
-                );
-                sqlx::query_as::<_, $crate::ratings::FactsRow>(&sql)
+                sqlx::query_as::<_, $crate::ratings::FactsRow>(&$crate::ratings::facts_sql(""))
                     .bind(from)
                     .bind(to)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::ratings::FactsRow::into_domain)
+                    .collect()
+            }
+
+            async fn unit_rating_facts(&self, unit: &kaohe_domain::Code, from: i64, to: i64) -> Result<Vec<$crate::RatingFacts>, $crate::StoreError> {
+                sqlx::query_as::<_, $crate::ratings::FactsRow>(&$crate::ratings::facts_sql("AND c.unit = $3"))
+                    .bind(from)
+                    .bind(to)
+                    .bind(unit.as_str())
                     .fetch_all(&self.pool)
                     .await?
                     .into_iter()

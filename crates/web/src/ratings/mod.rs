@@ -5,6 +5,8 @@
 //!   public page alike (`RatingWriter`).
 //! - `figures.rs`: the satisfaction figures, for the API, the figures page and the CLI.
 //! - `escalation.rs`: the escalation notice (督办) of the home page.
+//! - `trend.rs`: an official's and a unit leader's ratings of their unit month by month, for
+//!   the home page.
 //! - `pages.rs` and `pages/`: the public rating pages and QR codes, the rectification queue,
 //!   a case's history and steps, the callback screen, appeals and the figures page (templates
 //!   in `templates/ratings/`).
@@ -17,11 +19,13 @@ mod escalation;
 mod figures;
 mod intake;
 mod pages;
+mod trend;
 mod waiting;
 
 pub(crate) use escalation::escalated_to;
 pub use figures::{GroupBy, default_period_start, figures_of, period_bounds};
 pub(crate) use intake::RatingWriter;
+pub(crate) use trend::{UnitTrend, unit_trend};
 pub(crate) use waiting::appeals_waiting;
 
 use crate::shell::AppState;

@@ -117,7 +117,7 @@ fluent_templates::static_loader! {
 }
 
 /// The Fluent sources again, every file of each language (`main.ftl` and one file per
-/// capability that keeps its own, e.g. `polls.ftl`), for the list of their messages and of
+/// capability or report that keeps its own, e.g. `polls.ftl`, `trend.ftl`), for the list of their messages and of
 /// each one's variables.
 const SOURCES: [(Lang, &[&str]); 2] = [
     (
@@ -127,6 +127,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/zh-CN/polls.ftl"),
             include_str!("../../locales/zh-CN/tables.ftl"),
             include_str!("../../locales/zh-CN/charts.ftl"),
+            include_str!("../../locales/zh-CN/trend.ftl"),
         ],
     ),
     (
@@ -136,6 +137,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/polls.ftl"),
             include_str!("../../locales/en/tables.ftl"),
             include_str!("../../locales/en/charts.ftl"),
+            include_str!("../../locales/en/trend.ftl"),
         ],
     ),
 ];

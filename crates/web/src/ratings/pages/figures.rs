@@ -3,7 +3,7 @@
 //! of it whose axis starts where the data do), exported as XLSX or CSV, and the ratings flagged
 //! for review.
 
-use crate::ratings::figures::{GroupBy, figures, figures_params};
+use crate::ratings::figures::{GroupBy, axis_start, figures, figures_params};
 use crate::shell::AppState;
 use crate::shell::access::Caller;
 use crate::shell::download::{suffix_of, table_file};
@@ -56,24 +56,14 @@ struct FiguresPage {
     json: String,
 }
 
-fn percent(r: Option<f64>) -> String {
+/// A rate in percent with one decimal, `—` when there is nothing to count.
+pub(crate) fn percent(r: Option<f64>) -> String {
     r.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
 
 /// A rate in percent, rounded to the one decimal the page shows.
-fn in_percent(r: f64) -> f64 {
+pub(crate) fn in_percent(r: f64) -> f64 {
     (r * 1000.0).round() / 10.0
-}
-
-/// Where the chart's value axis starts (percent): at 0 unless every interval lies well above
-/// it, then at a multiple of 5 at least 2 points below the lowest end, so that rates close to
-/// each other (96% and 98%) are told apart.
-fn axis_start(lows: impl Iterator<Item = f64>) -> f64 {
-    let lowest = lows.fold(f64::INFINITY, f64::min);
-    if !lowest.is_finite() {
-        return 0.0;
-    }
-    (((lowest - 2.0) / 5.0).floor() * 5.0).clamp(0.0, 95.0)
 }
 
 pub(crate) async fn figures_page(
@@ -265,19 +255,7 @@ async fn export(
 
 #[cfg(test)]
 mod tests {
-    use super::{axis_start, in_percent};
-
-    #[test]
-    fn the_axis_starts_below_close_rates_and_at_zero_for_spread_ones() {
-        // 96% and 98% with their intervals: the axis starts at 90, not at 0.
-        assert_eq!(axis_start([94.1, 96.5].into_iter()), 90.0);
-        assert_eq!(axis_start([92.0].into_iter()), 90.0);
-        assert_eq!(axis_start([91.9].into_iter()), 85.0);
-        assert_eq!(axis_start([40.0, 97.0].into_iter()), 35.0);
-        assert_eq!(axis_start([1.5, 97.0].into_iter()), 0.0);
-        assert_eq!(axis_start([100.0].into_iter()), 95.0);
-        assert_eq!(axis_start(std::iter::empty()), 0.0);
-    }
+    use super::in_percent;
 
     #[test]
     fn rates_are_exported_in_percent_as_the_page_rounds_them() {

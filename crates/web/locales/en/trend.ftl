@@ -1,0 +1,12 @@
+# My unit's ratings: the ratings of an official's or a unit leader's unit month by month over the last twelve months, counted as the figures page counts them.
+trend-heading = My unit's ratings, last 12 months
+trend-summary = { $unit }: { $n } ratings in the last twelve months, satisfaction rate { $rate }.
+trend-none = { $unit } received no ratings in the last twelve months.
+trend-note = Satisfaction rate = ratings at 3–5 / ratings, as on the figures page; ratings excluded by an upheld appeal are not counted. A month without ratings has no rate (—), not 0%. Overdue rectifications are counted as of today.
+trend-chart = { $unit }: ratings by month
+trend-chart_label = Combined chart in time order: the line is each month's satisfaction rate (left blank for a month without ratings), the bars the ratings, the bad reviews and of them the overdue rectifications; the numbers are in the table below.
+trend-month = { $month }/{ $year }
+trend-month_col = Month
+trend-bad = Bad reviews
+trend-overdue = Of them overdue
+trend-link = My unit's ratings, last 12 months →
