@@ -16,6 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use kaohe_data::WideCell;
 use kaohe_domain::access::check_four_eyes;
+use kaohe_domain::audit::action;
 use kaohe_domain::ratings::escalation::is_overdue;
 use kaohe_domain::ratings::rectification::{Rectification, Status, Step, StepKind, Verdict};
 use kaohe_domain::ratings::{AppealDecision, AppealGround, Phone};
@@ -603,7 +604,7 @@ pub(crate) async fn add_step(
     let actor = caller.0.username().unwrap_or_default().to_owned();
     let audit = NewAuditEntry::new(
         &actor,
-        "rectification.step",
+        action::RECTIFICATION_STEP,
         format!("rating:{}", r.rating.id),
     )
     .before(serde_json::json!({"status": before.code()}).to_string())
@@ -677,10 +678,12 @@ pub(crate) async fn contact(
 ) -> PageResult {
     let r = load_record(&state, &ctx, &caller, Permission::ViewContact, &id).await?;
     let actor = caller.0.username().unwrap_or_default().to_owned();
-    let entry = NewAuditEntry::new(&actor, "contact.view", format!("rating:{}", r.rating.id))
-        .after(
-            serde_json::json!({"case": r.case.case.id.as_str(), "purpose": "callback"}).to_string(),
-        );
+    let entry = NewAuditEntry::new(
+        &actor,
+        action::CONTACT_VIEW,
+        format!("rating:{}", r.rating.id),
+    )
+    .after(serde_json::json!({"case": r.case.case.id.as_str(), "purpose": "callback"}).to_string());
     state
         .store
         .append_audit(&entry)
