@@ -127,6 +127,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/zh-CN/polls.ftl"),
             include_str!("../../locales/zh-CN/tables.ftl"),
             include_str!("../../locales/zh-CN/charts.ftl"),
+            include_str!("../../locales/zh-CN/audit.ftl"),
         ],
     ),
     (
@@ -136,6 +137,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/polls.ftl"),
             include_str!("../../locales/en/tables.ftl"),
             include_str!("../../locales/en/charts.ftl"),
+            include_str!("../../locales/en/audit.ftl"),
         ],
     ),
 ];
