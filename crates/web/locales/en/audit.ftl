@@ -42,6 +42,9 @@ audit-value-table-sanctions = Sanctions
 audit-value-table-calendar = Working-day calendar
 audit-value-table-service_cases = Service cases
 audit-value-table-ratings = Ratings
+# The history of a bad-review case: the appeal in time order with the steps.
+rect-history-appeal_filed = Appeal filed
+rect-history-appeal_decided = Appeal decided
 # The names of the settings in a settings.applied entry.
 audit-key-listen = Listen address
 audit-key-secure_cookies = Session cookie over HTTPS only

@@ -41,6 +41,9 @@ audit-value-table-sanctions = 处分
 audit-value-table-calendar = 工作日历
 audit-value-table-service_cases = 办件
 audit-value-table-ratings = 好差评
+# 差评整改办件页的办理记录：申诉与整改步骤按时间排在一起。
+rect-history-appeal_filed = 提出申诉
+rect-history-appeal_decided = 申诉复核
 # 启动配置（settings.applied）中各项设置的名称。
 audit-key-listen = 监听地址
 audit-key-secure_cookies = 仅经 HTTPS 发送会话 Cookie

@@ -1309,6 +1309,72 @@ async fn steps_around_an_appeal(app: &TestApp) -> String {
 }
 
 #[tokio::test]
+async fn a_case_history_lists_its_steps_and_its_appeal_in_time_order() {
+    for app in spawn_apps().await {
+        let leader = steps_around_an_appeal(&app).await;
+        let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let history = page
+            .body
+            .split("id=\"steps\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</ol>").next())
+            .unwrap_or_else(|| panic!("{}: no history: {}", app.name, page.body));
+        let entries: Vec<&str> = history.split("<li").skip(1).collect();
+        assert_eq!(entries.len(), 4, "{}: {history}", app.name);
+        // One list, in time order: the step, the appeal filed, decided, the next step.
+        assert!(entries[0].contains("核实在申诉之前"), "{}", entries[0]);
+        assert!(
+            entries[1].contains("id=\"appeal-filed\"")
+                && entries[1].contains("提出申诉")
+                && entries[1].contains("leader")
+                && entries[1].contains("恶意差评")
+                && entries[1].contains("申诉的证据说明"),
+            "{}",
+            entries[1]
+        );
+        assert!(
+            entries[2].contains("id=\"appeal-decided\"")
+                && entries[2].contains("申诉复核")
+                && entries[2].contains("city")
+                && entries[2].contains("申诉不成立")
+                && entries[2].contains("复核认为差评属实"),
+            "{}",
+            entries[2]
+        );
+        assert!(entries[3].contains("整改在申诉之后"), "{}", entries[3]);
+        // When on each, and the appeal's panel keeps its ground, evidence and file.
+        for entry in &entries {
+            assert!(
+                entry.contains("<span class=\"muted\">("),
+                "{}: {entry}",
+                app.name
+            );
+        }
+        let panel = page
+            .body
+            .split("id=\"appeal\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{}: no appeal panel", app.name));
+        assert!(
+            panel.contains("申诉的证据说明")
+                && panel.contains("申诉不成立")
+                && panel.contains(">截图.png</a>"),
+            "{panel}"
+        );
+        let english = app
+            .get_as(Some(&leader), "/service/rectifications/1?lang=en")
+            .await;
+        assert!(
+            english.body.contains("Appeal filed") && english.body.contains("Appeal decided"),
+            "{}",
+            english.body
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn the_audit_log_shows_every_event_of_a_case_in_words() {
     for app in spawn_apps().await {
         let leader = steps_around_an_appeal(&app).await;
