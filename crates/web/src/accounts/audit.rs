@@ -7,11 +7,13 @@ use crate::shell::download::{suffix_of, table_file};
 use crate::shell::i18n::{self, Lang};
 use crate::shell::page::{PageCtx, PageResult, render};
 use crate::shell::params::{QueryParams, href};
+use crate::shell::words;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use kaohe_data::WideCell;
 use kaohe_domain::Labeled;
+use kaohe_domain::cycles::CycleKind;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -117,54 +119,167 @@ fn message(lang: Lang, prefix: &str, code: &str) -> Option<String> {
     i18n::lookup(lang, &format!("{prefix}.{code}")).map(str::to_owned)
 }
 
-/// A code of field `key` of an entry of `action` in words: the label of its enumeration (the
-/// action's area tells apart fields of the same name), a unit's name for a unit code, the
-/// words of a few fixed values; `None` when the text is not a code with words.
-fn code_words(
+/// What the words of an entry's fields depend on.
+struct Words<'a> {
     lang: Lang,
-    action: &str,
-    key: &str,
-    code: &str,
-    units: &HashMap<String, String>,
-) -> Option<String> {
-    use kaohe_domain::{cycles, ratings, records, upload};
-    let area = action.split('.').next().unwrap_or_default();
-    match (area, key) {
-        (_, "roles" | "role") => label::<kaohe_domain::Role>(lang, code),
-        ("record", "state") => label::<records::RecordState>(lang, code),
-        ("record", "verdict") => label::<records::Verdict>(lang, code),
-        ("appeal", "decision") => label::<ratings::AppealDecision>(lang, code),
-        ("framework", "origin") => message(lang, "frameworks.origin", code),
-        (_, "state") => label::<cycles::CycleState>(lang, code),
-        (_, "kind") => {
-            label::<cycles::CycleKind>(lang, code).or_else(|| label::<upload::FileKind>(lang, code))
+    /// The entry's action: its area tells apart fields of the same name (a record's verdict is
+    /// not a rectification's).
+    action: &'a str,
+    /// Unit names by code.
+    units: &'a HashMap<String, String>,
+    /// The kind of the entry's cycle, whose scale names its grades and rules.
+    kind: Option<CycleKind>,
+}
+
+impl Words<'_> {
+    /// A code of field `key` in words: the label of its enumeration, a unit's name for a unit
+    /// code, the words of a few fixed values; `None` when the text is not a code with words.
+    fn code(&self, key: &str, code: &str) -> Option<String> {
+        use kaohe_domain::{cycles, ratings, records, upload};
+        let lang = self.lang;
+        let area = self.action.split('.').next().unwrap_or_default();
+        match (area, key) {
+            (_, "roles" | "role") => label::<kaohe_domain::Role>(lang, code),
+            ("record", "state") => label::<records::RecordState>(lang, code),
+            ("record", "verdict") => label::<records::Verdict>(lang, code),
+            ("appeal", "decision") => label::<ratings::AppealDecision>(lang, code),
+            ("framework", "origin") => message(lang, "frameworks.origin", code),
+            (_, "state") => label::<cycles::CycleState>(lang, code),
+            (_, "kind") => {
+                label::<CycleKind>(lang, code).or_else(|| label::<upload::FileKind>(lang, code))
+            }
+            (_, "decision") => label::<cycles::Decision>(lang, code),
+            (_, "origin") => match code.split_once(':') {
+                Some((origin, revision)) => label::<cycles::ValueOrigin>(lang, origin).map(|o| {
+                    i18n::format(
+                        lang,
+                        "audit.origin_revision",
+                        &[("origin", &o), ("revision", &revision)],
+                    )
+                }),
+                None => label::<cycles::ValueOrigin>(lang, code),
+            },
+            (_, "rule") => self
+                .kind
+                .map(|kind| words::rule(lang, kind, &|id| id.to_owned(), code)),
+            (_, "verdict") => label::<ratings::rectification::Verdict>(lang, code),
+            (_, "status") => label::<ratings::rectification::Status>(lang, code),
+            (_, "step") => label::<ratings::rectification::StepKind>(lang, code),
+            (_, "ground") => label::<ratings::AppealGround>(lang, code),
+            (_, "judgements") => label::<kaohe_domain::RoutineGrade>(lang, code),
+            (_, "unit" | "units") => self.units.get(code).cloned(),
+            ("user", "reason") => {
+                login_failure(code).and_then(|k| message(lang, "audit.value.login", k))
+            }
+            (_, "purpose") => message(lang, "audit.value.purpose", code),
+            (_, "phones") => message(lang, "audit.value.phones", code),
+            (_, "by") => message(lang, "audit.value.by", code),
+            (_, "tables") => message(lang, "audit.value.table", code),
+            (_, "format") => Some(code.to_uppercase()),
+            _ => None,
         }
-        (_, "decision") => label::<cycles::Decision>(lang, code),
-        (_, "origin") => match code.split_once(':') {
-            Some((origin, revision)) => label::<cycles::ValueOrigin>(lang, origin).map(|o| {
-                i18n::format(
-                    lang,
-                    "audit.origin_revision",
-                    &[("origin", &o), ("revision", &revision)],
-                )
-            }),
-            None => label::<cycles::ValueOrigin>(lang, code),
-        },
-        (_, "verdict") => label::<ratings::rectification::Verdict>(lang, code),
-        (_, "status") => label::<ratings::rectification::Status>(lang, code),
-        (_, "step") => label::<ratings::rectification::StepKind>(lang, code),
-        (_, "ground") => label::<ratings::AppealGround>(lang, code),
-        (_, "judgements") => label::<kaohe_domain::RoutineGrade>(lang, code),
-        (_, "unit" | "units") => units.get(code).cloned(),
-        ("user", "reason") => {
-            login_failure(code).and_then(|k| message(lang, "audit.value.login", k))
+    }
+
+    /// A value in words: codes through [`Words::code`], a cycle's grades by their names, yes
+    /// or no, lists joined, nested fields as `field=value`.
+    fn value(&self, key: &str, v: &Value) -> String {
+        let lang = self.lang;
+        let list = i18n::t(lang, "punct.list");
+        match (key, v, self.kind) {
+            ("grade_level", Value::Null | Value::Number(_), Some(kind)) => {
+                let level = v.as_u64().and_then(|l| u8::try_from(l).ok());
+                words::grade(lang, kind, level)
+            }
+            // The counts by grade (`grades`): the best first, the last without a grade.
+            ("grades", Value::Array(counts), Some(kind)) => counts
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let level = u8::try_from(i)
+                        .ok()
+                        .filter(|l| usize::from(*l) + 1 < counts.len());
+                    format!("{} {}", words::grade(lang, kind, level), self.value("", n))
+                })
+                .collect::<Vec<_>>()
+                .join(list),
+            (_, Value::Null, _) => "—".to_owned(),
+            (_, Value::Bool(b), _) => i18n::t(lang, if *b { "yes" } else { "no" }).to_owned(),
+            (_, Value::Number(n), _) => n.to_string(),
+            (_, Value::String(s), _) => self.code(key, s).unwrap_or_else(|| s.clone()),
+            (_, Value::Array(items), _) => items
+                .iter()
+                .map(|i| self.value(key, i))
+                .collect::<Vec<_>>()
+                .join(list),
+            (_, Value::Object(fields), _) => fields
+                .iter()
+                .map(|(k, v)| {
+                    // The fields of a map by person (`judgements`) are people, their values
+                    // codes of the map's own field.
+                    let (name, of) = if key == "judgements" {
+                        (k.clone(), key)
+                    } else {
+                        (key_words(lang, k), k.as_str())
+                    };
+                    format!("{name}={}", self.value(of, v))
+                })
+                .collect::<Vec<_>>()
+                .join(list),
         }
-        (_, "purpose") => message(lang, "audit.value.purpose", code),
-        (_, "phones") => message(lang, "audit.value.phones", code),
-        (_, "by") => message(lang, "audit.value.by", code),
-        (_, "tables") => message(lang, "audit.value.table", code),
-        (_, "format") => Some(code.to_uppercase()),
-        _ => None,
+    }
+
+    /// The fields that differ between `b` and `a`, in words, each named by `prefix` and its
+    /// own name; a field that is an object on both sides (a section of the settings) by its
+    /// own fields that differ.
+    fn diff(
+        &self,
+        prefix: &str,
+        b: &serde_json::Map<String, Value>,
+        a: &serde_json::Map<String, Value>,
+        out: &mut Vec<Change>,
+    ) {
+        let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let (before, after) = (b.get(k), a.get(k));
+            if before == after {
+                continue;
+            }
+            let name = if prefix.is_empty() {
+                key_words(self.lang, k)
+            } else {
+                format!("{prefix} · {}", key_words(self.lang, k))
+            };
+            match (before, after) {
+                (Some(Value::Object(b)), Some(Value::Object(a))) => self.diff(&name, b, a, out),
+                _ => out.push(Change {
+                    key: name,
+                    before: before.map(|v| self.value(k, v)),
+                    after: after.map(|v| self.value(k, v)),
+                }),
+            }
+        }
+    }
+
+    /// The fields of an entry's before and after that differ, in words; text that is not a
+    /// JSON object is one change of its own.
+    fn changes(&self, before: Option<&str>, after: Option<&str>) -> Vec<Change> {
+        let object = |t: Option<&str>| -> Option<serde_json::Map<String, Value>> {
+            t.and_then(|t| serde_json::from_str::<serde_json::Map<String, Value>>(t).ok())
+        };
+        match (object(before), object(after)) {
+            (b, a) if (b.is_some() || before.is_none()) && (a.is_some() || after.is_none()) => {
+                let mut out = Vec::new();
+                self.diff("", &b.unwrap_or_default(), &a.unwrap_or_default(), &mut out);
+                out
+            }
+            _ => vec![Change {
+                key: String::new(),
+                before: before.map(str::to_owned),
+                after: after.map(str::to_owned),
+            }],
+        }
     }
 }
 
@@ -182,117 +297,15 @@ fn login_failure(reason: &str) -> Option<&'static str> {
     .find_map(|(code, key)| (code == reason).then_some(key))
 }
 
-/// A value in words: codes through [`code_words`], yes or no, lists joined, nested fields as
-/// `field=value`.
-fn value_words(
-    lang: Lang,
-    action: &str,
-    key: &str,
-    v: &Value,
-    units: &HashMap<String, String>,
-) -> String {
-    match v {
-        Value::Null => "—".to_owned(),
-        Value::Bool(b) => i18n::t(lang, if *b { "yes" } else { "no" }).to_owned(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => code_words(lang, action, key, s, units).unwrap_or_else(|| s.clone()),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| value_words(lang, action, key, i, units))
-            .collect::<Vec<_>>()
-            .join(i18n::t(lang, "punct.list")),
-        Value::Object(fields) => fields
-            .iter()
-            .map(|(k, v)| {
-                // The fields of a map by person (`judgements`) are people, their values codes
-                // of the map's own field.
-                let (name, of) = if key == "judgements" {
-                    (k.clone(), key)
-                } else {
-                    (key_words(lang, k), k.as_str())
-                };
-                format!("{name}={}", value_words(lang, action, of, v, units))
-            })
-            .collect::<Vec<_>>()
-            .join(i18n::t(lang, "punct.list")),
-    }
-}
-
 /// A field's name in words (`audit.key.<key>`), or the key itself.
 fn key_words(lang: Lang, key: &str) -> String {
     i18n::lookup(lang, &format!("audit.key.{key}")).map_or_else(|| key.to_owned(), str::to_owned)
 }
 
-/// The fields that differ between `b` and `a`, in words, each named by `prefix` and its own
-/// name; a field that is an object on both sides (a section of the settings) by its own fields
-/// that differ.
-fn diff(
-    lang: Lang,
-    action: &str,
-    prefix: &str,
-    b: &serde_json::Map<String, Value>,
-    a: &serde_json::Map<String, Value>,
-    units: &HashMap<String, String>,
-    out: &mut Vec<Change>,
-) {
-    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    for k in keys {
-        let (before, after) = (b.get(k), a.get(k));
-        if before == after {
-            continue;
-        }
-        let name = if prefix.is_empty() {
-            key_words(lang, k)
-        } else {
-            format!("{prefix} · {}", key_words(lang, k))
-        };
-        match (before, after) {
-            (Some(Value::Object(b)), Some(Value::Object(a))) => {
-                diff(lang, action, &name, b, a, units, out);
-            }
-            _ => out.push(Change {
-                key: name,
-                before: before.map(|v| value_words(lang, action, k, v, units)),
-                after: after.map(|v| value_words(lang, action, k, v, units)),
-            }),
-        }
-    }
-}
-
-/// The fields of an entry's before and after that differ, in words; text that is not a JSON
-/// object is one change of its own.
-fn changes(
-    lang: Lang,
-    action: &str,
-    before: Option<&str>,
-    after: Option<&str>,
-    units: &HashMap<String, String>,
-) -> Vec<Change> {
-    let object = |t: Option<&str>| -> Option<serde_json::Map<String, Value>> {
-        t.and_then(|t| serde_json::from_str::<serde_json::Map<String, Value>>(t).ok())
-    };
-    match (object(before), object(after)) {
-        (b, a) if (b.is_some() || before.is_none()) && (a.is_some() || after.is_none()) => {
-            let mut out = Vec::new();
-            diff(
-                lang,
-                action,
-                "",
-                &b.unwrap_or_default(),
-                &a.unwrap_or_default(),
-                units,
-                &mut out,
-            );
-            out
-        }
-        _ => vec![Change {
-            key: String::new(),
-            before: before.map(str::to_owned),
-            after: after.map(str::to_owned),
-        }],
-    }
+/// The cycle an entry is about, from its target (`cycle:12`, `cycle:12/S01`).
+fn cycle_of(target: &str) -> Option<i64> {
+    let id = target.strip_prefix("cycle:")?;
+    id.split('/').next()?.parse().ok()
 }
 
 /// The outcome of a verification, as shown.
@@ -338,6 +351,13 @@ pub(super) async fn admin_audit(
         .into_iter()
         .map(|u| (u.code.to_string(), u.name))
         .collect();
+    let mut kinds: HashMap<i64, Option<CycleKind>> = HashMap::new();
+    for id in entries.iter().filter_map(|e| cycle_of(&e.target)) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = kinds.entry(id) {
+            let cycle = store.cycle(id).await.map_err(|e| ctx.fail(e))?;
+            slot.insert(cycle.map(|c| c.kind));
+        }
+    }
     let lang = ctx.lang();
     let rows: Vec<AuditRow> = entries
         .into_iter()
@@ -351,13 +371,13 @@ pub(super) async fn admin_audit(
                 .unwrap_or_default(),
             actor: e.actor,
             action: action_words(lang, &e.action),
-            changes: changes(
+            changes: Words {
                 lang,
-                &e.action,
-                e.before.as_deref(),
-                e.after.as_deref(),
-                &units,
-            ),
+                action: &e.action,
+                units: &units,
+                kind: cycle_of(&e.target).and_then(|id| kinds.get(&id).copied().flatten()),
+            }
+            .changes(e.before.as_deref(), e.after.as_deref()),
             code: e.action,
             target: units.get(&e.target).cloned().unwrap_or(e.target),
         })
@@ -406,6 +426,70 @@ pub(super) async fn admin_audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The changes of an entry that is not about a cycle.
+    fn changes(
+        lang: Lang,
+        action: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+        units: &HashMap<String, String>,
+    ) -> Vec<Change> {
+        Words {
+            lang,
+            action,
+            units,
+            kind: None,
+        }
+        .changes(before, after)
+    }
+
+    #[test]
+    fn grades_and_rules_of_a_cycle_read_on_its_scale() {
+        let units = HashMap::new();
+        let words = Words {
+            lang: Lang::Zh,
+            action: "cycle.amend",
+            units: &units,
+            kind: Some(CycleKind::Annual),
+        };
+        let got = words.changes(
+            Some(r#"{"people":[{"cadre":"S01","grade_level":1,"rule":"quota"}]}"#),
+            Some(
+                r#"{"people":[{"cadre":"S01","grade_level":null,"rule":"blocked:sanction_in_effect"}]}"#,
+            ),
+        );
+        let before = got[0].before.as_deref().unwrap_or_default();
+        let after = got[0].after.as_deref().unwrap_or_default();
+        assert!(
+            before.contains("等次级别=称职") && before.contains("规则=超出优秀比例，评为次一等次"),
+            "{before}"
+        );
+        assert!(
+            after.contains("等次级别=不定等次") && after.contains("规则=处分影响期内，不定等次"),
+            "{after}"
+        );
+        let computed = Words {
+            action: "cycle.compute",
+            ..words
+        }
+        .changes(None, Some(r#"{"grades":[1,2,0,0,1]}"#));
+        assert_eq!(
+            computed[0].after.as_deref(),
+            Some("优秀 1；称职 2；基本称职 0；不称职 0；不定等次 1")
+        );
+        // Without the cycle, the numbers and codes as stored.
+        let unknown = changes(
+            Lang::Zh,
+            "cycle.compute",
+            None,
+            Some(r#"{"grades":[1,2]}"#),
+            &units,
+        );
+        assert_eq!(unknown[0].after.as_deref(), Some("1；2"));
+        assert_eq!(cycle_of("cycle:12/S01"), Some(12));
+        assert_eq!(cycle_of("rating:12"), None);
+    }
 
     #[test]
     fn actions_fields_and_values_read_as_words() {
