@@ -81,3 +81,12 @@ audit-key-max_evidence_bytes = Largest evidence file (bytes)
 audit-key-vote_burst = Voting page requests at once from one address
 audit-key-vote_per_minute = Voting page requests given back per minute
 audit-key-ballot_key_file = Ballot key file
+# The target column of the audit log: what a number names, the settings and tables.
+audit-target-rating = Rating
+audit-target-record = Work record
+audit-target-records = Work records
+audit-target-cadre = Official
+audit-target-cycle = Cycle
+audit-target-framework = Framework
+audit-target-settings = Settings
+audit-value-table-rectification_steps = Rectification steps

@@ -80,3 +80,12 @@ audit-key-max_evidence_bytes = 证据文件大小上限（字节）
 audit-key-vote_burst = 同一地址可连续访问投票页次数
 audit-key-vote_per_minute = 同一地址每分钟恢复的投票页访问次数
 audit-key-ballot_key_file = 选票密钥文件
+# 审计日志的“对象”列：编号所指的事物、配置和数据表。
+audit-target-rating = 评价
+audit-target-record = 纪实
+audit-target-records = 纪实条数
+audit-target-cadre = 干部
+audit-target-cycle = 考核周期
+audit-target-framework = 指标体系
+audit-target-settings = 配置
+audit-value-table-rectification_steps = 整改步骤

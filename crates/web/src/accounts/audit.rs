@@ -302,6 +302,27 @@ fn key_words(lang: Lang, key: &str) -> String {
     i18n::lookup(lang, &format!("audit.key.{key}")).map_or_else(|| key.to_owned(), str::to_owned)
 }
 
+/// An entry's target in words: a unit's name for a unit code, a table by its name, a
+/// numbered thing (`rating:12`, `cycle:3/S01`) by what it is and its number; accounts, files
+/// and other names as they are.
+fn target_words(lang: Lang, target: &str, units: &HashMap<String, String>) -> String {
+    if let Some(name) = units.get(target) {
+        return name.clone();
+    }
+    if let Some(words) =
+        message(lang, "audit.value.table", target).or_else(|| message(lang, "audit.target", target))
+    {
+        return words;
+    }
+    match target.split_once(':') {
+        Some((what, id)) => match message(lang, "audit.target", what) {
+            Some(what) => format!("{what} {}", id.replace('/', " · ")),
+            None => target.to_owned(),
+        },
+        None => target.to_owned(),
+    }
+}
+
 /// The cycle an entry is about, from its target (`cycle:12`, `cycle:12/S01`).
 fn cycle_of(target: &str) -> Option<i64> {
     let id = target.strip_prefix("cycle:")?;
@@ -379,7 +400,7 @@ pub(super) async fn admin_audit(
             }
             .changes(e.before.as_deref(), e.after.as_deref()),
             code: e.action,
-            target: units.get(&e.target).cloned().unwrap_or(e.target),
+            target: target_words(lang, &e.target, &units),
         })
         .collect();
     if let Some(format) = query.raw("format") {
@@ -488,6 +509,18 @@ mod tests {
         );
         assert_eq!(unknown[0].after.as_deref(), Some("1；2"));
         assert_eq!(cycle_of("cycle:12/S01"), Some(12));
+        let units = HashMap::from([("340128".to_owned(), "春德县".to_owned())]);
+        for (target, zh, en) in [
+            ("340128", "春德县", "春德县"),
+            ("rating:12", "评价 12", "Rating 12"),
+            ("cycle:3/S01", "考核周期 3 · S01", "Cycle 3 · S01"),
+            ("rectification_steps", "整改步骤", "Rectification steps"),
+            ("service_cases", "办件", "Service cases"),
+            ("alice", "alice", "alice"),
+        ] {
+            assert_eq!(target_words(Lang::Zh, target, &units), zh);
+            assert_eq!(target_words(Lang::En, target, &units), en);
+        }
         assert_eq!(cycle_of("rating:12"), None);
     }
 

@@ -1424,7 +1424,14 @@ async fn the_audit_log_shows_every_event_of_a_case_in_words() {
                 }
                 seen.push(code.to_owned());
                 let cells: Vec<&str> = row.split("<td").collect();
-                let (action, details) = (cells[4], cells[6]);
+                let (action, target, details) = (cells[4], cells[5], cells[6]);
+                // The target by what it is: `评价 1`, not `rating:1`.
+                let target = without_tags(target);
+                assert!(
+                    !target.contains(':') && !target.contains('_'),
+                    "{}: {lang}: {code}: target {target}",
+                    app.name
+                );
                 assert!(
                     !action.contains(&format!(">{code}<")),
                     "{}: {lang}: {code} not in words: {action}",
