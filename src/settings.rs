@@ -451,6 +451,34 @@ impl Settings {
 mod tests {
     use super::*;
 
+    /// Every setting, as the audit entry `settings.applied` records it, has a name in words on
+    /// the audit page.
+    #[test]
+    fn every_setting_has_words_on_the_audit_page() {
+        fn keys(value: &serde_json::Value, out: &mut Vec<String>) {
+            if let serde_json::Value::Object(fields) = value {
+                for (key, value) in fields {
+                    out.push(key.clone());
+                    keys(value, out);
+                }
+            }
+        }
+        let mut all = Vec::new();
+        keys(
+            &serde_json::to_value(Settings::default()).expect("settings serialize"),
+            &mut all,
+        );
+        assert!(all.len() > 40, "{all:?}");
+        for key in all {
+            for lang in kaohe_web::shell::i18n::Lang::ALL {
+                assert!(
+                    kaohe_web::shell::i18n::lookup(lang, &format!("audit.key.{key}")).is_some(),
+                    "{key} has no words in {lang:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn documented_example_is_the_defaults() {
         let parsed: Settings = toml::from_str(EXAMPLE).expect("example parses");

@@ -3,6 +3,7 @@
 use super::print;
 use crate::cli::{AuditAction, AuditExportArgs};
 use anyhow::Context;
+use kaohe_domain::audit::action;
 use kaohe_domain::{AuditEntry, AuditHead, NewAuditEntry};
 use kaohe_store::{AuditVerification, Store, for_each_audit_entry};
 use std::fmt::Write as _;
@@ -156,7 +157,12 @@ async fn export(store: &dyn Store, args: &AuditExportArgs) -> anyhow::Result<()>
     let date = |d: Option<time::Date>| d.map(|d| d.to_string());
     store
         .append_audit(
-            &NewAuditEntry::new(actor(), "audit.export", args.out.display().to_string()).after(
+            &NewAuditEntry::new(
+                actor(),
+                action::AUDIT_EXPORT,
+                args.out.display().to_string(),
+            )
+            .after(
                 serde_json::json!({
                     "entries": entries.len(),
                     "from": date(args.from),

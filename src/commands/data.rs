@@ -5,6 +5,7 @@ use crate::cli::{ExportArgs, FormatArg, GenArgs, ImportArgs, ImportWhat, LangArg
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec, ValuesSpec};
 use kaohe_data::{Format, HeaderLang, ImportError, Parsed, Phones, RatingRecord, Table};
+use kaohe_domain::audit::action;
 use kaohe_domain::ratings::rectification::RectificationPolicy;
 use kaohe_domain::ratings::{IntakeError, RatingPolicy, ServiceCase, rating_code};
 use kaohe_domain::{Appointment, Cadre, Code, NewAuditEntry, Sanction, WorkCalendar};
@@ -277,18 +278,27 @@ async fn prepare_ratings(
     Ok((intakes, rows))
 }
 
+/// The audit action of importing a file of `table`.
+fn import_action(table: Table) -> &'static str {
+    match table {
+        Table::Units => action::IMPORT_UNITS,
+        Table::Cadres => action::IMPORT_CADRES,
+        Table::Appointments => action::IMPORT_APPOINTMENTS,
+        Table::Sanctions => action::IMPORT_SANCTIONS,
+        Table::Calendar => action::IMPORT_CALENDAR,
+        Table::ServiceCases => action::IMPORT_SERVICE_CASES,
+        Table::Ratings => action::IMPORT_RATINGS,
+    }
+}
+
 /// The audit entry of importing `n` rows of `table` from `path`.
 fn import_audit(table: Table, path: &Path, n: usize) -> NewAuditEntry {
     let file = path.file_name().map_or_else(
         || path.display().to_string(),
         |f| f.to_string_lossy().into_owned(),
     );
-    NewAuditEntry::new(
-        super::audit::actor(),
-        format!("import.{}", table.file_stem()),
-        file,
-    )
-    .after(serde_json::json!({ "rows": n, "file": path.display().to_string() }).to_string())
+    NewAuditEntry::new(super::audit::actor(), import_action(table), file)
+        .after(serde_json::json!({ "rows": n, "file": path.display().to_string() }).to_string())
 }
 
 /// A reference of an imported record: the field's key, how to get it, and the codes that exist.
@@ -344,9 +354,9 @@ pub(crate) async fn export(
     offset: UtcOffset,
 ) -> anyhow::Result<()> {
     let (action, phones) = if args.unmasked {
-        ("export.personal_data", Phones::Unmasked)
+        (action::EXPORT_PERSONAL_DATA, Phones::Unmasked)
     } else {
-        ("export.all", Phones::Masked)
+        (action::EXPORT_ALL, Phones::Masked)
     };
     // Personal data leaves the database: recorded before anything is written.
     store
@@ -556,7 +566,7 @@ pub(crate) async fn generate(
     let generated = started.elapsed();
     let summary = match (store, &args.out) {
         (Some(store), _) => {
-            load(store.as_ref(), &dataset, "gen.load", offset).await?;
+            load(store.as_ref(), &dataset, action::GEN_LOAD, offset).await?;
             let records = gen_records(store.as_ref(), args, &dataset).await?;
             format!(
                 "loaded {} units, {} cadres, {} service cases, {} ratings and {records} work records into the database\n",

@@ -9,6 +9,7 @@
 use super::data;
 use anyhow::Context;
 use kaohe_data::synth::{Dataset, GenSpec};
+use kaohe_domain::audit::action;
 use kaohe_domain::polls::BallotKey;
 use kaohe_domain::ratings::rectification::{
     Rectification, RectificationPolicy, Step, StepKind, Verdict,
@@ -52,7 +53,7 @@ pub(crate) async fn prepare(
     let dataset = dataset(OffsetDateTime::now_utc().to_offset(offset).date());
     let first_start = store.counts().await?.units == 0;
     if first_start {
-        data::load(store, &dataset, "demo.load", offset)
+        data::load(store, &dataset, action::DEMO_LOAD, offset)
             .await
             .context("loading demo data")?;
         tracing::info!(
@@ -82,7 +83,7 @@ pub(crate) async fn prepare(
     store
         .upsert_cases(
             &recent,
-            &NewAuditEntry::new(super::audit::actor(), "demo.load", "service_cases")
+            &NewAuditEntry::new(super::audit::actor(), action::DEMO_LOAD, "service_cases")
                 .after(serde_json::json!({ "recent": recent.len() }).to_string()),
         )
         .await
@@ -439,7 +440,7 @@ async fn advance_rectifications(
                     state,
                     UNIT_LEADER,
                     at.unix_timestamp(),
-                    &audit("rectification.step", &item.rating_id.to_string()),
+                    &audit(action::RECTIFICATION_STEP, &item.rating_id.to_string()),
                 )
                 .await?;
             anyhow::ensure!(added, "demo step {seq} of rating {} exists", item.rating_id);
@@ -486,7 +487,7 @@ async fn appeals(store: &dyn Store) -> anyhow::Result<()> {
         };
         let target = f.rating.id.to_string();
         store
-            .file_appeal(&appeal, &audit("appeal.file", &target))
+            .file_appeal(&appeal, &audit(action::APPEAL_FILE, &target))
             .await?;
         if i == 0 {
             store
@@ -496,7 +497,7 @@ async fn appeals(store: &dyn Store) -> anyhow::Result<()> {
                     "经调取录像核实，差评与事实不符，申诉成立",
                     ASSESSOR,
                     filed_at + 2 * 86_400,
-                    &NewAuditEntry::new(ASSESSOR, "appeal.decide", target),
+                    &NewAuditEntry::new(ASSESSOR, action::APPEAL_DECIDE, target),
                 )
                 .await?;
         }

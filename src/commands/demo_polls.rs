@@ -7,6 +7,7 @@
 //! (`PollStore::cast_ballot`), at moments inside its window, with codes drawn like any other.
 
 use anyhow::Context;
+use kaohe_domain::audit::action;
 use kaohe_domain::grade::AnnualGrade;
 use kaohe_domain::polls::{
     BallotKey, Choices, Item, Mark, Poll, PollKind, PollSettings, RaterGroup,
@@ -107,7 +108,7 @@ pub(crate) async fn prepare(store: &dyn Store, ballot_key: &BallotKey) -> anyhow
         None => open_poll(store, &people, now).await?,
     };
     let group = code("public")?;
-    let audit = NewAuditEntry::new(ORGANIZER, "poll.codes", open.id.as_str())
+    let audit = NewAuditEntry::new(ORGANIZER, action::POLL_CODES, open.id.as_str())
         .after(serde_json::json!({ "group": "public", "codes": 1 }).to_string());
     let codes = issue_codes(store, &open.id, &group, 1, now, &audit)
         .await
@@ -149,7 +150,7 @@ async fn open_poll(
         .create_poll(
             &poll,
             ORGANIZER,
-            &NewAuditEntry::new(ORGANIZER, "poll.create", poll.id.as_str()),
+            &NewAuditEntry::new(ORGANIZER, action::POLL_CREATE, poll.id.as_str()),
         )
         .await
         .context("creating the demo's open poll")?;
@@ -194,7 +195,7 @@ async fn closed_poll(
         .create_poll(
             &poll,
             ORGANIZER,
-            &NewAuditEntry::new(ORGANIZER, "poll.create", poll.id.as_str()),
+            &NewAuditEntry::new(ORGANIZER, action::POLL_CREATE, poll.id.as_str()),
         )
         .await
         .context("creating the demo's closed poll")?;
@@ -202,7 +203,7 @@ async fn closed_poll(
     let at = opens + Duration::minutes(5);
     let n = people.len();
     for g in &poll.groups {
-        let audit = NewAuditEntry::new(ORGANIZER, "poll.codes", poll.id.as_str())
+        let audit = NewAuditEntry::new(ORGANIZER, action::POLL_CODES, poll.id.as_str())
             .after(serde_json::json!({ "group": g.id.as_str(), "codes": g.codes }).to_string());
         let codes = issue_codes(store, &poll.id, &g.id, g.codes, at, &audit).await?;
         // Five in six raters vote: past the quorum of two thirds.

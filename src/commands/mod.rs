@@ -16,6 +16,7 @@ mod user;
 use crate::cli::{Cli, Command, ConfigAction, FrameworkAction};
 use crate::settings::{EXAMPLE, Settings};
 use anyhow::Context;
+use kaohe_domain::audit::action;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
@@ -131,10 +132,11 @@ pub(crate) async fn record_settings(
     let mut shown = settings.clone();
     shown.database_url = kaohe_store::redact_url(&shown.database_url);
     let now = serde_json::to_string(&shown).context("cannot serialize the settings")?;
-    let last = store.last_audit_of("settings.applied").await?;
+    let last = store.last_audit_of(action::SETTINGS_APPLIED).await?;
     let before = last.as_ref().and_then(|e| e.after.clone());
     if before.as_deref() != Some(now.as_str()) {
-        let mut entry = kaohe_domain::NewAuditEntry::new("system", "settings.applied", "settings");
+        let mut entry =
+            kaohe_domain::NewAuditEntry::new("system", action::SETTINGS_APPLIED, "settings");
         if let Some(before) = before {
             entry = entry.before(before);
         }

@@ -6,6 +6,7 @@ use super::print;
 use crate::cli::PollAction;
 use anyhow::Context;
 use kaohe_data::parse::{format_datetime, parse_datetime};
+use kaohe_domain::audit::action;
 use kaohe_domain::polls::{
     BallotKey, Item, PaperCount, Poll, PollKind, PollResults, PollSettings, RaterGroup,
 };
@@ -137,7 +138,7 @@ pub(crate) async fn run(
             }
             let actor = super::audit::actor();
             store
-                .create_poll(&poll, &actor, &entry("poll.create", &poll.id))
+                .create_poll(&poll, &actor, &entry(action::POLL_CREATE, &poll.id))
                 .await?;
             print(&format!(
                 "poll {} created: {} people, {} groups, {} codes to issue\n",
@@ -155,7 +156,7 @@ pub(crate) async fn run(
                 anyhow::bail!("poll {poll} has no group {group}");
             };
             let n = count.unwrap_or(c.planned.saturating_sub(c.issued));
-            let mut audit = entry("poll.codes", &poll);
+            let mut audit = entry(action::POLL_CODES, &poll);
             audit.after =
                 Some(serde_json::json!({ "group": group.as_str(), "codes": n }).to_string());
             let codes = kaohe_store::polls::issue_codes(store, &poll, &group, n, now, &audit)
@@ -182,7 +183,7 @@ pub(crate) async fn run(
                     .map(|c| paper_count(c))
                     .collect::<Result<_, _>>()?,
             };
-            let mut audit = entry("poll.paper", &poll);
+            let mut audit = entry(action::POLL_PAPER, &poll);
             audit.after = Some(
                 serde_json::json!({ "group": paper.group.as_str(), "ballots": paper.ballots })
                     .to_string(),
@@ -198,7 +199,7 @@ pub(crate) async fn run(
         PollAction::Confirm { poll, group } => {
             let poll = code("poll", poll)?;
             let group = code("group", group)?;
-            let mut audit = entry("poll.paper_confirm", &poll);
+            let mut audit = entry(action::POLL_PAPER_CONFIRM, &poll);
             audit.after = Some(serde_json::json!({ "group": group.as_str() }).to_string());
             store
                 .confirm_paper(&poll, &group, &super::audit::actor(), now, &audit)
@@ -208,7 +209,7 @@ pub(crate) async fn run(
         PollAction::Close { poll } => {
             let poll = code("poll", poll)?;
             store
-                .close_poll(&poll, now, &entry("poll.close", &poll), ballot_key)
+                .close_poll(&poll, now, &entry(action::POLL_CLOSE, &poll), ballot_key)
                 .await?;
             print(&format!("poll {poll} closed\n"))
         }

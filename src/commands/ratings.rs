@@ -6,6 +6,7 @@ use crate::cli::{RatingsAction, RatingsBy};
 use crate::settings::Settings;
 use anyhow::Context;
 use kaohe_data::WideCell;
+use kaohe_domain::audit::action;
 use kaohe_domain::{Code, NewAuditEntry};
 use kaohe_store::{Escalation, Store};
 use kaohe_web::ratings::{GroupBy, figures_of, period_bounds};
@@ -155,7 +156,7 @@ async fn figures(
         .map(str::to_owned)
         .collect();
     kaohe_data::write_wide(out, &header, &rows)?;
-    let entry = NewAuditEntry::new("cli", "ratings.figures", out.display().to_string()).after(
+    let entry = NewAuditEntry::new("cli", action::RATINGS_FIGURES, out.display().to_string()).after(
         serde_json::json!({"by": group.code(), "from": from.to_string(), "to": to.to_string(), "rows": rows.len()})
             .to_string(),
     );

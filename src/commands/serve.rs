@@ -3,6 +3,7 @@
 use crate::cli::ServeArgs;
 use crate::settings::Settings;
 use anyhow::Context;
+use kaohe_domain::audit::action;
 use std::sync::Arc;
 
 pub(crate) async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<()> {
@@ -140,7 +141,7 @@ async fn demo_token(store: &dyn kaohe_store::Store) -> anyhow::Result<String> {
         created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
         revoked_at: None,
     };
-    let audit = kaohe_domain::NewAuditEntry::new("demo", "token.issue", username)
+    let audit = kaohe_domain::NewAuditEntry::new("demo", action::TOKEN_ISSUE, username)
         .after(serde_json::json!({"id": id, "label": "demo"}).to_string());
     store
         .create_token(&info, &hash, &audit)

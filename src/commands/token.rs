@@ -5,6 +5,7 @@ use crate::cli::TokenAction;
 use anyhow::Context;
 use kaohe_domain::NewAuditEntry;
 use kaohe_domain::access::Role;
+use kaohe_domain::audit::action;
 use kaohe_store::{Store, TokenInfo};
 
 pub(crate) async fn run(action: &TokenAction, store: &dyn Store) -> anyhow::Result<()> {
@@ -28,7 +29,7 @@ pub(crate) async fn run(action: &TokenAction, store: &dyn Store) -> anyhow::Resu
                 created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
                 revoked_at: None,
             };
-            let audit = NewAuditEntry::new("cli", "token.issue", username)
+            let audit = NewAuditEntry::new("cli", action::TOKEN_ISSUE, username)
                 .after(serde_json::json!({"id": id, "label": info.label}).to_string());
             store.create_token(&info, &hash, &audit).await?;
             print(&format!(
@@ -55,7 +56,7 @@ pub(crate) async fn run(action: &TokenAction, store: &dyn Store) -> anyhow::Resu
             print(&out)
         }
         TokenAction::Revoke { id } => {
-            let audit = NewAuditEntry::new("cli", "token.revoke", id);
+            let audit = NewAuditEntry::new("cli", action::TOKEN_REVOKE, id);
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             anyhow::ensure!(
                 store.revoke_token(id, now, &audit).await?,

@@ -6,6 +6,7 @@ use super::print;
 use crate::cli::UserAction;
 use anyhow::{Context, bail};
 use kaohe_domain::access::{PasswordPolicy, check_admin_separation, check_username, totp};
+use kaohe_domain::audit::action;
 use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
 use kaohe_store::{LastHolder, NewUser, Store};
 use kaohe_web::shell::auth::TOTP_ISSUER;
@@ -73,7 +74,7 @@ pub(crate) async fn create_account(
         totp_secret: secret.clone(),
         must_change_password: false,
     };
-    let audit = NewAuditEntry::new(actor, "user.create", username).after(
+    let audit = NewAuditEntry::new(actor, action::USER_CREATE, username).after(
         serde_json::json!({
             "roles": spec.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
             "units": spec.units.iter().map(Code::as_str).collect::<Vec<_>>(),
@@ -157,7 +158,7 @@ pub(crate) async fn run(
             })
             .await
             .context("hashing task failed")??;
-            let audit = NewAuditEntry::new(actor(), "user.reset", username)
+            let audit = NewAuditEntry::new(actor(), action::USER_RESET, username)
                 .before(
                     serde_json::json!({
                         "must_change_password": user.must_change_password,
@@ -185,7 +186,7 @@ pub(crate) async fn run(
                 .get_user(username)
                 .await?
                 .with_context(|| format!("no user {username}"))?;
-            let audit = NewAuditEntry::new(actor(), "user.disable", username)
+            let audit = NewAuditEntry::new(actor(), action::USER_DISABLE, username)
                 .before(serde_json::json!({ "disabled": user.disabled }).to_string())
                 .after(serde_json::json!({ "disabled": true, "sessions_ended": true }).to_string());
             if !store
@@ -203,7 +204,7 @@ pub(crate) async fn run(
                 .with_context(|| format!("no user {username}"))?;
             let secret = kaohe_web::shell::auth::new_totp_secret();
             let uri = otpauth_uri(username, &secret)?;
-            let audit = NewAuditEntry::new(actor(), "user.totp_reset", username)
+            let audit = NewAuditEntry::new(actor(), action::USER_TOTP_RESET, username)
                 .before(serde_json::json!({ "totp": user.totp_secret.is_some() }).to_string())
                 .after(serde_json::json!({ "totp": true, "sessions_ended": true }).to_string());
             if !store

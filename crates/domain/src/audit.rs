@@ -6,6 +6,8 @@
 //! order and names every entry that was edited, removed or moved; a cut tail is caught against
 //! an expected head ([`AuditHead`]) recorded outside the database.
 
+pub mod action;
+
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;

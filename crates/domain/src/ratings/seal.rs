@@ -18,9 +18,9 @@ use std::collections::BinaryHeap;
 use std::fmt;
 
 /// The action of the audit entries that seal ratings.
-pub const SEAL_ACTION: &str = "ratings.seal";
+pub const SEAL_ACTION: &str = crate::audit::action::RATINGS_SEAL;
 /// The action of the audit entries that seal steps of rectifications.
-pub const STEP_SEAL_ACTION: &str = "rectification.steps_seal";
+pub const STEP_SEAL_ACTION: &str = crate::audit::action::RECTIFICATION_STEPS_SEAL;
 
 /// A stored row a seal covers.
 pub trait SealedRow {

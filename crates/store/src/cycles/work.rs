@@ -10,6 +10,7 @@ use super::{
 use crate::{Store, StoreError};
 use async_trait::async_trait;
 use kaohe_domain::access::{FourEyesError, check_four_eyes};
+use kaohe_domain::audit::action;
 use kaohe_domain::cycles::{
     Action, CycleError, CycleKind, CycleState, Decision, Period, QuotaTie, ValueOrigin, ValueTable,
     check_name, check_reason, check_tie_decisions, scope_people,
@@ -167,7 +168,7 @@ pub async fn save_framework(
     };
     let audit = NewAuditEntry::new(
         actor,
-        "framework.stored",
+        action::FRAMEWORK_STORED,
         format!("framework:{}@{}", new.id, new.version),
     )
     .after(serde_json::json!({"name": new.name, "origin": origin}).to_string());
@@ -311,7 +312,7 @@ pub async fn create(
         people,
         changes: scope.changes,
     };
-    let audit = NewAuditEntry::new(actor, "cycle.created", "cycle").after(
+    let audit = NewAuditEntry::new(actor, action::CYCLE_CREATED, "cycle").after(
         serde_json::json!({
             "name": name,
             "kind": spec.kind.code(),
@@ -336,13 +337,9 @@ fn step_audit(
     from: CycleState,
     to: CycleState,
 ) -> NewAuditEntry {
-    NewAuditEntry::new(
-        actor,
-        format!("cycle.{}", action.code()),
-        format!("cycle:{id}"),
-    )
-    .before(serde_json::json!({"state": from.code()}).to_string())
-    .after(serde_json::json!({"state": to.code()}).to_string())
+    NewAuditEntry::new(actor, action::of_cycle(action), format!("cycle:{id}"))
+        .before(serde_json::json!({"state": from.code()}).to_string())
+        .after(serde_json::json!({"state": to.code()}).to_string())
 }
 
 /// The steps that only move a cycle's state: the others (compute, decide, finalize, amend)
@@ -476,10 +473,11 @@ pub async fn import_values(
     Action::ImportValues.check(cycle.state)?;
     let people = store.cycle_people(id).await?;
     let rows = align(&cycle, &people, table)?;
-    let audit = NewAuditEntry::new(actor, "cycle.import_values", format!("cycle:{id}")).after(
-        serde_json::json!({"file": table.file, "people": rows.len(), "columns": table.columns})
-            .to_string(),
-    );
+    let audit = NewAuditEntry::new(actor, action::CYCLE_IMPORT_VALUES, format!("cycle:{id}"))
+        .after(
+            serde_json::json!({"file": table.file, "people": rows.len(), "columns": table.columns})
+                .to_string(),
+        );
     let origin = origin_text(ValueOrigin::Import, None);
     store
         .put_values(
@@ -536,7 +534,7 @@ pub async fn judge(
             (cadre.clone(), row)
         })
         .collect();
-    let audit = NewAuditEntry::new(actor, "cycle.judge", format!("cycle:{id}")).after(
+    let audit = NewAuditEntry::new(actor, action::CYCLE_JUDGE, format!("cycle:{id}")).after(
         serde_json::json!({
             "judgements": judgements.iter().map(|(c, g)| (c.to_string(), g.code())).collect::<BTreeMap<_, _>>(),
         })
@@ -707,8 +705,9 @@ async fn gather(
             })
             .collect();
         let origin = origin_text(source.origin(), None);
-        let audit = NewAuditEntry::new(actor, "cycle.gathered", format!("cycle:{}", cycle.id))
-            .after(serde_json::json!({"origin": origin, "people": rows.len()}).to_string());
+        let audit =
+            NewAuditEntry::new(actor, action::CYCLE_GATHERED, format!("cycle:{}", cycle.id))
+                .after(serde_json::json!({"origin": origin, "people": rows.len()}).to_string());
         store
             .put_values(
                 cycle.id,
@@ -896,7 +895,7 @@ async fn compute_marked(
     let (rows, summary, warnings) = run_engine(fw, input, settings, opts, &people).await?;
     let engine = started.elapsed();
     let (grades, ties) = tally(&rows);
-    let audit = NewAuditEntry::new(actor, "cycle.compute", format!("cycle:{}", cycle.id))
+    let audit = NewAuditEntry::new(actor, action::CYCLE_COMPUTE, format!("cycle:{}", cycle.id))
         .before(serde_json::json!({"state": cycle.state.code(), "revision": cycle.revision}).to_string())
         .after(serde_json::json!({"state": "computed", "people": rows.len(), "grades": grades, "ties": ties}).to_string());
     let revision = store
@@ -1033,7 +1032,7 @@ pub async fn decide(
         }
         .into());
     }
-    let audit = NewAuditEntry::new(actor, "cycle.decide", format!("cycle:{id}/{cadre}")).after(
+    let audit = NewAuditEntry::new(actor, action::CYCLE_DECIDE, format!("cycle:{id}/{cadre}")).after(
         serde_json::json!({"revision": cycle.revision, "decision": decision.code(), "reason": reason}).to_string(),
     );
     store
@@ -1093,7 +1092,7 @@ pub async fn finalize(store: &dyn Store, id: i64, actor: &str) -> Result<i64, Cy
         return Err(CycleRunError::Undecided(undecided));
     }
     let (grades, _) = tally(&rows);
-    let audit = NewAuditEntry::new(actor, "cycle.finalize", format!("cycle:{id}"))
+    let audit = NewAuditEntry::new(actor, action::CYCLE_FINALIZE, format!("cycle:{id}"))
         .before(serde_json::json!({"state": "review", "revision": cycle.revision}).to_string())
         .after(
             serde_json::json!({"state": "final", "grades": grades, "decisions": latest.len()})
@@ -1234,7 +1233,7 @@ async fn amend_marked(
                 .collect(),
         )
     };
-    let audit = NewAuditEntry::new(actor, "cycle.amend", format!("cycle:{id}"))
+    let audit = NewAuditEntry::new(actor, action::CYCLE_AMEND, format!("cycle:{id}"))
         .before(
             serde_json::json!({"revision": cycle.revision, "people": diff(|c| &c.1)}).to_string(),
         )
@@ -1245,7 +1244,7 @@ async fn amend_marked(
     if let Some(rows) = &rows {
         let origin = origin_text(ValueOrigin::Amendment, Some(next));
         let values_audit =
-            NewAuditEntry::new(actor, "cycle.amendment_values", format!("cycle:{id}"))
+            NewAuditEntry::new(actor, action::CYCLE_AMENDMENT_VALUES, format!("cycle:{id}"))
                 .after(serde_json::json!({"origin": origin, "people": rows.len()}).to_string());
         store
             .put_values(id, &[CycleState::Final], &origin, rows, &values_audit)

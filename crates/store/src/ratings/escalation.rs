@@ -4,6 +4,7 @@
 //! escalate` once.
 
 use crate::{Store, StoreError};
+use kaohe_domain::audit::action;
 use kaohe_domain::ratings::escalation::{Recipients, escalates};
 use kaohe_domain::ratings::rectification::Status;
 use kaohe_domain::{
@@ -104,7 +105,7 @@ pub async fn escalate_overdue(
         };
         let audit = NewAuditEntry::new(
             actor,
-            "rectification.escalated",
+            action::RECTIFICATION_ESCALATED,
             format!("rating:{}", escalation.rating_id),
         )
         .before(serde_json::json!({"status": c.status.code(), "escalated_on": null}).to_string())

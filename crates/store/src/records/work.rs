@@ -8,6 +8,7 @@ use crate::files::{FileInfo, NewFile, Vault, VaultError};
 use crate::{Store, StoreError};
 use kaohe_domain::Code;
 use kaohe_domain::access::{FourEyesError, check_four_eyes};
+use kaohe_domain::audit::action;
 use kaohe_domain::records::{
     RecordError, RecordKind, RecordSource, RecordState, Verdict, check_amendable, check_reason,
     check_record,
@@ -231,7 +232,7 @@ pub async fn add(
         };
         out.push(check_input(input, version.clone(), fw, today, actor, now).map_err(at)?);
     }
-    store_records(store, vault, &out, actor, "record.add").await
+    store_records(store, vault, &out, actor, action::RECORD_ADD).await
 }
 
 async fn store_records(
@@ -269,7 +270,7 @@ pub async fn add_reviewed(
     records: &[NewRecord],
     actor: &str,
 ) -> Result<Vec<i64>, RecordWorkError> {
-    store_records(store, &Vault::Database, records, actor, "record.load").await
+    store_records(store, &Vault::Database, records, actor, action::RECORD_LOAD).await
 }
 
 /// One record, or [`RecordWorkError::NoRecord`].
@@ -293,7 +294,7 @@ pub async fn review(
         return Err(RecordError::AlreadyReviewed(id).into());
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let audit = NewAuditEntry::new(actor, "record.review", format!("record:{id}"))
+    let audit = NewAuditEntry::new(actor, action::RECORD_REVIEW, format!("record:{id}"))
         .before(serde_json::json!({"state": record.state().code()}).to_string())
         .after(serde_json::json!({"verdict": verdict.code(), "reason": reason.trim()}).to_string());
     store
@@ -351,7 +352,7 @@ pub async fn amend(
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut record = check_input(input, version, &fw, today, actor, now)?;
     record.amends = Some((id, reason.trim().to_owned()));
-    let ids = store_records(store, vault, &[record], actor, "record.amend").await?;
+    let ids = store_records(store, vault, &[record], actor, action::RECORD_AMEND).await?;
     ids.first()
         .copied()
         .ok_or_else(|| RecordWorkError::NoRecord(id))

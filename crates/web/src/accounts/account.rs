@@ -30,6 +30,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use kaohe_domain::NewAuditEntry;
 use kaohe_domain::access::totp;
+use kaohe_domain::audit::action;
 use kaohe_store::User;
 use serde_json::json;
 use std::net::IpAddr;
@@ -150,7 +151,7 @@ async fn confirm_password(
     {
         tracing::error!(error = %e, "recording a failed password check failed");
     }
-    let entry = NewAuditEntry::new(&user.username, "user.reauth_failed", &user.username)
+    let entry = NewAuditEntry::new(&user.username, action::USER_REAUTH_FAILED, &user.username)
         .after(json!({ "failures": failures }).to_string());
     if let Err(e) = state.store.append_audit(&entry).await {
         tracing::error!(error = %e, "audit append failed");
@@ -207,7 +208,7 @@ pub(super) async fn change_password(
     let Some(password_hash) = hash(form.new.clone()).await else {
         return Ok(internal_error());
     };
-    let audit = NewAuditEntry::new(&user.username, "user.password", &user.username)
+    let audit = NewAuditEntry::new(&user.username, action::USER_PASSWORD, &user.username)
         .before(json!({ "must_change_password": user.must_change_password }).to_string())
         .after(json!({ "must_change_password": false, "other_sessions_ended": true }).to_string());
     let keep = cookie(&headers, SESSION_COOKIE);
@@ -327,7 +328,7 @@ pub(super) async fn enrol_totp(
     if !totp::verify(&bytes, &form.code, now()) {
         return refused(ctx, "account.totp.wrong_code");
     }
-    let audit = NewAuditEntry::new(&user.username, "user.totp_enrol", &user.username)
+    let audit = NewAuditEntry::new(&user.username, action::USER_TOTP_ENROL, &user.username)
         .before(json!({ "totp": user.totp_secret.is_some() }).to_string())
         .after(json!({ "totp": true, "other_sessions_ended": true }).to_string());
     let keep = cookie(&headers, SESSION_COOKIE);
@@ -376,7 +377,7 @@ pub(super) async fn remove_totp(
     if let Err(key) = confirm_password(&state, &user, &form.password, address).await {
         return refused(ctx, key);
     }
-    let audit = NewAuditEntry::new(&user.username, "user.totp_remove", &user.username)
+    let audit = NewAuditEntry::new(&user.username, action::USER_TOTP_REMOVE, &user.username)
         .before(json!({ "totp": true }).to_string())
         .after(json!({ "totp": false, "other_sessions_ended": true }).to_string());
     let keep = cookie(&headers, SESSION_COOKIE);

@@ -29,6 +29,7 @@ use kaohe_data::WideCell;
 use kaohe_domain::access::{
     PasswordError, RoleError, UsernameError, check_role_assignment, check_scope, check_username,
 };
+use kaohe_domain::audit::action;
 use kaohe_domain::{Code, Labeled, NewAuditEntry, Role};
 use kaohe_store::{CadreQuery, Grants, LastHolder, MAX_PER_PAGE, NewUser, StoreError, User};
 use serde_json::json;
@@ -406,7 +407,7 @@ pub(super) async fn create(
         totp_secret: None,
         must_change_password: true,
     };
-    let audit = NewAuditEntry::new(actor, "user.create", username).after(
+    let audit = NewAuditEntry::new(actor, action::USER_CREATE, username).after(
         json!({
             "display_name": display_name,
             "roles": [],
@@ -479,7 +480,7 @@ pub(super) async fn reset_password(
     let Some(password_hash) = hash(form.password.clone()).await else {
         return Ok(internal_error());
     };
-    let audit = NewAuditEntry::new(actor, "user.reset", &user.username)
+    let audit = NewAuditEntry::new(actor, action::USER_RESET, &user.username)
         .before(
             json!({
                 "must_change_password": user.must_change_password,
@@ -535,9 +536,9 @@ async fn set_disabled(
         return refuse_own(ctx, state).await;
     }
     let (action, done) = if disabled {
-        ("user.disable", "/admin/users?done=disabled")
+        (action::USER_DISABLE, "/admin/users?done=disabled")
     } else {
-        ("user.enable", "/admin/users?done=enabled")
+        (action::USER_ENABLE, "/admin/users?done=enabled")
     };
     if user.disabled != disabled {
         let audit = NewAuditEntry::new(actor, action, &user.username)
@@ -887,7 +888,7 @@ pub(super) async fn assign_roles(
         )
         .await;
     }
-    let audit = NewAuditEntry::new(actor, "user.roles", &user.username)
+    let audit = NewAuditEntry::new(actor, action::USER_ROLES, &user.username)
         .before(grants_json(&user.roles, &user.units, user.cadre.as_ref()))
         .after(grants_json(&roles, &units, cadre.as_ref()));
     let grants = Grants {

@@ -17,6 +17,7 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kaohe_domain::access::totp;
+use kaohe_domain::audit::action;
 use kaohe_domain::{NewAuditEntry, Principal};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::LazyLock;
@@ -29,6 +30,20 @@ const LOGIN_COOKIE: &str = "kaohe_login";
 pub(crate) const LOGIN_FORM: PreSessionForm = PreSessionForm::posted_to("/login", LOGIN_COOKIE);
 
 /// A hash to check against when the account does not exist, so that the answer takes as long.
+/// Why a sign-in failed, as its audit entry records it (`reason`).
+pub(super) mod failure {
+    /// No such account, or a disabled one.
+    pub(crate) const UNKNOWN_ACCOUNT: &str = "unknown or disabled account";
+    /// Locked after too many failures from the address.
+    pub(crate) const LOCKED: &str = "locked";
+    /// A wrong password.
+    pub(crate) const PASSWORD: &str = "password";
+    /// A wrong or missing one-time code.
+    pub(crate) const SECOND_FACTOR: &str = "second factor";
+    /// A one-time code accepted once already.
+    pub(crate) const SECOND_FACTOR_USED: &str = "second factor used already";
+}
+
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("dummy-password-for-timing").unwrap_or_default());
 
@@ -145,8 +160,8 @@ pub(super) async fn login(
     let Some(user) = user.filter(|u| !u.disabled) else {
         audit(
             &state,
-            NewAuditEntry::new(&username, "user.login_failed", &username)
-                .after(r#"{"reason":"unknown or disabled account"}"#),
+            NewAuditEntry::new(&username, action::USER_LOGIN_FAILED, &username)
+                .after(format!(r#"{{"reason":"{}"}}"#, failure::UNKNOWN_ACCOUNT)),
         )
         .await;
         return retry(StatusCode::UNAUTHORIZED, "login.failed");
@@ -165,8 +180,10 @@ pub(super) async fn login(
     if lockout.locked_until(failed, last_failed, t).is_some() {
         audit(
             &state,
-            NewAuditEntry::new(&username, "user.login_failed", &username)
-                .after(format!(r#"{{"reason":"locked","address":"{address}"}}"#)),
+            NewAuditEntry::new(&username, action::USER_LOGIN_FAILED, &username).after(format!(
+                r#"{{"reason":"{}","address":"{address}"}}"#,
+                failure::LOCKED
+            )),
         )
         .await;
         return retry(StatusCode::UNAUTHORIZED, "login.failed");
@@ -201,13 +218,13 @@ pub(super) async fn login(
             tracing::error!(error = %e, "recording a failed login failed");
         }
         let reason = match (password_ok, step) {
-            (false, _) => "password",
-            (true, Some(_)) => "second factor used already",
-            (true, None) => "second factor",
+            (false, _) => failure::PASSWORD,
+            (true, Some(_)) => failure::SECOND_FACTOR_USED,
+            (true, None) => failure::SECOND_FACTOR,
         };
         audit(
             &state,
-            NewAuditEntry::new(&username, "user.login_failed", &username)
+            NewAuditEntry::new(&username, action::USER_LOGIN_FAILED, &username)
                 .after(format!(r#"{{"reason":"{reason}","failures":{failures}}}"#)),
         )
         .await;
@@ -237,7 +254,7 @@ pub(super) async fn login(
     }
     audit(
         &state,
-        NewAuditEntry::new(&username, "user.login", &username),
+        NewAuditEntry::new(&username, action::USER_LOGIN, &username),
     )
     .await;
     let secure = secure(&state, &headers);
@@ -273,7 +290,7 @@ pub(super) async fn logout(State(state): State<AppState>, request: Request) -> R
         .get::<Principal>()
         .and_then(Principal::username)
     {
-        audit(&state, NewAuditEntry::new(user, "user.logout", user)).await;
+        audit(&state, NewAuditEntry::new(user, action::USER_LOGOUT, user)).await;
     }
     let mut response = StatusCode::SEE_OTHER.into_response();
     response

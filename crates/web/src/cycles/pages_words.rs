@@ -3,6 +3,7 @@
 
 use crate::shell::i18n::Lang;
 use crate::shell::page::PageCtx;
+use crate::shell::words;
 use kaohe_domain::cycles::CycleKind;
 use kaohe_engine::{Framework, MissingRule};
 
@@ -35,31 +36,12 @@ impl<'a> Names<'a> {
 
 /// The grade of `level` on the scale of `kind`, or 不定等次 for none.
 pub(super) fn grade(ctx: &PageCtx, kind: CycleKind, level: Option<u8>) -> String {
-    level
-        .and_then(|l| kind.scale().grade(usize::from(l)))
-        .map_or_else(
-            || ctx.t("cycle.grade.none").to_owned(),
-            |(_, zh, en)| if ctx.lang() == Lang::En { en } else { zh }.to_owned(),
-        )
+    words::grade(ctx.lang(), kind, level)
 }
 
 /// The rule that set a grade, in words: `quota_tie_committee` → 比例线并列，待考核委员会决定.
 pub(super) fn rule(ctx: &PageCtx, kind: CycleKind, names: &Names<'_>, code: &str) -> String {
-    let top = grade(ctx, kind, Some(0));
-    match code {
-        "threshold" => ctx.t("rule.threshold").to_owned(),
-        "quota" => ctx.tf("rule.quota", &[("top", &top)]),
-        "quota_tie_committee" => ctx.t("rule.quota_tie_committee").to_owned(),
-        "blocked:warning" => ctx.tf("rule.blocked_warning", &[("top", &top)]),
-        "blocked:sanction_in_effect" => ctx.t("rule.blocked_sanction").to_owned(),
-        "blocked:routine_poor" => ctx.tf("rule.blocked_routine_poor", &[("top", &top)]),
-        "committee:award_top" => ctx.tf("rule.committee_award_top", &[("top", &top)]),
-        "committee:keep_next" => ctx.t("rule.committee_keep_next").to_owned(),
-        other => match other.split_once(':') {
-            Some(("veto", id)) => ctx.tf("rule.veto", &[("indicator", &names.of(id))]),
-            _ => other.to_owned(),
-        },
-    }
+    words::rule(ctx.lang(), kind, &|id| names.of(id), code)
 }
 
 /// A flag for review, in words: `missing:gdp` → 缺少数据：地区生产总值.

@@ -14,6 +14,7 @@ use crate::shell::json::{JsonBody, Label, label, parse_body};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use kaohe_domain::audit::action;
 use kaohe_domain::polls::{Item, Poll, PollKind, PollSettings, RaterGroup, Withheld};
 use kaohe_domain::{Code, Labeled, NewAuditEntry};
 use kaohe_store::polls::results;
@@ -310,7 +311,7 @@ pub(super) async fn close_poll(
         .close_poll(
             &poll.id,
             OffsetDateTime::now_utc(),
-            &NewAuditEntry::new(by, "poll.close", poll.id.as_str()),
+            &NewAuditEntry::new(by, action::POLL_CLOSE, poll.id.as_str()),
             &state.ballot_key,
         )
         .await

@@ -25,6 +25,7 @@ use crate::shell::error::ApiError;
 use axum::Router;
 use axum::routing::{get, post};
 use kaohe_domain::Code;
+use kaohe_domain::audit::action;
 use kaohe_domain::polls::Poll;
 use kaohe_store::StoreError;
 use utoipa_axum::router::OpenApiRouter;
@@ -138,7 +139,7 @@ pub(crate) async fn create_poll(
         .create_poll(
             poll,
             by,
-            &kaohe_domain::NewAuditEntry::new(by, "poll.create", poll.id.as_str()),
+            &kaohe_domain::NewAuditEntry::new(by, action::POLL_CREATE, poll.id.as_str()),
         )
         .await?;
     Ok(())

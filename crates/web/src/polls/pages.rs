@@ -23,6 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kaohe_data::WideCell;
 use kaohe_data::parse::parse_datetime;
+use kaohe_domain::audit::action;
 use kaohe_domain::polls::{
     Item, MAX_CODES_PER_GROUP, PaperCount, Poll, PollKind, PollSettings, RaterGroup,
 };
@@ -726,7 +727,7 @@ pub(crate) async fn close(
         .close_poll(
             &poll.id,
             OffsetDateTime::now_utc(),
-            &audit(&caller, "poll.close", &poll.id),
+            &audit(&caller, action::POLL_CLOSE, &poll.id),
             &state.ballot_key,
         )
         .await
@@ -817,7 +818,7 @@ pub(crate) async fn codes(
             reason: ctx.tf("polls.codes.too_many", &[("left", &left)]),
         }));
     }
-    let mut entry = audit(&caller, "poll.codes", &poll.id);
+    let mut entry = audit(&caller, action::POLL_CODES, &poll.id);
     entry.after =
         Some(serde_json::json!({ "group": group.id.as_str(), "codes": count }).to_string());
     let drawn = issue_codes(
@@ -997,7 +998,7 @@ pub(crate) async fn paper(
         }
     };
     let ballots = paper.ballots;
-    let mut entry = audit(&caller, "poll.paper", &poll.id);
+    let mut entry = audit(&caller, action::POLL_PAPER, &poll.id);
     entry.after =
         Some(serde_json::json!({ "group": group.id.as_str(), "ballots": ballots }).to_string());
     match state
@@ -1091,7 +1092,7 @@ pub(crate) async fn confirm(
         .find(|(k, _)| k == "group")
         .map_or("", |(_, v)| v.trim());
     let group = group_of(&ctx, &poll, wanted)?;
-    let mut entry = audit(&caller, "poll.paper_confirm", &poll.id);
+    let mut entry = audit(&caller, action::POLL_PAPER_CONFIRM, &poll.id);
     entry.after = Some(serde_json::json!({ "group": group.id.as_str() }).to_string());
     state
         .store

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use kaohe_domain::audit::action;
 use kaohe_domain::ratings::{
     CaseError, Channel, NewRating, Phone, RatingLevel, ReasonTag, ServiceCase,
 };
@@ -183,7 +184,7 @@ pub(super) async fn push_cases(
         });
     }
     let actor = caller.0.username().unwrap_or("api").to_owned();
-    let audit = NewAuditEntry::new(&actor, "cases.push", "service_cases")
+    let audit = NewAuditEntry::new(&actor, action::CASES_PUSH, "service_cases")
         .after(format!(r#"{{"cases":{}}}"#, stored.len()));
     match store.upsert_cases(&stored, &audit).await {
         Err(StoreError::Conflict(reason)) => {

@@ -128,6 +128,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/zh-CN/tables.ftl"),
             include_str!("../../locales/zh-CN/charts.ftl"),
             include_str!("../../locales/zh-CN/trend.ftl"),
+            include_str!("../../locales/zh-CN/audit.ftl"),
         ],
     ),
     (
@@ -138,6 +139,7 @@ const SOURCES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/tables.ftl"),
             include_str!("../../locales/en/charts.ftl"),
             include_str!("../../locales/en/trend.ftl"),
+            include_str!("../../locales/en/audit.ftl"),
         ],
     ),
 ];

@@ -2,7 +2,8 @@
 //! ([`ApiError`]), who may do what ([`access`]), sessions, CSRF, rate limits and security
 //! headers ([`auth`]), messages in Chinese and English ([`i18n`]), what the JSON
 //! API shares (`json`: labels, request bodies), the page context and layout
-//! (`page`), query parameters (`params`), QR codes (`qr`) and static assets (`assets`).
+//! (`page`), query parameters (`params`), QR codes (`qr`), static assets (`assets`) and the
+//! words of grades and rules that several capabilities show (`words`).
 //!
 //! The shell imports no capability: the capabilities import the shell, and what two of them
 //! share moves down here (or into the domain or the store).
@@ -20,6 +21,7 @@ pub(crate) mod page;
 pub(crate) mod params;
 pub(crate) mod qr;
 mod state;
+pub(crate) mod words;
 
 pub use error::ApiError;
 pub use state::{

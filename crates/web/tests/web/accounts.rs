@@ -809,7 +809,7 @@ async fn every_role_against_every_route() {
         assert_eq!(csv.status, 200);
         let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
         assert!(
-            lines[0].starts_with("序号,时间,操作人,操作类型"),
+            lines[0].starts_with("序号,时间,操作人,操作,操作代码,"),
             "{}",
             lines[0]
         );

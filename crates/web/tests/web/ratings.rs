@@ -1264,3 +1264,249 @@ async fn an_escalation_reaches_the_units_leader_and_the_assessor_only() {
         app.finish().await;
     }
 }
+
+/// Rating 1's case with a step, then an appeal filed and rejected, then another step, each a
+/// second after the one before (times are kept to the second); returns the leader's session.
+async fn steps_around_an_appeal(app: &TestApp) -> String {
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(1100));
+    let leader = app
+        .sign_in_as("leader", &["unit_leader"], &["340102"], None)
+        .await;
+    let cookie = format!("kaohe_session={leader}");
+    let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
+    let csrf = csrf_in(&page);
+    let step = |kind: &'static str, note: &'static str| {
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        async move {
+            let r = app
+                .post_form(
+                    "/service/rectifications/1/steps",
+                    &cookie,
+                    &[("csrf", &csrf), ("kind", kind), ("note", note)],
+                )
+                .await;
+            assert_eq!(r.status, 303, "{}: {kind}: {}", app.name, r.body);
+        }
+    };
+    step("verify", "核实在申诉之前").await;
+    pause().await;
+    let r = app
+        .post_multipart(
+            "/service/rectifications/1/appeal",
+            &cookie,
+            &[
+                ("csrf", csrf.as_str()),
+                ("ground", "malicious"),
+                ("evidence", "申诉的证据说明"),
+            ],
+            Some(("截图.png", b"\x89PNG\r\n\x1a\n evidence")),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}: {}", app.name, r.body);
+    pause().await;
+    let assessor = app
+        .sign_in_as("city", &["assessor"], &["340100"], None)
+        .await;
+    let page = app
+        .get_as(Some(&assessor), "/service/rectifications/1")
+        .await;
+    let r = app
+        .post_form(
+            "/service/appeals/1",
+            &format!("kaohe_session={assessor}"),
+            &[
+                ("csrf", &csrf_in(&page)),
+                ("decision", "rejected"),
+                ("reason", "复核认为差评属实"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}: {}", app.name, r.body);
+    pause().await;
+    step("rectify", "整改在申诉之后").await;
+    leader
+}
+
+#[tokio::test]
+async fn a_case_history_lists_its_steps_and_its_appeal_in_time_order() {
+    for app in spawn_apps().await {
+        let leader = steps_around_an_appeal(&app).await;
+        let page = app.get_as(Some(&leader), "/service/rectifications/1").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let history = page
+            .body
+            .split("id=\"steps\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</ol>").next())
+            .unwrap_or_else(|| panic!("{}: no history: {}", app.name, page.body));
+        let entries: Vec<&str> = history.split("<li").skip(1).collect();
+        assert_eq!(entries.len(), 4, "{}: {history}", app.name);
+        // One list, in time order: the step, the appeal filed, decided, the next step.
+        assert!(entries[0].contains("核实在申诉之前"), "{}", entries[0]);
+        assert!(
+            entries[1].contains("id=\"appeal-filed\"")
+                && entries[1].contains("提出申诉")
+                && entries[1].contains("leader")
+                && entries[1].contains("恶意差评")
+                && entries[1].contains("申诉的证据说明"),
+            "{}",
+            entries[1]
+        );
+        assert!(
+            entries[2].contains("id=\"appeal-decided\"")
+                && entries[2].contains("申诉复核")
+                && entries[2].contains("city")
+                && entries[2].contains("申诉不成立")
+                && entries[2].contains("复核认为差评属实"),
+            "{}",
+            entries[2]
+        );
+        assert!(entries[3].contains("整改在申诉之后"), "{}", entries[3]);
+        // When on each, and the appeal's panel keeps its ground, evidence and file.
+        for entry in &entries {
+            assert!(
+                entry.contains("<span class=\"muted\">("),
+                "{}: {entry}",
+                app.name
+            );
+        }
+        let panel = page
+            .body
+            .split("id=\"appeal\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{}: no appeal panel", app.name));
+        assert!(
+            panel.contains("申诉的证据说明")
+                && panel.contains("申诉不成立")
+                && panel.contains(">截图.png</a>"),
+            "{panel}"
+        );
+        let english = app
+            .get_as(Some(&leader), "/service/rectifications/1?lang=en")
+            .await;
+        assert!(
+            english.body.contains("Appeal filed") && english.body.contains("Appeal decided"),
+            "{}",
+            english.body
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_shows_every_event_of_a_case_in_words() {
+    for app in spawn_apps().await {
+        let leader = steps_around_an_appeal(&app).await;
+        // The callback screen (audited) and a failed sign-in, for more kinds of entries.
+        let contact = app
+            .get_as(Some(&leader), "/service/rectifications/1/contact")
+            .await;
+        assert_eq!(contact.status, 200);
+        let failed = app.try_login("leader", "not the password", "").await;
+        assert_eq!(failed.status, 401);
+        let auditor = app.sign_in_as("auditor", &["audit_admin"], &[], None).await;
+        let kinds = [
+            "user.login",
+            "user.login_failed",
+            "rectification.step",
+            "appeal.file",
+            "appeal.decide",
+            "contact.view",
+            "ratings.seal",
+        ];
+        for (lang, header) in [
+            ("zh", "<th scope=\"col\">操作</th>"),
+            ("en", "<th scope=\"col\">Action</th>"),
+        ] {
+            let log = app
+                .get_as(Some(&auditor), &format!("/admin/audit?lang={lang}"))
+                .await;
+            assert_eq!(log.status, 200, "{}", log.body);
+            assert!(
+                log.body.contains(header),
+                "{}: {lang}: the column header",
+                app.name
+            );
+            assert!(
+                !log.body.contains("<th scope=\"col\">操作类型"),
+                "not the filter's label"
+            );
+            let mut seen = Vec::new();
+            for row in log.table_rows("audit") {
+                let code = row
+                    .split("title=\"")
+                    .nth(1)
+                    .and_then(|s| s.split('"').next())
+                    .expect("the action's code");
+                if !kaohe_domain::audit::action::ALL.contains(&code) {
+                    continue; // the seeds of the tests
+                }
+                seen.push(code.to_owned());
+                let cells: Vec<&str> = row.split("<td").collect();
+                let (action, target, details) = (cells[4], cells[5], cells[6]);
+                // The target by what it is: `评价 1`, not `rating:1`.
+                let target = without_tags(target);
+                assert!(
+                    !target.contains(':') && !target.contains('_'),
+                    "{}: {lang}: {code}: target {target}",
+                    app.name
+                );
+                assert!(
+                    !action.contains(&format!(">{code}<")),
+                    "{}: {lang}: {code} not in words: {action}",
+                    app.name
+                );
+                // No field name or value left as a code: `snake_case` or `dotted.code`,
+                // and in Chinese no Latin word at all but the names of the accounts, the file's
+                // suffix and digests.
+                let text = without_tags(details);
+                for word in text
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                    .map(|w| w.trim_matches('.'))
+                    .filter(|w| w.starts_with(|c: char| c.is_ascii_lowercase()))
+                {
+                    let coded = word.contains('_') || word.contains('.');
+                    let digest = word.len() == 64 && word.chars().all(|c| c.is_ascii_hexdigit());
+                    let named = ["leader", "city", "png"].contains(&word);
+                    assert!(
+                        !coded && (lang == "en" || digest || named),
+                        "{}: {lang}: {code}: {word} in {text}",
+                        app.name
+                    );
+                }
+                // Field names are words: in English they start with a capital.
+                for key in details.split("<span class=\"muted\">").skip(1) {
+                    let key = key.split('<').next().unwrap_or_default();
+                    assert!(
+                        !key.starts_with(|c: char| c.is_ascii_lowercase()),
+                        "{}: {lang}: {code}: field {key}",
+                        app.name
+                    );
+                }
+            }
+            for kind in kinds {
+                assert!(
+                    seen.iter().any(|s| s == kind),
+                    "{}: {lang}: no {kind} among {seen:?}",
+                    app.name
+                );
+            }
+        }
+        app.finish().await;
+    }
+}
+
+/// The text of an HTML fragment, its tags dropped.
+fn without_tags(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}

@@ -15,6 +15,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
+use kaohe_domain::audit::action;
 use kaohe_domain::ratings::{AppealDecision, AppealGround, check_appeal_text};
 use kaohe_domain::{Code, Labeled, NewAuditEntry};
 use kaohe_store::Appeal;
@@ -113,7 +114,12 @@ pub(crate) async fn file_appeal(
         .iter()
         .map(|f| serde_json::json!({"name": f.name, "kind": f.kind.code(), "size": f.bytes.len(), "sha256": f.sha256}))
         .collect();
-    let audit = NewAuditEntry::new(&actor, "appeal.file", format!("rating:{}", r.rating.id)).after(
+    let audit = NewAuditEntry::new(
+        &actor,
+        action::APPEAL_FILE,
+        format!("rating:{}", r.rating.id),
+    )
+    .after(
         serde_json::json!({"ground": ground.code(), "evidence": evidence, "files": listed})
             .to_string(),
     );
@@ -272,16 +278,20 @@ pub(crate) async fn decide_appeal(
         }
     };
     let actor = caller.0.username().unwrap_or_default().to_owned();
-    let audit = NewAuditEntry::new(&actor, "appeal.decide", format!("rating:{}", r.rating.id))
-        .before(serde_json::json!({"excluded": r.rating.excluded}).to_string())
-        .after(
-            serde_json::json!({
-                "decision": decision.code(),
-                "reason": reason,
-                "excluded": r.rating.excluded || decision == AppealDecision::Upheld,
-            })
-            .to_string(),
-        );
+    let audit = NewAuditEntry::new(
+        &actor,
+        action::APPEAL_DECIDE,
+        format!("rating:{}", r.rating.id),
+    )
+    .before(serde_json::json!({"excluded": r.rating.excluded}).to_string())
+    .after(
+        serde_json::json!({
+            "decision": decision.code(),
+            "reason": reason,
+            "excluded": r.rating.excluded || decision == AppealDecision::Upheld,
+        })
+        .to_string(),
+    );
     let done = match state
         .store
         .decide_appeal(r.rating.id, decision, &reason, &actor, now(), &audit)

@@ -16,6 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use kaohe_data::WideCell;
 use kaohe_domain::access::check_four_eyes;
+use kaohe_domain::audit::action;
 use kaohe_domain::ratings::escalation::is_overdue;
 use kaohe_domain::ratings::rectification::{Rectification, Status, Step, StepKind, Verdict};
 use kaohe_domain::ratings::{AppealDecision, AppealGround, Phone};
@@ -192,16 +193,31 @@ pub(crate) async fn queue(
     ))
 }
 
+/// What an entry of a case's history is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// A step of the rectification, taken by someone.
+    Step,
+    /// The escalation (督办) recorded by the sweep.
+    Escalation,
+    /// The appeal (申诉) filed by the unit.
+    AppealFiled,
+    /// The decision on the appeal.
+    AppealDecided,
+}
+
+/// One entry of a case's history: its steps, the escalation and the appeal, in time order.
 #[derive(Debug)]
-struct StepRow {
+struct HistoryRow {
+    entry: Entry,
     kind: &'static str,
     note: String,
     outcome: String,
     on: String,
     actor: String,
     at: String,
-    /// The escalation (督办) recorded by the sweep, not a step taken by someone.
-    escalation: bool,
+    /// Where it sits in time: its day, then when it was recorded (unix seconds).
+    when: (Date, i64),
 }
 
 #[derive(Template)]
@@ -228,7 +244,8 @@ struct CasePage {
     status: &'static str,
     deadline: String,
     overdue: bool,
-    steps: Vec<StepRow>,
+    /// Steps, escalation and appeal, in time order.
+    history: Vec<HistoryRow>,
     /// Steps allowed now, code and label.
     next: Vec<(&'static str, &'static str)>,
     verdicts: Vec<(&'static str, &'static str)>,
@@ -248,8 +265,8 @@ struct CasePage {
 struct AppealView {
     ground: &'static str,
     evidence: String,
-    filed: String,
-    decision: Option<(&'static str, String, String)>,
+    /// The decision, once made (its reason, who and when are in the history).
+    decision: Option<&'static str>,
 }
 
 pub(super) async fn load_record(
@@ -329,7 +346,8 @@ pub(super) async fn render_case(
     let steps = r
         .steps
         .iter()
-        .map(|s| StepRow {
+        .map(|s| HistoryRow {
+            entry: Entry::Step,
             kind: ctx.label(s.step.kind),
             note: s.step.note.clone(),
             outcome: match (s.step.reached, s.step.verdict) {
@@ -340,29 +358,24 @@ pub(super) async fn render_case(
             on: s.step.on.to_string(),
             actor: s.actor.clone(),
             at: local_unix(state, s.at),
-            escalation: false,
+            when: (s.step.on, s.at),
         })
         .collect();
-    let steps = with_escalation(
-        state,
-        &ctx,
-        steps,
-        store
-            .escalation(r.rating.id)
-            .await
-            .map_err(|e| ctx.fail(e))?,
-    );
+    let mut events: Vec<HistoryRow> = store
+        .escalation(r.rating.id)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .map(|e| escalation_row(state, &ctx, &e))
+        .into_iter()
+        .collect();
+    if let Some(a) = &r.appeal {
+        events.extend(appeal_rows(state, &ctx, a));
+    }
+    let history = in_time_order(steps, events);
     let appeal = r.appeal.as_ref().map(|a| AppealView {
         ground: ctx.label(a.ground),
         evidence: a.evidence.clone(),
-        filed: format!("{} · {}", a.filed_by, local_unix(state, a.filed_at)),
-        decision: a.decision.as_ref().map(|(d, reason, by, at)| {
-            (
-                ctx.label(*d),
-                reason.clone(),
-                format!("{by} · {}", local_unix(state, *at)),
-            )
-        }),
+        decision: a.decision.as_ref().map(|(d, ..)| ctx.label(*d)),
     });
     // What else the caller may do here, asked of the unit's ancestry read once.
     let ancestors = ancestor_codes(store, &r.unit)
@@ -424,7 +437,7 @@ pub(super) async fn render_case(
         status: ctx.label(now.status),
         deadline: r.deadline.to_string(),
         overdue: now.is_overdue(state.today()),
-        steps,
+        history,
         next: now
             .allowed()
             .iter()
@@ -465,16 +478,29 @@ pub(super) async fn render_case(
     Ok(render(status, &page))
 }
 
-/// The history with the escalation (督办), if any, after the steps taken by its day.
-fn with_escalation(
-    state: &AppState,
-    ctx: &PageCtx,
-    mut steps: Vec<StepRow>,
-    escalation: Option<kaohe_store::Escalation>,
-) -> Vec<StepRow> {
-    let Some(e) = escalation else {
-        return steps;
-    };
+/// The steps in the order they were taken, with the other events (escalation, appeal) each
+/// put before the first step that came after it: one history in time order.
+fn in_time_order(mut rows: Vec<HistoryRow>, mut events: Vec<HistoryRow>) -> Vec<HistoryRow> {
+    events.sort_by_key(|e| e.when);
+    for event in events {
+        let at = rows
+            .iter()
+            .position(|r| r.when > event.when)
+            .unwrap_or(rows.len());
+        rows.insert(at, event);
+    }
+    rows
+}
+
+/// The day of a time recorded in unix seconds, at the deployment's local time.
+fn local_day(state: &AppState, t: i64) -> Date {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .map(|t| t.to_offset(state.utc_offset).date())
+        .unwrap_or(Date::MIN)
+}
+
+/// The escalation (督办) as an entry of the history.
+fn escalation_row(state: &AppState, ctx: &PageCtx, e: &kaohe_store::Escalation) -> HistoryRow {
     let names = |names: &[String]| {
         if names.is_empty() {
             ctx.t("rect.nobody").to_owned()
@@ -482,8 +508,8 @@ fn with_escalation(
             names.join("、")
         }
     };
-    let on = e.on.to_string();
-    let row = StepRow {
+    HistoryRow {
+        entry: Entry::Escalation,
         kind: ctx.t("rect.escalated"),
         note: String::new(),
         outcome: ctx.tf(
@@ -494,17 +520,41 @@ fn with_escalation(
                 ("due", &e.due_on),
             ],
         ),
+        on: e.on.to_string(),
         actor: String::new(),
         at: local_unix(state, e.at),
-        escalation: true,
-        on,
-    };
-    let at = steps
-        .iter()
-        .position(|s| s.on > row.on)
-        .unwrap_or(steps.len());
-    steps.insert(at, row);
-    steps
+        when: (e.on, e.at),
+    }
+}
+
+/// The appeal as entries of the history: filed (with its ground and evidence), and decided
+/// (with the decision and its reason) once it is.
+fn appeal_rows(state: &AppState, ctx: &PageCtx, a: &kaohe_store::Appeal) -> Vec<HistoryRow> {
+    let filed_on = local_day(state, a.filed_at);
+    let mut rows = vec![HistoryRow {
+        entry: Entry::AppealFiled,
+        kind: ctx.t("rect.history.appeal_filed"),
+        note: a.evidence.clone(),
+        outcome: format!("{} · {}", ctx.t("appeal.ground"), ctx.label(a.ground)),
+        on: filed_on.to_string(),
+        actor: a.filed_by.clone(),
+        at: local_unix(state, a.filed_at),
+        when: (filed_on, a.filed_at),
+    }];
+    if let Some((decision, reason, by, at)) = &a.decision {
+        let on = local_day(state, *at);
+        rows.push(HistoryRow {
+            entry: Entry::AppealDecided,
+            kind: ctx.t("rect.history.appeal_decided"),
+            note: reason.clone(),
+            outcome: format!("{} · {}", ctx.t("appeal.decision"), ctx.label(*decision)),
+            on: on.to_string(),
+            actor: by.clone(),
+            at: local_unix(state, *at),
+            when: (on, *at),
+        });
+    }
+    rows
 }
 
 /// The case page again, 422, with what was wrong with the form sent.
@@ -603,7 +653,7 @@ pub(crate) async fn add_step(
     let actor = caller.0.username().unwrap_or_default().to_owned();
     let audit = NewAuditEntry::new(
         &actor,
-        "rectification.step",
+        action::RECTIFICATION_STEP,
         format!("rating:{}", r.rating.id),
     )
     .before(serde_json::json!({"status": before.code()}).to_string())
@@ -677,10 +727,12 @@ pub(crate) async fn contact(
 ) -> PageResult {
     let r = load_record(&state, &ctx, &caller, Permission::ViewContact, &id).await?;
     let actor = caller.0.username().unwrap_or_default().to_owned();
-    let entry = NewAuditEntry::new(&actor, "contact.view", format!("rating:{}", r.rating.id))
-        .after(
-            serde_json::json!({"case": r.case.case.id.as_str(), "purpose": "callback"}).to_string(),
-        );
+    let entry = NewAuditEntry::new(
+        &actor,
+        action::CONTACT_VIEW,
+        format!("rating:{}", r.rating.id),
+    )
+    .after(serde_json::json!({"case": r.case.case.id.as_str(), "purpose": "callback"}).to_string());
     state
         .store
         .append_audit(&entry)
