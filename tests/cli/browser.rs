@@ -154,7 +154,7 @@ async fn an_administrator_signs_in_with_totp_and_failures_lock_an_account() {
 }
 
 /// The current TOTP code of a demo administrator.
-async fn code_of(db: &TestDatabase, username: &str) -> String {
+pub(crate) async fn code_of(db: &TestDatabase, username: &str) -> String {
     let user = db
         .store
         .get_user(username)
