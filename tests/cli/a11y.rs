@@ -151,6 +151,17 @@ async fn the_rectification_case_and_the_organizers_poll_pages_pass_axe() {
         assert!(page.contains(mark), "{path}: {mark} missing: {page}");
         passes_axe(&browser, &path).await;
     }
+    // Each count of the paper form is labelled with its person, item and grade.
+    let labels = browser
+        .eval(
+            "const inputs = [...document.querySelectorAll('#paper-counts input')];\
+             return [inputs.length, new Set(inputs.map(i => i.getAttribute('aria-label'))).size];",
+        )
+        .await;
+    assert!(
+        labels[0].as_u64().unwrap_or(0) >= 12 && labels[0] == labels[1],
+        "one label per count: {labels}"
+    );
 
     // Three code slips drawn on the open poll's page: shown once, printed on one A4 page.
     browser.goto(&format!("{}{poll}", server.base)).await;
