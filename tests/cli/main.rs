@@ -5,6 +5,7 @@
 mod util;
 mod webdriver;
 
+mod a11y;
 mod assess;
 mod audit;
 mod browser;

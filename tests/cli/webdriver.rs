@@ -2,17 +2,25 @@
 //! (package `chromium-driver`): enough to fill in forms, click and read pages like a person.
 
 use serde_json::{Value, json};
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The key under which WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// A headless Chromium session; chromedriver is stopped when dropped.
+/// A headless Chromium session. When dropped, the session is ended (chromedriver quits
+/// Chromium) and chromedriver's process group, with any Chromium process left in it, is killed.
 pub(crate) struct Browser {
     driver: Child,
     http: reqwest::Client,
+    /// chromedriver's `127.0.0.1:PORT`.
+    address: String,
+    /// `/session/ID`.
+    path: String,
+    /// `http://127.0.0.1:PORT/session/ID`.
     session: String,
     _profile: tempfile::TempDir,
 }
@@ -50,14 +58,17 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        // A process group of its own, inherited by the Chromium it starts: killed as one.
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts");
         let http = reqwest::Client::new();
-        let base = format!("http://127.0.0.1:{port}");
+        let address = format!("127.0.0.1:{port}");
+        let base = format!("http://{address}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while http.get(format!("{base}/status")).send().await.is_err() {
             assert!(Instant::now() < deadline, "chromedriver did not start");
@@ -111,6 +122,8 @@ impl Browser {
         Self {
             driver,
             http,
+            address,
+            path: format!("/session/{session}"),
             session: format!("{base}/session/{session}"),
             _profile: profile,
         }
@@ -308,10 +321,16 @@ impl Browser {
 
     /// Runs `script` (a function body) in the page and returns its value.
     pub(crate) async fn eval(&self, script: &str) -> Value {
+        self.eval_with(script, &[]).await
+    }
+
+    /// Runs `script` (a function body) in the page with `args` as its `arguments` and returns
+    /// its value.
+    pub(crate) async fn eval_with(&self, script: &str, args: &[Value]) -> Value {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
-            Some(json!({"script": script, "args": []})),
+            Some(json!({"script": script, "args": args})),
         )
         .await
     }
@@ -372,9 +391,74 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
+impl Browser {
+    /// Ends the WebDriver session, on which chromedriver quits Chromium and waits for its
+    /// processes. A plain blocking HTTP/1.1 request: `Drop` may run inside the async runtime,
+    /// where the async client cannot be awaited.
+    fn end_session(&self) -> std::io::Result<()> {
+        let mut stream = TcpStream::connect(&self.address)?;
+        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+        write!(
+            stream,
+            "DELETE {} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.path, self.address
+        )?;
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply)?;
+        Ok(())
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
+        let _ = self.end_session();
+        // chromedriver started its own process group (its pid): whatever is left in it goes too.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// The processes of the process group `group`, each as `pid name` (`pgrep -l -g`).
+fn group_processes(group: u32) -> Vec<String> {
+    let out = Command::new("pgrep")
+        .args(["-l", "-g", &group.to_string()])
+        .output()
+        .expect("pgrep (procps)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Chromium runs in chromedriver's process group, and nothing of that group outlives the
+/// `Browser`: no orphaned Chromium piles up over a run of the browser tests.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_browser_leaves_no_chromium_behind() {
+    if crate::browser::browser_missing() {
+        return;
+    }
+    let browser = Browser::start("en").await;
+    browser.goto("about:blank").await;
+    let group = browser.driver.id();
+    let running = group_processes(group);
+    assert!(
+        running
+            .iter()
+            .any(|p| p.contains("chrom") && !p.contains("chromedriver")),
+        "Chromium in chromedriver's group: {running:?}"
+    );
+    drop(browser);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = group_processes(group);
+        if left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "left behind: {left:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -861,8 +861,9 @@ pub(crate) async fn codes(
 struct PaperRow {
     person: String,
     item: &'static str,
-    /// Field names of the four grades (a recommendation: the votes only).
-    fields: Vec<String>,
+    /// Field names of the four grades (a recommendation: the votes only), each with the words
+    /// that label its input: person, item and grade.
+    fields: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -894,20 +895,7 @@ async fn paper_page(
     } else {
         vec![Item::Overall]
     };
-    let mut rows = Vec::new();
-    for (p, person) in poll.people.iter().enumerate() {
-        for (i, item) in items.iter().enumerate() {
-            let grades = if evaluation { 4 } else { 1 };
-            rows.push(PaperRow {
-                person: names
-                    .get(person)
-                    .map_or_else(|| person.to_string(), |n| n.0.clone()),
-                item: if evaluation { ctx.label(*item) } else { "" },
-                fields: (0..grades).map(|k| format!("c{p}_{i}_{k}")).collect(),
-            });
-        }
-    }
-    let grades = if evaluation {
+    let grades: Vec<&'static str> = if evaluation {
         kaohe_domain::grade::AnnualGrade::ALL
             .iter()
             .map(|g| ctx.label(*g))
@@ -915,6 +903,33 @@ async fn paper_page(
     } else {
         vec![ctx.t("polls.votes")]
     };
+    let mut rows = Vec::new();
+    for (p, person) in poll.people.iter().enumerate() {
+        let person = names
+            .get(person)
+            .map_or_else(|| person.to_string(), |n| n.0.clone());
+        for (i, item) in items.iter().enumerate() {
+            let item = if evaluation { ctx.label(*item) } else { "" };
+            let fields = grades
+                .iter()
+                .enumerate()
+                .map(|(k, grade)| {
+                    let label = [person.as_str(), item, grade]
+                        .iter()
+                        .filter(|w| !w.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    (format!("c{p}_{i}_{k}"), label)
+                })
+                .collect();
+            rows.push(PaperRow {
+                person: person.clone(),
+                item,
+                fields,
+            });
+        }
+    }
     Ok(render(
         status,
         &PaperPage {
