@@ -1093,6 +1093,22 @@ mod ratings {
         let facts = store.rating_facts(0, i64::MAX).await.unwrap();
         assert_eq!(facts.len(), 2);
         assert_eq!(facts[1].officials, vec![code("C005")]);
+        // The open rectification is due of the official who handled the case, no one else.
+        let due = store
+            .open_rectifications_of(&code("C005"), 50)
+            .await
+            .unwrap();
+        assert_eq!(
+            due.iter().map(|q| q.rating_id).collect::<Vec<_>>(),
+            vec![bad.id]
+        );
+        assert!(
+            store
+                .open_rectifications_of(&code("C001"), 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(
             facts[1].rectification.map(|r| r.0.status),
             Some(Status::Open)

@@ -2,9 +2,10 @@
 //! at work with the people waiting for the committee and the grade distribution by unit, the
 //! records to verify, the appeals of bad reviews to decide, the escalated rectifications, an
 //! official's and a unit leader's latest results and the ratings (好差评) of their unit month by
-//! month over the last twelve months, each role's tasks (an administrator's accounts, roles or
-//! audit log, a rater's ballot), and for those who may see it the organization at a glance. It
-//! composes capabilities, so it lives with the application's assembly, not in one of them.
+//! month over the last twelve months, an official's open deadlines, each role's tasks (an
+//! administrator's accounts, roles or audit log, a rater's ballot), and for those who may see it
+//! the organization at a glance. It composes capabilities, so it lives with the application's
+//! assembly, not in one of them.
 
 use crate::cycles;
 use crate::cycles::home::AssessorCycles;
@@ -49,6 +50,9 @@ struct HomePage {
     more_own: bool,
     /// An official's or a unit leader's ratings of their unit, month by month.
     trend: Option<ratings::UnitTrend>,
+    /// An official's open deadlines: the open rectifications of bad reviews of cases they
+    /// handled.
+    due: Option<Vec<ratings::DueRow>>,
     /// The role's tasks, each a page of its own.
     tasks: Vec<Task>,
     /// The pages to start from that the caller may open.
@@ -240,6 +244,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
     let cycles = cycles::home::assessor_cycles(&state, &ctx, &caller).await?;
     let (own, more_own) = cycles::home::latest_own_results(&state, &ctx, &caller).await?;
     let trend = ratings::unit_trend(&state, &ctx, &caller).await?;
+    let due = ratings::own_deadlines(&state, &ctx, &caller).await?;
     let tasks = tasks(&ctx, &caller);
     let links = cards(&ctx, &caller, &LINKS);
     let whole = ctx.sees_organization()
@@ -259,6 +264,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
                 own,
                 more_own,
                 trend,
+                due,
                 tasks,
                 links,
                 counts: Vec::new(),
@@ -309,6 +315,7 @@ async fn home(ctx: PageCtx, caller: Caller, State(state): State<AppState>) -> Pa
             own,
             more_own,
             trend,
+            due,
             tasks,
             links,
             counts,

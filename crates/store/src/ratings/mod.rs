@@ -573,6 +573,13 @@ pub trait RatingStore {
         open_only: bool,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError>;
+    /// The open rectifications of bad reviews of cases the cadre `official` handled (one of the
+    /// case's officials), by deadline: what is due of the official's own work.
+    async fn open_rectifications_of(
+        &self,
+        official: &Code,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, StoreError>;
 
     /// Files an appeal against a rating, in one transaction with its audit entry. Returns false
     /// when the rating was appealed already.
@@ -868,6 +875,11 @@ impl AppealRow {
         })
     }
 }
+
+/// The columns of the rectification queue ([`QueueRow`]), open to further `AND` conditions.
+pub(crate) const QUEUE_SELECT: &str = "SELECT x.rating_id, r.case_id, c.item, x.unit, r.level, \
+     x.opened_on, x.deadline, x.status, x.real_name, r.excluded FROM rectifications x \
+     JOIN ratings r ON r.id = x.rating_id JOIN service_cases c ON c.id = r.case_id WHERE 1 = 1";
 
 /// A queue row as stored.
 #[derive(sqlx::FromRow)]
@@ -1543,11 +1555,7 @@ macro_rules! impl_rating_store {
                 open_only: bool,
                 limit: u32,
             ) -> Result<Vec<$crate::QueueItem>, $crate::StoreError> {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT x.rating_id, r.case_id, c.item, x.unit, r.level, x.opened_on, x.deadline, x.status, \
-                     x.real_name, r.excluded FROM rectifications x JOIN ratings r ON r.id = x.rating_id \
-                     JOIN service_cases c ON c.id = r.case_id WHERE 1 = 1",
-                );
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::ratings::QUEUE_SELECT);
                 if open_only {
                     q.push(" AND x.status <> 'closed'");
                 }
@@ -1563,6 +1571,27 @@ macro_rules! impl_rating_store {
                     q.push(")");
                 }
                 q.push(" ORDER BY x.deadline, x.rating_id LIMIT ");
+                q.push_bind(i64::from(limit));
+                q.build_query_as::<$crate::ratings::QueueRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::ratings::QueueRow::into_domain)
+                    .collect()
+            }
+
+            async fn open_rectifications_of(
+                &self,
+                official: &kaohe_domain::Code,
+                limit: u32,
+            ) -> Result<Vec<$crate::QueueItem>, $crate::StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::ratings::QUEUE_SELECT);
+                q.push(
+                    " AND x.status <> 'closed' AND EXISTS (SELECT 1 FROM case_officials o \
+                     WHERE o.case_id = c.id AND o.cadre = ",
+                );
+                q.push_bind(official.as_str());
+                q.push(") ORDER BY x.deadline, x.rating_id LIMIT ");
                 q.push_bind(i64::from(limit));
                 q.build_query_as::<$crate::ratings::QueueRow>()
                     .fetch_all(&self.pool)

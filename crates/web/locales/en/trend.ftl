@@ -10,3 +10,7 @@ trend-month_col = Month
 trend-bad = Bad reviews
 trend-overdue = Of them overdue
 trend-link = My unit's ratings, last 12 months →
+# An official's open deadlines: on their home page, the rectifications of bad reviews of the cases they handled, by deadline.
+trend-due_heading = My open deadlines
+trend-due_intro = Bad reviews of cases you handled whose rectification is not closed, by deadline; your unit carries out the rectification.
+trend-due_empty = No bad review of a case you handled awaits rectification.

@@ -10,3 +10,7 @@ trend-month_col = 月份
 trend-bad = 差评
 trend-overdue = 其中整改逾期
 trend-link = 本单位近十二个月好差评 →
+# 本人的待办期限：干部首页上本人经办办件的差评整改，按整改期限排列。
+trend-due_heading = 我的待办期限
+trend-due_intro = 您经办的办件收到差评，整改尚未办结；按整改期限排列，由本单位负责整改。
+trend-due_empty = 您经办的办件没有待整改的差评。

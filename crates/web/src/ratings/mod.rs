@@ -15,6 +15,7 @@
 //! (`kaohe_domain::ratings`), the settings too (`RatingSettings`, in the shell's `AppState`).
 
 mod api;
+mod deadlines;
 mod escalation;
 mod figures;
 mod intake;
@@ -22,6 +23,7 @@ mod pages;
 mod trend;
 mod waiting;
 
+pub(crate) use deadlines::{DueRow, own_deadlines};
 pub(crate) use escalation::escalated_to;
 pub use figures::{GroupBy, default_period_start, figures_of, period_bounds};
 pub(crate) use intake::RatingWriter;

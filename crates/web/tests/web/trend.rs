@@ -267,3 +267,62 @@ async fn an_official_sees_the_ratings_of_their_own_unit_month_by_month() {
         app.finish().await;
     }
 }
+
+/// An official's open deadlines: the open rectifications of bad reviews of the cases they
+/// handled, with the deadline and the working days left; nothing of other officials' cases.
+#[tokio::test]
+async fn an_official_sees_the_deadlines_of_bad_reviews_of_their_own_cases() {
+    for app in spawn_apps().await {
+        // The seed: BJ-1 (瑶海区, handled by C003) has an open rectification; BJ-2 (庐阳区,
+        // C004) is appealed, its rectification still open.
+        let queue = app
+            .db
+            .store
+            .rectification_queue(None, true, 10)
+            .await
+            .expect("queue");
+        let bj1 = queue
+            .iter()
+            .find(|q| q.case_id.as_str() == "BJ-1")
+            .expect("BJ-1 open");
+        let official = app
+            .sign_in_as("wangwu", &["official"], &[], Some("C003"))
+            .await;
+        let page = app.get_as(Some(&official), "/").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("我的待办期限"), "{}", page.body);
+        let rows = page.table_rows("due");
+        assert_eq!(rows.len(), 1, "{}", page.body);
+        assert!(rows[0].contains(">BJ-1<"), "{}", rows[0]);
+        assert!(rows[0].contains(&bj1.deadline.to_string()), "{}", rows[0]);
+        assert!(
+            rows[0].contains("个工作日"),
+            "working days left or overdue: {}",
+            rows[0]
+        );
+        assert!(!page.body.contains("BJ-2"), "another's case: {}", page.body);
+        assert!(
+            !page.body.contains("13812345678"),
+            "no contact: {}",
+            page.body
+        );
+
+        let other = app
+            .sign_in_as("lisi", &["official"], &[], Some("C002"))
+            .await;
+        let page = app.get_as(Some(&other), "/").await;
+        assert!(page.body.contains("id=\"due-empty\""), "{}", page.body);
+        assert!(!page.body.contains("BJ-1"), "{}", page.body);
+
+        // Not a section of those who are not officials.
+        let assessor = app
+            .sign_in_as("county_assessor", &["assessor"], &["340000"], None)
+            .await;
+        let page = app.get_as(Some(&assessor), "/").await;
+        assert!(!page.body.contains("home-deadlines"), "{}", page.body);
+
+        let page = app.get_as(Some(&official), "/?lang=en").await;
+        assert!(page.body.contains("My open deadlines"), "{}", page.body);
+        app.finish().await;
+    }
+}

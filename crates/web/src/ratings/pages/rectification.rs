@@ -100,6 +100,32 @@ async fn export(ctx: &PageCtx, format: &str, rows: &[QueueRow]) -> PageResult {
     .await
 }
 
+/// Whether a rectification of the queue is overdue today ([`is_overdue`]), and the working days
+/// left or overdue in words; no words for a closed one or a review an upheld appeal excluded.
+pub(crate) fn time_left(
+    ctx: &PageCtx,
+    calendar: &WorkCalendar,
+    q: &kaohe_store::QueueItem,
+    today: Date,
+) -> (bool, String) {
+    let open = q.status != Status::Closed;
+    let overdue = is_overdue(q.deadline, open, q.excluded, today);
+    let left = if !open || q.excluded {
+        String::new()
+    } else if overdue {
+        ctx.tf(
+            "rect.overdue_by",
+            &[("n", &calendar.working_days_between(q.deadline, today))],
+        )
+    } else {
+        ctx.tf(
+            "rect.days_left",
+            &[("n", &calendar.working_days_between(today, q.deadline))],
+        )
+    };
+    (overdue, left)
+}
+
 pub(crate) async fn queue(
     ctx: PageCtx,
     caller: Caller,
@@ -127,21 +153,7 @@ pub(crate) async fn queue(
     let rows: Vec<QueueRow> = items
         .into_iter()
         .map(|q| {
-            let open = q.status != Status::Closed;
-            let overdue = is_overdue(q.deadline, open, q.excluded, today);
-            let left = if !open || q.excluded {
-                String::new()
-            } else if overdue {
-                ctx.tf(
-                    "rect.overdue_by",
-                    &[("n", &calendar.working_days_between(q.deadline, today))],
-                )
-            } else {
-                ctx.tf(
-                    "rect.days_left",
-                    &[("n", &calendar.working_days_between(today, q.deadline))],
-                )
-            };
+            let (overdue, left) = time_left(&ctx, &calendar, &q, today);
             QueueRow {
                 href: format!("/service/rectifications/{}", q.rating_id),
                 case_id: q.case_id.to_string(),
