@@ -288,20 +288,29 @@ pub(crate) async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<Op
         .map(|(unit, _)| unit)
         .or_else(|| first.as_ref().map(|c| c.unit.clone()));
     // The official serves in that unit, so that their home page shows its ratings (好差评)
-    // month by month; without one, the official is the first cadre.
+    // month by month, and is the cadre of the unit with the most bad reviews of their own cases
+    // still in rectification, so that it shows their open deadlines; without one, the official
+    // is the first cadre.
     let cadre = match &led_unit {
-        Some(unit) => store
-            .list_cadres(&kaohe_store::CadreQuery {
-                unit: Some(unit.clone()),
-                page: 1,
-                per_page: 1,
-                ..kaohe_store::CadreQuery::default()
-            })
-            .await?
-            .items
-            .into_iter()
-            .next()
-            .or(first),
+        Some(unit) => {
+            let mut best: Option<(usize, kaohe_domain::Cadre)> = None;
+            for c in store
+                .list_cadres(&kaohe_store::CadreQuery {
+                    unit: Some(unit.clone()),
+                    page: 1,
+                    per_page: kaohe_store::MAX_PER_PAGE,
+                    ..kaohe_store::CadreQuery::default()
+                })
+                .await?
+                .items
+            {
+                let due = store.open_rectifications_of(&c.id, 1_000).await?.len();
+                if best.as_ref().is_none_or(|(most, _)| due > *most) {
+                    best = Some((due, c));
+                }
+            }
+            best.map(|(_, c)| c).or(first)
+        }
         None => first,
     };
     let mut out = String::from(
