@@ -1,6 +1,7 @@
 //! The pickers' search boxes in a real browser on the demo (#14): a unit tree narrowed to the
-//! units whose name holds the text typed, with the units above them; the role form's cadre
-//! field searching every cadre as the security administrator types a name.
+//! units whose name holds the text typed, with the units above them; a new poll's people
+//! narrowed to a unit's group; the role form's cadre field searching every cadre as the
+//! security administrator types a name.
 
 use crate::browser::{DEMO_PASSWORD, browser_missing, capture, code_of};
 use crate::util::Server;
@@ -79,6 +80,41 @@ async fn a_unit_tree_and_the_cadres_are_found_by_typing_a_name() {
         shown(&browser, "unit-picker").await,
         all,
         "cleared: all again"
+    );
+
+    // A new poll's people: typing a unit's name keeps that unit's group, whole, and hides the
+    // groups of the others.
+    browser.goto(&format!("{}/polls/new", server.base)).await;
+    let groups = browser
+        .eval(
+            "return [...document.querySelectorAll('#people-picker optgroup')]\
+             .map(g => [g.label, g.querySelectorAll('option').length])",
+        )
+        .await;
+    let groups = groups.as_array().expect("groups");
+    assert!(groups.len() > 1, "people grouped by unit: {groups:?}");
+    let (label, size) = (
+        groups[1][0].as_str().expect("a label").to_owned(),
+        groups[1][1].as_u64().expect("a size"),
+    );
+    browser.type_into("#people-picker-search", &label).await;
+    let visible = browser
+        .eval(
+            "return [...document.querySelectorAll('#people-picker optgroup')]\
+             .filter(g => !g.hidden)\
+             .map(g => [g.label, [...g.querySelectorAll('option')].filter(o => !o.hidden).length])",
+        )
+        .await;
+    let visible = visible.as_array().expect("groups");
+    assert!(
+        visible
+            .iter()
+            .any(|g| g[0] == label.as_str() && g[1].as_u64() == Some(size)),
+        "{label}'s group whole: {visible:?}"
+    );
+    assert!(
+        visible.len() < groups.len(),
+        "other units' groups hidden: {visible:?}"
     );
 
     // The role form: the last cadre by id, whom a list of the first 500 may not hold, is
