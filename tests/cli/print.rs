@@ -143,7 +143,12 @@ async fn every_report_page_prints_to_a4_with_its_chinese_text() {
     let audit = (
         "/admin/audit?action=poll.".to_owned(),
         "print-audit.pdf",
-        vec!["审计日志".to_owned(), "新建民主测评".to_owned()],
+        vec![
+            "审计日志".to_owned(),
+            "新建民主测评".to_owned(),
+            // A rater group by its name, not its id.
+            format!("组别：{}", poll.groups[0].name),
+        ],
         (1, 10),
     );
     with_exports += usize::from(prints(&browser, &server.base, audit).await);

@@ -129,6 +129,8 @@ struct Words<'a> {
     units: &'a HashMap<String, String>,
     /// The kind of the entry's cycle, whose scale names its grades and rules.
     kind: Option<CycleKind>,
+    /// The names of the rater groups of the entry's poll, by group id.
+    groups: Option<&'a HashMap<String, String>>,
 }
 
 impl Words<'_> {
@@ -168,6 +170,7 @@ impl Words<'_> {
             (_, "ground") => label::<ratings::AppealGround>(lang, code),
             (_, "judgements") => label::<kaohe_domain::RoutineGrade>(lang, code),
             (_, "unit" | "units") => self.units.get(code).cloned(),
+            ("poll", "group") => self.groups.and_then(|g| g.get(code)).cloned(),
             ("user", "reason") => {
                 login_failure(code).and_then(|k| message(lang, "audit.value.login", k))
             }
@@ -379,6 +382,29 @@ pub(super) async fn admin_audit(
             slot.insert(cycle.map(|c| c.kind));
         }
     }
+    // The names of the rater groups of the polls of `poll.…` entries (their target is the
+    // poll's id).
+    let mut groups: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for e in entries.iter().filter(|e| e.action.starts_with("poll.")) {
+        if groups.contains_key(&e.target) {
+            continue;
+        }
+        let names = match kaohe_domain::Code::parse(&e.target) {
+            Ok(id) => store
+                .poll(&id)
+                .await
+                .map_err(|e| ctx.fail(e))?
+                .map(|p| {
+                    p.groups
+                        .into_iter()
+                        .map(|g| (g.id.to_string(), g.name))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Err(_) => HashMap::new(),
+        };
+        groups.insert(e.target.clone(), names);
+    }
     let lang = ctx.lang();
     let rows: Vec<AuditRow> = entries
         .into_iter()
@@ -397,6 +423,7 @@ pub(super) async fn admin_audit(
                 action: &e.action,
                 units: &units,
                 kind: cycle_of(&e.target).and_then(|id| kinds.get(&id).copied().flatten()),
+                groups: groups.get(&e.target),
             }
             .changes(e.before.as_deref(), e.after.as_deref()),
             code: e.action,
@@ -461,8 +488,32 @@ mod tests {
             action,
             units,
             kind: None,
+            groups: None,
         }
         .changes(before, after)
+    }
+
+    #[test]
+    fn a_polls_rater_group_reads_by_its_name() {
+        let units = HashMap::new();
+        let groups = HashMap::from([("peers".to_owned(), "同级".to_owned())]);
+        let words = Words {
+            lang: Lang::Zh,
+            action: "poll.codes",
+            units: &units,
+            kind: None,
+            groups: Some(&groups),
+        };
+        let got = words.changes(None, Some(r#"{"group":"peers","codes":12}"#));
+        let text = got
+            .iter()
+            .filter_map(|c| c.after.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(text.contains("同级") && !text.contains("peers"), "{text}");
+        // A group the poll no longer names stays as stored.
+        let other = words.changes(None, Some(r#"{"group":"public"}"#));
+        assert_eq!(other[0].after.as_deref(), Some("public"));
     }
 
     #[test]
@@ -473,6 +524,7 @@ mod tests {
             action: "cycle.amend",
             units: &units,
             kind: Some(CycleKind::Annual),
+            groups: None,
         };
         let got = words.changes(
             Some(r#"{"people":[{"cadre":"S01","grade_level":1,"rule":"quota"}]}"#),
