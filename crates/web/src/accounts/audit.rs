@@ -14,6 +14,7 @@ use axum::http::{StatusCode, Uri};
 use kaohe_data::WideCell;
 use kaohe_domain::Labeled;
 use kaohe_domain::cycles::CycleKind;
+use kaohe_store::cycles::work::load_framework;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -119,6 +120,15 @@ fn message(lang: Lang, prefix: &str, code: &str) -> Option<String> {
     i18n::lookup(lang, &format!("{prefix}.{code}")).map(str::to_owned)
 }
 
+/// The names of a cycle's framework, for the audit entries of the cycle.
+#[derive(Debug, Default)]
+struct FrameworkNames {
+    id: String,
+    name: String,
+    /// Indicator names by id, in the page's language.
+    indicators: HashMap<String, String>,
+}
+
 /// What the words of an entry's fields depend on.
 struct Words<'a> {
     lang: Lang,
@@ -129,6 +139,8 @@ struct Words<'a> {
     units: &'a HashMap<String, String>,
     /// The kind of the entry's cycle, whose scale names its grades and rules.
     kind: Option<CycleKind>,
+    /// The framework of the entry's cycle: its id and name, and its indicators' names by id.
+    framework: Option<&'a FrameworkNames>,
     /// The names of the rater groups of the entry's poll, by group id.
     groups: Option<&'a HashMap<String, String>>,
 }
@@ -145,7 +157,9 @@ impl Words<'_> {
             ("record", "state") => label::<records::RecordState>(lang, code),
             ("record", "verdict") => label::<records::Verdict>(lang, code),
             ("appeal", "decision") => label::<ratings::AppealDecision>(lang, code),
-            ("framework", "origin") => message(lang, "frameworks.origin", code),
+            ("framework", "origin") => {
+                i18n::lookup(lang, &format!("frameworks.origin_{code}")).map(str::to_owned)
+            }
             (_, "state") => label::<cycles::CycleState>(lang, code),
             (_, "kind") => {
                 label::<CycleKind>(lang, code).or_else(|| label::<upload::FileKind>(lang, code))
@@ -161,9 +175,20 @@ impl Words<'_> {
                 }),
                 None => label::<cycles::ValueOrigin>(lang, code),
             },
-            (_, "rule") => self
-                .kind
-                .map(|kind| words::rule(lang, kind, &|id| id.to_owned(), code)),
+            (_, "rule") => self.kind.map(|kind| {
+                let indicator = |id: &str| {
+                    self.framework
+                        .and_then(|f| f.indicators.get(id))
+                        .cloned()
+                        .unwrap_or_else(|| id.to_owned())
+                };
+                words::rule(lang, kind, &indicator, code)
+            }),
+            ("cycle", "columns") => self.framework.and_then(|f| f.indicators.get(code)).cloned(),
+            ("cycle", "framework") => self
+                .framework
+                .filter(|f| f.id == code)
+                .map(|f| f.name.clone()),
             (_, "verdict") => label::<ratings::rectification::Verdict>(lang, code),
             (_, "status") => label::<ratings::rectification::Status>(lang, code),
             (_, "step") => label::<ratings::rectification::StepKind>(lang, code),
@@ -375,11 +400,34 @@ pub(super) async fn admin_audit(
         .into_iter()
         .map(|u| (u.code.to_string(), u.name))
         .collect();
-    let mut kinds: HashMap<i64, Option<CycleKind>> = HashMap::new();
+    // Each cycle's kind and the names of its framework.
+    let mut cycles: HashMap<i64, Option<(CycleKind, FrameworkNames)>> = HashMap::new();
     for id in entries.iter().filter_map(|e| cycle_of(&e.target)) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = kinds.entry(id) {
-            let cycle = store.cycle(id).await.map_err(|e| ctx.fail(e))?;
-            slot.insert(cycle.map(|c| c.kind));
+        if let std::collections::hash_map::Entry::Vacant(slot) = cycles.entry(id) {
+            let Some(cycle) = store.cycle(id).await.map_err(|e| ctx.fail(e))? else {
+                slot.insert(None);
+                continue;
+            };
+            // A framework that no longer reads leaves its ids as stored.
+            let names = load_framework(store, &cycle.framework_id, &cycle.framework_version)
+                .await
+                .map(|(_, fw)| FrameworkNames {
+                    id: fw.id().to_owned(),
+                    name: fw.name().to_owned(),
+                    indicators: fw
+                        .indicators()
+                        .iter()
+                        .map(|i| {
+                            let name = match (ctx.lang(), &i.name_en) {
+                                (Lang::En, Some(en)) => en.clone(),
+                                _ => i.name.clone(),
+                            };
+                            (i.id.clone(), name)
+                        })
+                        .collect(),
+                })
+                .unwrap_or_default();
+            slot.insert(Some((cycle.kind, names)));
         }
     }
     // The names of the rater groups of the polls of `poll.…` entries (their target is the
@@ -422,7 +470,12 @@ pub(super) async fn admin_audit(
                 lang,
                 action: &e.action,
                 units: &units,
-                kind: cycle_of(&e.target).and_then(|id| kinds.get(&id).copied().flatten()),
+                kind: cycle_of(&e.target)
+                    .and_then(|id| cycles.get(&id))
+                    .and_then(|c| c.as_ref().map(|(kind, _)| *kind)),
+                framework: cycle_of(&e.target)
+                    .and_then(|id| cycles.get(&id))
+                    .and_then(|c| c.as_ref().map(|(_, names)| names)),
                 groups: groups.get(&e.target),
             }
             .changes(e.before.as_deref(), e.after.as_deref()),
@@ -488,9 +541,70 @@ mod tests {
             action,
             units,
             kind: None,
+            framework: None,
             groups: None,
         }
         .changes(before, after)
+    }
+
+    #[test]
+    fn a_cycles_framework_and_indicators_read_by_their_names() {
+        let units = HashMap::new();
+        let framework = FrameworkNames {
+            id: "civil_servant_annual".into(),
+            name: "公务员年度考核".into(),
+            indicators: HashMap::from([
+                ("de_poll".to_owned(), "民主测评（德）".to_owned()),
+                ("ji_task".to_owned(), "任务完成".to_owned()),
+            ]),
+        };
+        let words = Words {
+            lang: Lang::Zh,
+            action: "cycle.values",
+            units: &units,
+            kind: Some(CycleKind::Annual),
+            framework: Some(&framework),
+            groups: None,
+        };
+        let text = |got: Vec<Change>| {
+            got.iter()
+                .filter_map(|c| c.after.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let values = text(words.changes(
+            None,
+            Some(r#"{"file":"x.csv","people":3,"columns":["de_poll","ji_task"]}"#),
+        ));
+        assert!(
+            values.contains("民主测评（德）") && values.contains("任务完成"),
+            "{values}"
+        );
+        assert!(!values.contains("de_poll"), "{values}");
+        let created = text(
+            Words {
+                action: "cycle.create",
+                ..words
+            }
+            .changes(
+                None,
+                Some(r#"{"framework":["civil_servant_annual","2026.1"]}"#),
+            ),
+        );
+        assert!(
+            created.contains("公务员年度考核") && created.contains("2026.1"),
+            "{created}"
+        );
+        let origin = text(
+            Words {
+                action: "framework.stored",
+                kind: None,
+                framework: None,
+                ..words
+            }
+            .changes(None, Some(r#"{"origin":"preset"}"#)),
+        );
+        assert_eq!(origin, "内置预设");
     }
 
     #[test]
@@ -502,6 +616,7 @@ mod tests {
             action: "poll.codes",
             units: &units,
             kind: None,
+            framework: None,
             groups: Some(&groups),
         };
         let got = words.changes(None, Some(r#"{"group":"peers","codes":12}"#));
@@ -524,6 +639,7 @@ mod tests {
             action: "cycle.amend",
             units: &units,
             kind: Some(CycleKind::Annual),
+            framework: None,
             groups: None,
         };
         let got = words.changes(
