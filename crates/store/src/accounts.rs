@@ -360,6 +360,7 @@ macro_rules! impl_account_store {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 Self::append_audit_in(&mut tx, audit).await?;
@@ -413,6 +414,7 @@ macro_rules! impl_account_store {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 sqlx::query("DELETE FROM login_failures WHERE username = $1")
@@ -450,6 +452,7 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 if disabled {
@@ -492,6 +495,7 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 sqlx::query("DELETE FROM sessions WHERE username = $1")
@@ -523,6 +527,7 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 sqlx::query("DELETE FROM sessions WHERE username = $1 AND id <> $2")

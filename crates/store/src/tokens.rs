@@ -85,6 +85,7 @@ macro_rules! impl_token_store {
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 Self::append_audit_in(&mut tx, audit).await?;

@@ -1521,6 +1521,7 @@ macro_rules! impl_rating_store {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 sqlx::query("UPDATE rectifications SET status = $2, closed_on = $3, called_back = $4 WHERE rating_id = $1")
@@ -1621,6 +1622,7 @@ macro_rules! impl_rating_store {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 for f in files {
@@ -1689,6 +1691,7 @@ macro_rules! impl_rating_store {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 if decision == kaohe_domain::ratings::AppealDecision::Upheld {
