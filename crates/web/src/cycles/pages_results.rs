@@ -545,10 +545,7 @@ fn trends(rows: &[OwnRow]) -> Vec<Trend> {
     }
     let mut out: Vec<Trend> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        match out
-            .iter_mut()
-            .find(|t| t.id == format!("my-trend-{}", r.kind_code))
-        {
+        match out.iter_mut().find(|t| t.kind == r.kind) {
             Some(t) => t.rows.push(i),
             None => out.push(Trend {
                 id: format!("my-trend-{}", r.kind_code),
@@ -623,14 +620,7 @@ async fn own_profile(
     ctx: &PageCtx,
     caller: &Caller,
 ) -> Result<Option<ProfileView>, PageError> {
-    let Principal::User(user) = &caller.0 else {
-        return Ok(None);
-    };
-    let Some(cadre) = user
-        .cadre
-        .as_ref()
-        .filter(|_| user.roles.contains(&Role::Official))
-    else {
+    let Some(cadre) = caller.own_cadre() else {
         return Ok(None);
     };
     let store = state.store.as_ref();
@@ -717,9 +707,7 @@ pub(crate) async fn own_results(
             }
         }
     }
-    if user.roles.contains(&Role::Official)
-        && let Some(cadre) = &user.cadre
-    {
+    if let Some(cadre) = caller.own_cadre() {
         for (c, r) in store
             .final_results_of(cadre)
             .await

@@ -7,7 +7,7 @@ use super::pages::rectification::time_left;
 use crate::shell::AppState;
 use crate::shell::access::Caller;
 use crate::shell::page::{PageCtx, PageError};
-use kaohe_domain::{Principal, Role, WorkCalendar};
+use kaohe_domain::WorkCalendar;
 
 /// Most rectifications the home page lists.
 const MOST: u32 = 50;
@@ -33,14 +33,7 @@ pub(crate) async fn own_deadlines(
     ctx: &PageCtx,
     caller: &Caller,
 ) -> Result<Option<Vec<DueRow>>, PageError> {
-    let Principal::User(user) = &caller.0 else {
-        return Ok(None);
-    };
-    let Some(cadre) = user
-        .cadre
-        .as_ref()
-        .filter(|_| user.roles.contains(&Role::Official))
-    else {
+    let Some(cadre) = caller.own_cadre() else {
         return Ok(None);
     };
     let store = state.store.as_ref();

@@ -53,8 +53,7 @@ async fn own_unit(state: &AppState, caller: &Caller) -> Result<Option<Code>, Api
     let Principal::User(user) = &caller.0 else {
         return Ok(None);
     };
-    if user.roles.contains(&Role::Official)
-        && let Some(cadre) = &user.cadre
+    if let Some(cadre) = caller.own_cadre()
         && let Some(cadre) = state.store.get_cadre(cadre).await?
     {
         return Ok(Some(cadre.unit));

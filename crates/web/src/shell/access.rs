@@ -50,6 +50,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 impl Caller {
+    /// The cadre record of an official (干部本人): the account's own cadre when it holds the
+    /// official role; `None` for everyone else.
+    pub(crate) fn own_cadre(&self) -> Option<&kaohe_domain::Code> {
+        match &self.0 {
+            Principal::User(user) if user.roles.contains(&kaohe_domain::Role::Official) => {
+                user.cadre.as_ref()
+            }
+            _ => None,
+        }
+    }
+
     /// `Ok` when the caller may use `permission` on `target`, else [`ApiError::Forbidden`].
     pub(crate) fn check(&self, permission: Permission, target: Target<'_>) -> Result<(), ApiError> {
         if self.0.may(permission, target) {
